@@ -1,0 +1,107 @@
+#pragma once
+// The agent's configuration (config/config.yaml). The schema extends the
+// original tool's (labels, paths, preflightResources, watchedResources,
+// cleanUpResources) with what the engine needs: the source CNI, the
+// connectivity probe, timeouts, parallelism and the Lease.
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace cnimig::config {
+
+// Every label key is a Kubernetes qualified name; all share `value`.
+struct LabelKeys {
+  std::string calico_cilium = "node-role.kubernetes.io/calico-cilium";
+  std::string cni_priority_calico = "node-role.kubernetes.io/priority-calico";
+  std::string cni_priority_cilium = "node-role.kubernetes.io/priority-cilium";
+  std::string rolled = "node-role.kubernetes.io/rolled";
+  std::string cilium = "node-role.kubernetes.io/cilium";
+  std::string migrated = "node-role.kubernetes.io/migrated";
+  std::string value = "true";
+};
+
+// Manifest bundles, resolved to absolute paths relative to the config file.
+struct ManifestPaths {
+  std::filesystem::path cilium;
+  std::filesystem::path multus;
+  std::filesystem::path knet_stress;
+};
+
+// namespace -> object names, per workload kind, in file order.
+using NamespacedNames = std::map<std::string, std::vector<std::string>>;
+struct ResourceSet {
+  NamespacedNames daemonsets;
+  NamespacedNames deployments;
+  NamespacedNames statefulsets;
+
+  bool empty() const { return daemonsets.empty() && deployments.empty() && statefulsets.empty(); }
+};
+
+// The CNI being replaced: its DaemonSet and the CNI config file it writes.
+struct SourceCni {
+  std::string daemonset = "canal";
+  std::string namespace_ = "kube-system";
+  std::string cni_config = "10-canal.conflist";
+};
+
+// knet-stress: `command` is exec'd in every pod of `daemonsets`; exit 0 means
+// that pod reaches all its peers.
+struct Connectivity {
+  std::string namespace_ = "knet-stress";
+  std::vector<std::string> daemonsets = {"knet-stress", "knet-stress-2"};
+  std::vector<std::string> command = {"/knet-stress", "status"};
+  unsigned parallelism = 32;  // concurrent execs in one check
+};
+
+struct Timeouts {
+  using ms = std::chrono::milliseconds;
+  ms api_request{std::chrono::seconds(30)};  // one HTTP request, retries excluded
+  ms gate{std::chrono::minutes(15)};         // watched resources ready + a passing check
+  ms connectivity{std::chrono::minutes(5)};  // retries of a failing connectivity check
+  ms probe{std::chrono::seconds(30)};        // one exec of the probe command
+  ms drain{std::chrono::minutes(15)};        // evictions (PDB 429s retried) and pods gone
+  ms pod_deletion{std::chrono::minutes(5)};  // deleted pods disappear
+  ms rollout{std::chrono::minutes(10)};      // a DaemonSet becomes ready on a node
+};
+
+// `maxUnavailable` is a count or a percentage of nodes, like a DaemonSet's.
+struct MaxUnavailable {
+  unsigned value = 1;
+  bool percent = false;
+
+  // Percentages round down (as Kubernetes does for maxUnavailable) but the
+  // budget is never below one node, or no progress would be possible.
+  unsigned resolve(std::size_t nodes) const;
+  friend bool operator==(const MaxUnavailable&, const MaxUnavailable&) = default;
+};
+
+struct Parallelism {
+  unsigned max_parallel_nodes = 1;
+  MaxUnavailable max_unavailable{};
+};
+
+// coordination.k8s.io/v1 Lease that keeps a second agent out.
+struct LeaseSettings {
+  std::string name = "cnimig-agent";
+  std::string namespace_ = "kube-system";
+  std::chrono::milliseconds duration{std::chrono::seconds(30)};
+};
+
+struct Config {
+  std::filesystem::path source;  // the file this was read from (absolute)
+  LabelKeys labels;
+  ManifestPaths paths;
+  SourceCni source_cni;
+  ResourceSet preflight_resources;
+  ResourceSet watched_resources;
+  ResourceSet cleanup_resources;
+  Connectivity connectivity;
+  Timeouts timeouts;
+  Parallelism parallelism;
+  LeaseSettings lease;
+};
+
+}  // namespace cnimig::config

@@ -1,0 +1,476 @@
+#include "cnimig/config/config_loader.hpp"
+
+#include <charconv>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "cnimig/config/duration.hpp"
+#include "cnimig/config/kubernetes_names.hpp"
+
+namespace cnimig::config {
+namespace {
+
+// Walks the YAML tree, collecting every problem with its position so one run
+// reports all of them; the result is only used when `problems` stays empty.
+class Reader {
+ public:
+  explicit Reader(std::filesystem::path file) : file_(std::move(file)) {}
+
+  void problem(const YAML::Mark& mark, const std::string& key, const std::string& text) {
+    std::ostringstream out;
+    out << file_.string();
+    if (!mark.is_null())
+      out << ':' << mark.line + 1 << ':' << mark.column + 1;
+    out << ": ";
+    if (!key.empty())
+      out << key << ": ";
+    out << text;
+    problems_.push_back(out.str());
+  }
+
+  const std::vector<std::string>& problems() const { return problems_; }
+  const std::filesystem::path& file() const { return file_; }
+
+  // A mapping (or nothing: an absent or null section keeps its defaults).
+  // Reports keys outside `allowed` and keys given twice.
+  bool mapping(const YAML::Node& node, const std::string& key,
+               std::initializer_list<std::string_view> allowed, const YAML::Mark& parent_mark) {
+    if (!node || node.IsNull())
+      return false;
+    if (!node.IsMap()) {
+      problem(mark_of(node, parent_mark), key, "expected a mapping, found " + kind_of(node));
+      return false;
+    }
+    std::set<std::string> seen;
+    for (const auto& entry : node) {
+      const auto name = entry.first.Scalar();
+      const auto child = join(key, name);
+      if (!seen.insert(name).second) {
+        problem(entry.first.Mark(), child, "duplicate key");
+      } else if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(),
+                                                  std::string_view(name)) == allowed.end()) {
+        std::string known;
+        for (auto a : allowed)
+          known += (known.empty() ? "" : ", ") + std::string(a);
+        problem(entry.first.Mark(), child, "unknown key (expected one of: " + known + ")");
+      }
+    }
+    return true;
+  }
+
+  // The value of `name` inside mapping `node`; sets `mark` to where it is (or
+  // to the mapping, when absent, so "missing" errors still point somewhere).
+  YAML::Node child(const YAML::Node& node, std::string_view name, YAML::Mark& mark) {
+    for (const auto& entry : node) {
+      if (entry.first.Scalar() == name) {
+        mark = entry.second.Mark().is_null() ? entry.first.Mark() : entry.second.Mark();
+        return entry.second;
+      }
+    }
+    mark = node.Mark();
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  bool string(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
+              std::string& out, bool allow_empty = false) {
+    if (!node.IsDefined())
+      return false;
+    if (node.IsNull() && allow_empty) {
+      out.clear();
+      return true;
+    }
+    if (!node.IsScalar()) {
+      problem(mark, key, "expected a string, found " + kind_of(node));
+      return false;
+    }
+    if (node.Scalar().empty() && !allow_empty) {
+      problem(mark, key, "must not be empty");
+      return false;
+    }
+    out = node.Scalar();
+    return true;
+  }
+
+  void positive(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
+                unsigned& out, unsigned max) {
+    if (!node.IsDefined())
+      return;
+    unsigned value = 0;
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (!node.IsScalar() || ec != std::errc{} || end != text.data() + text.size() || value == 0 ||
+        value > max) {
+      problem(mark, key,
+              "expected an integer from 1 to " + std::to_string(max) + ", found " + describe(node));
+      return;
+    }
+    out = value;
+  }
+
+  void duration(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
+                std::chrono::milliseconds& out) {
+    if (!node.IsDefined())
+      return;
+    if (!node.IsScalar()) {
+      problem(mark, key, "expected a duration such as 30s or 15m, found " + kind_of(node));
+      return;
+    }
+    auto parsed = parse_duration(node.Scalar());
+    if (!parsed) {
+      problem(mark, key, parsed.error().message);
+      return;
+    }
+    out = *parsed;
+  }
+
+  static std::string join(const std::string& parent, std::string_view key) {
+    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+  }
+
+  static std::string kind_of(const YAML::Node& node) {
+    switch (node.Type()) {
+      case YAML::NodeType::Map:
+        return "a mapping";
+      case YAML::NodeType::Sequence:
+        return "a list";
+      case YAML::NodeType::Scalar:
+        return "'" + node.Scalar() + "'";
+      case YAML::NodeType::Null:
+        return "nothing";
+      default:
+        return "nothing";
+    }
+  }
+  static std::string describe(const YAML::Node& node) { return kind_of(node); }
+
+  static YAML::Mark mark_of(const YAML::Node& node, const YAML::Mark& fallback) {
+    return node.Mark().is_null() ? fallback : node.Mark();
+  }
+
+ private:
+  std::filesystem::path file_;
+  std::vector<std::string> problems_;
+};
+
+void read_labels(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LabelKeys& labels) {
+  if (!r.mapping(node, "labels",
+                 {"calico-cilium", "cni-priority-calico", "cni-priority-cilium", "rolled", "cilium",
+                  "migrated", "value"},
+                 mark)) {
+    return;
+  }
+  const std::pair<std::string_view, std::string*> keys[] = {
+      {"calico-cilium", &labels.calico_cilium},
+      {"cni-priority-calico", &labels.cni_priority_calico},
+      {"cni-priority-cilium", &labels.cni_priority_cilium},
+      {"rolled", &labels.rolled},
+      {"cilium", &labels.cilium},
+      {"migrated", &labels.migrated},
+  };
+  std::map<std::string, std::string> used;  // label key -> config key, to reject reuse
+  for (const auto& [name, target] : keys) {
+    YAML::Mark at;
+    const auto value = r.child(node, name, at);
+    const auto key = Reader::join("labels", name);
+    if (r.string(value, key, at, *target)) {
+      if (auto why = check_qualified_name(*target); !why.empty()) {
+        r.problem(at, key, "invalid label key '" + *target + "': " + why);
+        continue;
+      }
+    }
+    if (auto [it, fresh] = used.emplace(*target, std::string(name)); !fresh) {
+      r.problem(at, key,
+                "label key '" + *target + "' is already used by labels." + it->second +
+                    "; every step needs its own label");
+    }
+  }
+  YAML::Mark at;
+  const auto value = r.child(node, "value", at);
+  if (r.string(value, "labels.value", at, labels.value, /*allow_empty=*/true)) {
+    if (auto why = check_label_value(labels.value); !why.empty()) {
+      r.problem(at, "labels.value", "invalid label value '" + labels.value + "': " + why);
+    }
+  }
+}
+
+void read_path(Reader& r, const YAML::Node& node, std::string_view name,
+               std::filesystem::path& out) {
+  YAML::Mark at;
+  const auto value = r.child(node, name, at);
+  const auto key = Reader::join("paths", name);
+  std::string text;
+  if (!r.string(value, key, at, text)) {
+    if (!value.IsDefined())
+      r.problem(at, key, "is required");
+    return;
+  }
+  std::filesystem::path path(text);
+  if (path.is_relative())
+    path = r.file().parent_path() / path;
+  path = path.lexically_normal();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    r.problem(at, key,
+              "manifest file '" + path.string() + "' does not exist or is not a regular file");
+    return;
+  }
+  out = path;
+}
+
+// kind -> namespace -> [names]
+void read_resource_set(Reader& r, const YAML::Node& node, const std::string& key,
+                       const YAML::Mark& mark, ResourceSet& out) {
+  out = ResourceSet{};
+  if (!r.mapping(node, key, {"daemonsets", "deployments", "statefulsets"}, mark))
+    return;
+  const std::pair<std::string_view, NamespacedNames*> kinds[] = {
+      {"daemonsets", &out.daemonsets},
+      {"deployments", &out.deployments},
+      {"statefulsets", &out.statefulsets}};
+  for (const auto& [kind, target] : kinds) {
+    YAML::Mark at;
+    const auto namespaces = r.child(node, kind, at);
+    const auto kind_key = Reader::join(key, kind);
+    if (!r.mapping(namespaces, kind_key, {}, at))
+      continue;
+    for (const auto& entry : namespaces) {
+      const auto ns = entry.first.Scalar();
+      const auto ns_key = Reader::join(kind_key, ns);
+      if (auto why = check_dns1123_label(ns); !why.empty()) {
+        r.problem(entry.first.Mark(), ns_key, "invalid namespace '" + ns + "': " + why);
+      }
+      const auto& names = entry.second;
+      if (names.IsNull())
+        continue;
+      if (!names.IsSequence()) {
+        r.problem(Reader::mark_of(names, entry.first.Mark()), ns_key,
+                  "expected a list of names, found " + Reader::kind_of(names));
+        continue;
+      }
+      auto& list = (*target)[ns];
+      for (std::size_t i = 0; i < names.size(); ++i) {
+        const auto item_key = ns_key + "[" + std::to_string(i) + "]";
+        std::string name;
+        if (!r.string(names[i], item_key, Reader::mark_of(names[i], names.Mark()), name))
+          continue;
+        if (auto why = check_dns1123_subdomain(name); !why.empty()) {
+          r.problem(names[i].Mark(), item_key, "invalid name '" + name + "': " + why);
+        } else if (std::find(list.begin(), list.end(), name) != list.end()) {
+          r.problem(names[i].Mark(), item_key, "'" + name + "' is listed twice");
+        } else {
+          list.push_back(name);
+        }
+      }
+    }
+  }
+}
+
+void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, SourceCni& out) {
+  if (!r.mapping(node, "sourceCNI", {"daemonSet", "namespace", "cniConfig"}, mark))
+    return;
+  YAML::Mark at;
+  if (auto v = r.child(node, "daemonSet", at);
+      r.string(v, "sourceCNI.daemonSet", at, out.daemonset)) {
+    if (auto why = check_dns1123_subdomain(out.daemonset); !why.empty()) {
+      r.problem(at, "sourceCNI.daemonSet", "invalid name '" + out.daemonset + "': " + why);
+    }
+  }
+  if (auto v = r.child(node, "namespace", at);
+      r.string(v, "sourceCNI.namespace", at, out.namespace_)) {
+    if (auto why = check_dns1123_label(out.namespace_); !why.empty()) {
+      r.problem(at, "sourceCNI.namespace", "invalid namespace '" + out.namespace_ + "': " + why);
+    }
+  }
+  if (auto v = r.child(node, "cniConfig", at);
+      r.string(v, "sourceCNI.cniConfig", at, out.cni_config)) {
+    // The kubelet picks the lexically first file in /etc/cni/net.d; the
+    // source config must sort after 00-multus.conflist and before 99-cilium.conf.
+    const auto& f = out.cni_config;
+    const bool conf = f.ends_with(".conf") || f.ends_with(".conflist");
+    if (f.find('/') != std::string::npos || !conf || !(f > "00-multus.conflist") ||
+        !(f < "99-cilium.conf")) {
+      r.problem(at, "sourceCNI.cniConfig",
+                "'" + f +
+                    "' must be a file name ending in .conf or .conflist that sorts after "
+                    "00-multus.conflist and "
+                    "before 99-cilium.conf (for example 10-canal.conflist)");
+    }
+  }
+}
+
+void read_connectivity(Reader& r, const YAML::Node& node, const YAML::Mark& mark,
+                       Connectivity& out) {
+  if (!r.mapping(node, "connectivity", {"namespace", "daemonSets", "command", "parallelism"}, mark))
+    return;
+  YAML::Mark at;
+  if (auto v = r.child(node, "namespace", at);
+      r.string(v, "connectivity.namespace", at, out.namespace_)) {
+    if (auto why = check_dns1123_label(out.namespace_); !why.empty()) {
+      r.problem(at, "connectivity.namespace", "invalid namespace '" + out.namespace_ + "': " + why);
+    }
+  }
+  const auto read_list = [&](std::string_view name, std::vector<std::string>& target, bool names) {
+    YAML::Mark list_at;
+    const auto v = r.child(node, name, list_at);
+    const auto key = Reader::join("connectivity", name);
+    if (!v.IsDefined())
+      return;
+    if (!v.IsSequence() || v.size() == 0) {
+      r.problem(list_at, key, "expected a non-empty list, found " + Reader::kind_of(v));
+      return;
+    }
+    target.clear();
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      std::string item;
+      const auto item_key = key + "[" + std::to_string(i) + "]";
+      if (!r.string(v[i], item_key, Reader::mark_of(v[i], list_at), item))
+        continue;
+      if (names) {
+        if (auto why = check_dns1123_subdomain(item); !why.empty()) {
+          r.problem(v[i].Mark(), item_key, "invalid name '" + item + "': " + why);
+        }
+      }
+      target.push_back(item);
+    }
+  };
+  read_list("daemonSets", out.daemonsets, true);
+  read_list("command", out.command, false);
+  r.positive(r.child(node, "parallelism", at), "connectivity.parallelism", at, out.parallelism,
+             1024);
+}
+
+void read_timeouts(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Timeouts& out) {
+  if (!r.mapping(node, "timeouts",
+                 {"apiRequest", "gate", "connectivity", "probe", "drain", "podDeletion", "rollout"},
+                 mark)) {
+    return;
+  }
+  const std::pair<std::string_view, std::chrono::milliseconds*> fields[] = {
+      {"apiRequest", &out.api_request},
+      {"gate", &out.gate},
+      {"connectivity", &out.connectivity},
+      {"probe", &out.probe},
+      {"drain", &out.drain},
+      {"podDeletion", &out.pod_deletion},
+      {"rollout", &out.rollout},
+  };
+  for (const auto& [name, target] : fields) {
+    YAML::Mark at;
+    r.duration(r.child(node, name, at), Reader::join("timeouts", name), at, *target);
+  }
+}
+
+void read_parallelism(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Parallelism& out) {
+  if (!r.mapping(node, "parallelism", {"maxParallelNodes", "maxUnavailable"}, mark))
+    return;
+  YAML::Mark at;
+  r.positive(r.child(node, "maxParallelNodes", at), "parallelism.maxParallelNodes", at,
+             out.max_parallel_nodes, 10000);
+  const auto v = r.child(node, "maxUnavailable", at);
+  if (v.IsDefined()) {
+    auto parsed =
+        v.IsScalar()
+            ? parse_max_unavailable(v.Scalar())
+            : Result<MaxUnavailable>(make_error(Errc::config, "expected a count or a percentage"));
+    if (parsed) {
+      out.max_unavailable = *parsed;
+    } else {
+      r.problem(at, "parallelism.maxUnavailable", parsed.error().message);
+    }
+  }
+  if (!out.max_unavailable.percent && out.max_parallel_nodes > out.max_unavailable.value) {
+    r.problem(mark, "parallelism",
+              "maxParallelNodes (" + std::to_string(out.max_parallel_nodes) +
+                  ") exceeds maxUnavailable (" + std::to_string(out.max_unavailable.value) + ")");
+  }
+}
+
+void read_lease(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LeaseSettings& out) {
+  if (!r.mapping(node, "lease", {"name", "namespace", "duration"}, mark))
+    return;
+  YAML::Mark at;
+  if (auto v = r.child(node, "name", at); r.string(v, "lease.name", at, out.name)) {
+    if (auto why = check_dns1123_subdomain(out.name); !why.empty()) {
+      r.problem(at, "lease.name", "invalid name '" + out.name + "': " + why);
+    }
+  }
+  if (auto v = r.child(node, "namespace", at); r.string(v, "lease.namespace", at, out.namespace_)) {
+    if (auto why = check_dns1123_label(out.namespace_); !why.empty()) {
+      r.problem(at, "lease.namespace", "invalid namespace '" + out.namespace_ + "': " + why);
+    }
+  }
+  r.duration(r.child(node, "duration", at), "lease.duration", at, out.duration);
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& file) {
+  Reader r(std::filesystem::absolute(file).lexically_normal());
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    r.problem(e.mark, "", "invalid YAML: " + e.msg);
+    return make_error(Errc::config, r.problems().front());
+  }
+
+  Config config;
+  config.source = r.file();
+  const YAML::Mark top{};
+  if (!root.IsMap()) {
+    r.problem(Reader::mark_of(root, top), "",
+              "expected a mapping at the top level, found " + Reader::kind_of(root));
+    return make_error(Errc::config, r.problems().front());
+  }
+  r.mapping(root, "",
+            {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
+             "cleanUpResources", "connectivity", "timeouts", "parallelism", "lease"},
+            top);
+
+  YAML::Mark at;
+  read_labels(r, r.child(root, "labels", at), at, config.labels);
+  const auto paths = r.child(root, "paths", at);
+  if (!paths.IsDefined()) {
+    r.problem(at, "paths", "is required (cilium, multus and knet-stress manifest files)");
+  } else if (r.mapping(paths, "paths", {"cilium", "multus", "knet-stress"}, at)) {
+    read_path(r, paths, "cilium", config.paths.cilium);
+    read_path(r, paths, "multus", config.paths.multus);
+    read_path(r, paths, "knet-stress", config.paths.knet_stress);
+  } else if (paths.IsNull()) {
+    r.problem(at, "paths", "is required (cilium, multus and knet-stress manifest files)");
+  }
+  read_source_cni(r, r.child(root, "sourceCNI", at), at, config.source_cni);
+  read_resource_set(r, r.child(root, "preflightResources", at), "preflightResources", at,
+                    config.preflight_resources);
+  read_resource_set(r, r.child(root, "watchedResources", at), "watchedResources", at,
+                    config.watched_resources);
+  read_resource_set(r, r.child(root, "cleanUpResources", at), "cleanUpResources", at,
+                    config.cleanup_resources);
+  read_connectivity(r, r.child(root, "connectivity", at), at, config.connectivity);
+  read_timeouts(r, r.child(root, "timeouts", at), at, config.timeouts);
+  read_parallelism(r, r.child(root, "parallelism", at), at, config.parallelism);
+  read_lease(r, r.child(root, "lease", at), at, config.lease);
+
+  if (!r.problems().empty()) {
+    std::string message;
+    for (const auto& p : r.problems())
+      message += (message.empty() ? "" : "\n") + p;
+    return make_error(Errc::config, std::move(message));
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    return make_error(Errc::config, file.string() + ": cannot read the configuration file");
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), file);
+}
+
+}  // namespace cnimig::config

@@ -1,0 +1,215 @@
+#include "cnimig/config/config_loader.hpp"
+
+#include <fstream>
+#include <random>
+
+#include <boost/test/data/test_case.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace cnimig;
+using namespace cnimig::config;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A scratch directory holding manifests so `paths` resolve.
+struct Scratch {
+  fs::path dir;
+  Scratch() {
+    dir = fs::temp_directory_path() /
+          ("cnimig-config-test-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir / "manifests");
+    for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml"}) {
+      std::ofstream(dir / "manifests" / name) << "# manifest\n";
+    }
+  }
+  ~Scratch() { fs::remove_all(dir); }
+  fs::path config() const { return dir / "config.yaml"; }
+};
+
+const char* kMinimal =
+    "paths:\n"
+    "  cilium: manifests/cilium.yaml\n"
+    "  multus: manifests/multus.yaml\n"
+    "  knet-stress: manifests/knet-stress.yaml\n";
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(config_loader)
+
+BOOST_AUTO_TEST_CASE(minimal_config_takes_defaults_and_resolves_paths) {
+  Scratch s;
+  auto c = parse_config(kMinimal, s.config());
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST(c->labels.rolled == "node-role.kubernetes.io/rolled");
+  BOOST_TEST(c->labels.value == "true");
+  BOOST_TEST(c->paths.cilium == (s.dir / "manifests" / "cilium.yaml"));
+  BOOST_TEST(c->paths.cilium.is_absolute());
+  BOOST_TEST(c->source_cni.daemonset == "canal");
+  BOOST_TEST(c->parallelism.max_parallel_nodes == 1u);
+  BOOST_TEST(c->timeouts.gate.count() == 15 * 60 * 1000);
+  BOOST_TEST(c->source == fs::absolute(s.config()));
+}
+
+BOOST_AUTO_TEST_CASE(full_config_is_read) {
+  Scratch s;
+  const std::string text = std::string(kMinimal) +
+                           "labels:\n"
+                           "  rolled: example.com/rolled\n"
+                           "  value: done\n"
+                           "sourceCNI:\n"
+                           "  daemonSet: calico-node\n"
+                           "  cniConfig: 10-calico.conflist\n"
+                           "watchedResources:\n"
+                           "  daemonsets:\n"
+                           "    kube-system: [calico-node, cilium]\n"
+                           "  deployments:\n"
+                           "    kube-system:\n"
+                           "      - coredns\n"
+                           "  statefulsets:\n"
+                           "timeouts:\n"
+                           "  gate: 1h30m\n"
+                           "  probe: 250ms\n"
+                           "parallelism:\n"
+                           "  maxParallelNodes: 3\n"
+                           "  maxUnavailable: 25%\n"
+                           "connectivity:\n"
+                           "  parallelism: 8\n"
+                           "  command: [/bin/probe, --all]\n";
+  auto c = parse_config(text, s.config());
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST(c->labels.rolled == "example.com/rolled");
+  BOOST_TEST(c->labels.value == "done");
+  BOOST_TEST(c->source_cni.daemonset == "calico-node");
+  BOOST_TEST(c->source_cni.cni_config == "10-calico.conflist");
+  BOOST_TEST(c->watched_resources.daemonsets.at("kube-system").size() == 2u);
+  BOOST_TEST(c->watched_resources.deployments.at("kube-system").front() == "coredns");
+  BOOST_TEST(c->watched_resources.statefulsets.empty());
+  BOOST_TEST(c->timeouts.gate.count() == 90 * 60 * 1000);
+  BOOST_TEST(c->timeouts.probe.count() == 250);
+  BOOST_TEST(c->parallelism.max_parallel_nodes == 3u);
+  BOOST_TEST(c->parallelism.max_unavailable.percent);
+  BOOST_TEST(c->parallelism.max_unavailable.value == 25u);
+  BOOST_TEST(c->connectivity.parallelism == 8u);
+  BOOST_TEST(c->connectivity.command.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_file_names_the_file) {
+  auto c = load_config("/nonexistent/cnimig/config.yaml");
+  BOOST_TEST_REQUIRE(c.has_error());
+  BOOST_TEST((c.error().code == Errc::config));
+  BOOST_TEST(c.error().message.find("/nonexistent/cnimig/config.yaml") != std::string::npos);
+}
+
+// Each bad input: the YAML appended to a valid minimal config, and the
+// "<line>:<col>: <key>: <text>" the message must contain (line/column 1-based).
+struct BadCase {
+  const char* name;
+  std::string yaml;
+  std::string expected;
+};
+
+std::ostream& operator<<(std::ostream& os, const BadCase& c) {
+  return os << c.name;
+}
+
+const std::vector<BadCase> kBadCases = {
+    {"yaml syntax", "labels: [unclosed\n", ":6:1: invalid YAML"},
+    {"unknown top-level key", "lables:\n  rolled: x\n", ":5:1: lables: unknown key"},
+    {"unknown label key", "labels:\n  roled: a/b\n", ":6:3: labels.roled: unknown key"},
+    {"duplicate key", "labels:\n  rolled: a/b\n  rolled: a/c\n",
+     ":7:3: labels.rolled: duplicate key"},
+    {"labels not a mapping", "labels: [a, b]\n", ":5:9: labels: expected a mapping, found a list"},
+    {"empty label key", "labels:\n  rolled: \"\"\n", ":6:11: labels.rolled: must not be empty"},
+    {"label key with spaces", "labels:\n  rolled: not a key\n",
+     ":6:11: labels.rolled: invalid label key 'not a key': name part must consist of"},
+    {"label key with bad prefix", "labels:\n  rolled: Example.COM/rolled\n",
+     ":6:11: labels.rolled: invalid label key 'Example.COM/rolled': prefix part"},
+    {"label key name too long", "labels:\n  rolled: a/" + std::string(64, 'x') + "\n",
+     "labels.rolled: invalid label key 'a/" + std::string(64, 'x') +
+         "': name part must be no more than 63"},
+    {"label key reused", "labels:\n  rolled: x/y\n  migrated: x/y\n",
+     ":7:13: labels.migrated: label key 'x/y' is already used by labels.rolled"},
+    {"bad label value", "labels:\n  value: -true-\n",
+     ":6:10: labels.value: invalid label value '-true-'"},
+    {"label value is a list", "labels:\n  value: [a]\n",
+     ":6:10: labels.value: expected a string, found a list"},
+    {"missing manifest", "", ""},  // replaced below: needs a different paths block
+    {"bad namespace", "watchedResources:\n  daemonsets:\n    Kube_System: [a]\n",
+     ":7:5: watchedResources.daemonsets.Kube_System: invalid namespace 'Kube_System'"},
+    {"bad object name", "watchedResources:\n  daemonsets:\n    kube-system: [Cilium]\n",
+     ":7:19: watchedResources.daemonsets.kube-system[0]: invalid name 'Cilium'"},
+    {"names not a list", "cleanUpResources:\n  daemonsets:\n    kube-system: cilium\n",
+     ":7:18: cleanUpResources.daemonsets.kube-system: expected a list of names, found 'cilium'"},
+    {"unknown resource kind", "preflightResources:\n  pods:\n    default: [a]\n",
+     ":6:3: preflightResources.pods: unknown key"},
+    {"name listed twice", "watchedResources:\n  daemonsets:\n    kube-system: [a, a]\n",
+     ":7:22: watchedResources.daemonsets.kube-system[1]: 'a' is listed twice"},
+    {"bad duration", "timeouts:\n  gate: 15 minutes\n",
+     ":6:9: timeouts.gate: invalid duration '15 minutes'"},
+    {"zero duration", "timeouts:\n  probe: 0s\n", ":6:10: timeouts.probe: invalid duration '0s'"},
+    {"unknown timeout", "timeouts:\n  gates: 1m\n", ":6:3: timeouts.gates: unknown key"},
+    {"parallel nodes not a number", "parallelism:\n  maxParallelNodes: many\n",
+     ":6:21: parallelism.maxParallelNodes: expected an integer from 1 to 10000, found 'many'"},
+    {"parallel nodes zero", "parallelism:\n  maxParallelNodes: 0\n",
+     "parallelism.maxParallelNodes: expected an integer from 1 to 10000, found '0'"},
+    {"max unavailable over 100%", "parallelism:\n  maxUnavailable: 150%\n",
+     ":6:19: parallelism.maxUnavailable: invalid maxUnavailable '150%'"},
+    {"parallel exceeds unavailable", "parallelism:\n  maxParallelNodes: 3\n  maxUnavailable: 2\n",
+     ":6:3: parallelism: maxParallelNodes (3) exceeds maxUnavailable (2)"},
+    {"source cni config sorts wrong", "sourceCNI:\n  cniConfig: 00-aaa.conflist\n",
+     ":6:14: sourceCNI.cniConfig: '00-aaa.conflist' must be a file name"},
+    {"source cni bad name", "sourceCNI:\n  daemonSet: Calico\n",
+     ":6:14: sourceCNI.daemonSet: invalid name 'Calico'"},
+    {"connectivity command empty", "connectivity:\n  command: []\n",
+     ":6:12: connectivity.command: expected a non-empty list"},
+    {"lease bad namespace", "lease:\n  namespace: kube.system\n",
+     ":6:14: lease.namespace: invalid namespace"},
+    {"top level not a mapping", "", ""},  // replaced below
+};
+
+BOOST_DATA_TEST_CASE(bad_input_names_file_line_and_column, boost::unit_test::data::make(kBadCases),
+                     bad) {
+  Scratch s;
+  std::string text = std::string(kMinimal) + bad.yaml;
+  std::string expected = bad.expected;
+  if (std::string_view(bad.name) == "missing manifest") {
+    text =
+        "paths:\n  cilium: manifests/nope.yaml\n  multus: manifests/multus.yaml\n"
+        "  knet-stress: manifests/knet-stress.yaml\n";
+    expected = ":2:11: paths.cilium: manifest file '" +
+               (s.dir / "manifests" / "nope.yaml").string() + "' does not exist";
+  } else if (std::string_view(bad.name) == "top level not a mapping") {
+    text = "- a\n- b\n";
+    expected = ":1:1: expected a mapping at the top level, found a list";
+  }
+  auto c = parse_config(text, s.config());
+  BOOST_TEST_REQUIRE(c.has_error());
+  BOOST_TEST((c.error().code == Errc::config));
+  const auto& message = c.error().message;
+  BOOST_TEST(message.rfind(s.config().string(), 0) == 0u,
+             "message starts with the file: " << message);
+  BOOST_TEST(message.find(expected) != std::string::npos,
+             "expected '" << expected << "' in: " << message);
+}
+
+BOOST_AUTO_TEST_CASE(all_problems_are_reported_at_once) {
+  Scratch s;
+  auto c = parse_config(
+      std::string(kMinimal) + "labels:\n  rolled: bad key\n  value: -x\ntimeouts:\n  gate: x\n",
+      s.config());
+  BOOST_TEST_REQUIRE(c.has_error());
+  const auto& m = c.error().message;
+  BOOST_TEST(m.find("labels.rolled") != std::string::npos);
+  BOOST_TEST(m.find("labels.value") != std::string::npos);
+  BOOST_TEST(m.find("timeouts.gate") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(missing_paths_section_is_an_error) {
+  Scratch s;
+  auto c = parse_config("labels:\n  value: \"true\"\n", s.config());
+  BOOST_TEST_REQUIRE(c.has_error());
+  BOOST_TEST(c.error().message.find("paths: is required") != std::string::npos, c.error().message);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
