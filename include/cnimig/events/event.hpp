@@ -1,0 +1,37 @@
+#pragma once
+// One entry of the agent's event stream (DESIGN.md section 2): a dotted name
+// plus fields. `ts`, `v` and `event` are added by the writer; `step` is always
+// present (null outside a step) so consumers can rely on it.
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
+
+namespace cnimig::events {
+
+// Version of the event schema; bumped on any incompatible change.
+inline constexpr int kSchemaVersion = 1;
+
+class Event {
+ public:
+  explicit Event(std::string_view name);
+
+  Event& step(std::string_view step);
+  Event& node(std::string_view node);
+  Event& resource(std::string_view resource);  // "kind/namespace/name" or "kind/name"
+  Event& duration(std::chrono::milliseconds d);
+  Event& error(std::string_view message);
+  Event& field(std::string_view key, boost::json::value value);
+
+  const std::string& name() const noexcept { return name_; }
+  const boost::json::object& fields() const noexcept { return fields_; }
+
+ private:
+  std::string name_;
+  boost::json::object fields_;
+};
+
+}  // namespace cnimig::events

@@ -1,0 +1,27 @@
+#pragma once
+// Human-readable logging: spdlog to stderr, as text or as JSON lines
+// (`--log-format json`). stdout belongs to the event stream alone.
+
+#include <memory>
+#include <optional>
+#include <string_view>
+
+#include <spdlog/common.h>
+#include <spdlog/logger.h>
+
+namespace cnimig::events {
+
+enum class LogFormat { text, json };
+
+std::optional<LogFormat> parse_log_format(std::string_view text) noexcept;
+std::optional<spdlog::level::level_enum> parse_log_level(std::string_view text) noexcept;
+
+// A logger writing to `sink` in the given format; times are UTC.
+std::shared_ptr<spdlog::logger> make_logger(LogFormat format, spdlog::level::level_enum level,
+                                            spdlog::sink_ptr sink);
+
+// Installs make_logger(format, level, <stderr sink>) as spdlog's default logger
+// (coloured only when stderr is a terminal).
+void configure_logging(LogFormat format, spdlog::level::level_enum level);
+
+}  // namespace cnimig::events
