@@ -1,12 +1,83 @@
 #include "cnimig/cli/run.hpp"
 
+#include <cstdio>
 #include <iostream>
+#include <vector>
+
+#include <spdlog/spdlog.h>
+
+#include "cnimig/cli/exit_code.hpp"
+#include "cnimig/cli/options.hpp"
+#include "cnimig/config/config_loader.hpp"
+#include "cnimig/events/json_lines_writer.hpp"
 
 namespace cnimig::cli {
+namespace {
 
-int run(int, char**) {
-  std::cerr << "cnimig-agent: not implemented yet\n";
-  return 2;
+int usage_error(const std::string& message) {
+  std::cerr << "cnimig-agent: " << message << "\nRun 'cnimig-agent --help' for usage.\n";
+  return kExitUsage;
+}
+
+// Flags override the file; the combined budget must still be coherent.
+Result<config::Config> effective_config(const Options& options) {
+  const std::filesystem::path file = options.config.value_or(CNIMIG_DEFAULT_CONFIG);
+  auto loaded = config::load_config(file);
+  if (!loaded)
+    return loaded.error();
+  auto& c = *loaded;
+  if (options.max_parallel_nodes)
+    c.parallelism.max_parallel_nodes = *options.max_parallel_nodes;
+  if (options.max_unavailable)
+    c.parallelism.max_unavailable = *options.max_unavailable;
+  const auto& p = c.parallelism;
+  if (!p.max_unavailable.percent && p.max_parallel_nodes > p.max_unavailable.value) {
+    return make_error(Errc::invalid_argument, "max-parallel-nodes (" +
+                                                  std::to_string(p.max_parallel_nodes) +
+                                                  ") exceeds max-unavailable (" +
+                                                  std::to_string(p.max_unavailable.value) + ")");
+  }
+  return loaded;
+}
+
+}  // namespace
+
+int run(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  auto options = parse_options(args);
+  if (!options)
+    return usage_error(options.error().message);
+  if (options->help) {
+    std::cout << usage_text();
+    return kExitDone;
+  }
+  if (options->version) {
+    std::cout << "cnimig-agent " << CNIMIG_VERSION << "\n";
+    return kExitDone;
+  }
+
+  events::configure_logging(options->log_format, options->log_level);
+  auto config = effective_config(*options);
+  if (!config) {
+    // Config errors may span several lines, one per problem, each file:line:col.
+    std::cerr << "cnimig-agent: " << config.error().message << "\n";
+    return kExitUsage;
+  }
+
+  events::JsonLinesWriter events(stdout);
+  events.emit(events::Event("config.loaded")
+                  .field("config", config->source.string())
+                  .field("steps", std::string(config::to_string(options->steps.first)) + "-" +
+                                      std::string(config::to_string(options->steps.last)))
+                  .field("apply", options->apply));
+
+  if (options->apply || options->simulate) {
+    spdlog::error("{} is not implemented yet", options->simulate ? "--simulate" : "--apply");
+    return kExitUsage;
+  }
+  spdlog::warn("configuration {} is valid; planning against a cluster is not implemented yet",
+               config->source.string());
+  return kExitDone;
 }
 
 }  // namespace cnimig::cli

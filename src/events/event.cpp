@@ -36,4 +36,9 @@ Event& Event::field(std::string_view key, boost::json::value value) {
   return *this;
 }
 
+Event& Event::field(std::string_view key, std::string_view value) {
+  fields_[key] = value;
+  return *this;
+}
+
 }  // namespace cnimig::events

@@ -1,0 +1,15 @@
+#pragma once
+// Process exit codes (DESIGN.md section 2). Operators script on these.
+
+namespace cnimig::cli {
+
+enum ExitCode : int {
+  kExitDone = 0,           // migration done, or plan printed
+  kExitHalted = 1,         // a gate failed or timed out; the cluster is consistent and resumable
+  kExitUsage = 2,          // bad flags or configuration; nothing was written
+  kExitUnreachable = 3,    // cannot reach or authenticate to the cluster
+  kExitInterrupted = 130,  // SIGINT, stopped at a safe point
+  kExitTerminated = 143,   // SIGTERM, stopped at a safe point
+};
+
+}  // namespace cnimig::cli
