@@ -1,0 +1,21 @@
+#include "cnimig/agent/lease_policy.hpp"
+
+namespace cnimig::agent {
+
+LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std::string& identity,
+                           std::chrono::system_clock::time_point now) {
+  if (!current)
+    return {LeaseVerdict::create, {}, std::nullopt};
+  if (current->holder_identity == identity)
+    return {LeaseVerdict::renew, identity, std::nullopt};
+  // Released, never renewed, or renewed too long ago: free to take.
+  if (current->holder_identity.empty() || !current->renew_time || current->duration.count() <= 0) {
+    return {LeaseVerdict::take_over, current->holder_identity, std::nullopt};
+  }
+  const auto expires = *current->renew_time + current->duration;
+  if (now >= expires)
+    return {LeaseVerdict::take_over, current->holder_identity, expires};
+  return {LeaseVerdict::refuse, current->holder_identity, expires};
+}
+
+}  // namespace cnimig::agent
