@@ -63,8 +63,7 @@ BOOST_AUTO_TEST_CASE(control_characters_are_escaped_and_line_stays_single) {
   std::string nasty = "line1\nline2\r\t\x01\x1f\"\\ end";
   nasty.push_back('\0');
   nasty += "after-nul";
-  const auto line =
-      writer.render(Event("probe.failed").error(nasty).field("stderr", nasty));
+  const auto line = writer.render(Event("probe.failed").error(nasty).field("stderr", nasty));
   BOOST_TEST(line.find('\n') == std::string::npos);
   BOOST_TEST(line.find('\r') == std::string::npos);
   for (char c : line)

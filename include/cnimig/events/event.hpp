@@ -26,7 +26,9 @@ class Event {
   Event& error(std::string_view message);
   Event& field(std::string_view key, boost::json::value value);
   Event& field(std::string_view key, std::string_view value);
-  Event& field(std::string_view key, const char* value) { return field(key, std::string_view(value)); }
+  Event& field(std::string_view key, const char* value) {
+    return field(key, std::string_view(value));
+  }
 
   const std::string& name() const noexcept { return name_; }
   const boost::json::object& fields() const noexcept { return fields_; }
