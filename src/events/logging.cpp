@@ -4,8 +4,6 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/formatter.h>
 #include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_color_sinks.h>
-#include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include "cnimig/events/json_lines_writer.hpp"
@@ -74,14 +72,11 @@ std::shared_ptr<spdlog::logger> make_logger(LogFormat format, spdlog::level::lev
   return logger;
 }
 
-void configure_logging(LogFormat format, spdlog::level::level_enum level) {
-  spdlog::sink_ptr sink;
-  if (format == LogFormat::text && ::isatty(STDERR_FILENO) == 1) {
-    sink = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
-  } else {
-    sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-  }
-  spdlog::set_default_logger(make_logger(format, level, std::move(sink)));
+std::shared_ptr<ProgressLine> configure_logging(LogFormat format, spdlog::level::level_enum level) {
+  auto sink = std::make_shared<ProgressLine>(
+      stderr, format == LogFormat::text && ::isatty(STDERR_FILENO) == 1);
+  spdlog::set_default_logger(make_logger(format, level, sink));
+  return sink;
 }
 
 }  // namespace cnimig::events

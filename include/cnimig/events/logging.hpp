@@ -9,6 +9,8 @@
 #include <spdlog/common.h>
 #include <spdlog/logger.h>
 
+#include "cnimig/events/progress_line.hpp"
+
 namespace cnimig::events {
 
 enum class LogFormat { text, json };
@@ -21,7 +23,8 @@ std::shared_ptr<spdlog::logger> make_logger(LogFormat format, spdlog::level::lev
                                             spdlog::sink_ptr sink);
 
 // Installs make_logger(format, level, <stderr sink>) as spdlog's default logger
-// (coloured only when stderr is a terminal).
-void configure_logging(LogFormat format, spdlog::level::level_enum level);
+// and returns its sink, through which the driver shows progress: a live status
+// line when stderr is a terminal and the format is text, log lines otherwise.
+std::shared_ptr<ProgressLine> configure_logging(LogFormat format, spdlog::level::level_enum level);
 
 }  // namespace cnimig::events
