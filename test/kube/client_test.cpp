@@ -1,10 +1,11 @@
 #define BOOST_TEST_MODULE kube_client
-#include <boost/json.hpp>
-#include <boost/test/unit_test.hpp>
+#include "cnimig/kube/client.hpp"
 
 #include <fstream>
 
-#include "cnimig/kube/client.hpp"
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
 #include "errc_print.hpp"
 #include "tls_test_server.hpp"
 
@@ -43,7 +44,9 @@ struct Fixture {
   }
 };
 
-std::string auth_of(const Request& r) { return std::string(r[http::field::authorization]); }
+std::string auth_of(const Request& r) {
+  return std::string(r[http::field::authorization]);
+}
 
 struct TempDir {
   fs::path path;
@@ -54,7 +57,9 @@ struct TempDir {
   ~TempDir() { fs::remove_all(path); }
 };
 
-std::vector<std::pair<std::string, std::string>> retry_after_1() { return {{"Retry-After", "1"}}; }
+std::vector<std::pair<std::string, std::string>> retry_after_1() {
+  return {{"Retry-After", "1"}};
+}
 
 const std::string node_json = R"({"kind":"Node","apiVersion":"v1","metadata":{"name":"n1"}})";
 
@@ -62,7 +67,8 @@ const std::string node_json = R"({"kind":"Node","apiVersion":"v1","metadata":{"n
 
 BOOST_FIXTURE_TEST_CASE(bearer_token_and_keep_alive_pool, Fixture) {
   server.start([](Request& r, Stream& s) -> asio::awaitable<bool> {
-    if (auth_of(r) != "Bearer secret-token") co_return co_await respond(s, 401, status_body(401, "Unauthorized"));
+    if (auth_of(r) != "Bearer secret-token")
+      co_return co_await respond(s, 401, status_body(401, "Unauthorized"));
     co_return co_await respond(s, 200, node_json);
   });
   auto c = client(config());
@@ -75,12 +81,14 @@ BOOST_FIXTURE_TEST_CASE(bearer_token_and_keep_alive_pool, Fixture) {
   });
   BOOST_TEST(server.accepted == 1);  // one connection reused
   BOOST_TEST(server.targets.at(0) == "/api/v1/nodes/n1");
-  BOOST_TEST(server.requests.at(0)[http::field::host] == "127.0.0.1:" + std::to_string(server.port()));
+  BOOST_TEST(server.requests.at(0)[http::field::host] ==
+             "127.0.0.1:" + std::to_string(server.port()));
 }
 
 BOOST_FIXTURE_TEST_CASE(wrong_token_is_unauthorized_without_leaking_it, Fixture) {
   server.start([](Request&, Stream& s) -> asio::awaitable<bool> {
-    co_return co_await respond(s, 401, status_body(401, "Unauthorized", R"(,"message":"Unauthorized")"));
+    co_return co_await respond(s, 401,
+                               status_body(401, "Unauthorized", R"(,"message":"Unauthorized")"));
   });
   auto c = client(config("very-secret"));
   run(ioc, [&]() -> asio::awaitable<void> {
@@ -97,7 +105,8 @@ BOOST_FIXTURE_TEST_CASE(token_file_is_reread_after_401, Fixture) {
   auto tf = d.path / "token";
   std::ofstream(tf) << "old";
   server.start([&](Request& r, Stream& s) -> asio::awaitable<bool> {
-    if (auth_of(r) == "Bearer new") co_return co_await respond(s, 200, node_json);
+    if (auth_of(r) == "Bearer new")
+      co_return co_await respond(s, 200, node_json);
     // The token rotated on disk meanwhile (as kubelet rotates projected tokens).
     std::ofstream(tf) << "new";
     fs::last_write_time(tf, fs::last_write_time(tf) + 2s);
@@ -117,21 +126,30 @@ BOOST_FIXTURE_TEST_CASE(exec_plugin_token_cached_and_rerun_on_401, Fixture) {
   TempDir d;
   auto counter = d.path / "count";
   auto script = d.path / "plugin.sh";
-  std::ofstream(script) << "#!/bin/sh\nn=$(cat " << counter.string() << " 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > "
-                        << counter.string()
-                        << "\nprintf '{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
-                           "\"status\":{\"token\":\"tok-%s\"}}' \"$n\"\n";
+  std::ofstream(script)
+      << "#!/bin/sh\nn=$(cat " << counter.string()
+      << " 2>/dev/null || echo 0)\nn=$((n+1))\necho $n > " << counter.string()
+      << "\nprintf "
+         "'{\"apiVersion\":\"client.authentication.k8s.io/v1\",\"kind\":\"ExecCredential\","
+         "\"status\":{\"token\":\"tok-%s\"}}' \"$n\"\n";
   fs::permissions(script, fs::perms::owner_all);
   server.start([](Request& r, Stream& s) -> asio::awaitable<bool> {
-    if (auth_of(r) != "Bearer tok-2") co_return co_await respond(s, 401, status_body(401, "Unauthorized"));
+    if (auth_of(r) != "Bearer tok-2")
+      co_return co_await respond(s, 401, status_body(401, "Unauthorized"));
     co_return co_await respond(s, 200, node_json);
   });
   auto cfg = config("");
   cfg.exec = ExecPluginConfig{"client.authentication.k8s.io/v1", script.string(), {}, {}, "Never"};
   auto c = client(cfg);
   run(ioc, [&]() -> asio::awaitable<void> {
-    { auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
-    { auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
+    {
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
   });
   std::ifstream in(counter);
   int runs = 0;
@@ -143,7 +161,9 @@ BOOST_FIXTURE_TEST_CASE(exec_plugin_token_cached_and_rerun_on_401, Fixture) {
 BOOST_FIXTURE_TEST_CASE(client_certificate_auth, Fixture) {
   auto client_cert = ca.issue_client("cnimig-agent", {"system:masters"});
   TlsTestServer mtls(ioc, server_cert, ca.ca_pem());
-  mtls.start([](Request&, Stream& s) -> asio::awaitable<bool> { co_return co_await respond(s, 200, node_json); });
+  mtls.start([](Request&, Stream& s) -> asio::awaitable<bool> {
+    co_return co_await respond(s, 200, node_json);
+  });
   auto cfg = config("");
   cfg.server = mtls.url();
   auto without = client(cfg);
@@ -151,7 +171,10 @@ BOOST_FIXTURE_TEST_CASE(client_certificate_auth, Fixture) {
   cfg.client_key_pem = client_cert.key_pem;
   auto with = client(cfg);
   run(ioc, [&]() -> asio::awaitable<void> {
-    { auto r_ = co_await with->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await with->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
     RequestOptions once;
     once.max_attempts = 1;
     auto refused = co_await without->get(ResourcePath::core("nodes").named("n1"), once);
@@ -160,7 +183,9 @@ BOOST_FIXTURE_TEST_CASE(client_certificate_auth, Fixture) {
 }
 
 BOOST_FIXTURE_TEST_CASE(ca_mismatch_and_hostname_mismatch_are_refused, Fixture) {
-  server.start([](Request&, Stream& s) -> asio::awaitable<bool> { co_return co_await respond(s, 200, node_json); });
+  server.start([](Request&, Stream& s) -> asio::awaitable<bool> {
+    co_return co_await respond(s, 200, node_json);
+  });
   net::CertificateAuthority other;
   auto wrong_ca = config();
   wrong_ca.ca_pem = other.ca_pem();
@@ -168,7 +193,9 @@ BOOST_FIXTURE_TEST_CASE(ca_mismatch_and_hostname_mismatch_are_refused, Fixture) 
 
   auto misnamed_cert = ca.issue_server("elsewhere", {"elsewhere.example"}, {"10.1.2.3"});
   TlsTestServer misnamed(ioc, misnamed_cert);
-  misnamed.start([](Request&, Stream& s) -> asio::awaitable<bool> { co_return co_await respond(s, 200, node_json); });
+  misnamed.start([](Request&, Stream& s) -> asio::awaitable<bool> {
+    co_return co_await respond(s, 200, node_json);
+  });
   auto wrong_name = config();
   wrong_name.server = misnamed.url();
   auto c2 = client(wrong_name);
@@ -189,8 +216,14 @@ BOOST_FIXTURE_TEST_CASE(ca_mismatch_and_hostname_mismatch_are_refused, Fixture) 
     auto r2 = co_await c2->get(ResourcePath::core("nodes").named("n1"));
     BOOST_TEST_REQUIRE(!r2.has_value());
     BOOST_TEST(r2.error().code == Errc::tls);
-    { auto r_ = co_await c3->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
-    { auto r_ = co_await c4->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c3->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
+    {
+      auto r_ = co_await c4->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
   });
   BOOST_TEST(server.requests.size() == 1u);  // only the insecure client got through
   BOOST_TEST(misnamed.requests.size() == 1u);
@@ -200,13 +233,17 @@ BOOST_FIXTURE_TEST_CASE(ca_mismatch_and_hostname_mismatch_are_refused, Fixture) 
 BOOST_FIXTURE_TEST_CASE(retries_429_honouring_retry_after, Fixture) {
   int n = 0;
   server.start([&](Request&, Stream& s) -> asio::awaitable<bool> {
-    if (n++ == 0) co_return co_await respond(s, 429, status_body(429, "TooManyRequests"), retry_after_1());
+    if (n++ == 0)
+      co_return co_await respond(s, 429, status_body(429, "TooManyRequests"), retry_after_1());
     co_return co_await respond(s, 200, node_json);
   });
   auto c = client(config());
   auto start = std::chrono::steady_clock::now();
   run(ioc, [&]() -> asio::awaitable<void> {
-    { auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
   });
   BOOST_TEST((std::chrono::steady_clock::now() - start) >= 950ms);
   BOOST_TEST(statuses == (std::vector<unsigned>{429, 200}), boost::test_tools::per_element());
@@ -215,13 +252,18 @@ BOOST_FIXTURE_TEST_CASE(retries_429_honouring_retry_after, Fixture) {
 BOOST_FIXTURE_TEST_CASE(retries_500_then_gives_up, Fixture) {
   int n = 0;
   server.start([&](Request& r, Stream& s) -> asio::awaitable<bool> {
-    if (r.target() == "/api/v1/nodes/flaky" && n++ < 2) co_return co_await respond(s, 500, status_body(500, "InternalError"));
-    if (r.target() == "/api/v1/nodes/flaky") co_return co_await respond(s, 200, node_json);
+    if (r.target() == "/api/v1/nodes/flaky" && n++ < 2)
+      co_return co_await respond(s, 500, status_body(500, "InternalError"));
+    if (r.target() == "/api/v1/nodes/flaky")
+      co_return co_await respond(s, 200, node_json);
     co_return co_await respond(s, 503, status_body(503, "ServiceUnavailable"));
   });
   auto c = client(config());
   run(ioc, [&]() -> asio::awaitable<void> {
-    { auto r_ = co_await c->get(ResourcePath::core("nodes").named("flaky")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("flaky"));
+      BOOST_TEST(r_.has_value());
+    }
     RequestOptions three;
     three.max_attempts = 3;
     auto down = co_await c->get(ResourcePath::core("nodes").named("down"), three);
@@ -229,15 +271,19 @@ BOOST_FIXTURE_TEST_CASE(retries_500_then_gives_up, Fixture) {
     BOOST_TEST(down.error().code == Errc::server_error);
     BOOST_TEST(down.error().http_status == 503);
   });
-  BOOST_TEST(statuses == (std::vector<unsigned>{500, 500, 200, 503, 503, 503}), boost::test_tools::per_element());
+  BOOST_TEST(statuses == (std::vector<unsigned>{500, 500, 200, 503, 503, 503}),
+             boost::test_tools::per_element());
 }
 
 BOOST_FIXTURE_TEST_CASE(no_retry_on_4xx_and_typed_conflicts, Fixture) {
   server.start([&](Request& r, Stream& s) -> asio::awaitable<bool> {
     if (r.method() == http::verb::post)
-      co_return co_await respond(s, 409, status_body(409, "AlreadyExists", R"(,"message":"pods \"x\" already exists")"));
-    if (r.method() == http::verb::put) co_return co_await respond(s, 409, status_body(409, "Conflict"));
-    if (r.method() == http::verb::patch) co_return co_await respond(s, 403, status_body(403, "Forbidden"));
+      co_return co_await respond(
+          s, 409, status_body(409, "AlreadyExists", R"(,"message":"pods \"x\" already exists")"));
+    if (r.method() == http::verb::put)
+      co_return co_await respond(s, 409, status_body(409, "Conflict"));
+    if (r.method() == http::verb::patch)
+      co_return co_await respond(s, 403, status_body(403, "Forbidden"));
     co_return co_await respond(s, 404, status_body(404, "NotFound"));
   });
   auto c = client(config());
@@ -263,23 +309,29 @@ BOOST_FIXTURE_TEST_CASE(dropped_connection_retries_get_but_not_create, Fixture) 
   int posts = 0;
   server.start([&](Request& r, Stream& s) -> asio::awaitable<bool> {
     if (r.method() == http::verb::post) {
-      if (posts++ == 0) co_return false;  // read the request, then drop: ambiguous
+      if (posts++ == 0)
+        co_return false;  // read the request, then drop: ambiguous
       co_return co_await respond(s, 503, status_body(503, "ServiceUnavailable"), retry_after_1());
     }
-    if (gets++ == 0) co_return false;
+    if (gets++ == 0)
+      co_return false;
     co_return co_await respond(s, 200, node_json);
   });
   auto c = client(config());
   c->impl();  // exposes nothing here; retry waits are capped below
   run(ioc, [&]() -> asio::awaitable<void> {
-    { auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1")); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      BOOST_TEST(r_.has_value());
+    }
     auto cr = co_await c->create(ResourcePath::core("pods").in("default"), json::object{});
     BOOST_TEST_REQUIRE(!cr.has_value());
     BOOST_TEST(cr.error().code == Errc::transport);
     // 503 with Retry-After: the server did not act, so a create is repeated.
     WriteOptions twice;
     twice.request.max_attempts = 2;
-    auto again = co_await c->create(ResourcePath::core("pods").in("default"), json::object{}, twice);
+    auto again =
+        co_await c->create(ResourcePath::core("pods").in("default"), json::object{}, twice);
     BOOST_TEST(again.error().http_status == 503);
   });
   BOOST_TEST(gets == 2);
@@ -312,8 +364,9 @@ BOOST_FIXTURE_TEST_CASE(list_follows_continue_pages_with_selectors, Fixture) {
                        : t.find("continue=p3") != std::string::npos ? "3"
                                                                     : "1";
     std::string next = page == "1" ? "p2" : page == "2" ? "p3" : "";
-    std::string body = R"({"kind":"PodList","metadata":{"resourceVersion":"10)" + page + R"(","continue":")" + next +
-                       R"("},"items":[{"metadata":{"name":"a)" + page + R"("}},{"metadata":{"name":"b)" + page + R"("}}]})";
+    std::string body = R"({"kind":"PodList","metadata":{"resourceVersion":"10)" + page +
+                       R"(","continue":")" + next + R"("},"items":[{"metadata":{"name":"a)" + page +
+                       R"("}},{"metadata":{"name":"b)" + page + R"("}}]})";
     co_return co_await respond(s, 200, body);
   });
   auto c = client(config());
@@ -329,39 +382,60 @@ BOOST_FIXTURE_TEST_CASE(list_follows_continue_pages_with_selectors, Fixture) {
     BOOST_TEST(l->resource_version == "103");
   });
   BOOST_TEST_REQUIRE(server.targets.size() == 3u);
-  BOOST_TEST(server.targets[0] ==
-             "/api/v1/pods?limit=2&labelSelector=app%3Dknet-stress&fieldSelector=spec.nodeName%3Dn1");
+  BOOST_TEST(
+      server.targets[0] ==
+      "/api/v1/pods?limit=2&labelSelector=app%3Dknet-stress&fieldSelector=spec.nodeName%3Dn1");
   BOOST_TEST(server.targets[1].find("continue=p2") != std::string::npos);
 }
 
 BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
   server.start([&](Request& r, Stream& s) -> asio::awaitable<bool> {
     if (r.target().starts_with("/apis/authorization.k8s.io"))
-      co_return co_await respond(s, 201, R"({"kind":"SelfSubjectAccessReview","status":{"allowed":true}})");
-    co_return co_await respond(s, r.method() == http::verb::post ? 201 : 200, R"({"kind":"Status","status":"Success"})");
+      co_return co_await respond(s, 201,
+                                 R"({"kind":"SelfSubjectAccessReview","status":{"allowed":true}})");
+    co_return co_await respond(s, r.method() == http::verb::post ? 201 : 200,
+                               R"({"kind":"Status","status":"Success"})");
   });
   auto c = client(config());
   auto ds = ResourcePath::of("apps", "v1", "daemonsets").in("kube-system").named("canal");
   run(ioc, [&]() -> asio::awaitable<void> {
     WriteOptions dry;
     dry.dry_run = true;
-    { auto r_ = co_await c->patch(ds, PatchType::merge, R"({"spec":{}})"); BOOST_TEST(r_.has_value()); }
-    { auto r_ = co_await c->patch(ds, PatchType::json, R"([{"op":"remove","path":"/x"}])", dry); BOOST_TEST(r_.has_value()); }
-    { auto r_ = co_await c->patch(ds, PatchType::strategic, R"({"spec":{}})"); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->patch(ds, PatchType::merge, R"({"spec":{}})");
+      BOOST_TEST(r_.has_value());
+    }
+    {
+      auto r_ = co_await c->patch(ds, PatchType::json, R"([{"op":"remove","path":"/x"}])", dry);
+      BOOST_TEST(r_.has_value());
+    }
+    {
+      auto r_ = co_await c->patch(ds, PatchType::strategic, R"({"spec":{}})");
+      BOOST_TEST(r_.has_value());
+    }
     json::object ds_body;
     ds_body["kind"] = "DaemonSet";
     ApplyOptions ap;
     ap.force = true;
-    { auto r_ = co_await c->apply(ds, ds_body, ap); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->apply(ds, ds_body, ap);
+      BOOST_TEST(r_.has_value());
+    }
     DeleteOptions del;
     del.grace_period_seconds = 0;
     del.precondition_uid = "u-1";
     del.precondition_resource_version = "42";
     del.propagation_policy = "Background";
-    { auto r_ = co_await c->remove(ResourcePath::core("pods").in("ns").named("p"), del); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->remove(ResourcePath::core("pods").in("ns").named("p"), del);
+      BOOST_TEST(r_.has_value());
+    }
     DeleteOptions ev;
     ev.dry_run = true;
-    { auto r_ = co_await c->evict("ns", "p", ev); BOOST_TEST(r_.has_value()); }
+    {
+      auto r_ = co_await c->evict("ns", "p", ev);
+      BOOST_TEST(r_.has_value());
+    }
     AccessCheck check;
     check.verb = "create";
     check.resource = "pods";
@@ -378,7 +452,9 @@ BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
   BOOST_TEST(q[1].target() == "/apis/apps/v1/namespaces/kube-system/daemonsets/canal?dryRun=All");
   BOOST_TEST(q[2][http::field::content_type] == "application/strategic-merge-patch+json");
   BOOST_TEST(q[3][http::field::content_type] == "application/apply-patch+yaml");
-  BOOST_TEST(q[3].target() == "/apis/apps/v1/namespaces/kube-system/daemonsets/canal?fieldManager=cnimig-agent&force=true");
+  BOOST_TEST(
+      q[3].target() ==
+      "/apis/apps/v1/namespaces/kube-system/daemonsets/canal?fieldManager=cnimig-agent&force=true");
   BOOST_TEST(q[4].method() == http::verb::delete_);
   auto del_body = json::parse(q[4].body()).as_object();
   BOOST_TEST(del_body.at("gracePeriodSeconds").as_int64() == 0);
