@@ -208,17 +208,17 @@ void Client::Impl::release(std::unique_ptr<Connection> c) {
   idle.push_back(std::move(c));
 }
 
-Result<void> Client::Impl::decorate(http::request<http::string_body>& req) {
+asio::awaitable<Result<void>> Client::Impl::decorate(http::request<http::string_body>& req) {
   req.set(http::field::host, address.host_header);
   req.set(http::field::user_agent, options.user_agent);
   if (req[http::field::accept].empty())
     req.set(http::field::accept, "application/json");
-  auto auth = credentials.authorization();
+  auto auth = co_await credentials.authorization();
   if (!auth)
-    return auth.error();
+    co_return auth.error();
   if (!auth->empty())
     req.set(http::field::authorization, *auth);
-  return {};
+  co_return Result<void>{};
 }
 
 namespace {
@@ -239,7 +239,7 @@ asio::awaitable<Result<HttpResponse>> Client::Impl::request(HttpRequest r) {
     unsigned status = 0;
     do {
       http::request<http::string_body> req{to_verb(r.method), full_target(r.target), 11};
-      if (auto d = decorate(req); !d) {
+      if (auto d = co_await decorate(req); !d) {
         a.result = d.error();
         break;
       }

@@ -5,10 +5,15 @@
 #include <ctime>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -105,12 +110,14 @@ Result<ExecCredential> parse_exec_credential(std::string_view json,
   return cred;
 }
 
-Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
-                                       std::chrono::milliseconds timeout) {
+boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(const ExecPluginConfig& config,
+                                                               std::chrono::milliseconds timeout) {
+  namespace asio = boost::asio;
+  using namespace asio::experimental::awaitable_operators;
   if (config.interactive_mode == "Always")
-    return make_error(Errc::unauthorized,
-                      "exec plugin " + config.command +
-                          ": interactiveMode Always needs a terminal; the agent has none");
+    co_return make_error(Errc::unauthorized,
+                         "exec plugin " + config.command +
+                             ": interactiveMode Always needs a terminal; the agent has none");
   std::string info = "{\"apiVersion\":\"" + config.api_version +
                      "\",\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
   // Build argv and envp before fork: only async-signal-safe calls after it.
@@ -133,12 +140,12 @@ Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
 
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0)
-    return make_error(Errc::unauthorized, "exec plugin: pipe failed");
+    co_return make_error(Errc::unauthorized, "exec plugin: pipe failed");
   pid_t pid = fork();
   if (pid < 0) {
     close(out[0]);
     close(out[1]);
-    return make_error(Errc::unauthorized, "exec plugin: fork failed");
+    co_return make_error(Errc::unauthorized, "exec plugin: fork failed");
   }
   if (pid == 0) {
     dup2(out[1], 1);
@@ -152,48 +159,38 @@ Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
     _exit(127);
   }
   close(out[1]);
+  auto ex = co_await asio::this_coro::executor;
+  asio::posix::stream_descriptor pipe(ex, out[0]);
   std::string output;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{out[0], POLLIN, 0};
-    int r = poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      timed_out = r == 0;
-      break;
-    }
+  auto read_all = [&]() -> asio::awaitable<void> {
     char buf[4096];
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    output.append(buf, static_cast<std::size_t>(n));
-    if (output.size() > (1u << 20))
-      break;
-  }
-  close(out[0]);
+    for (;;) {
+      auto [ec, n] =
+          co_await pipe.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      output.append(buf, n);
+      if (ec || output.size() > (1u << 20))
+        co_return;
+    }
+  };
+  asio::steady_timer deadline(ex, timeout);
+  auto which = co_await (read_all() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  const bool timed_out = which.index() == 1;
+  pipe.close();
+  // Stdout is closed (the plugin is exiting) or the deadline passed (kill it):
+  // reaping does not block for long either way.
   if (timed_out)
     kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out)
-    return make_error(Errc::unauthorized, "exec plugin " + config.command + ": timed out");
+    co_return make_error(Errc::unauthorized, "exec plugin " + config.command + ": timed out");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return make_error(
+    co_return make_error(
         Errc::unauthorized,
         "exec plugin " + config.command + ": exited with status " +
             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-  return parse_exec_credential(output, config.api_version);
+  co_return parse_exec_credential(output, config.api_version);
 }
 
 }  // namespace cnimig::kube

@@ -27,7 +27,7 @@ asio::awaitable<Result<ExecResult>> Client::exec(const ExecRequest& request) {
   if (!request.container.empty())
     target += "&container=" + url_encode(request.container);
 
-  auto auth = impl.credentials.authorization();
+  auto auth = co_await impl.credentials.authorization();
   if (!auth)
     co_return auth.error();
 

@@ -9,6 +9,9 @@
 #include <optional>
 #include <string>
 
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+
 #include "cnimig/common/result.hpp"
 #include "cnimig/kube/client_config.hpp"
 #include "cnimig/kube/exec_credential.hpp"
@@ -20,7 +23,8 @@ class Credentials {
   explicit Credentials(const ClientConfig& config);
 
   // The Authorization header value ("Bearer ..."), or empty for no bearer auth.
-  Result<std::string> authorization();
+  // Concurrent callers share one plugin run.
+  boost::asio::awaitable<Result<std::string>> authorization();
   // Called after a 401: the next authorization() re-reads or re-runs the source.
   // Returns whether a refresh can change anything (false for a static token).
   bool invalidate();
@@ -32,6 +36,8 @@ class Credentials {
   std::string file_token_;
   std::optional<ExecPluginConfig> exec_;
   std::optional<ExecCredential> exec_cached_;
+  bool exec_running_ = false;
+  std::optional<boost::asio::steady_timer> exec_done_;  // cancelled when a run ends
 };
 
 }  // namespace cnimig::kube
