@@ -434,10 +434,12 @@ asio::awaitable<Result<std::string>> Client::list_pages(
 asio::awaitable<Result<ObjectList>> Client::list(const ResourcePath& collection,
                                                  ListOptions options) {
   ObjectList out;
-  auto rv = co_await list_pages(collection, options, [&](std::vector<json::object>& items) {
-    for (auto& i : items)
-      out.items.push_back(std::move(i));
-  });
+  // A named std::function: GCC 12 mishandles temporaries inside co_await expressions.
+  std::function<void(std::vector<json::object>&)> collect = [&](std::vector<json::object>& items) {
+    for (auto& item : items)
+      out.items.push_back(std::move(item));
+  };
+  auto rv = co_await list_pages(collection, options, collect);
   if (!rv)
     co_return rv.error();
   out.resource_version = std::move(*rv);

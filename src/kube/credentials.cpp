@@ -48,18 +48,27 @@ boost::asio::awaitable<Result<std::string>> Credentials::authorization() {
       exec_cached_.reset();
     // Single flight: requests arriving while the plugin runs wait for its answer.
     while (exec_running_) {
-      auto [ec] =
-          co_await exec_done_->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      auto done = exec_done_;  // keeps the timer alive while this waiter sleeps
+      auto [ec] = co_await done->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
       (void)ec;
     }
     if (!exec_cached_) {
-      if (!exec_done_)
-        exec_done_.emplace(co_await boost::asio::this_coro::executor,
-                           std::chrono::steady_clock::time_point::max());
+      exec_done_ = std::make_shared<boost::asio::steady_timer>(
+          co_await boost::asio::this_coro::executor, std::chrono::steady_clock::time_point::max());
       exec_running_ = true;
+      // Waiters must wake even if this run is cancelled or throws.
+      struct EndOfRun {
+        Credentials& self;
+        ~EndOfRun() {
+          self.exec_running_ = false;
+          if (auto done = std::move(self.exec_done_))
+            done->cancel();
+        }
+      };
+      std::optional<EndOfRun> end_of_run;
+      end_of_run.emplace(*this);
       auto cred = co_await run_exec_plugin(*exec_);
-      exec_running_ = false;
-      exec_done_->cancel();
+      end_of_run.reset();
       if (!cred)
         co_return cred.error();
       exec_cached_ = std::move(*cred);

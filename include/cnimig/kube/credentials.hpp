@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -37,7 +38,8 @@ class Credentials {
   std::optional<ExecPluginConfig> exec_;
   std::optional<ExecCredential> exec_cached_;
   bool exec_running_ = false;
-  std::optional<boost::asio::steady_timer> exec_done_;  // cancelled when a run ends
+  // Made per plugin run on the caller's executor; cancelled when the run ends.
+  std::shared_ptr<boost::asio::steady_timer> exec_done_;
 };
 
 }  // namespace cnimig::kube
