@@ -1,5 +1,7 @@
 #include "cnimig/kube/exec_credential.hpp"
 
+#include "cnimig/common/rfc3339.hpp"
+
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -21,55 +23,6 @@
 extern char** environ;
 
 namespace cnimig::kube {
-
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
-  if (s.size() < 20)
-    return std::nullopt;
-  std::tm tm{};
-  auto num = [&](std::size_t pos, std::size_t len, int& out) {
-    out = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9')
-        return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, se;
-  if (!num(0, 4, y) || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d) ||
-      (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) ||
-      s[16] != ':' || !num(17, 2, se))
-    return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  std::size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
-      ++i;
-  }
-  long offset = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh, om;
-    if (!num(i + 1, 2, oh) || s[i + 3] != ':' || !num(i + 4, 2, om))
-      return std::nullopt;
-    offset = (oh * 3600L + om * 60L) * (s[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size())
-    return std::nullopt;
-  time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset);
-}
 
 Result<ExecCredential> parse_exec_credential(std::string_view json,
                                              std::string_view expected_api_version) {

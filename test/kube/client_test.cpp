@@ -319,7 +319,6 @@ BOOST_FIXTURE_TEST_CASE(dropped_connection_retries_get_but_not_create, Fixture) 
     co_return co_await respond(s, 200, node_json);
   });
   auto c = client(config());
-  c->impl();  // exposes nothing here; retry waits are capped below
   run(ioc, [&]() -> asio::awaitable<void> {
     {
       auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));

@@ -31,7 +31,4 @@ Result<ExecCredential> parse_exec_credential(std::string_view json,
 boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(
     const ExecPluginConfig& config, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
-// RFC 3339 (as Kubernetes writes metav1.Time) to a time point.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
-
 }  // namespace cnimig::kube
