@@ -1,7 +1,5 @@
 #include "cnimig/kube/exec_credential.hpp"
 
-#include "cnimig/common/rfc3339.hpp"
-
 #include <cerrno>
 #include <cstdlib>
 #include <ctime>
@@ -14,6 +12,8 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
+
+#include "cnimig/common/rfc3339.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
