@@ -80,6 +80,7 @@ StepOutcome run_migrate(const Context& ctx) {
                                  {},
                                  {s.annotation(annotation_names::kMigrate),
                                   s.annotation(annotation_names::kMigratePodsBefore)}});
+          --in_flight.nodes;  // the same gate opens the next node
         } else {
           request_gate(ctx, step, out);
         }

@@ -86,6 +86,7 @@ StepOutcome run_priority(const Context& ctx) {
                                  {},
                                  {s.annotation(annotation_names::kPriority),
                                   s.annotation(annotation_names::kPriorityPodsBefore)}});
+          --in_flight.nodes;  // the same gate opens the next node
         } else {
           request_gate(ctx, step, out);
         }

@@ -62,7 +62,15 @@ StepOutcome run_roll(const Context& ctx) {
       case NodePhase::roll_awaiting_gate:
         // Completion is recorded only after the gate (DESIGN.md section 1).
         if (ctx.gate_ok) {
+          // The same gate opens the next node: a finished node no longer
+          // counts as in flight.
           out.write(step, name, LabelNode{name, {{s.labels.rolled, s.labels.value}}, {}});
+          out.write(step, name,
+                    AnnotateNode{name,
+                                 {},
+                                 {s.annotation(annotation_names::kRoll),
+                                  s.annotation(annotation_names::kRollPodsBefore)}});
+          --in_flight.nodes;
         } else {
           request_gate(ctx, step, out);
         }

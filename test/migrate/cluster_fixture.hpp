@@ -4,6 +4,7 @@
 // a canonical form of a snapshot for comparing end states.
 
 #include <map>
+#include <ostream>
 #include <set>
 #include <sstream>
 #include <string>
@@ -12,6 +13,18 @@
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/step_id.hpp"
+
+namespace cnimig::migrate {
+// Boost.Test prints values of failed comparisons.
+inline std::ostream& operator<<(std::ostream& os, StepId s) {
+  return os << to_string(s);
+}
+inline std::ostream& operator<<(std::ostream& os, NodePhase p) {
+  return os << to_string(p);
+}
+}  // namespace cnimig::migrate
 
 namespace cnimig::migrate::test {
 
