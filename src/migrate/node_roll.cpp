@@ -33,6 +33,11 @@ std::vector<const PodState*> evictable_pods(const NodeState& node) {
   return pods;
 }
 
+bool has_evictable_pods(const NodeState& node) {
+  return std::any_of(node.pods.begin(), node.pods.end(),
+                     [](const PodState& p) { return !p.daemon_set_owned() && !p.mirror; });
+}
+
 std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cut) {
   std::vector<const PodState*> pods;
   for (const auto& p : node.pods) {

@@ -14,6 +14,7 @@ namespace cnimig::migrate::detail {
 // Pods a drain evicts: everything but DaemonSet-owned and mirror pods
 // (kubectl drain's rule; DaemonSet pods would be re-created at once).
 std::vector<const PodState*> evictable_pods(const NodeState& node);
+bool has_evictable_pods(const NodeState& node);
 
 // Pods to delete after the drain: not hostNetwork (their network does not
 // change), not mirror, created at or before the recorded cut-off. The cut-off

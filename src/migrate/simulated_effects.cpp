@@ -81,132 +81,146 @@ void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action) const 
       return;
     }
   };
-  std::visit(
-      Overloaded{
-          [&](const LabelNode& a) {
-            if (auto* n = node_of(a.node)) {
-              for (const auto& [k, v] : a.set)
-                n->labels[k] = v;
-              for (const auto& k : a.remove)
-                n->labels.erase(k);
-            }
-          },
-          [&](const AnnotateNode& a) {
-            if (auto* n = node_of(a.node)) {
-              for (const auto& [k, v] : a.set)
-                n->annotations[k] = v;
-              for (const auto& k : a.remove)
-                n->annotations.erase(k);
-            }
-          },
-          [&](const SetCordon& a) {
-            if (auto* n = node_of(a.node))
-              n->unschedulable = a.unschedulable;
-          },
-          [&](const AddTaint& a) {
-            auto* n = node_of(a.node);
-            if (n == nullptr)
-              return;
-            if (std::find(n->taints.begin(), n->taints.end(), a.taint) == n->taints.end()) {
-              n->taints.push_back(a.taint);
-            }
-            if (a.taint.effect == "NoExecute") {
-              // The taint manager evicts what does not tolerate it; in this
-              // model DaemonSet pods tolerate everything, like the CNI agents
-              // and knet-stress do.
-              std::vector<PodState> evicted;
-              std::erase_if(n->pods, [&](const PodState& p) {
-                if (p.daemon_set_owned() || p.mirror)
-                  return false;
-                evicted.push_back(p);
-                return true;
-              });
-              for (auto& p : evicted)
-                replace_pod(snap, a.node, std::move(p));
-            }
-          },
-          [&](const RemoveTaint& a) {
-            if (auto* n = node_of(a.node)) {
-              std::erase_if(n->taints, [&](const Taint& t) {
-                return t.key == a.taint.key && t.effect == a.taint.effect;
-              });
-            }
-          },
-          [&](const EvictPod& a) { remove_pod(a.ns, a.name); },
-          [&](const DeletePod& a) { remove_pod(a.ns, a.name); },
-          [&](const ApplyBundle& a) {
-            auto add = [&](const ObjectRef& ref, std::map<std::string, std::string> selector) {
-              auto& w = snap.workloads[ref];
-              w.exists = true;
-              w.ready = true;
-              w.node_selector = std::move(selector);
-            };
-            const auto& l = s.labels;
-            if (a.id == s.bundles.cilium) {
-              add(s.cilium(), {{l.calico_cilium, l.value}});
-              add(s.cilium_migrated(), {{l.cilium, l.value}});
-            } else if (a.id == s.bundles.multus) {
-              add(s.multus_calico(), {{l.priority_calico, l.value}});
-              add(s.multus_cilium(), {{l.priority_cilium, l.value}});
-            } else if (a.id == s.bundles.knet_stress) {
-              for (const auto& ref : s.knet_stress())
-                add(ref, {});
-            }
-            snap.applied_bundles.insert(a.id);
-          },
-          [&](const DeleteBundle& a) {
-            for (auto it = snap.workloads.begin(); it != snap.workloads.end();) {
-              it = bundle_of(s, it->first) == a.id ? snap.workloads.erase(it) : std::next(it);
-            }
-            snap.applied_bundles.erase(a.id);
-          },
-          [&](const PatchDaemonSetNodeSelector& a) {
-            auto it = snap.workloads.find(ObjectRef{kDaemonSet, a.ns, a.name});
-            if (it == snap.workloads.end())
-              return;
-            for (const auto& [k, v] : a.set)
-              it->second.node_selector[k] = v;
-            for (const auto& k : a.remove)
-              it->second.node_selector.erase(k);
-          },
-          [&](const DeleteObject& a) {
-            snap.workloads.erase(a.object);
-            if (auto bundle = bundle_of(s, a.object); !bundle.empty()) {
-              snap.applied_bundles.erase(bundle);
-            }
-            if (a.object.kind != kDaemonSet) {
-              // Its ReplicaSets / the StatefulSet go, and their pods with them.
-              auto owned = [&](const PodState& p) {
-                return p.ns == a.object.ns && !p.daemon_set_owned() &&
-                       p.owner_name.starts_with(a.object.name);
-              };
-              for (auto& [name, node] : snap.nodes)
-                std::erase_if(node.pods, owned);
-              std::erase_if(snap.unscheduled_pods, owned);
-            }
-          },
-          [&](const RunConnectivityCheck&) {
-            CheckResult result;
-            result.passed = check_outcome ? check_outcome(snap) : true;
-            result.generation = snap.write_generation;
-            if (!result.passed)
-              result.detail = "simulated failure";
-            snap.last_check = result;
-          },
-          [](const WaitFor&) {},
-          [](const Halt&) {},
-          [](const Done&) {},
-      },
-      action.kind);
+  std::visit(Overloaded{
+                 [&](const LabelNode& a) {
+                   if (auto* n = node_of(a.node)) {
+                     for (const auto& [k, v] : a.set)
+                       n->labels[k] = v;
+                     for (const auto& k : a.remove)
+                       n->labels.erase(k);
+                   }
+                 },
+                 [&](const AnnotateNode& a) {
+                   if (auto* n = node_of(a.node)) {
+                     for (const auto& [k, v] : a.set)
+                       n->annotations[k] = v;
+                     for (const auto& k : a.remove)
+                       n->annotations.erase(k);
+                   }
+                 },
+                 [&](const SetCordon& a) {
+                   if (auto* n = node_of(a.node))
+                     n->unschedulable = a.unschedulable;
+                 },
+                 [&](const AddTaint& a) {
+                   auto* n = node_of(a.node);
+                   if (n == nullptr)
+                     return;
+                   if (std::find(n->taints.begin(), n->taints.end(), a.taint) == n->taints.end()) {
+                     n->taints.push_back(a.taint);
+                   }
+                   if (a.taint.effect == "NoExecute") {
+                     // The taint manager evicts what does not tolerate it; in this
+                     // model DaemonSet pods tolerate everything, like the CNI agents
+                     // and knet-stress do.
+                     std::vector<PodState> evicted;
+                     std::erase_if(n->pods, [&](const PodState& p) {
+                       if (p.daemon_set_owned() || p.mirror)
+                         return false;
+                       evicted.push_back(p);
+                       return true;
+                     });
+                     for (auto& p : evicted)
+                       replace_pod(snap, a.node, std::move(p));
+                   }
+                 },
+                 [&](const RemoveTaint& a) {
+                   if (auto* n = node_of(a.node)) {
+                     std::erase_if(n->taints, [&](const Taint& t) {
+                       return t.key == a.taint.key && t.effect == a.taint.effect;
+                     });
+                   }
+                 },
+                 [&](const EvictPod& a) { remove_pod(a.ns, a.name); },
+                 [&](const DeletePod& a) { remove_pod(a.ns, a.name); },
+                 [&](const ApplyBundle& a) {
+                   auto add = [&](const ObjectRef& ref,
+                                  std::map<std::string, std::string> selector) {
+                     auto& w = snap.workloads[ref];
+                     w.exists = true;
+                     w.ready = true;
+                     w.node_selector = std::move(selector);
+                   };
+                   const auto& l = s.labels;
+                   if (a.id == s.bundles.cilium) {
+                     add(s.cilium(), {{l.calico_cilium, l.value}});
+                     add(s.cilium_migrated(), {{l.cilium, l.value}});
+                   } else if (a.id == s.bundles.multus) {
+                     add(s.multus_calico(), {{l.priority_calico, l.value}});
+                     add(s.multus_cilium(), {{l.priority_cilium, l.value}});
+                   } else if (a.id == s.bundles.knet_stress) {
+                     for (const auto& ref : s.knet_stress())
+                       add(ref, {});
+                   }
+                   snap.applied_bundles.insert(a.id);
+                 },
+                 [&](const DeleteBundle& a) {
+                   for (auto& [ref, w] : snap.workloads) {
+                     if (bundle_of(s, ref) == a.id)
+                       w = WorkloadState{};  // known, and absent
+                   }
+                   snap.applied_bundles.erase(a.id);
+                 },
+                 [&](const PatchDaemonSetNodeSelector& a) {
+                   auto it = snap.workloads.find(ObjectRef{kDaemonSet, a.ns, a.name});
+                   if (it == snap.workloads.end())
+                     return;
+                   for (const auto& [k, v] : a.set)
+                     it->second.node_selector[k] = v;
+                   for (const auto& k : a.remove)
+                     it->second.node_selector.erase(k);
+                 },
+                 [&](const DeleteObject& a) {
+                   snap.workloads[a.object] = WorkloadState{};  // known, and absent
+                   if (auto bundle = bundle_of(s, a.object); !bundle.empty()) {
+                     snap.applied_bundles.erase(bundle);
+                   }
+                   if (a.object.kind != kDaemonSet) {
+                     // Its ReplicaSets / the StatefulSet go, and their pods with them.
+                     auto owned = [&](const PodState& p) {
+                       return p.ns == a.object.ns && !p.daemon_set_owned() &&
+                              p.owner_name.starts_with(a.object.name);
+                     };
+                     for (auto& [name, node] : snap.nodes)
+                       std::erase_if(node.pods, owned);
+                     std::erase_if(snap.unscheduled_pods, owned);
+                   }
+                 },
+                 [&](const RunConnectivityCheck&) {
+                   CheckResult result;
+                   result.passed = check_outcome ? check_outcome(snap) : true;
+                   result.generation = snap.write_generation;
+                   if (!result.passed)
+                     result.detail = "simulated failure";
+                   snap.last_check = result;
+                 },
+                 [](const WaitFor&) {},
+                 [](const Halt&) {},
+                 [](const Done&) {},
+             },
+             action.kind);
   reconcile_daemon_sets(snap);
   schedule_pending(snap);
 }
 
 void SimulatedEffects::replace_pod(ClusterSnapshot& snap, const std::string& node,
                                    PodState pod) const {
-  (void)node;
-  if (pod.daemon_set_owned())
-    return;  // reconcile_daemon_sets re-creates it where selected
+  if (pod.daemon_set_owned()) {
+    // A DaemonSet the snapshot does not describe (not watched, e.g. an
+    // application's) re-creates its pod on the same node; the ones it
+    // describes are re-created by reconcile_daemon_sets where they select.
+    if (snap.workload(ObjectRef{kDaemonSet, pod.ns, pod.owner_name}) != nullptr)
+      return;
+    auto it = snap.nodes.find(node);
+    if (it == snap.nodes.end())
+      return;
+    pod.name = pod.owner_name + "-" + node + "-" + std::to_string(snap.now);
+    pod.created = snap.now;
+    pod.ready = true;
+    pod.terminating = false;
+    it->second.pods.push_back(std::move(pod));
+    return;
+  }
   if (pod.owner_kind != "ReplicaSet" && pod.owner_kind != "StatefulSet")
     return;  // bare: gone
   if (pod.owner_kind == "ReplicaSet")
@@ -265,7 +279,9 @@ void SimulatedEffects::reconcile_daemon_sets(ClusterSnapshot& snap) const {
       if (!p.daemon_set_owned())
         return false;
       const auto* w = snap.workload(ObjectRef{kDaemonSet, p.ns, p.owner_name});
-      return w == nullptr || !w->exists || !selects(w->node_selector, node);
+      if (w == nullptr)
+        return false;  // not described: left as it is
+      return !w->exists || !selects(w->node_selector, node);
     });
   }
   for (const auto& [ref, w] : snap.workloads) {

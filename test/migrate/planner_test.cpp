@@ -759,3 +759,32 @@ BOOST_AUTO_TEST_CASE(detects_budget_overrun) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(effects_model)
+
+// Plan mode runs on a snapshot of a real cluster, where most DaemonSets are
+// not watched: their pods stay, and come back where they were when deleted.
+BOOST_AUTO_TEST_CASE(undescribed_daemon_set_pods_are_recreated_in_place) {
+  auto snap = make_cluster(S);
+  for (auto& [name, n] : snap.nodes) {
+    PodState p;
+    p.ns = "logging";
+    p.name = "fluent-bit-" + name;
+    p.owner_kind = kDaemonSet;
+    p.owner_name = "fluent-bit";
+    p.created = 100;
+    n.pods.push_back(p);
+  }
+  auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  std::size_t deletes = 0;
+  for (const auto* d : all_of_kind<DeletePod>(run.actions))
+    deletes += d->ns == "logging";
+  BOOST_TEST(deletes == 12u);  // once per node in each of roll, priority, migrate
+  for (const auto& [name, n] : run.final_snapshot.nodes) {
+    BOOST_TEST(std::count_if(n.pods.begin(), n.pods.end(),
+                             [](const PodState& p) { return p.owner_name == "fluent-bit"; }) == 1);
+  }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
