@@ -68,7 +68,16 @@ StepOutcome run_migrate(const Context& ctx) {
         continue;
       case NodePhase::migrate_pods_deleted:
         if (ctx.gate_ok) {
+          // One gate, then untaint, uncordon and swap priority-cilium for
+          // migrated in this order (DESIGN.md section 1).
           out.write(step, name, RemoveTaint{name, cilium_taint(s)});
+          if (node.unschedulable && ours)
+            out.write(step, name, SetCordon{name, false});
+          if (!ctx.has_label(node, s.labels.migrated)) {
+            out.write(
+                step, name,
+                LabelNode{name, {{s.labels.migrated, s.labels.value}}, {s.labels.priority_cilium}});
+          }
         } else {
           request_gate(ctx, step, out);
         }
@@ -93,12 +102,19 @@ StepOutcome run_migrate(const Context& ctx) {
     switch (phase) {
       case NodePhase::migrate_started:
         out.write(step, name, SetCordon{name, true});
+        drain(ctx, step, node, out);
         break;
       case NodePhase::migrate_draining:
         drain(ctx, step, node, out);
         break;
       case NodePhase::migrate_drained:
+        // Taint first: the swap takes the source CNI away, and only pods
+        // that tolerate the taint may still be on the node by then.
         out.write(step, name, AddTaint{name, cilium_taint(s)});
+        if (ctx.has_label(node, s.labels.calico_cilium) || !ctx.has_label(node, s.labels.cilium)) {
+          out.write(step, name,
+                    LabelNode{name, {{s.labels.cilium, s.labels.value}}, {s.labels.calico_cilium}});
+        }
         break;
       case NodePhase::migrate_tainted:
         out.write(step, name,
@@ -135,7 +151,12 @@ StepOutcome run_migrate(const Context& ctx) {
         break;
     }
   }
-  start_nodes(ctx, step, NodePhase::prioritised, annotation_names::kMigrate, in_flight, out);
+  start_nodes(ctx, step, NodePhase::prioritised, annotation_names::kMigrate, in_flight, out,
+              [&](const NodeState& node, StepOutcome& o) {
+                if (!node.unschedulable)
+                  o.write(step, node.name, SetCordon{node.name, true});
+                drain(ctx, step, node, o);
+              });
   out.scope_complete = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (ctx.annotation(node, annotation_names::kMigrate) ||

@@ -136,7 +136,8 @@ AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
 }
 
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
-                 std::string_view stage_key, InFlight in_flight, StepOutcome& out) {
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out,
+                 const std::function<void(const NodeState&, StepOutcome&)>& then) {
   if (ctx.failed)
     return;  // a failed gate stops new nodes
   if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
@@ -162,6 +163,8 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
     if (adds_unavailable && in_flight.unavailable + 1 > ctx.budget.max_unavailable)
       continue;
     out.write(step, node->name, start_annotation(ctx, *node, stage_key));
+    if (then)
+      then(*node, out);
     ++in_flight.nodes;
     if (adds_unavailable)
       ++in_flight.unavailable;
@@ -183,7 +186,10 @@ void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollSt
     return;
   switch (stage) {
     case RollStage::cordon:
+      // Chained in one decision (the driver keeps per-node order): every
+      // prefix of the chain is itself a phase the core resumes from.
       out.write(step, node.name, SetCordon{node.name, true});
+      drain(ctx, step, node, out);
       break;
     case RollStage::draining:
       drain(ctx, step, node, out);
@@ -203,6 +209,9 @@ void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollSt
             step, node.name,
             AnnotateNode{
                 node.name, {{s.annotation(stage_key), std::string(stage::kPodsDeleted)}}, {}});
+        if (node.unschedulable && !ctx.was_cordoned(node)) {
+          out.write(step, node.name, SetCordon{node.name, false});
+        }
       }
       break;
     case RollStage::pods_deleted:

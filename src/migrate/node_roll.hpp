@@ -3,6 +3,7 @@
 // migrate steps (cordon, drain, delete what is left, uncordon), and the
 // budget accounting of the per-node steps.
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -49,9 +50,11 @@ struct InFlight {
 
 // Starts new nodes (those with `pending_phase` in the selection, by name)
 // within the budget when the gate is open; asks for a gate when a node could
-// start but the gate is not open.
+// start but the gate is not open. `then` appends the writes that follow the
+// start annotation on the same node in the same decision.
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
-                 std::string_view stage_key, InFlight in_flight, StepOutcome& out);
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out,
+                 const std::function<void(const NodeState&, StepOutcome&)>& then = {});
 
 }  // namespace cnimig::migrate::detail
 

@@ -95,7 +95,13 @@ StepOutcome run_priority(const Context& ctx) {
         break;
     }
   }
-  start_nodes(ctx, step, NodePhase::rolled, annotation_names::kPriority, in_flight, out);
+  start_nodes(ctx, step, NodePhase::rolled, annotation_names::kPriority, in_flight, out,
+              [&](const NodeState& node, StepOutcome& o) {
+                o.write(step, node.name,
+                        LabelNode{node.name,
+                                  {{s.labels.priority_cilium, s.labels.value}},
+                                  {s.labels.priority_calico}});
+              });
   out.scope_complete = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (ctx.annotation(node, annotation_names::kPriority) ||

@@ -86,7 +86,12 @@ StepOutcome run_roll(const Context& ctx) {
         break;
     }
   }
-  start_nodes(ctx, step, NodePhase::prepared, annotation_names::kRoll, in_flight, out);
+  start_nodes(ctx, step, NodePhase::prepared, annotation_names::kRoll, in_flight, out,
+              [&](const NodeState& node, StepOutcome& o) {
+                if (!node.unschedulable)
+                  o.write(step, node.name, SetCordon{node.name, true});
+                drain(ctx, step, node, o);
+              });
   out.scope_complete = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (ctx.annotation(node, annotation_names::kRoll) ||
