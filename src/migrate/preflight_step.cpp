@@ -8,9 +8,7 @@
 #include "step_context.hpp"
 
 namespace cnimig::migrate::detail {
-namespace {
-
-bool resources_ready(const Context& ctx, std::vector<std::string>* pending) {
+bool preflight_resources_ready(const Context& ctx, std::vector<std::string>* pending) {
   bool ready = true;
   for (const auto& ref : flatten(ctx.settings.preflight_resources)) {
     const auto* w = ctx.snap.workload(ref);
@@ -27,13 +25,12 @@ bool resources_ready(const Context& ctx, std::vector<std::string>* pending) {
   return ready;
 }
 
-}  // namespace
-
 // Done once the preflight passed in this run, or once the migration has
 // visibly started (a resumed run need not redo it: every later write that
 // starts new work waits for a gate of its own).
 bool preflight_done(const Context& ctx) {
-  return ctx.migration_started() || (resources_ready(ctx, nullptr) && ctx.checked_this_run);
+  return ctx.migration_started() ||
+         (preflight_resources_ready(ctx, nullptr) && ctx.checked_this_run);
 }
 
 StepOutcome run_preflight(const Context& ctx, bool may_write) {
@@ -66,7 +63,7 @@ StepOutcome run_preflight(const Context& ctx, bool may_write) {
     return out;
   }
   std::vector<std::string> pending;
-  if (!resources_ready(ctx, &pending)) {
+  if (!preflight_resources_ready(ctx, &pending)) {
     out.wait(step, "", "resources-ready", std::move(pending));
     return out;
   }

@@ -53,7 +53,12 @@ StepOutcome run_prepare(const Context& ctx) {
   // restart in the middle of prepare, preflight is done but this run has not
   // checked yet).
   if (!ctx.checked_this_run) {
-    out.wants_check = true;
+    std::vector<std::string> pending;
+    if (preflight_resources_ready(ctx, &pending)) {
+      out.wants_check = true;
+    } else {
+      out.wait(step, "", "resources-ready", std::move(pending));
+    }
     return out;
   }
   bool all_labelled = true;

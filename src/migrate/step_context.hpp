@@ -72,6 +72,10 @@ struct StepOutcome {
 // Adds a wait for readiness or asks for a check: what a gate needs next.
 void request_gate(const Context& ctx, StepId step, StepOutcome& out);
 
+// Every preflight resource exists and is ready (the knet-stress pods a check
+// execs into).
+bool preflight_resources_ready(const Context& ctx, std::vector<std::string>* pending);
+
 // One file per step: its done predicate and its actions.
 bool preflight_done(const Context& ctx);
 StepOutcome run_preflight(const Context& ctx, bool may_write);
