@@ -102,3 +102,54 @@ BOOST_AUTO_TEST_CASE(interrupt_with_admin_cordoned_node_and_knet_stress_present)
   o.knet_stress_installed = true;
   interruption_sweep(Budget{2, 1}, o);
 }
+
+// A gate that fails after any action: the run halts with every node at a
+// point a later run resumes from, never breaking the safety property, and a
+// fresh run (checks passing again) reaches the same end.
+BOOST_AUTO_TEST_CASE(failed_gate_after_every_action_then_resume) {
+  const auto s = MigrationSettings::defaults();
+  const Budget budget{2, 2};
+  const SimulatedEffects effects(s);
+  SimulatedEffects failing(s);
+  failing.check_outcome = [](const ClusterSnapshot&) { return false; };
+  const auto start = make_cluster(s);
+  auto reference = run_plan(start, s, budget, Selection{}, effects);
+  BOOST_REQUIRE(reference.outcome && std::holds_alternative<Done>(reference.outcome->kind));
+  const auto expected = canonical(reference.final_snapshot);
+  std::size_t halted = 0;
+  for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
+    SafetyMonitor monitor(s, budget, {});
+    ClusterSnapshot snap = start;
+    for (std::size_t i = 0; i < k; ++i) {
+      effects.apply(snap, reference.actions[i]);
+      monitor.observe(snap, reference.actions[i]);
+    }
+    auto observe = [&](const ClusterSnapshot& after, const Action& a) {
+      monitor.observe(after, a);
+    };
+    auto stopped = run_plan(snap, s, budget, Selection{}, failing, 100000, observe);
+    BOOST_REQUIRE(stopped.outcome.has_value());
+    if (std::holds_alternative<Halt>(stopped.outcome->kind)) {
+      ++halted;
+      // No write follows a failed check other than giving nodes back.
+      bool after_check = false;
+      for (const auto& a : stopped.actions) {
+        if (std::holds_alternative<RunConnectivityCheck>(a.kind))
+          after_check = true;
+        if (after_check && is_write(a)) {
+          const auto* c = std::get_if<SetCordon>(&a.kind);
+          BOOST_TEST((c != nullptr && !c->unschedulable), "k=" << k << ": " << describe(a));
+        }
+      }
+    }
+    auto resumed = run_plan(fresh_process(stopped.final_snapshot), s, budget, Selection{}, effects,
+                            100000, observe);
+    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(resumed.outcome->kind),
+                          "k=" << k);
+    BOOST_TEST(monitor.violations.empty(), "k=" << k);
+    for (const auto& v : monitor.violations)
+      BOOST_TEST_MESSAGE(v);
+    BOOST_TEST(canonical(resumed.final_snapshot) == expected, "k=" << k);
+  }
+  BOOST_TEST(halted > reference.actions.size() / 2);
+}
