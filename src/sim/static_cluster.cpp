@@ -71,6 +71,30 @@ void StaticCluster::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
                                               {"status", "True"},
                                               {"reason", "KubeletReady"},
                                               {"lastTransitionTime", now}}};
+  // Owners, so kubectl drain sees controlled pods (DaemonSet pods are skipped
+  // with --ignore-daemonsets; ReplicaSet pods are evicted).
+  const auto owner = [&](const char* group, const char* plural, const char* name,
+                         const char* app) -> json::object {
+    const auto& type = resource_type(group, plural);
+    json::object labels{{"app", app}};
+    json::object container{{"name", app}, {"image", std::string(app) + ":latest"}};
+    json::object pod_spec{{"containers", json::array{container}}};
+    json::object tmpl{{"metadata", json::object{{"labels", labels}}}, {"spec", pod_spec}};
+    json::object spec{{"selector", json::object{{"matchLabels", labels}}}, {"template", tmpl}};
+    json::object o{{"metadata", json::object{{"name", name}, {"namespace", "default"}}},
+                   {"spec", spec}};
+    auto created = store.create(type, std::move(o));
+    if (!created)
+      return {};
+    return json::object{{"apiVersion", api_version(type)},
+                        {"kind", type.kind},
+                        {"name", name},
+                        {"uid", (*created)->at("metadata").at("uid")},
+                        {"controller", true},
+                        {"blockOwnerDeletion", true}};
+  };
+  const auto ds_ref = owner("apps", "daemonsets", "knet-stress", "knet-stress");
+  const auto rs_ref = owner("apps", "replicasets", "app", "app");
   for (std::size_t i = 0; i < nodes; ++i) {
     const auto name = "node-" + std::to_string(i);
     json::object node{
@@ -86,22 +110,26 @@ void StaticCluster::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
           {"nodeInfo",
            {{"kubeletVersion", "v1.32.0"}, {"containerRuntimeVersion", "containerd://1.7"}}}}}};
     (void)store.create(resource_type("", "nodes"), std::move(node));
-    const auto make_pod = [&](std::string pod_name, std::string ns, std::string app) {
-      json::object pod{
-          {"metadata", {{"name", pod_name}, {"namespace", ns}, {"labels", {{"app", app}}}}},
-          {"spec",
-           {{"nodeName", name},
-            {"containers", json::array{{{"name", app}, {"image", app + ":latest"}}}}}},
-          {"status",
-           {{"phase", "Running"},
-            {"conditions", json::array{{{"type", "Ready"}, {"status", "True"}}}},
-            {"podIP",
-             "10.244." + std::to_string(i % 256) + "." + std::to_string(pod_name.size())}}}};
+    const auto make_pod = [&](std::string pod_name, std::string ns, std::string app,
+                              const json::object& ref) {
+      json::object pod{{"metadata",
+                        {{"name", pod_name},
+                         {"namespace", ns},
+                         {"labels", {{"app", app}}},
+                         {"ownerReferences", json::array{ref}}}},
+                       {"spec",
+                        {{"nodeName", name},
+                         {"containers", json::array{{{"name", app}, {"image", app + ":latest"}}}}}},
+                       {"status",
+                        {{"phase", "Running"},
+                         {"conditions", json::array{{{"type", "Ready"}, {"status", "True"}}}},
+                         {"podIP", "10.244." + std::to_string(i % 256) + "." +
+                                       std::to_string(pod_name.size())}}}};
       (void)store.create(resource_type("", "pods"), std::move(pod));
     };
-    make_pod("knet-stress-" + name, "default", "knet-stress");
+    make_pod("knet-stress-" + name, "default", "knet-stress", ds_ref);
     for (std::size_t k = 0; k < pods_per_node; ++k)
-      make_pod("app-" + name + "-" + std::to_string(k), "default", "app");
+      make_pod("app-" + name + "-" + std::to_string(k), "default", "app", rs_ref);
   }
 }
 
