@@ -736,43 +736,31 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
   if (auto l = q.get("limit"); !l.empty())
     limit = static_cast<std::size_t>(std::max(0L, std::atol(l.c_str())));
   const auto cont = q.get("continue");
+  // "items" before "metadata" so the (possibly 100 MB) list is built in place,
+  // once: key order is not significant in JSON.
   std::string body = "{\"kind\":\"" + type.kind + "List\",\"apiVersion\":\"" + api_version(type) +
-                     "\",\"metadata\":{\"resourceVersion\":\"" +
-                     std::to_string(store_.resource_version()) + "\"";
-  std::string items = "\"items\":[";
+                     "\",\"items\":[";
   std::size_t n = 0;
-  std::string next;
-  const auto all = candidates(cont);
-  for (std::size_t i = 0; i < all.size(); ++i) {
-    const auto& o = all[i];
+  std::string last;
+  bool more = false;
+  for (const auto& o : candidates(cont)) {
     if (!matches(*o))
       continue;
     if (limit && n == limit) {
-      const auto& prev = *all[i - 1];
-      (void)prev;
+      more = true;  // a further matching item exists
       break;
     }
     if (n++)
-      items.push_back(',');
-    items += json::serialize(*o);
-    next = ObjectStore::key(object_namespace(*o), object_name(*o));
+      body.push_back(',');
+    body += json::serialize(*o);
+    if (limit)
+      last = ObjectStore::key(object_namespace(*o), object_name(*o));
   }
-  // A continue token only when more matching items remain.
-  bool more = false;
-  if (limit && n == limit) {
-    for (std::size_t i = 0; i < all.size(); ++i) {
-      if (ObjectStore::key(object_namespace(*all[i]), object_name(*all[i])) > next &&
-          matches(*all[i])) {
-        more = true;
-        break;
-      }
-    }
-  }
+  body +=
+      "],\"metadata\":{\"resourceVersion\":\"" + std::to_string(store_.resource_version()) + "\"";
   if (more)
-    body += ",\"continue\":" + json::serialize(json::string(next));
-  body += "},";
-  body += items;
-  body += "]}";
+    body += ",\"continue\":" + json::serialize(json::string(last));
+  body += "}}";
   return {ApiResponse{200, "application/json", std::move(body)}, nullptr};
 }
 
