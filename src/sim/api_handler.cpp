@@ -632,6 +632,22 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
     return result;
   }
   if (m == "GET") {
+    if (watch && !rp.name.empty() && rp.subresource.empty()) {
+      // Old-style watch of one object: the same as a metadata.name field selector.
+      auto one = rp;
+      one.name.clear();
+      auto r = list_or_watch(one, q, true);
+      if (r.watch)
+        r.watch->name = rp.name;
+      if (r.watch) {
+        std::erase_if(r.watch->initial, [&](const std::string& line) {
+          const auto ev = json::parse(line);
+          return ev.at("type").as_string() != "ERROR" &&
+                 object_name(ev.at("object").as_object()) != rp.name;
+        });
+      }
+      return r;
+    }
     if (!rp.name.empty()) {
       if (!rp.subresource.empty() && rp.subresource != "status")
         return {error_response(bad_request("subresource " + rp.subresource +

@@ -102,6 +102,11 @@ void Simulator::stop() {
     });
     if (thread_.joinable())
       thread_.join();
+    // Let the closed connections' coroutines finish (their sockets fail at
+    // once) while the store and handler they reference are still alive.
+    owned_io_->restart();
+    while (owned_io_->poll() > 0) {
+    }
   } else {
     server_->stop();
   }

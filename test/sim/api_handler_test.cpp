@@ -236,3 +236,14 @@ BOOST_FIXTURE_TEST_CASE(ssar_crd_and_faults, Fixture) {
   BOOST_TEST(report.at("requests").at("get configmaps").as_uint64() == 1u);
   BOOST_TEST(FaultSpec::parse("error-rate=2").has_error());
 }
+
+BOOST_FIXTURE_TEST_CASE(watch_of_one_object_by_path, Fixture) {
+  pod("a", "n1", "web");
+  pod("b", "n1", "web");
+  auto w = call("GET", "/api/v1/namespaces/default/pods/b?watch=true");
+  BOOST_TEST_REQUIRE(w.watch != nullptr);
+  BOOST_TEST_REQUIRE(w.watch->initial.size() == 1u);
+  BOOST_TEST(w.watch->initial[0].find("\"name\":\"b\"") != std::string::npos);
+  auto gone = call("GET", "/api/v1/namespaces/default/pods/b?watch=true&resourceVersion=0");
+  BOOST_TEST(gone.watch->name == "b");
+}

@@ -1,11 +1,16 @@
 #define BOOST_TEST_MODULE sim simulator over https
 #include "cnimig/sim/simulator.hpp"
 
+#include <map>
+#include <thread>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -143,4 +148,77 @@ BOOST_AUTO_TEST_CASE(watch_cut_fault_ends_streams) {
   // The connection stays usable after the stream's last chunk.
   BOOST_TEST(c.request(http::verb::get, "/version").result_int() == 200);
   sim.stop();
+}
+
+namespace {
+// Runs `command` in pod `pod` over the v4 channel protocol; returns channel -> data.
+std::map<int, std::string> exec_v4(Simulator& sim, const std::string& pod,
+                                   const std::string& query) {
+  Client c(sim);
+  beast::websocket::stream<beast::ssl_stream<beast::tcp_stream>&> ws(c.stream);
+  beast::get_lowest_layer(ws).expires_never();
+  std::string chosen;
+  ws.set_option(beast::websocket::stream_base::decorator([&](beast::websocket::request_type& req) {
+    req.set(http::field::authorization, "Bearer " + sim.token());
+    req.set(http::field::sec_websocket_protocol, "v4.channel.k8s.io, v3.channel.k8s.io");
+  }));
+  beast::websocket::response_type res;
+  ws.handshake(res, "127.0.0.1", "/api/v1/namespaces/default/pods/" + pod + "/exec?" + query);
+  std::map<int, std::string> out;
+  out[-1] = std::string(res[http::field::sec_websocket_protocol]);
+  beast::error_code ec;
+  for (;;) {
+    beast::flat_buffer b;
+    ws.read(b, ec);
+    if (ec)
+      break;
+    const auto data = beast::buffers_to_string(b.data());
+    if (!data.empty())
+      out[static_cast<unsigned char>(data[0])] += data.substr(1);
+  }
+  return out;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(exec_over_websocket_v4) {
+  Simulator sim(small());
+  BOOST_TEST_REQUIRE(sim.start().has_value());
+  auto ok = exec_v4(sim, "knet-stress-node-0",
+                    "command=%2Fknet-stress&command=status&stdout=true&stderr=true");
+  BOOST_TEST(ok[-1] == "v4.channel.k8s.io");
+  BOOST_TEST(ok[1] == "ok\n");
+  BOOST_TEST(json::parse(ok[3]).at("status").as_string() == "Success");
+  auto bad = exec_v4(sim, "knet-stress-node-0", "command=nope&stdout=true&stderr=true");
+  const auto status = json::parse(bad[3]);
+  BOOST_TEST(status.at("reason").as_string() == "NonZeroExitCode");
+  BOOST_TEST(status.at("details").at("causes").at(0).at("message").as_string() == "127");
+  BOOST_TEST(!bad[2].empty());
+  sim.stop();
+}
+
+BOOST_AUTO_TEST_CASE(embedded_on_callers_io_context_and_held_requests) {
+  asio::io_context io;
+  auto options = small();
+  options.faults = *FaultSpec::parse("timeout-rate=1,error-verbs=get");
+  Simulator sim(io, options);
+  BOOST_TEST_REQUIRE(sim.start().has_value());
+  std::thread runner([&] { io.run(); });
+  {
+    Client c(sim);
+    BOOST_TEST(c.request(http::verb::get, "/api/v1/nodes").result_int() == 200);  // list: not held
+    beast::get_lowest_layer(c.stream).expires_after(std::chrono::milliseconds(300));
+    http::request<http::empty_body> req{http::verb::get, "/api/v1/nodes/node-0", 11};
+    req.set(http::field::authorization, "Bearer " + sim.token());
+    http::write(c.stream, req);
+    http::response<http::string_body> res;
+    // tcp_stream deadlines apply to asynchronous operations only.
+    beast::error_code ec;
+    beast::get_lowest_layer(c.stream).expires_after(std::chrono::milliseconds(300));
+    http::async_read(c.stream, c.buffer, res, [&](beast::error_code e, std::size_t) { ec = e; });
+    c.io.run();
+    BOOST_TEST((ec == beast::error::timeout));  // the simulator never answered
+  }
+  asio::post(io, [&] { sim.stop(); });
+  io.stop();
+  runner.join();
 }

@@ -42,7 +42,8 @@ class Simulator {
   // Owns its io_context and runs it on its own thread between start() and stop().
   explicit Simulator(SimulatorOptions options, ClusterFactory factory = {});
   // Runs on the embedder's io_context: call start() and stop() on its thread
-  // (or start() before it runs).
+  // (or start() before it runs). After stop(), let the io_context run until the
+  // closed connections have finished (or stop it) before destroying the Simulator.
   Simulator(boost::asio::io_context& io, SimulatorOptions options, ClusterFactory factory = {});
   ~Simulator();
   Simulator(const Simulator&) = delete;
