@@ -648,6 +648,13 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
       }
       return r;
     }
+    if (!rp.name.empty() && rp.subresource == "log" && is_pods(*rp.type)) {
+      if (!store_.get(*rp.type, rp.ns, rp.name))
+        return {error_response(not_found("pods \"" + rp.name + "\" not found"), "pods", rp.name),
+                nullptr};
+      return {ApiResponse{200, "text/plain", "cnimig-sim: simulated containers write no logs\n"},
+              nullptr};
+    }
     if (!rp.name.empty()) {
       if (!rp.subresource.empty() && rp.subresource != "status")
         return {error_response(bad_request("subresource " + rp.subresource +
@@ -661,6 +668,16 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
       return {object_response(obj), nullptr};
     }
     return list_or_watch(rp, q, watch);
+  }
+  if ((m == "POST" || m == "PUT") &&
+      request.content_type.starts_with("application/vnd.kubernetes.protobuf") &&
+      rp.subresource != "eviction" && rp.type->plural != "selfsubjectaccessreviews") {
+    // kubectl's typed commands (create namespace, create deployment...) send
+    // protobuf; the simulator speaks JSON only (apply and the agent use JSON).
+    return {error_response(http_error(Errc::bad_request, 415, "UnsupportedMediaType",
+                                      "cnimig-sim accepts JSON request bodies only (got " +
+                                          request.content_type + "); use kubectl apply")),
+            nullptr};
   }
   if (m == "POST") {
     if (rp.subresource == "eviction")

@@ -107,6 +107,8 @@ void StaticCluster::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
           {"addresses", json::array{{{"type", "InternalIP"},
                                      {"address", "10.0." + std::to_string(i / 256) + "." +
                                                      std::to_string(i % 256)}}}},
+          {"capacity", {{"cpu", "4"}, {"memory", "16Gi"}, {"pods", "110"}}},
+          {"allocatable", {{"cpu", "4"}, {"memory", "16Gi"}, {"pods", "110"}}},
           {"nodeInfo",
            {{"kubeletVersion", "v1.32.0"}, {"containerRuntimeVersion", "containerd://1.7"}}}}}};
     (void)store.create(resource_type("", "nodes"), std::move(node));
