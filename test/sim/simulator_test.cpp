@@ -222,3 +222,56 @@ BOOST_AUTO_TEST_CASE(embedded_on_callers_io_context_and_held_requests) {
   io.stop();
   runner.join();
 }
+
+namespace {
+// Stands in for the cluster model: what the factory hands it and what it reports.
+struct FakeCluster : SimulatedCluster {
+  explicit FakeCluster(ObjectStore& store) : store(store) {}
+  void bootstrap(std::size_t nodes, std::size_t pods_per_node) override {
+    booted = nodes * 1000 + pods_per_node;
+    (void)store.create(resource_type("", "namespaces"),
+                       json::object{{"metadata", {{"name", "default"}}}});
+    (void)store.create(resource_type("", "pods"),
+                       json::object{{"metadata", {{"name", "p"}, {"namespace", "default"}}},
+                                    {"spec", {{"nodeName", "n"}}}});
+  }
+  ExecResult exec(const json::object&, const std::vector<std::string>&) override {
+    return ExecResult{3, "", "unreachable: 10.0.0.1\n"};
+  }
+  json::object report() const override {
+    return json::object{{"violations", 7}, {"booted", booted}};
+  }
+  ObjectStore& store;
+  std::size_t booted = 0;
+};
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(cluster_factory_plugs_in_the_model) {
+  auto options = small();
+  options.faults = *FaultSpec::parse("gone-on-resume=1,latency=5ms,node-never-ready=node-1");
+  FakeCluster* fake = nullptr;
+  Simulator sim(options,
+                [&](asio::io_context&, ObjectStore& store, ApiHandler&,
+                    const SimulatorOptions& o) -> std::unique_ptr<SimulatedCluster> {
+                  BOOST_TEST(o.faults.extra.at("node-never-ready") ==
+                             "node-1");  // model's faults pass through
+                  auto c = std::make_unique<FakeCluster>(store);
+                  fake = c.get();
+                  return c;
+                });
+  BOOST_TEST_REQUIRE(sim.start().has_value());
+  BOOST_TEST(fake->booted == 3001u);
+  Client c(sim);
+  auto report = json::parse(c.request(http::verb::get, "/sim/v1/report").body());
+  BOOST_TEST(report.at("violations").to_number<int>() == 7);
+  BOOST_TEST(report.at("booted").to_number<int>() == 3001);
+  auto exec = exec_v4(sim, "p", "command=/knet-stress&command=status");
+  BOOST_TEST(exec[2] == "unreachable: 10.0.0.1\n");
+  BOOST_TEST(json::parse(exec[3]).at("details").at("causes").at(0).at("message").as_string() ==
+             "3");
+  Client w(sim);
+  auto body =
+      w.watch("/api/v1/pods?watch=1&resourceVersion=1", [](const std::string&) { return false; });
+  BOOST_TEST(body.find("\"code\":410") != std::string::npos);  // gone-on-resume
+  sim.stop();
+}
