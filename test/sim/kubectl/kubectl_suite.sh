@@ -28,7 +28,7 @@ wait_for() {
   done
 }
 
-"$SIM" --nodes 3 --pods-per-node 2 --time-scale 0.1 --kubeconfig-out "$KUBECONFIG" \
+"$SIM" --cluster static --nodes 3 --pods-per-node 2 --time-scale 0.1 --kubeconfig-out "$KUBECONFIG" \
   >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM_PID=$!
 if ! wait_for 20 grep -q '"event":"sim.ready"' "$WORK/sim.out"; then
