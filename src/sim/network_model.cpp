@@ -40,7 +40,7 @@ std::string NetworkModel::node_ip(std::string_view node) {
 RoleMask NetworkModel::expected_roles(const json::object& node) const {
   RoleMask m = 0;
   for (const auto& [key, ds] : agent_daemonsets_)
-    if (daemon_should_continue(ds.pod_spec, node) && daemon_should_run(ds.pod_spec, node))
+    if (daemon_should_continue(ds.pod_spec, node))
       m |= role_bit(ds.role);
   return m;
 }
@@ -87,6 +87,11 @@ void NetworkModel::daemonset_changed(const json::object* before, const json::obj
   if (!role)
     return;
   const auto k = key(any);
+  // Status writes do not change where the agent should run.
+  if (before && after &&
+      json::value(spec(*before) ? *spec(*before) : json::object{}) ==
+          json::value(spec(*after) ? *spec(*after) : json::object{}))
+    return;
   if (after) {
     const auto* tmpl_spec = spec(*after) ? obj(obj(spec(*after), "template"), "spec") : nullptr;
     agent_daemonsets_[k] = AgentDaemonSet{*role, tmpl_spec ? *tmpl_spec : json::object{}};

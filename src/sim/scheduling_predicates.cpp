@@ -155,18 +155,47 @@ void add_daemon_tolerations(json::object& pod_spec) {
     add("node.kubernetes.io/network-unavailable", "NoSchedule");
 }
 
+namespace {
+
+// The automatic daemon tolerations, checked without copying the pod spec.
+bool daemon_default_tolerates(const json::object& pod_spec, const json::object& taint) {
+  const auto key = str(&taint, "key");
+  const auto effect = str(&taint, "effect");
+  if (effect == "NoExecute")
+    return key == "node.kubernetes.io/not-ready" || key == "node.kubernetes.io/unreachable";
+  if (effect == "NoSchedule")
+    return key == "node.kubernetes.io/disk-pressure" ||
+           key == "node.kubernetes.io/memory-pressure" ||
+           key == "node.kubernetes.io/pid-pressure" || key == "node.kubernetes.io/unschedulable" ||
+           (key == "node.kubernetes.io/network-unavailable" && boolean(&pod_spec, "hostNetwork"));
+  return false;
+}
+
+bool daemon_tolerates_taints(const json::object& pod_spec, const json::object& node,
+                             bool no_schedule) {
+  if (const auto* taints = arr(spec(node), "taints"))
+    for (const auto& t : *taints) {
+      if (!t.is_object())
+        continue;
+      const auto effect = str(&t.get_object(), "effect");
+      const bool counts = (no_schedule && effect == "NoSchedule") || effect == "NoExecute";
+      if (counts && !pod_tolerates(pod_spec, t.get_object()) &&
+          !daemon_default_tolerates(pod_spec, t.get_object()))
+        return false;
+    }
+  return true;
+}
+
+}  // namespace
+
 bool daemon_should_run(const json::object& pod_template_spec, const json::object& node) {
-  json::object spec_copy = pod_template_spec;
-  add_daemon_tolerations(spec_copy);
-  return node_selector_matches(spec_copy, node) &&
-         tolerates_node_taints(spec_copy, node, true, true);
+  return node_selector_matches(pod_template_spec, node) &&
+         daemon_tolerates_taints(pod_template_spec, node, true);
 }
 
 bool daemon_should_continue(const json::object& pod_template_spec, const json::object& node) {
-  json::object spec_copy = pod_template_spec;
-  add_daemon_tolerations(spec_copy);
-  return node_selector_matches(spec_copy, node) &&
-         tolerates_node_taints(spec_copy, node, false, true);
+  return node_selector_matches(pod_template_spec, node) &&
+         daemon_tolerates_taints(pod_template_spec, node, false);
 }
 
 }  // namespace cnimig::sim
