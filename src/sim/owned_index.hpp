@@ -22,15 +22,20 @@ class OwnedIndex {
     if (!ref || fields::str(ref, "kind") != kind_)
       return {};
     std::string owner = std::string(fields::ns(any)) + "/" + std::string(fields::str(ref, "name"));
-    if (change.type == ChangeType::deleted) {
-      auto it = index_.find(owner);
-      if (it != index_.end()) {
-        it->second.erase(std::string(fields::name(any)));
-        if (it->second.empty())
-          index_.erase(it);
-      }
-    } else {
-      index_[owner].insert(std::string(fields::name(any)));
+    auto& entry = index_[owner];
+    const std::string member(fields::name(any));
+    if (auto it = entry.members.find(member); it != entry.members.end()) {
+      entry.live -= it->second.live;
+      entry.ready -= it->second.ready;
+      entry.members.erase(it);
+    }
+    if (change.type != ChangeType::deleted) {
+      Flags f{!fields::deleting(any), !fields::deleting(any) && fields::pod_ready(any)};
+      entry.live += f.live;
+      entry.ready += f.ready;
+      entry.members.emplace(member, f);
+    } else if (entry.members.empty()) {
+      index_.erase(owner);
     }
     return owner;
   }
@@ -41,7 +46,7 @@ class OwnedIndex {
     if (it == index_.end())
       return out;
     const auto ns = std::string_view(owner).substr(0, owner.find('/'));
-    for (const auto& n : it->second)
+    for (const auto& [n, f] : it->second.members)
       if (auto p = store.get(type, ns, n))
         out.push_back(std::move(p));
     return out;
@@ -49,7 +54,24 @@ class OwnedIndex {
 
  private:
   std::string kind_;
-  std::map<std::string, std::set<std::string>> index_;
+  struct Flags {
+    bool live;   // no deletionTimestamp
+    bool ready;  // live and Ready
+  };
+  struct Entry {
+    std::map<std::string, Flags> members;
+    std::int64_t live = 0;
+    std::int64_t ready = 0;
+  };
+  std::map<std::string, Entry> index_;
+
+ public:
+  // Live (not terminating) and Ready dependents, kept incrementally.
+  std::pair<std::int64_t, std::int64_t> counts(const std::string& owner) const {
+    auto it = index_.find(owner);
+    return it == index_.end() ? std::pair<std::int64_t, std::int64_t>{0, 0}
+                              : std::pair{it->second.live, it->second.ready};
+  }
 };
 
 }  // namespace cnimig::sim

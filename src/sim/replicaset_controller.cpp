@@ -1,6 +1,7 @@
 #include "replicaset_controller.hpp"
 
 #include <algorithm>
+#include <tuple>
 
 namespace cnimig::sim {
 
@@ -26,44 +27,37 @@ void ReplicaSetController::sync(const std::string& k) {
   const auto slash = k.find('/');
   auto rs = ctx_.store.get(ctx_.replicasets, std::string_view(k).substr(0, slash),
                            std::string_view(k).substr(slash + 1));
-  auto pods = pods_.get(ctx_.store, ctx_.pods, k);
   if (!rs) {
-    for (auto& p : pods)
+    for (auto& p : pods_.get(ctx_.store, ctx_.pods, k))
       ctx_.delete_pod(*p);
     return;
   }
-  std::vector<ObjectPtr> live;
-  for (auto& p : pods)
-    if (!deleting(*p))
-      live.push_back(p);
+  // Counts are kept incrementally: the pod list is read only to scale down.
+  auto [have, ready] = pods_.counts(k);
   const auto want = integer(spec(*rs), "replicas", 1);
-  auto have = static_cast<std::int64_t>(live.size());
   for (; have < want; ++have) {
     auto pod = pod_from_template(*rs, std::string(name(*rs)) + "-", true);
-    if (auto created = ctx_.store.create(ctx_.pods, std::move(pod)))
-      live.push_back(*created);
+    (void)ctx_.store.create(ctx_.pods, std::move(pod));
   }
   if (have > want) {
-    // Delete unscheduled, then not ready, then newest (controller.ActivePods order).
+    std::vector<ObjectPtr> live;
+    for (auto& p : pods_.get(ctx_.store, ctx_.pods, k))
+      if (!deleting(*p))
+        live.push_back(p);
+    // Delete unscheduled, then not ready, then the rest (controller.ActivePods order).
     std::stable_sort(live.begin(), live.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
       auto rank = [](const json::object& p) {
         return node_name(p).empty() ? 0 : pod_ready(p) ? 2 : 1;
       };
       return rank(*a) < rank(*b);
     });
-    while (have > want) {
-      ctx_.delete_pod(*live.front());
-      live.erase(live.begin());
-      --have;
-    }
+    for (std::size_t i = 0; have > want && i < live.size(); ++i, --have)
+      ctx_.delete_pod(*live[i]);
   }
-  std::int64_t ready = 0;
-  for (auto& p : live)
-    if (pod_ready(*p))
-      ++ready;
+  std::tie(have, ready) = pods_.counts(k);
   json::object next = *rs;
-  json::object st{{"replicas", static_cast<std::int64_t>(live.size())},
-                  {"fullyLabeledReplicas", static_cast<std::int64_t>(live.size())},
+  json::object st{{"replicas", have},
+                  {"fullyLabeledReplicas", have},
                   {"readyReplicas", ready},
                   {"availableReplicas", ready},
                   {"observedGeneration", generation_of(*rs)}};
