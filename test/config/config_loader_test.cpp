@@ -94,6 +94,13 @@ BOOST_AUTO_TEST_CASE(full_config_is_read) {
   BOOST_TEST(c->connectivity.command.size() == 2u);
 }
 
+BOOST_AUTO_TEST_CASE(shipped_config_is_valid) {
+  auto c = load_config(fs::path(CNIMIG_SOURCE_DIR) / "config" / "config.yaml");
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST(c->watched_resources.daemonsets.at("knet-stress").size() == 2u);
+  BOOST_TEST(c->cleanup_resources.daemonsets.at("kube-system").size() == 4u);
+}
+
 BOOST_AUTO_TEST_CASE(unreadable_file_names_the_file) {
   auto c = load_config("/nonexistent/cnimig/config.yaml");
   BOOST_TEST_REQUIRE(c.has_error());
