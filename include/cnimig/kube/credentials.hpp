@@ -1,0 +1,37 @@
+#pragma once
+// The bearer credential for requests: a static token, a tokenFile re-read
+// whenever its modification time changes (projected service-account tokens
+// rotate), or an exec plugin whose token is cached until its
+// expirationTimestamp and discarded after a 401.
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "cnimig/common/result.hpp"
+#include "cnimig/kube/client_config.hpp"
+#include "cnimig/kube/exec_credential.hpp"
+
+namespace cnimig::kube {
+
+class Credentials {
+ public:
+  explicit Credentials(const ClientConfig& config);
+
+  // The Authorization header value ("Bearer ..."), or empty for no bearer auth.
+  Result<std::string> authorization();
+  // Called after a 401: the next authorization() re-reads or re-runs the source.
+  // Returns whether a refresh can change anything (false for a static token).
+  bool invalidate();
+
+ private:
+  std::string token_;
+  std::filesystem::path token_file_;
+  std::optional<std::filesystem::file_time_type> token_file_mtime_;
+  std::string file_token_;
+  std::optional<ExecPluginConfig> exec_;
+  std::optional<ExecCredential> exec_cached_;
+};
+
+}  // namespace cnimig::kube
