@@ -2,19 +2,10 @@
 
 #include <cstdio>
 
+#include "cnimig/common/rfc3339.hpp"
 #include "cnimig/events/json_lines_writer.hpp"
 
 namespace cnimig::agent {
-namespace {
-
-// metav1.Time has second precision: "2026-11-25T08:30:00Z".
-std::string seconds_timestamp(std::chrono::system_clock::time_point t) {
-  auto text = events::format_timestamp(t);  // ...:00.123Z
-  return text.substr(0, 19) + "Z";
-}
-
-}  // namespace
-
 boost::json::object make_node_event(const NodeEventInput& input,
                                     std::chrono::system_clock::time_point now) {
   const auto nanos =
@@ -25,7 +16,7 @@ boost::json::object make_node_event(const NodeEventInput& input,
   std::string message = events::sanitize_utf8(input.message);
   if (message.size() > 1024)
     message = events::sanitize_utf8(message.substr(0, 1021)) + "...";
-  const auto stamp = seconds_timestamp(now);
+  const auto stamp = format_rfc3339(now, TimePrecision::seconds);  // metav1.Time
 
   boost::json::object involved{{"kind", "Node"}, {"apiVersion", "v1"}, {"name", input.node}};
   if (!input.node_uid.empty())

@@ -4,25 +4,44 @@ namespace cnimig {
 
 std::string_view to_string(Errc code) noexcept {
   switch (code) {
-    case Errc::invalid_argument: return "invalid argument";
-    case Errc::config: return "configuration error";
-    case Errc::bad_request: return "bad request";
-    case Errc::unauthorized: return "unauthorized";
-    case Errc::forbidden: return "forbidden";
-    case Errc::not_found: return "not found";
-    case Errc::method_not_allowed: return "method not allowed";
-    case Errc::already_exists: return "already exists";
-    case Errc::conflict: return "conflict";
-    case Errc::gone: return "gone";
-    case Errc::invalid: return "invalid";
-    case Errc::too_many_requests: return "too many requests";
-    case Errc::server_error: return "server error";
-    case Errc::timeout: return "timeout";
-    case Errc::transport: return "transport error";
-    case Errc::tls: return "TLS error";
-    case Errc::protocol: return "protocol error";
-    case Errc::cancelled: return "cancelled";
-    case Errc::internal: return "internal error";
+    case Errc::invalid_argument:
+      return "invalid argument";
+    case Errc::config:
+      return "configuration error";
+    case Errc::bad_request:
+      return "bad request";
+    case Errc::unauthorized:
+      return "unauthorized";
+    case Errc::forbidden:
+      return "forbidden";
+    case Errc::not_found:
+      return "not found";
+    case Errc::method_not_allowed:
+      return "method not allowed";
+    case Errc::already_exists:
+      return "already exists";
+    case Errc::conflict:
+      return "conflict";
+    case Errc::gone:
+      return "gone";
+    case Errc::invalid:
+      return "invalid";
+    case Errc::too_many_requests:
+      return "too many requests";
+    case Errc::server_error:
+      return "server error";
+    case Errc::timeout:
+      return "timeout";
+    case Errc::transport:
+      return "transport error";
+    case Errc::tls:
+      return "TLS error";
+    case Errc::protocol:
+      return "protocol error";
+    case Errc::cancelled:
+      return "cancelled";
+    case Errc::internal:
+      return "internal error";
   }
   return "unknown error";
 }

@@ -1,8 +1,8 @@
 #include "cnimig/events/json_lines_writer.hpp"
 
-#include <ctime>
-
 #include <boost/json/serialize.hpp>
+
+#include "cnimig/common/rfc3339.hpp"
 
 namespace cnimig::events {
 namespace {
@@ -31,16 +31,7 @@ boost::json::value sanitized(const boost::json::value& v) {
 }  // namespace
 
 std::string format_timestamp(std::chrono::system_clock::time_point t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t seconds = static_cast<std::time_t>(ms / 1000 - (ms % 1000 < 0 ? 1 : 0));
-  const int millis = static_cast<int>(((ms % 1000) + 1000) % 1000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  return buf;
+  return format_rfc3339(t);
 }
 
 std::string sanitize_utf8(std::string_view text) {

@@ -7,7 +7,8 @@ using namespace cnimig;
 
 namespace {
 Result<int> parse_positive(int v) {
-  if (v <= 0) return make_error(Errc::invalid_argument, "must be positive");
+  if (v <= 0)
+    return make_error(Errc::invalid_argument, "must be positive");
   return v;
 }
 }  // namespace
