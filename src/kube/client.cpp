@@ -79,6 +79,18 @@ std::string query_join(const std::vector<std::pair<std::string, std::string>>& p
   return q;
 }
 
+HttpRequest make_request(Method m, std::string target, std::string body, std::string content_type,
+                         bool idempotent, RequestOptions options) {
+  HttpRequest r;
+  r.method = m;
+  r.target = std::move(target);
+  r.body = std::move(body);
+  r.content_type = std::move(content_type);
+  r.idempotent = idempotent;
+  r.options = options;
+  return r;
+}
+
 Result<json::object> parse_object(const std::string& body) {
   boost::system::error_code ec;
   auto v = json::parse(body, ec);
@@ -370,7 +382,8 @@ asio::awaitable<Result<HttpResponse>> Client::request(HttpRequest request) {
 
 asio::awaitable<Result<json::object>> Client::get(const ResourcePath& object,
                                                   RequestOptions options) {
-  auto r = co_await impl_->request(HttpRequest{Method::get, object.path(), {}, {}, true, options});
+  auto req = make_request(Method::get, object.path(), {}, {}, true, options);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -391,12 +404,9 @@ asio::awaitable<Result<std::string>> Client::list_pages(
       q.emplace_back("labelSelector", options.label_selector);
     if (!options.field_selector.empty())
       q.emplace_back("fieldSelector", options.field_selector);
-    auto r = co_await impl_->request(HttpRequest{Method::get,
-                                                 collection.collection().path() + query_join(q),
-                                                 {},
-                                                 {},
-                                                 true,
-                                                 options.request});
+    auto req = make_request(Method::get, collection.collection().path() + query_join(q), {}, {},
+                            true, options.request);
+    auto r = co_await impl_->request(std::move(req));
     if (!r)
       co_return r.error();
     auto obj = parse_object(r->body);
@@ -447,9 +457,10 @@ asio::awaitable<Result<json::object>> Client::create(const ResourcePath& collect
                                                      WriteOptions options) {
   // POST is not idempotent: a create that may have reached the server is not
   // repeated (the caller sees the error and re-reads).
-  auto r = co_await impl_->request(
-      HttpRequest{Method::post, collection.collection().path() + write_query(options.dry_run),
-                  json::serialize(object), "application/json", false, options.request});
+  auto req =
+      make_request(Method::post, collection.collection().path() + write_query(options.dry_run),
+                   json::serialize(object), "application/json", false, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -458,9 +469,9 @@ asio::awaitable<Result<json::object>> Client::create(const ResourcePath& collect
 asio::awaitable<Result<json::object>> Client::replace(const ResourcePath& object,
                                                       const json::object& body,
                                                       WriteOptions options) {
-  auto r = co_await impl_->request(
-      HttpRequest{Method::put, object.path() + write_query(options.dry_run), json::serialize(body),
-                  "application/json", true, options.request});
+  auto req = make_request(Method::put, object.path() + write_query(options.dry_run),
+                          json::serialize(body), "application/json", true, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -473,9 +484,9 @@ asio::awaitable<Result<json::object>> Client::patch(const ResourcePath& object, 
                                              : "application/strategic-merge-patch+json";
   // A JSON patch may append to lists ("add" at "/-"): applying it twice is not
   // the same as once, so it is treated as non-idempotent.
-  auto r = co_await impl_->request(
-      HttpRequest{Method::patch, object.path() + write_query(options.dry_run), std::move(body), ct,
-                  type != PatchType::json, options.request});
+  auto req = make_request(Method::patch, object.path() + write_query(options.dry_run),
+                          std::move(body), ct, type != PatchType::json, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -487,9 +498,10 @@ asio::awaitable<Result<json::object>> Client::apply(const ResourcePath& object,
   std::vector<std::pair<std::string, std::string>> q{{"fieldManager", options.field_manager}};
   if (options.force)
     q.emplace_back("force", "true");
-  auto r = co_await impl_->request(
-      HttpRequest{Method::patch, object.path() + write_query(options.dry_run, q),
-                  json::serialize(body), "application/apply-patch+yaml", true, options.request});
+  auto req =
+      make_request(Method::patch, object.path() + write_query(options.dry_run, q),
+                   json::serialize(body), "application/apply-patch+yaml", true, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -519,9 +531,9 @@ json::object delete_body(const DeleteOptions& o, const char* kind, const char* a
 asio::awaitable<Result<json::object>> Client::remove(const ResourcePath& object,
                                                      DeleteOptions options) {
   auto body = delete_body(options, "DeleteOptions", "v1");
-  auto r = co_await impl_->request(
-      HttpRequest{Method::delete_, object.path() + write_query(options.dry_run),
-                  json::serialize(body), "application/json", true, options.request});
+  auto req = make_request(Method::delete_, object.path() + write_query(options.dry_run),
+                          json::serialize(body), "application/json", true, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return parse_object(r->body);
@@ -534,9 +546,9 @@ asio::awaitable<Result<void>> Client::evict(const std::string& ns, const std::st
                         {"metadata", json::object{{"name", pod}, {"namespace", ns}}}};
   eviction["deleteOptions"] = delete_body(options, "DeleteOptions", "v1");
   auto path = ResourcePath::core("pods").in(ns).named(pod).sub("eviction").path();
-  auto r = co_await impl_->request(HttpRequest{Method::post, path + write_query(options.dry_run),
-                                               json::serialize(eviction), "application/json", false,
-                                               options.request});
+  auto req = make_request(Method::post, path + write_query(options.dry_run),
+                          json::serialize(eviction), "application/json", false, options.request);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   co_return Result<void>{};
@@ -556,9 +568,9 @@ asio::awaitable<Result<bool>> Client::can_i(const AccessCheck& check, RequestOpt
                       {"kind", "SelfSubjectAccessReview"},
                       {"spec", json::object{{"resourceAttributes", std::move(attrs)}}}};
   // Creating a review has no side effect: safe to repeat.
-  auto r = co_await impl_->request(
-      HttpRequest{Method::post, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
-                  json::serialize(review), "application/json", true, options});
+  auto req = make_request(Method::post, "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                          json::serialize(review), "application/json", true, options);
+  auto r = co_await impl_->request(std::move(req));
   if (!r)
     co_return r.error();
   auto obj = parse_object(r->body);
