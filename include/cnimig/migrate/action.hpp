@@ -1,0 +1,127 @@
+#pragma once
+// What the core asks the driver to do: small value types, each idempotent
+// when executed against the cluster (DESIGN.md section 1: "Every action is
+// idempotent"). Node metadata changes are JSON merge patches: `set` entries
+// become values, `remove` entries become null.
+
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cnimig/migrate/object_ref.hpp"
+#include "cnimig/migrate/step_id.hpp"
+#include "cnimig/migrate/taint.hpp"
+
+namespace cnimig::migrate {
+
+struct LabelNode {
+  std::string node;
+  std::map<std::string, std::string> set;
+  std::vector<std::string> remove;
+  friend bool operator==(const LabelNode&, const LabelNode&) = default;
+};
+struct AnnotateNode {
+  std::string node;
+  std::map<std::string, std::string> set;
+  std::vector<std::string> remove;
+  friend bool operator==(const AnnotateNode&, const AnnotateNode&) = default;
+};
+struct SetCordon {
+  std::string node;
+  bool unschedulable = true;
+  friend bool operator==(const SetCordon&, const SetCordon&) = default;
+};
+struct AddTaint {
+  std::string node;
+  Taint taint;
+  friend bool operator==(const AddTaint&, const AddTaint&) = default;
+};
+struct RemoveTaint {
+  std::string node;
+  Taint taint;
+  friend bool operator==(const RemoveTaint&, const RemoveTaint&) = default;
+};
+// Through the eviction subresource, so PodDisruptionBudgets are honoured.
+struct EvictPod {
+  std::string ns;
+  std::string name;
+  friend bool operator==(const EvictPod&, const EvictPod&) = default;
+};
+struct DeletePod {
+  std::string ns;
+  std::string name;
+  friend bool operator==(const DeletePod&, const DeletePod&) = default;
+};
+// Server-side apply of a bundle; the driver rewrites the default label keys
+// in the manifests' node selectors and tolerations to the configured ones.
+struct ApplyBundle {
+  std::string id;
+  friend bool operator==(const ApplyBundle&, const ApplyBundle&) = default;
+};
+// Delete every object of a bundle (cleanup of multus).
+struct DeleteBundle {
+  std::string id;
+  friend bool operator==(const DeleteBundle&, const DeleteBundle&) = default;
+};
+// Merge patch of spec.template.spec.nodeSelector.
+struct PatchDaemonSetNodeSelector {
+  std::string ns;
+  std::string name;
+  std::map<std::string, std::string> set;
+  std::vector<std::string> remove;
+  friend bool operator==(const PatchDaemonSetNodeSelector&,
+                         const PatchDaemonSetNodeSelector&) = default;
+};
+struct DeleteObject {
+  ObjectRef object;
+  friend bool operator==(const DeleteObject&, const DeleteObject&) = default;
+};
+// Exec the probe in every knet-stress pod; the result comes back as
+// ClusterSnapshot::last_check with the generation at which it started.
+struct RunConnectivityCheck {
+  friend bool operator==(const RunConnectivityCheck&, const RunConnectivityCheck&) = default;
+};
+// Nothing to do until the snapshot changes. `gate` names what is awaited
+// ("resources-ready", "pods-gone", "cilium-migrated-ready", "connectivity-check",
+// "writes-in-flight", "eviction-blocked"); `pending` lists the objects.
+struct WaitFor {
+  std::string gate;
+  std::vector<std::string> pending;
+  friend bool operator==(const WaitFor&, const WaitFor&) = default;
+};
+// Stop the run: a failed gate or a refused step. The cluster is consistent
+// and a later run resumes from it.
+struct Halt {
+  std::string reason;
+  friend bool operator==(const Halt&, const Halt&) = default;
+};
+// Every selected step is done.
+struct Done {
+  friend bool operator==(const Done&, const Done&) = default;
+};
+
+using ActionKind = std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod,
+                                DeletePod, ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector,
+                                DeleteObject, RunConnectivityCheck, WaitFor, Halt, Done>;
+
+struct Action {
+  StepId step = StepId::preflight;
+  std::string node;  // empty for cluster-wide actions
+  ActionKind kind;
+
+  friend bool operator==(const Action&, const Action&) = default;
+};
+
+// A write changes the cluster (everything but RunConnectivityCheck, WaitFor,
+// Halt and Done). Each write bumps ClusterSnapshot::write_generation.
+bool is_write(const Action& action) noexcept;
+
+// The action's event name, e.g. "node.cordoned", "pod.evicted", "gate.waiting".
+std::string_view event_name(const Action& action) noexcept;
+
+// One line for logs and plan output: "roll node-1: cordon".
+std::string describe(const Action& action);
+
+}  // namespace cnimig::migrate

@@ -1,0 +1,110 @@
+#pragma once
+// Everything the core needs from the configuration, as plain values. The
+// driver fills it from cnimig::config::Config; `defaults()` mirrors
+// config/config.yaml so tests and plan mode need no file.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cnimig/migrate/object_ref.hpp"
+
+namespace cnimig::migrate {
+
+// Node label keys (DESIGN.md section 1, "Node labels are the state"); every
+// label carries `value`.
+struct LabelKeys {
+  std::string calico_cilium = "node-role.kubernetes.io/calico-cilium";
+  std::string priority_calico = "node-role.kubernetes.io/priority-calico";
+  std::string priority_cilium = "node-role.kubernetes.io/priority-cilium";
+  std::string rolled = "node-role.kubernetes.io/rolled";
+  std::string cilium = "node-role.kubernetes.io/cilium";
+  std::string migrated = "node-role.kubernetes.io/migrated";
+  std::string value = "true";
+
+  // The six keys, in the order of the table in DESIGN.md.
+  std::vector<std::string> all() const {
+    return {calico_cilium, priority_calico, priority_cilium, rolled, cilium, migrated};
+  }
+};
+
+// kind ("DaemonSet", "Deployment", "StatefulSet") -> namespace -> names.
+using ResourceSet = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
+
+std::vector<ObjectRef> flatten(const ResourceSet& set);
+
+// Identifiers of the three manifest bundles (config `paths:` keys). The driver
+// maps an id to its file and reports a bundle as applied when its objects exist.
+struct BundleIds {
+  std::string cilium = "cilium";
+  std::string multus = "multus";
+  std::string knet_stress = "knet-stress";
+};
+
+struct MigrationSettings {
+  LabelKeys labels;
+  // Facts that labels and objects cannot hold (DESIGN.md section 1) are node
+  // annotations under this prefix.
+  std::string annotation_prefix = "cnimig.io/";
+
+  ObjectRef source_cni{kDaemonSet, "kube-system", "canal"};
+
+  std::string system_namespace = "kube-system";
+  std::string cilium_daemon_set = "cilium";                    // writes 99-cilium.conf
+  std::string cilium_migrated_daemon_set = "cilium-migrated";  // writes 00-cilium.conf
+  std::string multus_calico_daemon_set = "kube-multus-calico";
+  std::string multus_cilium_daemon_set = "kube-multus-cilium";
+
+  std::string knet_stress_namespace = "knet-stress";
+  std::vector<std::string> knet_stress_daemon_sets = {"knet-stress", "knet-stress-2"};
+
+  ResourceSet preflight_resources;
+  ResourceSet watched_resources;
+  ResourceSet cleanup_resources;
+
+  BundleIds bundles;
+
+  // The values of config/config.yaml (source CNI canal).
+  static MigrationSettings defaults();
+
+  std::string annotation(std::string_view name) const {
+    return annotation_prefix + std::string(name);
+  }
+  ObjectRef cilium() const { return {kDaemonSet, system_namespace, cilium_daemon_set}; }
+  ObjectRef cilium_migrated() const {
+    return {kDaemonSet, system_namespace, cilium_migrated_daemon_set};
+  }
+  ObjectRef multus_calico() const {
+    return {kDaemonSet, system_namespace, multus_calico_daemon_set};
+  }
+  ObjectRef multus_cilium() const {
+    return {kDaemonSet, system_namespace, multus_cilium_daemon_set};
+  }
+  std::vector<ObjectRef> knet_stress() const;
+};
+
+// Annotation names (after the prefix) the core writes on nodes.
+namespace annotation_names {
+// "true" when the node was unschedulable before the agent started a step on
+// it: the agent then neither counts it against the budget nor uncordons it.
+inline constexpr std::string_view kWasCordoned = "was-cordoned";
+// Per-step progress: "started", "deleting", "pods-deleted". Written before the
+// work it announces, removed only once the step's completion is recorded.
+inline constexpr std::string_view kRoll = "roll";
+inline constexpr std::string_view kPriority = "priority";
+inline constexpr std::string_view kMigrate = "migrate";
+// Unix seconds (API server clock): pods on the node created at or before it
+// are the ones the step must re-create (see deleting_pods in node_roll.cpp).
+inline constexpr std::string_view kRollPodsBefore = "roll-pods-before";
+inline constexpr std::string_view kPriorityPodsBefore = "priority-pods-before";
+inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";
+}  // namespace annotation_names
+
+namespace stage {
+inline constexpr std::string_view kStarted = "started";
+inline constexpr std::string_view kDeleting = "deleting";
+inline constexpr std::string_view kPodsDeleted = "pods-deleted";
+}  // namespace stage
+
+}  // namespace cnimig::migrate

@@ -1,0 +1,60 @@
+#pragma once
+// A node's place in the migration, derived only from its labels, our
+// annotations, taints, cordon and pods (plus cilium-migrated's pod on it):
+// nothing is remembered between calls, so a fresh process derives the same
+// phase after a crash.
+
+#include <string_view>
+
+#include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+
+namespace cnimig::migrate {
+
+enum class NodePhase {
+  unprepared,  // no migration label yet (prepare labels it)
+  prepared,    // calico-cilium + priority-calico: waiting for its roll
+
+  // roll (annotation roll=...)
+  roll_started,        // intent recorded, cordon next
+  roll_draining,       // cordoned, evicting non-DaemonSet pods
+  roll_drained,        // nothing left to evict: record the deletion cut-off next
+  roll_deleting_pods,  // deleting pods created before the cut-off (DaemonSet pods too)
+  roll_pods_deleted,   // all re-created: uncordon next
+  roll_awaiting_gate,  // uncordoned: gate, then label rolled
+  roll_finishing,      // labelled rolled: remove the roll annotations
+  rolled,              // waiting for priority
+
+  // priority (annotation priority=...)
+  priority_started,  // intent recorded, swap priority-calico -> priority-cilium next
+  priority_swapped,  // swapped: multus ready, then cordon
+  priority_draining,
+  priority_drained,
+  priority_deleting_pods,
+  priority_pods_deleted,   // uncordon next
+  priority_awaiting_gate,  // gate, then the annotation removal records completion
+  prioritised,             // priority-cilium, done: waiting for migrate
+
+  // migrate (annotation migrate=...)
+  migrate_started,            // intent recorded, cordon next
+  migrate_draining,           // evicting non-DaemonSet pods
+  migrate_drained,            // NoExecute taint next
+  migrate_tainted,            // swap calico-cilium -> cilium next
+  migrate_cilium_ready_wait,  // waiting for cilium-migrated Ready on the node
+  migrate_cilium_ready,       // record the deletion cut-off next
+  migrate_deleting_pods,      // deleting pods created before the cut-off
+  migrate_pods_deleted,       // gate, then remove the taint
+  migrate_untainted,          // uncordon next
+  migrate_uncordoned,         // priority-cilium -> migrated next
+  migrate_labelled,           // gate, then the annotation removal records completion
+  migrated,
+
+  cleaned,  // cleanup removed the migration labels
+};
+
+std::string_view to_string(NodePhase phase) noexcept;
+
+NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
+                     const MigrationSettings& settings);
+
+}  // namespace cnimig::migrate

@@ -1,0 +1,36 @@
+#pragma once
+// The I/O-free core (DESIGN.md section 4): given what the watches have seen,
+// say what to do next. Shaped like boost::redis's exec_fsm, except that it is
+// level-triggered: it keeps no state between calls, so resuming after a crash
+// is the same call on the new snapshot.
+//
+// Driver loop:
+//   for (;;) {
+//     update the ClusterSnapshot from watch events (bump write_generation per
+//       write issued, record last_check, failures, blocked evictions, in_flight);
+//     Decision d = next_actions(snapshot, settings, budget, selection);
+//     if (d.finished()) exit 0;  if (d.halted()) exit 1 with *d.halt_reason();
+//     start d.actions not already running (keep per-node order);
+//     if nothing was started, wait for the next relevant watch event / result
+//       (each WaitFor in d.waits has a deadline from config: on expiry, add a
+//       Failure and call again, which brings in-flight nodes to a safe point
+//       and returns Halt).
+//   }
+
+#include "cnimig/migrate/budget.hpp"
+#include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/decision.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/selection.hpp"
+
+namespace cnimig::migrate {
+
+Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
+                      const Budget& budget, const Selection& selection);
+
+// A step's done predicate on the snapshot (what the cluster records, so it
+// survives restarts). Later progress implies earlier steps: e.g. after cleanup
+// has removed the labels, migrate is still done.
+bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings);
+
+}  // namespace cnimig::migrate

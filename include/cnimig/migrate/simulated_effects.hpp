@@ -1,0 +1,56 @@
+#pragma once
+// The expected effect of each action on a snapshot, as a cooperative cluster
+// would produce it at once: labels change, cordon sets unschedulable, an
+// evicted or deleted pod disappears and, when a DaemonSet, Deployment or
+// StatefulSet owns it, comes back Ready (DaemonSet pods on the same node when
+// its selector still matches, others on the emptiest schedulable node), a
+// bundle's DaemonSets exist and run Ready on the nodes they select, and a
+// connectivity check passes. Plan mode runs the core against it; tests drive
+// the core to the end with it.
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "cnimig/migrate/budget.hpp"
+#include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/selection.hpp"
+
+namespace cnimig::migrate {
+
+class SimulatedEffects {
+ public:
+  explicit SimulatedEffects(MigrationSettings settings);
+
+  // Applies `action` (advancing `now` by one second and, for writes,
+  // write_generation by one). WaitFor, Halt and Done change only `now`.
+  void apply(ClusterSnapshot& snapshot, const Action& action) const;
+
+  // Outcome of RunConnectivityCheck; passes when unset.
+  std::function<bool(const ClusterSnapshot&)> check_outcome;
+
+ private:
+  void reconcile_daemon_sets(ClusterSnapshot& snapshot) const;
+  void schedule_pending(ClusterSnapshot& snapshot) const;
+  void replace_pod(ClusterSnapshot& snapshot, const std::string& node, PodState pod) const;
+
+  MigrationSettings settings_;
+};
+
+struct PlanRun {
+  std::vector<Action> actions;  // every action applied, in order (no waits)
+  ClusterSnapshot final_snapshot;
+  std::optional<Action> outcome;  // the final Halt or Done; empty when max_rounds ran out
+  std::size_t rounds = 0;
+};
+
+// Calls next_actions, applies every returned action, repeats until Halt or
+// Done. `observer` runs after each applied action (tests check invariants).
+PlanRun run_plan(ClusterSnapshot snapshot, const MigrationSettings& settings, const Budget& budget,
+                 const Selection& selection, const SimulatedEffects& effects,
+                 std::size_t max_rounds = 100000,
+                 const std::function<void(const ClusterSnapshot&, const Action&)>& observer = {});
+
+}  // namespace cnimig::migrate

@@ -1,0 +1,209 @@
+// Deriving a node's phase from what the cluster records. Each step writes its
+// progress annotation before acting, so the annotation plus the observable
+// facts (cordon, taint, labels, pods) always name the next action.
+
+#include "cnimig/migrate/node_phase.hpp"
+
+#include <optional>
+
+#include "node_roll.hpp"
+
+namespace cnimig::migrate {
+namespace {
+
+struct NodeFacts {
+  const NodeState& node;
+  const ClusterSnapshot& snap;
+  const MigrationSettings& s;
+
+  bool label(const std::string& key) const {
+    auto it = node.labels.find(key);
+    return it != node.labels.end() && it->second == s.labels.value;
+  }
+  std::optional<std::string> ann(std::string_view name) const {
+    auto it = node.annotations.find(s.annotation(name));
+    if (it == node.annotations.end())
+      return std::nullopt;
+    return it->second;
+  }
+  bool was_cordoned() const { return ann(annotation_names::kWasCordoned) == "true"; }
+  bool cilium_taint() const {
+    for (const auto& t : node.taints) {
+      if (t.key == s.labels.cilium && t.effect == "NoExecute")
+        return true;
+    }
+    return false;
+  }
+  bool cilium_migrated_ready() const {
+    for (const auto& p : node.pods) {
+      if (p.ns == s.system_namespace && p.daemon_set_owned() &&
+          p.owner_name == s.cilium_migrated_daemon_set && p.ready && !p.terminating) {
+        return true;
+      }
+    }
+    return false;
+  }
+  bool cleanup_started() const {
+    const auto* w = snap.workload(s.cilium_migrated());
+    return w != nullptr && w->exists && !w->node_selector.contains(s.labels.cilium);
+  }
+  bool any_label() const {
+    for (const auto& key : s.labels.all()) {
+      if (node.labels.contains(key))
+        return true;
+    }
+    return false;
+  }
+};
+
+enum class Kind { roll, priority };
+
+// The shared cordon / drain / delete / uncordon part of roll and priority.
+NodePhase roll_like(const NodeFacts& f, std::string_view stage_value, Kind kind) {
+  const bool roll = kind == Kind::roll;
+  if (stage_value == stage::kDeleting) {
+    return roll ? NodePhase::roll_deleting_pods : NodePhase::priority_deleting_pods;
+  }
+  if (stage_value == stage::kPodsDeleted) {
+    if (f.node.unschedulable && !f.was_cordoned()) {
+      return roll ? NodePhase::roll_pods_deleted : NodePhase::priority_pods_deleted;
+    }
+    return roll ? NodePhase::roll_awaiting_gate : NodePhase::priority_awaiting_gate;
+  }
+  // "started" (or a value we do not know: start over, every action is idempotent)
+  if (!roll && f.label(f.s.labels.priority_calico))
+    return NodePhase::priority_started;
+  if (!f.node.unschedulable)
+    return roll ? NodePhase::roll_started : NodePhase::priority_swapped;
+  if (!detail::evictable_pods(f.node).empty()) {
+    return roll ? NodePhase::roll_draining : NodePhase::priority_draining;
+  }
+  return roll ? NodePhase::roll_drained : NodePhase::priority_drained;
+}
+
+NodePhase migrate_phase(const NodeFacts& f, std::string_view stage_value) {
+  if (stage_value == stage::kDeleting)
+    return NodePhase::migrate_deleting_pods;
+  if (stage_value == stage::kPodsDeleted) {
+    if (f.cilium_taint())
+      return NodePhase::migrate_pods_deleted;
+    if (f.node.unschedulable && !f.was_cordoned())
+      return NodePhase::migrate_untainted;
+    if (!f.label(f.s.labels.migrated))
+      return NodePhase::migrate_uncordoned;
+    return NodePhase::migrate_labelled;
+  }
+  if (!f.node.unschedulable)
+    return NodePhase::migrate_started;
+  if (!detail::evictable_pods(f.node).empty())
+    return NodePhase::migrate_draining;
+  if (!f.cilium_taint())
+    return NodePhase::migrate_drained;
+  if (f.label(f.s.labels.calico_cilium) || !f.label(f.s.labels.cilium)) {
+    return NodePhase::migrate_tainted;
+  }
+  if (!f.cilium_migrated_ready())
+    return NodePhase::migrate_cilium_ready_wait;
+  return NodePhase::migrate_cilium_ready;
+}
+
+}  // namespace
+
+std::string_view to_string(NodePhase phase) noexcept {
+  switch (phase) {
+    case NodePhase::unprepared:
+      return "unprepared";
+    case NodePhase::prepared:
+      return "pending-roll";
+    case NodePhase::roll_started:
+      return "roll-started";
+    case NodePhase::roll_draining:
+      return "roll-draining";
+    case NodePhase::roll_drained:
+      return "roll-drained";
+    case NodePhase::roll_deleting_pods:
+      return "roll-deleting-pods";
+    case NodePhase::roll_pods_deleted:
+      return "roll-pods-deleted";
+    case NodePhase::roll_awaiting_gate:
+      return "roll-awaiting-gate";
+    case NodePhase::roll_finishing:
+      return "roll-finishing";
+    case NodePhase::rolled:
+      return "rolled";
+    case NodePhase::priority_started:
+      return "priority-swapping";
+    case NodePhase::priority_swapped:
+      return "priority-swapped";
+    case NodePhase::priority_draining:
+      return "priority-draining";
+    case NodePhase::priority_drained:
+      return "priority-drained";
+    case NodePhase::priority_deleting_pods:
+      return "priority-deleting-pods";
+    case NodePhase::priority_pods_deleted:
+      return "priority-pods-deleted";
+    case NodePhase::priority_awaiting_gate:
+      return "priority-awaiting-gate";
+    case NodePhase::prioritised:
+      return "prioritised";
+    case NodePhase::migrate_started:
+      return "migrate-started";
+    case NodePhase::migrate_draining:
+      return "migrate-draining";
+    case NodePhase::migrate_drained:
+      return "migrate-drained";
+    case NodePhase::migrate_tainted:
+      return "migrate-tainted";
+    case NodePhase::migrate_cilium_ready_wait:
+      return "cilium-migrated-ready-wait";
+    case NodePhase::migrate_cilium_ready:
+      return "cilium-migrated-ready";
+    case NodePhase::migrate_deleting_pods:
+      return "migrate-deleting-pods";
+    case NodePhase::migrate_pods_deleted:
+      return "migrate-pods-deleted";
+    case NodePhase::migrate_untainted:
+      return "migrate-untainted";
+    case NodePhase::migrate_uncordoned:
+      return "migrate-uncordoned";
+    case NodePhase::migrate_labelled:
+      return "migrate-labelled";
+    case NodePhase::migrated:
+      return "migrated";
+    case NodePhase::cleaned:
+      return "cleaned";
+  }
+  return "unknown";
+}
+
+NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
+                     const MigrationSettings& settings) {
+  NodeFacts f{node, snapshot, settings};
+  const auto& l = settings.labels;
+  // A step's annotations are removed before the next step may start on the
+  // node, so at most one of these is present.
+  if (auto m = f.ann(annotation_names::kMigrate))
+    return migrate_phase(f, *m);
+  if (auto p = f.ann(annotation_names::kPriority))
+    return roll_like(f, *p, Kind::priority);
+  if (auto r = f.ann(annotation_names::kRoll)) {
+    // The rolled label records completion; only the annotation's removal is left.
+    if (f.label(l.rolled))
+      return NodePhase::roll_finishing;
+    return roll_like(f, *r, Kind::roll);
+  }
+  if (f.label(l.migrated))
+    return NodePhase::migrated;
+  if (f.label(l.priority_cilium))
+    return NodePhase::prioritised;
+  if (f.label(l.rolled))
+    return NodePhase::rolled;
+  if (f.label(l.calico_cilium) && f.label(l.priority_calico))
+    return NodePhase::prepared;
+  if (f.cleanup_started() && !f.any_label())
+    return NodePhase::cleaned;
+  return NodePhase::unprepared;
+}
+
+}  // namespace cnimig::migrate

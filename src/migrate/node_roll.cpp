@@ -1,0 +1,208 @@
+// Cordon, drain, delete, uncordon: the node roll shared by three steps.
+
+#include "node_roll.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <string>
+
+namespace cnimig::migrate::detail {
+namespace {
+
+bool in_flight(const Context& ctx, const Action& action) {
+  return std::find(ctx.snap.in_flight.begin(), ctx.snap.in_flight.end(), action) !=
+         ctx.snap.in_flight.end();
+}
+
+const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
+  for (const auto& b : ctx.snap.blocked_evictions) {
+    if (b.ns == pod.ns && b.name == pod.name)
+      return &b;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+std::vector<const PodState*> evictable_pods(const NodeState& node) {
+  std::vector<const PodState*> pods;
+  for (const auto& p : node.pods) {
+    if (!p.daemon_set_owned() && !p.mirror)
+      pods.push_back(&p);
+  }
+  return pods;
+}
+
+std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cut) {
+  std::vector<const PodState*> pods;
+  for (const auto& p : node.pods) {
+    if (!p.host_network && !p.mirror && p.created <= cut)
+      pods.push_back(&p);
+  }
+  return pods;
+}
+
+std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
+  auto value = ctx.annotation(node, before_key);
+  std::int64_t t = -1;
+  if (!value)
+    return t;
+  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), t);
+  if (ec != std::errc{} || ptr != value->data() + value->size())
+    return -1;
+  return t;
+}
+
+bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
+  auto pods = evictable_pods(node);
+  if (pods.empty())
+    return true;
+  std::vector<std::string> gone;
+  std::vector<std::string> pdb;
+  for (const auto* p : pods) {
+    std::string id = p->ns + "/" + p->name;
+    if (p->terminating) {
+      gone.push_back(id);
+    } else if (const auto* b = blocked(ctx, *p)) {
+      // The driver retries blocked evictions with backoff until its drain
+      // timeout; issuing them again here would only add requests.
+      pdb.push_back(id + " (PodDisruptionBudget " + b->pdb + ")");
+    } else {
+      Action a{step, node.name, EvictPod{p->ns, p->name}};
+      if (in_flight(ctx, a)) {
+        gone.push_back(id);
+      } else {
+        out.writes.push_back(std::move(a));
+      }
+    }
+  }
+  if (!gone.empty())
+    out.wait(step, node.name, "pods-gone", std::move(gone));
+  if (!pdb.empty())
+    out.wait(step, node.name, "eviction-blocked", std::move(pdb));
+  return false;
+}
+
+bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
+                     std::string_view before_key, StepOutcome& out) {
+  std::int64_t cut = cutoff(ctx, node, before_key);
+  if (cut < 0) {
+    // The cut-off went missing (edited by hand): record a new one first.
+    out.write(
+        step, node.name,
+        AnnotateNode{
+            node.name, {{ctx.settings.annotation(before_key), std::to_string(ctx.snap.now)}}, {}});
+    return false;
+  }
+  auto pods = pods_to_recreate(node, cut);
+  if (pods.empty())
+    return true;
+  std::vector<std::string> gone;
+  for (const auto* p : pods) {
+    if (p->terminating) {
+      gone.push_back(p->ns + "/" + p->name);
+      continue;
+    }
+    Action a{step, node.name, DeletePod{p->ns, p->name}};
+    if (in_flight(ctx, a)) {
+      gone.push_back(p->ns + "/" + p->name);
+    } else {
+      out.writes.push_back(std::move(a));
+    }
+  }
+  if (!gone.empty())
+    out.wait(step, node.name, "pods-gone", std::move(gone));
+  return false;
+}
+
+AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
+                              std::string_view stage_key) {
+  AnnotateNode a{
+      node.name, {{ctx.settings.annotation(stage_key), std::string(stage::kStarted)}}, {}};
+  const auto was = ctx.settings.annotation(annotation_names::kWasCordoned);
+  if (node.unschedulable) {
+    // Recorded before we cordon: afterwards "unschedulable" no longer tells
+    // whether the administrator or we did it (DESIGN.md section 1).
+    a.set.emplace(was, "true");
+  } else if (node.annotations.contains(was)) {
+    a.remove.push_back(was);
+  }
+  return a;
+}
+
+void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out) {
+  if (ctx.failed)
+    return;  // a failed gate stops new nodes
+  if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
+    return;
+  std::vector<const NodeState*> candidates;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (ctx.phase(name) == pending_phase && ctx.selection.includes_node(name)) {
+      candidates.push_back(&node);
+    }
+  }
+  if (candidates.empty())
+    return;
+  if (!ctx.gate_ok) {
+    request_gate(ctx, step, out);
+    return;
+  }
+  for (const auto* node : candidates) {
+    if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
+      break;
+    // An administrator-cordoned node is unavailable already: rolling it does
+    // not take another node out of service.
+    const bool adds_unavailable = !node->unschedulable;
+    if (adds_unavailable && in_flight.unavailable + 1 > ctx.budget.max_unavailable)
+      continue;
+    out.write(step, node->name, start_annotation(ctx, *node, stage_key));
+    ++in_flight.nodes;
+    if (adds_unavailable)
+      ++in_flight.unavailable;
+  }
+}
+
+}  // namespace cnimig::migrate::detail
+
+namespace cnimig::migrate::detail {
+
+void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollStage stage,
+                  std::string_view stage_key, std::string_view before_key, StepOutcome& out) {
+  const auto& s = ctx.settings;
+  if (stage == RollStage::pods_deleted) {
+    out.write(step, node.name, SetCordon{node.name, false});
+    return;
+  }
+  if (ctx.failed)
+    return;
+  switch (stage) {
+    case RollStage::cordon:
+      out.write(step, node.name, SetCordon{node.name, true});
+      break;
+    case RollStage::draining:
+      drain(ctx, step, node, out);
+      break;
+    case RollStage::drained:
+      // The cut-off is written before any deletion, so a restart deletes
+      // exactly the pods that predate it.
+      out.write(step, node.name,
+                AnnotateNode{node.name,
+                             {{s.annotation(stage_key), std::string(stage::kDeleting)},
+                              {s.annotation(before_key), std::to_string(ctx.snap.now)}},
+                             {}});
+      break;
+    case RollStage::deleting:
+      if (delete_old_pods(ctx, step, node, before_key, out)) {
+        out.write(
+            step, node.name,
+            AnnotateNode{
+                node.name, {{s.annotation(stage_key), std::string(stage::kPodsDeleted)}}, {}});
+      }
+      break;
+    case RollStage::pods_deleted:
+      break;
+  }
+}
+
+}  // namespace cnimig::migrate::detail

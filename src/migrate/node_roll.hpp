@@ -1,0 +1,67 @@
+#pragma once
+// Internal: the parts of "roll a node" shared by the roll, priority and
+// migrate steps (cordon, drain, delete what is left, uncordon), and the
+// budget accounting of the per-node steps.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "step_context.hpp"
+
+namespace cnimig::migrate::detail {
+
+// Pods a drain evicts: everything but DaemonSet-owned and mirror pods
+// (kubectl drain's rule; DaemonSet pods would be re-created at once).
+std::vector<const PodState*> evictable_pods(const NodeState& node);
+
+// Pods to delete after the drain: not hostNetwork (their network does not
+// change), not mirror, created at or before the recorded cut-off. The cut-off
+// tells the old pods from their replacements: a DaemonSet re-creates its pod
+// at once, even on a cordoned node, so "no pods left" is never observed.
+// Times have one-second resolution (creationTimestamp), so a replacement made
+// in the cut-off's second is deleted once more; that only costs a restart.
+std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cutoff);
+
+std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key);
+
+// Evicts what is evictable (skipping terminating pods and PDB-blocked ones,
+// which the driver retries) and adds a wait while any remain. True when the
+// node is drained.
+bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
+
+// Deletes pods_to_recreate and waits for them. True when none is left.
+bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
+                     std::string_view before_key, StepOutcome& out);
+
+// The first write on a node in a step: the progress annotation together with
+// whether an administrator had cordoned it (recorded before we cordon).
+AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
+                              std::string_view stage_key);
+
+// Nodes in flight in a step (its progress annotation present) and how many of
+// them we hold cordoned or are about to cordon.
+struct InFlight {
+  std::size_t nodes = 0;
+  std::size_t unavailable = 0;
+};
+
+// Starts new nodes (those with `pending_phase` in the selection, by name)
+// within the budget when the gate is open; asks for a gate when a node could
+// start but the gate is not open.
+void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out);
+
+}  // namespace cnimig::migrate::detail
+
+namespace cnimig::migrate::detail {
+
+// Where a node is inside the shared roll (roll and priority steps).
+enum class RollStage { cordon, draining, drained, deleting, pods_deleted };
+
+// The next writes for a node in `stage`. In failure mode only the uncordon
+// runs: it gives the node back; every other stage is a safe place to stop.
+void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollStage stage,
+                  std::string_view stage_key, std::string_view before_key, StepOutcome& out);
+
+}  // namespace cnimig::migrate::detail

@@ -1,0 +1,205 @@
+// next_actions: find the first step that is not done, let its file say what
+// to do, then turn "nothing to write" into a connectivity check, a wait, a
+// Halt or Done.
+
+#include "cnimig/migrate/planner.hpp"
+
+#include <algorithm>
+
+#include "step_context.hpp"
+
+namespace cnimig::migrate {
+namespace {
+
+using detail::Context;
+using detail::StepOutcome;
+
+bool done(StepId step, const Context& ctx) {
+  switch (step) {
+    case StepId::preflight:
+      return detail::preflight_done(ctx);
+    case StepId::prepare:
+      return detail::prepare_done(ctx);
+    case StepId::roll:
+      return detail::roll_done(ctx);
+    case StepId::priority:
+      return detail::priority_done(ctx);
+    case StepId::migrate:
+      return detail::migrate_done(ctx);
+    case StepId::cleanup:
+      return detail::cleanup_done(ctx);
+  }
+  return false;
+}
+
+StepOutcome run(StepId step, const Context& ctx) {
+  switch (step) {
+    case StepId::preflight:
+      return detail::run_preflight(ctx, ctx.selection.includes(step));
+    case StepId::prepare:
+      return detail::run_prepare(ctx);
+    case StepId::roll:
+      return detail::run_roll(ctx);
+    case StepId::priority:
+      return detail::run_priority(ctx);
+    case StepId::migrate:
+      return detail::run_migrate(ctx);
+    case StepId::cleanup:
+      return detail::run_cleanup(ctx);
+  }
+  return {};
+}
+
+void halt(Decision& d, StepId step, std::string reason) {
+  d.actions.push_back(Action{step, "", Halt{std::move(reason)}});
+}
+
+// Turns a step's outcome into the decision.
+void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool last_selected) {
+  if (out.halt) {
+    halt(d, step, *out.halt);
+    return;
+  }
+  for (auto& w : out.writes) {
+    if (std::find(ctx.snap.in_flight.begin(), ctx.snap.in_flight.end(), w) ==
+        ctx.snap.in_flight.end()) {
+      d.actions.push_back(std::move(w));
+    }
+  }
+  d.waits = std::move(out.waits);
+  if (!d.actions.empty())
+    return;
+  if (ctx.failed) {
+    if (!ctx.snap.in_flight.empty()) {
+      d.waits.push_back(
+          Action{step, "", WaitFor{"in-flight", {"actions in flight before halting"}}});
+      return;
+    }
+    halt(d, step, "gate failed: " + ctx.failure_reason);
+    return;
+  }
+  if (out.wants_check) {
+    // A check counts only if no write happens while or after it runs.
+    if (ctx.writes_in_flight) {
+      d.waits.push_back(Action{step, "", WaitFor{"writes-in-flight", {}}});
+    } else if (ctx.check_in_flight) {
+      d.waits.push_back(Action{step, "", WaitFor{"connectivity-check", {}}});
+    } else {
+      d.actions.push_back(Action{step, "", RunConnectivityCheck{}});
+    }
+    return;
+  }
+  if (!d.waits.empty())
+    return;
+  if (!ctx.snap.in_flight.empty()) {
+    d.waits.push_back(Action{step, "", WaitFor{"in-flight", {}}});
+    return;
+  }
+  if (out.scope_complete) {
+    if (last_selected) {
+      d.actions.push_back(Action{step, "", Done{}});
+    } else {
+      halt(d, step,
+           std::string("step ") + std::string(to_string(step)) +
+               " is done on the selected nodes only; the next step needs it on every node");
+    }
+    return;
+  }
+  halt(d, step,
+       std::string("no progress possible in step ") + std::string(to_string(step)) +
+           " (check --max-unavailable and --nodes)");
+}
+
+}  // namespace
+
+bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings) {
+  Budget budget;
+  Selection selection;
+  Context ctx(snapshot, settings, budget, selection);
+  return done(step, ctx);
+}
+
+std::string_view to_string(StepState state) noexcept {
+  switch (state) {
+    case StepState::done:
+      return "done";
+    case StepState::running:
+      return "running";
+    case StepState::pending:
+      return "pending";
+    case StepState::not_selected:
+      return "not-selected";
+  }
+  return "unknown";
+}
+
+bool Decision::halted() const {
+  return std::any_of(actions.begin(), actions.end(),
+                     [](const Action& a) { return std::holds_alternative<Halt>(a.kind); });
+}
+
+bool Decision::finished() const {
+  return std::any_of(actions.begin(), actions.end(),
+                     [](const Action& a) { return std::holds_alternative<Done>(a.kind); });
+}
+
+const std::string* Decision::halt_reason() const {
+  for (const auto& a : actions) {
+    if (const auto* h = std::get_if<Halt>(&a.kind))
+      return &h->reason;
+  }
+  return nullptr;
+}
+
+Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
+                      const Budget& budget, const Selection& selection) {
+  Context ctx(snapshot, settings, budget, selection);
+  Decision d;
+  d.node_phases = ctx.phases;
+
+  std::optional<StepId> first_open;
+  for (StepId step : kAllSteps) {
+    const auto i = static_cast<std::size_t>(step);
+    if (done(step, ctx)) {
+      d.steps[i] = StepState::done;
+    } else {
+      if (!first_open)
+        first_open = step;
+      d.steps[i] = selection.includes(step) ? StepState::pending : StepState::not_selected;
+    }
+  }
+  if (!first_open) {
+    d.actions.push_back(Action{StepId::cleanup, "", Done{}});
+    return d;
+  }
+  const StepId step = *first_open;
+  const auto index = static_cast<int>(step);
+
+  if (index > static_cast<int>(selection.last)) {
+    // Every selected step is done. prepare ends with a gate that nothing
+    // after it in this run would check.
+    if (selection.last == StepId::prepare && !ctx.gate_ok) {
+      StepOutcome out;
+      detail::request_gate(ctx, StepId::prepare, out);
+      finish(d, ctx, StepId::prepare, std::move(out), true);
+      if (!d.actions.empty() || !d.waits.empty())
+        return d;
+    }
+    d.actions.push_back(Action{selection.last, "", Done{}});
+    return d;
+  }
+  if (index < static_cast<int>(selection.first) && step != StepId::preflight) {
+    halt(d, selection.first,
+         "refusing to run step " + std::string(to_string(selection.first)) + ": step " +
+             std::string(to_string(step)) + " is not done");
+    return d;
+  }
+  // preflight outside the selection still runs its read-only part (wait for
+  // knet-stress, run a check): later steps need the check before writing.
+  d.current_step = step;
+  d.steps[static_cast<std::size_t>(index)] = StepState::running;
+  finish(d, ctx, step, run(step, ctx), step == selection.last);
+  return d;
+}
+
+}  // namespace cnimig::migrate

@@ -1,0 +1,133 @@
+// The facts every step reads, derived once per call.
+
+#include "step_context.hpp"
+
+#include <algorithm>
+
+namespace cnimig::migrate::detail {
+
+Context::Context(const ClusterSnapshot& snapshot, const MigrationSettings& s, const Budget& b,
+                 const Selection& sel)
+    : snap(snapshot), settings(s), budget(b), selection(sel) {
+  for (const auto& f : snap.failures) {
+    failed = true;
+    if (!failure_reason.empty())
+      failure_reason += "; ";
+    failure_reason += f.node.empty() ? f.reason : f.node + ": " + f.reason;
+  }
+  if (snap.last_check && !snap.last_check->passed) {
+    failed = true;
+    if (!failure_reason.empty())
+      failure_reason += "; ";
+    failure_reason += "connectivity check failed";
+    if (!snap.last_check->detail.empty())
+      failure_reason += ": " + snap.last_check->detail;
+  }
+  for (const auto& a : snap.in_flight) {
+    if (is_write(a))
+      writes_in_flight = true;
+    if (std::holds_alternative<RunConnectivityCheck>(a.kind))
+      check_in_flight = true;
+  }
+  watched_ready = true;
+  for (const auto& ref : flatten(settings.watched_resources)) {
+    if (!resource_ready(ref, &not_ready))
+      watched_ready = false;
+  }
+  checked_this_run = snap.last_check && snap.last_check->passed;
+  check_current =
+      checked_this_run && snap.last_check->generation == snap.write_generation && !writes_in_flight;
+  gate_ok = !failed && watched_ready && check_current;
+  for (const auto& [name, node] : snap.nodes)
+    phases.emplace(name, node_phase(node, snap, settings));
+}
+
+bool Context::has_label(const NodeState& node, const std::string& key) const {
+  auto it = node.labels.find(key);
+  return it != node.labels.end() && it->second == settings.labels.value;
+}
+
+std::optional<std::string> Context::annotation(const NodeState& node, std::string_view name) const {
+  auto it = node.annotations.find(settings.annotation(name));
+  if (it == node.annotations.end())
+    return std::nullopt;
+  return it->second;
+}
+
+bool Context::was_cordoned(const NodeState& node) const {
+  return annotation(node, annotation_names::kWasCordoned) == "true";
+}
+
+bool Context::cleanup_started() const {
+  const auto* w = snap.workload(settings.cilium_migrated());
+  return w != nullptr && w->exists && !w->node_selector.contains(settings.labels.cilium);
+}
+
+bool Context::migration_started() const {
+  if (cleanup_started())
+    return true;
+  if (snap.applied_bundles.contains(settings.bundles.cilium) ||
+      snap.applied_bundles.contains(settings.bundles.multus)) {
+    return true;
+  }
+  if (const auto* src = snap.workload(settings.source_cni);
+      src != nullptr && src->node_selector.contains(settings.labels.calico_cilium)) {
+    return true;
+  }
+  const auto keys = settings.labels.all();
+  for (const auto& [name, node] : snap.nodes) {
+    for (const auto& key : keys) {
+      if (node.labels.contains(key))
+        return true;
+    }
+    for (const auto& [key, value] : node.annotations) {
+      if (key.starts_with(settings.annotation_prefix))
+        return true;
+    }
+  }
+  return false;
+}
+
+bool Context::resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const {
+  const auto* w = snap.workload(ref);
+  if (w == nullptr || !w->exists) {
+    // Objects the migration creates are expected only once their bundle is
+    // applied (config.yaml: "only expected once their step has run").
+    if ((ref == settings.cilium() || ref == settings.cilium_migrated()) &&
+        !snap.applied_bundles.contains(settings.bundles.cilium)) {
+      return true;
+    }
+    if ((ref == settings.multus_calico() || ref == settings.multus_cilium()) &&
+        !snap.applied_bundles.contains(settings.bundles.multus)) {
+      return true;
+    }
+    if (pending != nullptr)
+      pending->push_back(ref.describe() + " absent");
+    return false;
+  }
+  if (!w->ready) {
+    if (pending != nullptr) {
+      pending->push_back(ref.describe() + " not ready" +
+                         (w->detail.empty() ? "" : " (" + w->detail + ")"));
+    }
+    return false;
+  }
+  return true;
+}
+
+void request_gate(const Context& ctx, StepId step, StepOutcome& out) {
+  if (ctx.failed)
+    return;
+  if (!ctx.watched_ready) {
+    bool already = std::any_of(out.waits.begin(), out.waits.end(), [](const Action& a) {
+      return std::get<WaitFor>(a.kind).gate == "resources-ready";
+    });
+    if (!already)
+      out.wait(step, "", "resources-ready", ctx.not_ready);
+    return;
+  }
+  if (!ctx.check_current)
+    out.wants_check = true;
+}
+
+}  // namespace cnimig::migrate::detail

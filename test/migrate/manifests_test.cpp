@@ -1,0 +1,238 @@
+// The manifests in resources/ carry facts the engine relies on: object names
+// and namespaces (watched, cleaned up, detected as applied), node selectors on
+// the default label keys (which the agent rewrites to the configured ones),
+// CNI config file names (the kubelet picks the lexically first), tolerations
+// (CNI agents stay everywhere, knet-stress stays on a migrating node).
+
+#define BOOST_TEST_MODULE migrate_manifests
+#include <map>
+#include <string>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+#include <yaml-cpp/yaml.h>
+
+#include "cnimig/migrate/migration_settings.hpp"
+
+namespace {
+
+const cnimig::migrate::MigrationSettings S = cnimig::migrate::MigrationSettings::defaults();
+
+std::vector<YAML::Node> load(const std::string& file) {
+  auto docs = YAML::LoadAllFromFile(std::string(CNIMIG_RESOURCES_DIR) + "/" + file);
+  std::vector<YAML::Node> out;
+  for (auto& d : docs) {
+    if (d.IsNull())
+      continue;
+    BOOST_TEST_REQUIRE(d.IsMap());
+    BOOST_TEST(d["apiVersion"].IsScalar());
+    BOOST_TEST(d["kind"].IsScalar());
+    BOOST_TEST(d["metadata"]["name"].IsScalar());
+    out.push_back(d);
+  }
+  return out;
+}
+
+YAML::Node find(const std::vector<YAML::Node>& docs, const std::string& kind,
+                const std::string& name) {
+  for (const auto& d : docs) {
+    if (d["kind"].as<std::string>() == kind && d["metadata"]["name"].as<std::string>() == name)
+      return d;
+  }
+  BOOST_FAIL(kind + " " + name + " not found");
+  return {};
+}
+
+std::string ns_of(const YAML::Node& d) {
+  return d["metadata"]["namespace"] ? d["metadata"]["namespace"].as<std::string>() : "";
+}
+
+std::map<std::string, std::string> node_selector(const YAML::Node& ds) {
+  std::map<std::string, std::string> out;
+  for (const auto& kv : ds["spec"]["template"]["spec"]["nodeSelector"]) {
+    out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  }
+  return out;
+}
+
+bool tolerates_everything(const YAML::Node& ds) {
+  for (const auto& t : ds["spec"]["template"]["spec"]["tolerations"]) {
+    if (t["operator"] && t["operator"].as<std::string>() == "Exists" && !t["key"] && !t["effect"])
+      return true;
+  }
+  return false;
+}
+
+bool tolerates(const YAML::Node& ds, const std::string& key, const std::string& value,
+               const std::string& effect) {
+  for (const auto& t : ds["spec"]["template"]["spec"]["tolerations"]) {
+    bool key_ok = !t["key"] || t["key"].as<std::string>() == key;
+    bool op_exists = t["operator"] && t["operator"].as<std::string>() == "Exists";
+    bool value_ok = op_exists || (t["value"] && t["value"].as<std::string>() == value);
+    bool effect_ok = !t["effect"] || t["effect"].as<std::string>() == effect;
+    if (key_ok && value_ok && effect_ok)
+      return true;
+  }
+  return false;
+}
+
+// The selector of a DaemonSet matches its pod template's labels (the API
+// server rejects it otherwise).
+void check_daemon_set_selector(const YAML::Node& ds) {
+  for (const auto& kv : ds["spec"]["selector"]["matchLabels"]) {
+    auto labels = ds["spec"]["template"]["metadata"]["labels"];
+    BOOST_TEST(labels[kv.first.as<std::string>()].as<std::string>() == kv.second.as<std::string>());
+  }
+}
+
+std::string env(const YAML::Node& container, const std::string& name) {
+  for (const auto& e : container["env"]) {
+    if (e["name"].as<std::string>() == name && e["value"])
+      return e["value"].as<std::string>();
+  }
+  return {};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(cilium_bundle) {
+  auto docs = load("cilium.yaml");
+  auto config = find(docs, "ConfigMap", "cilium-config");
+  BOOST_TEST(ns_of(config) == S.system_namespace);
+  BOOST_TEST(config["data"]["tunnel"].as<std::string>() == "geneve");
+  find(docs, "ServiceAccount", "cilium");
+  find(docs, "ClusterRole", "cilium");
+  auto binding = find(docs, "ClusterRoleBinding", "cilium");
+  BOOST_TEST(binding["subjects"][0]["name"].as<std::string>() == "cilium");
+
+  struct Expect {
+    std::string name;
+    std::string label;
+    std::string conf;
+  };
+  for (const auto& e : {Expect{S.cilium_daemon_set, S.labels.calico_cilium, "99-cilium.conf"},
+                        Expect{S.cilium_migrated_daemon_set, S.labels.cilium, "00-cilium.conf"}}) {
+    auto ds = find(docs, "DaemonSet", e.name);
+    BOOST_TEST(ns_of(ds) == S.system_namespace);
+    check_daemon_set_selector(ds);
+    auto sel = node_selector(ds);
+    BOOST_TEST(sel.size() == 1u);
+    BOOST_TEST(sel[e.label] == S.labels.value);
+    auto spec = ds["spec"]["template"]["spec"];
+    BOOST_TEST(spec["hostNetwork"].as<bool>());
+    BOOST_TEST(tolerates_everything(ds), e.name);
+    auto agent = spec["containers"][0];
+    BOOST_TEST(agent["image"].as<std::string>() == "docker.io/cilium/cilium:v1.9.5");
+    BOOST_TEST(env(agent, "CNI_CONF_NAME") == e.conf);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(multus_bundle) {
+  auto docs = load("multus.yaml");
+  auto crd =
+      find(docs, "CustomResourceDefinition", "network-attachment-definitions.k8s.cni.cncf.io");
+  BOOST_TEST(crd["spec"]["group"].as<std::string>() == "k8s.cni.cncf.io");
+  BOOST_TEST(crd["spec"]["names"]["kind"].as<std::string>() == "NetworkAttachmentDefinition");
+  find(docs, "ServiceAccount", "multus");
+  find(docs, "ClusterRole", "multus");
+  find(docs, "ClusterRoleBinding", "multus");
+  auto cm = find(docs, "ConfigMap", "multus-cni-config");
+
+  // Primary network first; the attached one chained with sbr.
+  auto delegates = [&](const std::string& key) {
+    auto json = boost::json::parse(cm["data"][key].as<std::string>());
+    const auto& multus = json.at("plugins").at(0);
+    BOOST_TEST(multus.at("type").as_string() == "multus");
+    return multus.at("delegates").as_array();
+  };
+  auto first_type = [](const boost::json::value& conflist) {
+    return std::string(conflist.at("plugins").at(0).at("type").as_string());
+  };
+  auto chained_sbr = [](const boost::json::value& conflist) {
+    for (const auto& p : conflist.at("plugins").as_array()) {
+      if (p.at("type").as_string() == "sbr")
+        return true;
+    }
+    return false;
+  };
+  auto calico = delegates("calico-primary.conflist");
+  BOOST_REQUIRE(calico.size() == 2u);
+  BOOST_TEST(first_type(calico[0]) == "calico");
+  BOOST_TEST(first_type(calico[1]) == "cilium-cni");
+  BOOST_TEST(chained_sbr(calico[1]));
+  auto cilium = delegates("cilium-primary.conflist");
+  BOOST_REQUIRE(cilium.size() == 2u);
+  BOOST_TEST(first_type(cilium[0]) == "cilium-cni");
+  BOOST_TEST(first_type(cilium[1]) == "calico");
+  BOOST_TEST(chained_sbr(cilium[1]));
+  auto source = boost::json::parse(cm["data"]["source-sbr.conflist"].as<std::string>());
+  BOOST_TEST(chained_sbr(source));
+
+  struct Expect {
+    std::string name;
+    std::string label;
+    std::string key;
+  };
+  for (const auto& e :
+       {Expect{S.multus_calico_daemon_set, S.labels.priority_calico, "calico-primary.conflist"},
+        Expect{S.multus_cilium_daemon_set, S.labels.priority_cilium, "cilium-primary.conflist"}}) {
+    auto ds = find(docs, "DaemonSet", e.name);
+    BOOST_TEST(ns_of(ds) == S.system_namespace);
+    check_daemon_set_selector(ds);
+    auto sel = node_selector(ds);
+    BOOST_TEST(sel.size() == 1u);
+    BOOST_TEST(sel[e.label] == S.labels.value);
+    auto spec = ds["spec"]["template"]["spec"];
+    BOOST_TEST(spec["hostNetwork"].as<bool>());
+    BOOST_TEST(tolerates_everything(ds));
+    BOOST_TEST(spec["containers"][0]["image"].as<std::string>() == "nfvpe/multus:v3.4.1");
+    // The ConfigMap key lands as 00-multus.conflist, the file entrypoint.sh copies.
+    bool mapped = false;
+    for (const auto& v : spec["volumes"]) {
+      if (!v["configMap"])
+        continue;
+      for (const auto& item : v["configMap"]["items"]) {
+        if (item["key"].as<std::string>() == e.key &&
+            item["path"].as<std::string>() == "00-multus.conflist") {
+          mapped = true;
+        }
+      }
+    }
+    BOOST_TEST(mapped, e.name);
+    bool arg = false;
+    for (const auto& a : spec["containers"][0]["args"]) {
+      if (a.as<std::string>() == "--multus-conf-file=/tmp/multus-conf/00-multus.conflist")
+        arg = true;
+    }
+    BOOST_TEST(arg, e.name);
+  }
+}
+
+BOOST_AUTO_TEST_CASE(knet_stress_bundle) {
+  auto docs = load("knet-stress.yaml");
+  find(docs, "Namespace", S.knet_stress_namespace);
+  find(docs, "ServiceAccount", "knet-stress");
+  auto role = find(docs, "Role", "knet-stress");
+  BOOST_TEST(role["rules"][0]["resources"][0].as<std::string>() == "endpoints");
+  find(docs, "RoleBinding", "knet-stress");
+  auto svc = find(docs, "Service", "knet-stress");
+  BOOST_TEST(ns_of(svc) == S.knet_stress_namespace);
+  auto selector = svc["spec"]["selector"];
+  for (const auto& name : S.knet_stress_daemon_sets) {
+    auto ds = find(docs, "DaemonSet", name);
+    BOOST_TEST(ns_of(ds) == S.knet_stress_namespace);
+    check_daemon_set_selector(ds);
+    // The Service selects the pods of both DaemonSets.
+    for (const auto& kv : selector) {
+      BOOST_TEST(ds["spec"]["template"]["metadata"]["labels"][kv.first.as<std::string>()]
+                     .as<std::string>() == kv.second.as<std::string>());
+    }
+    BOOST_TEST(tolerates(ds, S.labels.cilium, S.labels.value, "NoExecute"), name);
+    BOOST_TEST(tolerates(ds, "node-role.kubernetes.io/control-plane", "", "NoSchedule"), name);
+    BOOST_TEST(!tolerates(ds, "node.kubernetes.io/unreachable", "", "NoExecute"), name);
+    BOOST_TEST(!ds["spec"]["template"]["spec"]["hostNetwork"], name);
+    BOOST_TEST(ds["spec"]["template"]["spec"]["containers"][0]["image"].as<std::string>() ==
+               "gcr.io/jetstack-josh/knet-stress:cli");
+  }
+}
