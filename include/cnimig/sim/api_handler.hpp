@@ -1,0 +1,160 @@
+#pragma once
+// The Kubernetes REST semantics of the simulator, without any I/O: routing,
+// discovery, CRUD with selectors and paging, patches, server-side apply,
+// graceful deletion, garbage collection of owned pods, eviction with PDB
+// accounting, SelfSubjectAccessReview, and the plan for a watch stream. The
+// HTTPS server (ApiServer) feeds it parsed requests and streams the watches.
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "cnimig/sim/fault_spec.hpp"
+#include "cnimig/sim/label_selector.hpp"
+#include "cnimig/sim/object_store.hpp"
+#include "cnimig/sim/watch_history.hpp"
+
+namespace cnimig::sim {
+
+struct ApiRequest {
+  std::string method;  // GET, POST, PUT, PATCH, DELETE
+  std::string target;  // path and query string, as on the request line
+  std::string content_type;
+  std::string accept;
+  std::string body;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  int retry_after_seconds = 0;  // sent as Retry-After when > 0
+};
+
+// Decoded query string (repeated keys keep every value, e.g. exec's command=).
+struct Query {
+  std::multimap<std::string, std::string> values;
+  std::string get(const std::string& key, std::string fallback = {}) const;
+  std::vector<std::string> all(const std::string& key) const;
+  bool flag(const std::string& key) const;  // "true" or "1"
+  static Query parse(std::string_view query_string);
+};
+
+// The REST path split into its parts.
+struct ResourcePath {
+  const ResourceType* type = nullptr;
+  std::string ns;
+  std::string name;
+  std::string subresource;
+};
+
+// A watch the server should stream.
+class WatchPlan {
+ public:
+  const ResourceType* type = nullptr;
+  std::string ns;
+  std::string name;  // metadata.name field selector, or a watch on one object
+  LabelSelector labels;
+  FieldSelector fields;
+  bool bookmarks = false;
+  std::chrono::seconds timeout{0};    // 0 = until the client or a fault ends it
+  std::vector<std::string> initial;   // event lines to send first
+  bool finish_after_initial = false;  // e.g. a 410 ERROR event ends the stream
+  // The event line (without the trailing newline) this change produces for this
+  // watch, if any: selector transitions turn into ADDED/DELETED like the real server.
+  std::optional<std::string> event_line(const Change& change) const;
+  std::string bookmark_line(std::uint64_t resource_version) const;
+
+ private:
+  bool selects(const boost::json::object& obj) const;
+};
+
+struct ApiResult {
+  ApiResponse response;
+  std::shared_ptr<WatchPlan> watch;  // set when the response is a watch stream
+  bool hold = false;                 // fault: never answer (client deadline test)
+};
+
+class ApiHandler {
+ public:
+  ApiHandler(ObjectStore& store, std::size_t history_capacity = 100000);
+  ~ApiHandler();
+  ApiHandler(const ApiHandler&) = delete;
+  ApiHandler& operator=(const ApiHandler&) = delete;
+
+  void set_faults(FaultSpec faults);
+  const FaultSpec& faults() const { return faults_; }
+  // Host:port clients reach us on (discovery's serverAddressByClientCIDRs).
+  void set_server_address(std::string address) { server_address_ = std::move(address); }
+
+  ApiResult handle(const ApiRequest& request);
+
+  // Resolves /api/v1/... and /apis/<g>/<v>/... paths; nullopt when not a resource path.
+  static std::optional<ResourcePath> parse_path(std::string_view path);
+
+  // Counters for /sim/v1/report.
+  void count_request(const std::string& verb, const std::string& resource);
+  void count_watch_opened() { ++watches_opened_; }
+  boost::json::object report() const;
+
+  // Merged into /sim/v1/report (the cluster model's counters).
+  void set_report_source(std::function<boost::json::object()> source) {
+    report_source_ = std::move(source);
+  }
+
+  ObjectStore& store() { return store_; }
+  const WatchHistory& history() const { return history_; }
+
+  // Deletes with the API's semantics (graceful for scheduled pods, finalizers,
+  // garbage collection of dependents). Exposed for in-process callers.
+  Result<ObjectPtr> delete_object(const ResourceType& type, const std::string& ns,
+                                  const std::string& name,
+                                  std::optional<std::int64_t> grace_seconds,
+                                  const std::string& propagation = "Background");
+
+ private:
+  ApiResponse discovery(std::string_view path, bool& handled) const;
+  ApiResponse openapi_v3(std::string_view path) const;
+  ApiResult handle_resource(const ApiRequest& request, const ResourcePath& rp, const Query& q);
+  ApiResult list_or_watch(const ResourcePath& rp, const Query& q, bool watch);
+  ApiResponse create(const ResourcePath& rp, const Query& q, const std::string& body);
+  ApiResponse replace(const ResourcePath& rp, const Query& q, const std::string& body);
+  ApiResponse patch(const ResourcePath& rp, const Query& q, const ApiRequest& request);
+  ApiResponse remove(const ResourcePath& rp, const Query& q, const std::string& body);
+  ApiResponse delete_collection(const ResourcePath& rp, const Query& q);
+  ApiResponse evict(const ResourcePath& rp, const Query& q, const std::string& body);
+  ApiResponse self_subject_access_review(const std::string& body);
+  std::optional<ApiResponse> injected_fault(const std::string& verb, bool& hold);
+  void collect_garbage(const ResourceType& type, const boost::json::object& owner);
+  void on_crd_change(const Change& change);
+
+  ObjectStore& store_;
+  WatchHistory history_;
+  std::size_t observer_id_ = 0;
+  FaultSpec faults_;
+  std::mt19937_64 rng_{42};
+  std::string server_address_ = "127.0.0.1:443";
+  std::map<std::string, std::uint64_t> requests_;  // "verb resource" -> count
+  std::uint64_t watches_opened_ = 0;
+  std::uint64_t access_reviews_ = 0;
+  std::uint64_t evictions_allowed_ = 0;
+  std::uint64_t evictions_blocked_ = 0;
+  std::uint64_t faults_injected_ = 0;
+  std::function<boost::json::object()> report_source_;
+};
+
+// A metav1.Status document for an error (or success when error is null).
+std::string status_json(const Error& error, std::string_view kind = {}, std::string_view name = {});
+ApiResponse error_response(const Error& error, std::string_view kind = {},
+                           std::string_view name = {});
+
+}  // namespace cnimig::sim

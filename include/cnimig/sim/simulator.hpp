@@ -1,0 +1,86 @@
+#pragma once
+// cnimig-sim in one object: the io_context (owned, or the embedder's), the
+// object store, the API handler and HTTPS server, the CA and bearer token, and
+// the cluster model (SimulatedCluster) that populates the store and answers exec.
+// The binary (src/sim_main.cpp), the agent's --simulate and the e2e tests all
+// use it the same way: construct, start(), read url()/kubeconfig(), stop().
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <boost/asio/io_context.hpp>
+
+#include "cnimig/common/result.hpp"
+#include "cnimig/sim/api_handler.hpp"
+#include "cnimig/sim/api_server.hpp"
+#include "cnimig/sim/fault_spec.hpp"
+#include "cnimig/sim/object_store.hpp"
+#include "cnimig/sim/simulated_cluster.hpp"
+
+namespace cnimig::sim {
+
+struct SimulatorOptions {
+  std::size_t nodes = 3;
+  std::size_t pods_per_node = 0;
+  std::string listen = "127.0.0.1:0";  // host:port; port 0 = ephemeral
+  FaultSpec faults;
+  double time_scale = 1.0;
+  std::chrono::milliseconds bookmark_interval{std::chrono::seconds(5)};
+  std::size_t watch_history = 200000;  // events a watch can resume across
+};
+
+using ClusterFactory = std::function<std::unique_ptr<SimulatedCluster>(
+    boost::asio::io_context& io, ObjectStore& store, ApiHandler& api,
+    const SimulatorOptions& options)>;
+
+class Simulator {
+ public:
+  // Owns its io_context and runs it on its own thread between start() and stop().
+  explicit Simulator(SimulatorOptions options, ClusterFactory factory = {});
+  // Runs on the embedder's io_context: call start() and stop() on its thread
+  // (or start() before it runs). After stop(), let the io_context run until the
+  // closed connections have finished (or stop it) before destroying the Simulator.
+  Simulator(boost::asio::io_context& io, SimulatorOptions options, ClusterFactory factory = {});
+  ~Simulator();
+  Simulator(const Simulator&) = delete;
+  Simulator& operator=(const Simulator&) = delete;
+
+  // Bootstraps the cluster, listens, and (owned io_context) starts the thread.
+  // Returns once requests are accepted.
+  Result<void> start();
+  // Idempotent; from any thread for an owned io_context.
+  void stop();
+
+  std::string url() const;  // https://127.0.0.1:PORT
+  const std::string& token() const { return token_; }
+  const std::string& ca_pem() const;
+  // A kubeconfig (context "cnimig-sim") with the CA data and bearer token.
+  std::string kubeconfig() const;
+  Result<void> write_kubeconfig(const std::string& path) const;
+
+  boost::asio::io_context& io() { return *io_; }
+  ObjectStore& store() { return store_; }
+  ApiHandler& api() { return *handler_; }
+  SimulatedCluster& cluster() { return *cluster_; }
+
+ private:
+  std::unique_ptr<boost::asio::io_context> owned_io_;
+  boost::asio::io_context* io_;
+  SimulatorOptions options_;
+  ClusterFactory factory_;
+  ObjectStore store_;
+  std::unique_ptr<ApiHandler> handler_;
+  std::unique_ptr<net::CertificateAuthority> ca_;
+  std::unique_ptr<ApiServer> server_;
+  std::unique_ptr<SimulatedCluster> cluster_;
+  std::string token_;
+  std::thread thread_;
+  bool started_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace cnimig::sim

@@ -1,0 +1,419 @@
+#include "cnimig/sim/api_server.hpp"
+
+#include <list>
+#include <set>
+
+#include <boost/asio.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace cnimig::sim {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using asio::awaitable;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+ExecResult default_exec(const json::object&, const std::vector<std::string>& command) {
+  if (command.size() == 2 && command[0] == "/knet-stress" && command[1] == "status")
+    return ExecResult{0, "ok\n", ""};
+  const std::string name = command.empty() ? std::string() : command.front();
+  return ExecResult{127, "", "exec: \"" + name + "\": executable file not found in $PATH\n"};
+}
+
+namespace {
+
+using SslStream = beast::ssl_stream<beast::tcp_stream>;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+struct Connection {
+  explicit Connection(tcp::socket socket, asio::ssl::context& ctx)
+      : stream(std::move(socket), ctx) {}
+  SslStream stream;
+};
+
+// Waits until the peer closes (or sends anything: no client pipelines on a
+// watch or held request), so abandoned watches end promptly.
+awaitable<void> wait_closed(SslStream& stream) {
+  char byte;
+  co_await stream.async_read_some(asio::buffer(&byte, 1), use_nothrow);
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+std::string exec_status(const ExecResult& r, const std::vector<std::string>& command) {
+  if (r.exit_code == 0)
+    return R"({"metadata":{},"status":"Success"})";
+  std::string joined;
+  for (const auto& c : command)
+    joined += (joined.empty() ? "" : " ") + c;
+  json::object s{
+      {"metadata", json::object()},
+      {"status", "Failure"},
+      {"message", "command terminated with non-zero exit code: error executing command [" + joined +
+                      "], exit code " + std::to_string(r.exit_code)},
+      {"reason", "NonZeroExitCode"},
+      {"details",
+       {{"causes",
+         json::array{{{"reason", "ExitCode"}, {"message", std::to_string(r.exit_code)}}}}}}};
+  return json::serialize(s);
+}
+
+}  // namespace
+
+struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
+  Impl(asio::io_context& io, ApiHandler& handler, ApiServerOptions options)
+      : io(io),
+        handler(handler),
+        options(std::move(options)),
+        acceptor(io),
+        tls(asio::ssl::context::tls_server) {}
+
+  asio::io_context& io;
+  ApiHandler& handler;
+  ApiServerOptions options;
+  tcp::acceptor acceptor;
+  asio::ssl::context tls;
+  ExecHook exec_hook = default_exec;
+  std::list<std::weak_ptr<Connection>> connections;
+  bool stopped = false;
+
+  awaitable<void> accept_loop() {
+    auto self = shared_from_this();
+    while (!stopped) {
+      auto [ec, socket] = co_await acceptor.async_accept(use_nothrow);
+      if (ec) {
+        if (stopped || ec == asio::error::operation_aborted)
+          co_return;
+        continue;
+      }
+      socket.set_option(tcp::no_delay(true));
+      auto conn = std::make_shared<Connection>(std::move(socket), tls);
+      std::erase_if(connections, [](const auto& w) { return w.expired(); });
+      connections.push_back(conn);
+      asio::co_spawn(io, session(conn), [](std::exception_ptr e) {
+        if (e) {
+          try {
+            std::rethrow_exception(e);
+          } catch (const std::exception& ex) {
+            spdlog::debug("cnimig-sim: connection ended: {}", ex.what());
+          }
+        }
+      });
+    }
+  }
+
+  template <class Body>
+  awaitable<bool> send(SslStream& stream, http::response<Body>& res) {
+    res.prepare_payload();
+    auto [ec, n] = co_await http::async_write(stream, res, use_nothrow);
+    (void)n;
+    co_return !ec;
+  }
+
+  awaitable<void> session(std::shared_ptr<Connection> conn) {
+    auto self = shared_from_this();
+    auto& stream = conn->stream;
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
+    auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
+    if (hec)
+      co_return;
+    beast::flat_buffer buffer;
+    while (!stopped) {
+      http::request_parser<http::string_body> parser;
+      parser.body_limit(256u * 1024 * 1024);
+      beast::get_lowest_layer(stream).expires_after(std::chrono::minutes(5));
+      auto [rec, rn] = co_await http::async_read(stream, buffer, parser, use_nothrow);
+      (void)rn;
+      if (rec)
+        break;
+      beast::get_lowest_layer(stream).expires_never();
+      auto req = parser.release();
+      const bool keep_alive = req.keep_alive();
+
+      const auto auth = req[http::field::authorization];
+      if (!auth.starts_with("Bearer ") || !constant_time_equal(auth.substr(7), options.token)) {
+        handler.count_request("unauthorized", "any");
+        http::response<http::string_body> res{http::status::unauthorized, req.version()};
+        res.set(http::field::content_type, "application/json");
+        res.body() =
+            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
+        res.keep_alive(keep_alive);
+        if (!co_await send(stream, res) || !keep_alive)
+          break;
+        continue;
+      }
+
+      if (handler.faults().latency.count() > 0) {
+        asio::steady_timer t(io, handler.faults().latency);
+        co_await t.async_wait(use_nothrow);
+      }
+
+      if (websocket::is_upgrade(req)) {
+        co_await exec(stream, std::move(req));
+        co_return;
+      }
+
+      ApiRequest request{std::string(req.method_string()), std::string(req.target()),
+                         std::string(req[http::field::content_type]),
+                         std::string(req[http::field::accept]), std::move(req.body())};
+      ApiResult result = handler.handle(request);
+      if (result.hold) {
+        // Fault: never answer; the client's deadline (or its close) ends this.
+        asio::steady_timer t(io, std::chrono::hours(1));
+        co_await (t.async_wait(use_nothrow) || wait_closed(stream));
+        break;
+      }
+      if (result.watch) {
+        if (!co_await stream_watch(stream, req.version(), *result.watch) || !keep_alive)
+          break;
+        continue;
+      }
+      http::response<http::string_body> res{static_cast<http::status>(result.response.status),
+                                            req.version()};
+      res.set(http::field::content_type, result.response.content_type);
+      if (result.response.retry_after_seconds > 0)
+        res.set(http::field::retry_after, std::to_string(result.response.retry_after_seconds));
+      res.body() = std::move(result.response.body);
+      res.keep_alive(keep_alive);
+      if (!co_await send(stream, res) || !keep_alive)
+        break;
+    }
+    beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
+    co_await stream.async_shutdown(use_nothrow);
+  }
+
+  struct WatchSink {
+    explicit WatchSink(asio::io_context& io) : wake(io) {}
+    std::string pending;
+    asio::steady_timer wake;
+  };
+
+  // Streams a watch as chunked JSON lines. Returns false when the connection
+  // cannot be reused (the peer went away or the write failed).
+  awaitable<bool> stream_watch(SslStream& stream, unsigned version, const WatchPlan& plan) {
+    auto sink = std::make_shared<WatchSink>(io);
+    for (const auto& line : plan.initial) {
+      sink->pending += line;
+      sink->pending.push_back('\n');
+    }
+    // Registered before any suspension: no change can slip between the
+    // handler's snapshot of the history and this observer.
+    auto& store = handler.store();
+    const auto id = store.observe([sink, &plan](const Change& c) {
+      if (auto line = plan.event_line(c)) {
+        sink->pending += *line;
+        sink->pending.push_back('\n');
+        sink->wake.cancel();
+      }
+    });
+    struct Unobserve {
+      ObjectStore& s;
+      std::size_t id;
+      ~Unobserve() { s.unobserve(id); }
+    } unobserve{store, id};
+
+    http::response<http::empty_body> res{http::status::ok, version};
+    res.set(http::field::content_type, "application/json");
+    res.set(http::field::transfer_encoding, "chunked");
+    res.chunked(true);
+    http::response_serializer<http::empty_body> sr{res};
+    auto [hec, hn] = co_await http::async_write_header(stream, sr, use_nothrow);
+    (void)hn;
+    if (hec)
+      co_return false;
+
+    const auto now = std::chrono::steady_clock::now;
+    const auto forever = std::chrono::steady_clock::time_point::max();
+    const auto deadline = plan.timeout.count() > 0 ? now() + plan.timeout : forever;
+    const auto cut =
+        handler.faults().watch_cut.count() > 0 ? now() + handler.faults().watch_cut : forever;
+    auto next_bookmark = plan.bookmarks ? now() + options.bookmark_interval : forever;
+    bool peer_alive = true;
+
+    auto pump = [&]() -> awaitable<bool> {
+      while (!stopped) {
+        if (!sink->pending.empty()) {
+          std::string data = std::move(sink->pending);
+          sink->pending.clear();
+          auto [ec, n] =
+              co_await asio::async_write(stream, http::make_chunk(asio::buffer(data)), use_nothrow);
+          (void)n;
+          if (ec)
+            co_return false;
+          continue;
+        }
+        if (plan.finish_after_initial)
+          break;
+        const auto t = now();
+        if (t >= deadline || t >= cut)
+          break;
+        if (t >= next_bookmark) {
+          sink->pending = plan.bookmark_line(store.resource_version()) + "\n";
+          next_bookmark = t + options.bookmark_interval;
+          continue;
+        }
+        sink->wake.expires_at(std::min({deadline, cut, next_bookmark}));
+        co_await sink->wake.async_wait(use_nothrow);
+      }
+      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
+      (void)n;
+      co_return !ec;
+    };
+    auto outcome = co_await (pump() || wait_closed(stream));
+    if (outcome.index() == 1)
+      peer_alive = false;
+    co_return peer_alive&& std::get<0>(outcome);
+  }
+
+  awaitable<void> exec(SslStream& stream, http::request<http::string_body> req) {
+    const std::string target(req.target());
+    const auto qpos = target.find('?');
+    const auto rp = ApiHandler::parse_path(target.substr(0, qpos));
+    const Query q = Query::parse(
+        qpos == std::string::npos ? std::string_view{} : std::string_view(target).substr(qpos + 1));
+    handler.count_request("create", "pods/exec");
+    auto reject = [&](http::status status, std::string message) -> awaitable<void> {
+      http::response<http::string_body> res{status, req.version()};
+      res.set(http::field::content_type, "application/json");
+      Error e = make_error(Errc::bad_request, std::move(message));
+      e.http_status = static_cast<int>(status);
+      e.reason = status == http::status::not_found ? "NotFound" : "BadRequest";
+      res.body() = status_json(e);
+      res.keep_alive(false);
+      co_await send(stream, res);
+    };
+    if (!rp || !rp->type || rp->type->plural != "pods" || rp->subresource != "exec") {
+      co_await reject(http::status::bad_request, "only pods/exec upgrades to WebSocket");
+      co_return;
+    }
+    auto pod = handler.store().get(*rp->type, rp->ns, rp->name);
+    if (!pod) {
+      co_await reject(http::status::not_found, "pods \"" + rp->name + "\" not found");
+      co_return;
+    }
+    // The first protocol the client offers that we speak (kubectl 1.32 offers v5 first).
+    std::string chosen;
+    const std::string offered(req[http::field::sec_websocket_protocol]);
+    std::size_t start = 0;
+    while (start < offered.size() && chosen.empty()) {
+      auto comma = offered.find(',', start);
+      std::string p =
+          offered.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+      p.erase(0, p.find_first_not_of(' '));
+      p.erase(p.find_last_not_of(' ') + 1);
+      if (p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io")
+        chosen = p;
+      start = comma == std::string::npos ? offered.size() : comma + 1;
+    }
+    if (chosen.empty()) {
+      co_await reject(http::status::bad_request,
+                      "unsupported exec subprotocol; this server speaks v5.channel.k8s.io and "
+                      "v4.channel.k8s.io");
+      co_return;
+    }
+    const auto command = q.all("command");
+    websocket::stream<SslStream&> ws(stream);
+    beast::get_lowest_layer(ws).expires_never();
+    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
+    ws.set_option(websocket::stream_base::decorator([chosen](websocket::response_type& res) {
+      res.set(http::field::sec_websocket_protocol, chosen);
+    }));
+    auto [aec] = co_await ws.async_accept(req, use_nothrow);
+    if (aec)
+      co_return;
+    ws.binary(true);
+    const ExecResult result = exec_hook(*pod, command);
+    auto send_channel = [&](char channel, const std::string& data) -> awaitable<bool> {
+      std::string frame(1, channel);
+      frame += data;
+      auto [ec, n] = co_await ws.async_write(asio::buffer(frame), use_nothrow);
+      (void)n;
+      co_return !ec;
+    };
+    if (!result.stdout_text.empty() && q.get("stdout", "true") != "false")
+      co_await send_channel(1, result.stdout_text);
+    if (!result.stderr_text.empty() && q.get("stderr", "true") != "false")
+      co_await send_channel(2, result.stderr_text);
+    co_await send_channel(3, exec_status(result, command));
+    co_await ws.async_close(websocket::close_code::normal, use_nothrow);
+  }
+};
+
+ApiServer::ApiServer(asio::io_context& io, ApiHandler& handler, const net::IssuedCertificate& cert,
+                     ApiServerOptions options)
+    : impl_(std::make_shared<Impl>(io, handler, std::move(options))) {
+  impl_->tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+  impl_->tls.use_certificate_chain(asio::buffer(cert.cert_pem));
+  impl_->tls.use_private_key(asio::buffer(cert.key_pem), asio::ssl::context::pem);
+}
+
+ApiServer::~ApiServer() {
+  if (impl_)
+    impl_->stopped = true;
+}
+
+Result<void> ApiServer::start() {
+  boost::system::error_code ec;
+  auto address = asio::ip::make_address(impl_->options.host, ec);
+  if (ec)
+    return make_error(Errc::invalid_argument, "bad listen address " + impl_->options.host);
+  tcp::endpoint ep(address, impl_->options.port);
+  auto& acc = impl_->acceptor;
+  acc.open(ep.protocol(), ec);
+  if (!ec)
+    acc.set_option(tcp::acceptor::reuse_address(true), ec);
+  if (!ec)
+    acc.bind(ep, ec);
+  if (!ec)
+    acc.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return make_error(Errc::transport, "cannot listen on " + impl_->options.host + ":" +
+                                           std::to_string(impl_->options.port) + ": " +
+                                           ec.message());
+  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  return {};
+}
+
+void ApiServer::stop() {
+  impl_->stopped = true;
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  for (auto& w : impl_->connections) {
+    if (auto c = w.lock())
+      beast::get_lowest_layer(c->stream).socket().close(ec);
+  }
+  impl_->connections.clear();
+}
+
+std::uint16_t ApiServer::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? 0 : ep.port();
+}
+
+void ApiServer::set_exec_hook(ExecHook hook) {
+  impl_->exec_hook = std::move(hook);
+}
+
+}  // namespace cnimig::sim

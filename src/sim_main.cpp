@@ -1,0 +1,102 @@
+// cnimig-sim: a simulated Kubernetes cluster behind a real HTTPS API (DESIGN.md 5).
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "cnimig/sim/simulator.hpp"
+
+namespace {
+
+int usage(const std::string& problem) {
+  std::cerr << "cnimig-sim: " << problem << "\n"
+            << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
+               "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cnimig::sim::SimulatorOptions options;
+  std::string kubeconfig_out;
+  bool have_nodes = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
+    try {
+      if (arg == "--help" || arg == "-h") {
+        usage("help");
+        return 0;
+      } else if (arg == "--nodes") {
+        const char* v = value();
+        if (!v)
+          return usage("--nodes needs a value");
+        options.nodes = std::stoul(v);
+        have_nodes = true;
+      } else if (arg == "--pods-per-node") {
+        const char* v = value();
+        if (!v)
+          return usage("--pods-per-node needs a value");
+        options.pods_per_node = std::stoul(v);
+      } else if (arg == "--kubeconfig-out") {
+        const char* v = value();
+        if (!v)
+          return usage("--kubeconfig-out needs a value");
+        kubeconfig_out = v;
+      } else if (arg == "--listen") {
+        const char* v = value();
+        if (!v)
+          return usage("--listen needs a value");
+        options.listen = v;
+      } else if (arg == "--time-scale") {
+        const char* v = value();
+        if (!v)
+          return usage("--time-scale needs a value");
+        options.time_scale = std::stod(v);
+      } else if (arg == "--faults") {
+        const char* v = value();
+        if (!v)
+          return usage("--faults needs a value");
+        auto spec = cnimig::sim::FaultSpec::parse(v);
+        if (!spec)
+          return usage(spec.error().message);
+        options.faults = std::move(*spec);
+      } else {
+        return usage("unknown argument " + arg);
+      }
+    } catch (const std::exception&) {
+      return usage("bad value for " + arg);
+    }
+  }
+  if (!have_nodes || kubeconfig_out.empty())
+    return usage("--nodes and --kubeconfig-out are required");
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  // Blocked before the server thread starts, so only sigwait below sees them.
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  cnimig::sim::Simulator sim(options);
+  if (auto r = sim.start(); !r) {
+    std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
+    return 1;
+  }
+  if (auto r = sim.write_kubeconfig(kubeconfig_out); !r) {
+    std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
+    return 1;
+  }
+  boost::json::object ready{{"event", "sim.ready"},
+                            {"url", sim.url()},
+                            {"kubeconfig", kubeconfig_out},
+                            {"nodes", options.nodes}};
+  std::cout << boost::json::serialize(ready) << std::endl;
+  int sig = 0;
+  sigwait(&signals, &sig);
+  sim.stop();
+  return 0;
+}

@@ -1,0 +1,171 @@
+#!/usr/bin/env bash
+# kubectl v1.32 against cnimig-sim: each check asserts on exit code and output.
+# Usage: kubectl_suite.sh PATH/TO/cnimig-sim
+set -u
+SIM=${1:?usage: kubectl_suite.sh PATH/TO/cnimig-sim}
+KUBECTL=${KUBECTL:-$(command -v kubectl || true)}
+if [[ -z "$KUBECTL" ]]; then
+  echo "SKIP: kubectl not found on PATH (install kubectl v1.32 to run this suite)"
+  exit 77
+fi
+WORK=$(mktemp -d)
+export KUBECONFIG=$WORK/kubeconfig
+export HOME=$WORK  # kubectl's discovery cache stays inside the test
+SIM_PID=""
+cleanup() {
+  [[ -n "$SIM_PID" ]] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  jobs -p | xargs -r kill 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Polls (bounded) until a command succeeds.
+wait_for() {
+  local deadline=$((SECONDS + $1)); shift
+  until "$@"; do
+    ((SECONDS >= deadline)) && return 1
+    sleep 0.1
+  done
+}
+
+"$SIM" --nodes 3 --pods-per-node 2 --time-scale 0.1 --kubeconfig-out "$KUBECONFIG" \
+  >"$WORK/sim.out" 2>"$WORK/sim.err" &
+SIM_PID=$!
+if ! wait_for 20 grep -q '"event":"sim.ready"' "$WORK/sim.out"; then
+  echo "FAIL: cnimig-sim did not print sim.ready"; cat "$WORK/sim.err"; exit 1
+fi
+[[ -s "$KUBECONFIG" ]] || { echo "FAIL: no kubeconfig written before sim.ready"; exit 1; }
+
+FAILED=0
+PASSED=0
+# check NAME EXPECTED_RC GREP_PATTERN -- COMMAND...
+check() {
+  local name=$1 want_rc=$2 pattern=$3; shift 4
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  if [[ $rc -ne $want_rc ]] || ! grep -qE -- "$pattern" <<<"$out"; then
+    echo "FAIL: $name (rc=$rc, want $want_rc, pattern '$pattern')"; echo "$out" | head -20
+    FAILED=$((FAILED + 1))
+  else
+    echo "ok: $name"; PASSED=$((PASSED + 1))
+  fi
+}
+
+K() { "$KUBECTL" --request-timeout=20s "$@"; }
+
+check "version" 0 'Server Version: v1\.32' -- K version
+check "get nodes -o json" 0 '"name": "node-2"' -- K get nodes -o json
+check "get pods -A" 0 'knet-stress-node-0' -- K get pods -A
+check "unauthenticated is 401" 1 'Unauthorized|provide credentials' -- \
+  "$KUBECTL" --token=wrong get nodes
+check "label node" 0 'node/node-0 labeled' -- K label node node-0 cnimig.io/state=pending
+check "label selector" 0 '^node/node-0$' -- K get nodes -l 'cnimig.io/state in (pending)' -o name --no-headers
+check "field selector spec.nodeName" 0 'app-node-1-0' -- K get pods --field-selector spec.nodeName=node-1 -o name
+check "taint node" 0 'node/node-1 tainted' -- K taint node node-1 cnimig.io/migrating=true:NoSchedule
+check "taint stored" 0 'cnimig.io/migrating' -- K get node node-1 -o jsonpath='{.spec.taints[*].key}'
+check "untaint node" 0 'untainted' -- K taint node node-1 cnimig.io/migrating-
+check "cordon" 0 'cordoned' -- K cordon node-2
+check "cordon stored" 0 '^true$' -- K get node node-2 -o jsonpath='{.spec.unschedulable}'
+check "uncordon" 0 'uncordoned' -- K uncordon node-2
+check "auth can-i" 0 '^yes' -- K auth can-i patch nodes
+check "exec knet-stress status" 0 '' -- K exec knet-stress-node-0 -- /knet-stress status
+check "exec unknown command exits 127" 127 'exit code 127' -- K exec knet-stress-node-0 -- /bin/nope
+check "wait pods Ready" 0 'condition met' -- K wait --for=condition=Ready pod -l app=knet-stress --timeout=10s
+check "wait node Ready" 0 'condition met' -- K wait --for=condition=Ready node/node-0 --timeout=10s
+
+cat >"$WORK/manifest.yaml" <<'YAML'
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: demo
+---
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: demo
+data:
+  a: "1"
+---
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+  namespace: demo
+spec:
+  selector:
+    matchLabels: {app: agent}
+  template:
+    metadata:
+      labels: {app: agent}
+    spec:
+      containers:
+      - name: agent
+        image: agent:1
+        env:
+        - {name: A, value: "1"}
+YAML
+check "apply (client-side) creates" 0 'daemonset.apps/agent created' -- K apply -f "$WORK/manifest.yaml"
+sed -i 's/image: agent:1/image: agent:2/' "$WORK/manifest.yaml"
+check "apply (client-side) configures" 0 'daemonset.apps/agent configured' -- K apply -f "$WORK/manifest.yaml"
+check "apply bumped generation" 0 '^agent:2 2$' -- \
+  K get ds agent -n demo -o jsonpath='{.spec.template.spec.containers[0].image} {.metadata.generation}'
+sed -i 's/image: agent:2/image: agent:3/' "$WORK/manifest.yaml"
+check "apply --server-side" 0 'daemonset.apps/agent serverside-applied' -- \
+  K apply --server-side -f "$WORK/manifest.yaml"
+check "server-side apply stored" 0 '^agent:3$' -- \
+  K get ds agent -n demo -o jsonpath='{.spec.template.spec.containers[0].image}'
+check "patch ds --type=merge" 0 'patched' -- \
+  K patch ds agent -n demo --type=merge -p '{"spec":{"template":{"spec":{"nodeSelector":{"cnimig.io/cni":"cilium"}}}}}'
+check "merge patch stored" 0 'cilium' -- K get ds agent -n demo -o jsonpath='{.spec.template.spec.nodeSelector}'
+check "patch --type=json" 0 'patched' -- \
+  K patch cm cfg -n demo --type=json -p '[{"op":"add","path":"/data/b","value":"2"}]'
+check "stale resourceVersion is 409" 1 'Conflict|modified' -- \
+  K patch cm cfg -n demo --type=merge -p '{"metadata":{"resourceVersion":"1"},"data":{"c":"3"}}'
+
+# get -w sees the MODIFIED event a label change causes.
+"$KUBECTL" get pods -A -w --output-watch-events >"$WORK/watch.out" 2>&1 &
+WATCH_PID=$!
+if wait_for 10 grep -q 'knet-stress-node-2' "$WORK/watch.out"; then
+  K label pod app-node-0-0 watched=yes >/dev/null
+  if wait_for 10 grep -qE 'MODIFIED +default +app-node-0-0' "$WORK/watch.out"; then
+    echo "ok: get pods -A -w sees the label change"; PASSED=$((PASSED + 1))
+  else
+    echo "FAIL: get -w did not show MODIFIED"; cat "$WORK/watch.out"; FAILED=$((FAILED + 1))
+  fi
+else
+  echo "FAIL: get -w listed nothing"; cat "$WORK/watch.out"; FAILED=$((FAILED + 1))
+fi
+kill "$WATCH_PID" 2>/dev/null
+
+# drain: blocked by a PDB that allows no disruption, completes once it allows.
+cat >"$WORK/pdb.yaml" <<'YAML'
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: app, namespace: default}
+spec:
+  minAvailable: 5
+  selector: {matchLabels: {app: app}}
+YAML
+check "create pdb" 0 'created' -- K apply -f "$WORK/pdb.yaml"
+check "pdb status: no disruptions" 0 'patched' -- K patch pdb app --subresource=status --type=merge \
+  -p '{"status":{"disruptionsAllowed":0,"currentHealthy":6,"desiredHealthy":5,"expectedPods":6}}'
+"$KUBECTL" drain node-1 --ignore-daemonsets --delete-emptydir-data --timeout=60s >"$WORK/drain.out" 2>&1 &
+DRAIN_PID=$!
+if wait_for 15 grep -q "violate the pod's disruption budget" "$WORK/drain.out"; then
+  echo "ok: drain blocked by the PDB"; PASSED=$((PASSED + 1))
+else
+  echo "FAIL: drain was not blocked"; cat "$WORK/drain.out"; FAILED=$((FAILED + 1))
+fi
+K patch pdb app --subresource=status --type=merge -p '{"status":{"disruptionsAllowed":5}}' >/dev/null
+wait "$DRAIN_PID"; DRAIN_RC=$?
+if [[ $DRAIN_RC -eq 0 ]] && grep -q 'node/node-1 drained' "$WORK/drain.out"; then
+  echo "ok: drain completes once the PDB allows"; PASSED=$((PASSED + 1))
+else
+  echo "FAIL: drain rc=$DRAIN_RC"; cat "$WORK/drain.out"; FAILED=$((FAILED + 1))
+fi
+check "drained pods gone" 1 '' -- bash -c "'$KUBECTL' get pods -o name | grep app-node-1"
+check "report counts requests" 0 '"watches_opened":[1-9]' -- K get --raw /sim/v1/report
+
+echo "kubectl suite: $PASSED passed, $FAILED failed"
+[[ $FAILED -eq 0 ]]
