@@ -1,0 +1,55 @@
+#pragma once
+// How the simulated cluster behaves: delays (scaled by --time-scale), the
+// source CNI's identity, which DaemonSets are CNI agents, and cluster faults.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+
+namespace cnimig::sim {
+
+// What a CNI agent DaemonSet does on the nodes it runs on (DESIGN.md section 1).
+enum class AgentRole : std::uint8_t {
+  source = 0,                 // the source CNI (canal/calico/flannel): its network + 10-*.conflist
+  cilium = 1,                 // `cilium`: Cilium network + 99-cilium.conf (present, unused)
+  cilium_migrated = 2,        // `cilium-migrated`: Cilium network + 00-cilium.conf
+  multus_source_primary = 3,  // `kube-multus-calico`: 00-multus.conflist, source first
+  multus_cilium_primary = 4,  // `kube-multus-cilium`: 00-multus.conflist, Cilium first
+};
+inline constexpr std::size_t agent_role_count = 5;
+std::string_view to_string(AgentRole role) noexcept;
+
+struct ClusterOptions {
+  // Multiplies every delay below (0.1 runs ten times faster).
+  double time_scale = 1.0;
+  std::chrono::milliseconds pod_start_delay{1000};    // scheduled -> sandbox + Running
+  std::chrono::milliseconds pod_ready_delay{2000};    // Running -> Ready
+  std::chrono::milliseconds termination_delay{1000};  // deletionTimestamp -> gone
+  std::chrono::milliseconds agent_ready_delay{3000};  // CNI agent Running -> Ready
+
+  // The source CNI (config, not code: DESIGN.md "Source CNI variants").
+  std::string source_cni_namespace = "kube-system";
+  std::string source_cni_daemonset = "canal";
+  std::string source_cni_config = "10-canal.conflist";
+
+  // DaemonSet "namespace/name" or bare "name" -> role. Empty: default_agent_roles().
+  std::map<std::string, AgentRole, std::less<>> agents;
+
+  // Cluster faults: "never-ready-node" -> node name, "blocking-pdb" -> "ns/name".
+  std::map<std::string, std::string, std::less<>> faults;
+
+  std::string node_name_prefix = "node-";
+};
+
+// source DS name, cilium, cilium-migrated, kube-multus-calico, kube-multus-cilium.
+std::map<std::string, AgentRole, std::less<>> default_agent_roles(const ClusterOptions& options);
+
+// The role of a DaemonSet, consulting "ns/name" first, then "name".
+const AgentRole* find_agent_role(const std::map<std::string, AgentRole, std::less<>>& agents,
+                                 std::string_view ns, std::string_view name);
+
+std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay);
+
+}  // namespace cnimig::sim

@@ -1,0 +1,131 @@
+#pragma once
+// The oracle (DESIGN.md section 5). Fed every committed store change, it keeps,
+// per node, which CNI agent roles are active (their config file present, their
+// network's dataplane up), each pod's interfaces (fixed at sandbox creation,
+// recorded on the pod as the annotation below), and the violation count.
+//
+// A role is active on a node from the moment one of its agent pods is Ready
+// there until no pod of it is Ready AND no DaemonSet of that role should run on
+// the node any more. Restarting an agent (rolling update, deleted pod re-created
+// by its DaemonSet) keeps the dataplane: Calico/Flannel routes and Cilium's BPF
+// programs stay in the kernel; only taking the agent off the node ends it.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include <boost/json/object.hpp>
+
+#include "cnimig/sim/cluster_options.hpp"
+#include "cnimig/sim/cni_config_selection.hpp"
+#include "cnimig/sim/exec_result.hpp"
+#include "cnimig/sim/violation_tracker.hpp"
+
+namespace cnimig::sim {
+
+// "source,cilium": the pod's networks, primary (pod IP) first.
+inline constexpr std::string_view interfaces_annotation = "sim.cnimig.io/interfaces";
+// multus pods: the address on the secondary network.
+inline constexpr std::string_view secondary_ip_annotation = "sim.cnimig.io/secondary-ip";
+// What multus records for kubectl users (k8s.v1.cni.cncf.io/network-status).
+inline constexpr std::string_view network_status_annotation = "k8s.v1.cni.cncf.io/network-status";
+
+struct SandboxNetwork {
+  PodInterfaces interfaces;
+  std::string pod_ip;
+  std::string secondary_ip;  // multus pods: the other network's address
+};
+
+class NetworkModel {
+ public:
+  using Clock = ViolationTracker::Clock;
+  explicit NetworkModel(const ClusterOptions& options);
+
+  // Feed: before == null for added, after == null for deleted.
+  void node_changed(const boost::json::object* before, const boost::json::object* after,
+                    Clock::time_point now);
+  void daemonset_changed(const boost::json::object* before, const boost::json::object* after,
+                         Clock::time_point now);
+  void pod_changed(const boost::json::object* before, const boost::json::object* after,
+                   Clock::time_point now);
+
+  // Called when a node's active roles change (the kubelet retries sandboxes there).
+  void on_node_network_changed(std::function<void(const std::string& node)> callback) {
+    network_changed_ = std::move(callback);
+  }
+
+  RoleMask active_roles(std::string_view node) const;
+  NetworkMask networks_up(std::string_view node) const;
+  // The CNI config files present on the node, sorted.
+  std::vector<std::string> config_files(std::string_view node) const;
+  // The agent role of a pod (by its controlling DaemonSet), if any.
+  std::optional<AgentRole> agent_role_of(const boost::json::object& pod) const;
+
+  // The kubelet's CNI ADD on the node now; allocates the IPs.
+  std::optional<SandboxNetwork> create_sandbox(std::string_view node, std::string* failure);
+  // The pod's recorded interfaces (from the annotation), if it has a sandbox.
+  static std::optional<PodInterfaces> interfaces_of(const boost::json::object& pod);
+  static std::string interfaces_text(const PodInterfaces& interfaces);
+
+  // `/knet-stress status` in `pod`: 0 iff it reaches every other Ready pod of
+  // its namespace's knet-stress DaemonSets.
+  ExecResult knet_stress_status(const boost::json::object& pod) const;
+  // A reaches B (both by namespace/name), for tests.
+  bool pod_reaches(std::string_view from_key, std::string_view to_key) const;
+
+  const ViolationTracker& tracker() const { return tracker_; }
+  boost::json::object report(Clock::time_point now) const;
+
+  // The node's InternalIP (hostNetwork pods, hostIP).
+  std::string node_ip(std::string_view node);
+
+ private:
+  struct NodeState {
+    std::size_t index = 0;
+    std::shared_ptr<const boost::json::object> node;
+    std::array<std::uint32_t, agent_role_count> ready{};
+    RoleMask expected = 0;
+    RoleMask active = 0;
+    std::array<std::vector<bool>, network_count> ips_used;
+    std::array<std::uint32_t, network_count> ip_hint{};
+  };
+  struct AgentDaemonSet {
+    AgentRole role;
+    boost::json::object pod_spec;
+  };
+  struct PodState {
+    std::string node;
+    std::string ns;
+    std::optional<AgentRole> role;  // agent pods
+    bool ready = false;
+    bool host_network = false;
+    std::optional<PodInterfaces> interfaces;
+    std::string knet_owner;  // DaemonSet name for knet-stress pods
+    bool counted = false;
+    std::string ip;
+    std::string secondary_ip;
+  };
+
+  NodeState& node_state(std::string_view node);
+  const NodeState* find_node(std::string_view node) const;
+  void refresh_node(NodeState& node, Clock::time_point now);
+  RoleMask expected_roles(const boost::json::object& node) const;
+  void release_ip(std::string_view node, Network net, std::string_view ip);
+
+  ClusterOptions options_;
+  std::map<std::string, AgentRole, std::less<>> agents_;
+  ViolationTracker tracker_;
+  std::unordered_map<std::string, NodeState> nodes_;
+  std::map<std::string, AgentDaemonSet, std::less<>> agent_daemonsets_;  // ns/name
+  std::unordered_map<std::string, PodState> pods_;
+  std::function<void(const std::string&)> network_changed_;
+};
+
+}  // namespace cnimig::sim

@@ -1,0 +1,33 @@
+#include "cnimig/sim/cluster_options.hpp"
+
+namespace cnimig::sim {
+
+std::map<std::string, AgentRole, std::less<>> default_agent_roles(const ClusterOptions& options) {
+  return {
+      {options.source_cni_namespace + "/" + options.source_cni_daemonset, AgentRole::source},
+      {"cilium", AgentRole::cilium},
+      {"cilium-migrated", AgentRole::cilium_migrated},
+      {"kube-multus-calico", AgentRole::multus_source_primary},
+      {"kube-multus-cilium", AgentRole::multus_cilium_primary},
+  };
+}
+
+const AgentRole* find_agent_role(const std::map<std::string, AgentRole, std::less<>>& agents,
+                                 std::string_view ns, std::string_view name) {
+  std::string full(ns);
+  full += '/';
+  full += name;
+  if (auto it = agents.find(full); it != agents.end())
+    return &it->second;
+  if (auto it = agents.find(name); it != agents.end())
+    return &it->second;
+  return nullptr;
+}
+
+std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay) {
+  const double ns =
+      static_cast<double>(std::chrono::nanoseconds(delay).count()) * options.time_scale;
+  return std::chrono::nanoseconds(static_cast<std::int64_t>(ns < 0 ? 0 : ns));
+}
+
+}  // namespace cnimig::sim

@@ -1,0 +1,116 @@
+#include "cnimig/sim/cni_config_selection.hpp"
+
+#include <array>
+
+namespace cnimig::sim {
+
+std::string_view to_string(AgentRole role) noexcept {
+  switch (role) {
+    case AgentRole::source:
+      return "source";
+    case AgentRole::cilium:
+      return "cilium";
+    case AgentRole::cilium_migrated:
+      return "cilium-migrated";
+    case AgentRole::multus_source_primary:
+      return "multus-source-primary";
+    case AgentRole::multus_cilium_primary:
+      return "multus-cilium-primary";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Network network) noexcept {
+  return network == Network::source ? "source" : "cilium";
+}
+
+std::optional<Network> parse_network(std::string_view text) {
+  if (text == "source")
+    return Network::source;
+  if (text == "cilium")
+    return Network::cilium;
+  return std::nullopt;
+}
+
+NetworkMask networks_of(RoleMask roles) {
+  NetworkMask m = 0;
+  if (roles & role_bit(AgentRole::source))
+    m |= network_bit(Network::source);
+  if (roles & (role_bit(AgentRole::cilium) | role_bit(AgentRole::cilium_migrated)))
+    m |= network_bit(Network::cilium);
+  return m;
+}
+
+std::string cni_config_file(AgentRole role, std::string_view source_config) {
+  switch (role) {
+    case AgentRole::source:
+      return std::string(source_config);
+    case AgentRole::cilium:
+      return "99-cilium.conf";
+    case AgentRole::cilium_migrated:
+      return "00-cilium.conf";
+    case AgentRole::multus_source_primary:
+    case AgentRole::multus_cilium_primary:
+      return "00-multus.conflist";
+  }
+  return {};
+}
+
+SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
+                             std::string_view source_config) {
+  // Find the lexically first file present. Both multus roles write the same
+  // file; if both run (a transient the migrator never creates), the Cilium-first
+  // one is taken, as the later writer.
+  const AgentRole* best = nullptr;
+  std::string best_file;
+  static constexpr std::array<AgentRole, agent_role_count> order{
+      AgentRole::cilium_migrated, AgentRole::multus_cilium_primary,
+      AgentRole::multus_source_primary, AgentRole::source, AgentRole::cilium};
+  for (const auto& role : order) {
+    if (!(roles & role_bit(role)))
+      continue;
+    auto file = cni_config_file(role, source_config);
+    if (!best || file < best_file) {
+      best = &role;
+      best_file = std::move(file);
+    }
+  }
+  SandboxResult r;
+  if (!best) {
+    r.message = "network plugin is not ready: cni config uninitialized";
+    return r;
+  }
+  PodInterfaces pi;
+  pi.config_file = best_file;
+  switch (*best) {
+    case AgentRole::source:
+      pi.primary = Network::source;
+      pi.networks = network_bit(Network::source);
+      break;
+    case AgentRole::cilium:
+    case AgentRole::cilium_migrated:
+      pi.primary = Network::cilium;
+      pi.networks = network_bit(Network::cilium);
+      break;
+    case AgentRole::multus_source_primary:
+      pi.primary = Network::source;
+      pi.networks = network_bit(Network::source) | network_bit(Network::cilium);
+      break;
+    case AgentRole::multus_cilium_primary:
+      pi.primary = Network::cilium;
+      pi.networks = network_bit(Network::source) | network_bit(Network::cilium);
+      break;
+  }
+  if ((pi.networks & networks_up) != pi.networks) {
+    r.message = "failed to setup network for sandbox: " + best_file + ": delegate " +
+                std::string(to_string((pi.networks & ~networks_up) & network_bit(Network::source)
+                                          ? Network::source
+                                          : Network::cilium)) +
+                " is not ready";
+    return r;
+  }
+  r.interfaces = std::move(pi);
+  return r;
+}
+
+}  // namespace cnimig::sim

@@ -1,0 +1,129 @@
+#include "disruption_controller.hpp"
+
+#include "cnimig/sim/workload_status.hpp"
+
+namespace cnimig::sim {
+
+namespace json = boost::json;
+using namespace fields;
+
+void DisruptionController::track(Budget& b, const std::string& pod_name, const json::object* pod) {
+  if (auto it = b.members.find(pod_name); it != b.members.end()) {
+    b.healthy -= it->second.healthy;
+    if (!it->second.owner_name.empty() && --b.owners[it->second.owner_name] == 0)
+      b.owners.erase(it->second.owner_name);
+    b.members.erase(it);
+  }
+  if (!pod || !b.selector.matches(obj(meta(*pod), "labels")))
+    return;
+  Member m{pod_ready(*pod) && !deleting(*pod), {}, {}};
+  const auto* ref = controller_ref(*pod);
+  const auto kind = str(ref, "kind");
+  if (kind == "ReplicaSet" || kind == "StatefulSet") {
+    m.owner_kind = std::string(kind);
+    m.owner_name = std::string(str(ref, "name"));
+  } else if (deleting(*pod)) {
+    return;  // no scale to consult: a terminating pod is no longer expected
+  }
+  b.healthy += m.healthy;
+  if (!m.owner_name.empty())
+    ++b.owners[m.owner_name];
+  b.members.emplace(pod_name, std::move(m));
+}
+
+void DisruptionController::observe(const Change& change) {
+  const auto& any = change.object ? *change.object : *change.old_object;
+  const std::string n(ns(any));
+  if (change.resource == &ctx_.pdbs) {
+    const std::string pdb_name(name(any));
+    if (change.type == ChangeType::deleted) {
+      budgets_[n].erase(pdb_name);
+      return;
+    }
+    const bool selector_changed =
+        !change.old_object ||
+        json::value(obj(spec(*change.old_object), "selector")
+                        ? *obj(spec(*change.old_object), "selector")
+                        : json::object{}) !=
+            json::value(obj(spec(any), "selector") ? *obj(spec(any), "selector") : json::object{});
+    if (selector_changed) {
+      const json::object empty;
+      auto sel = LabelSelector::from_json(obj(spec(any), "selector") ? *obj(spec(any), "selector")
+                                                                     : empty);
+      if (!sel)
+        return;
+      Budget b{std::move(*sel), {}, 0, {}};
+      for (const auto& p : ctx_.store.list(ctx_.pods, n))
+        track(b, std::string(name(*p)), p.get());
+      budgets_[n][pdb_name] = std::move(b);
+    }
+    // Our own status writes change nothing we compute from.
+    if (change.type != ChangeType::modified ||
+        generation_of(*change.old_object) != generation_of(any) || selector_changed)
+      dirty_.insert(n + "/" + pdb_name);
+    return;
+  }
+  if (change.resource != &ctx_.pods && change.resource != &ctx_.replicasets &&
+      change.resource != &ctx_.statefulsets)
+    return;
+  auto it = budgets_.find(n);
+  if (it == budgets_.end())
+    return;
+  if (change.resource != &ctx_.pods) {
+    // A scale change moves expectedPods.
+    for (auto& [pdb_name, b] : it->second)
+      if (b.owners.count(std::string(name(any))))
+        dirty_.insert(n + "/" + pdb_name);
+    return;
+  }
+  const std::string pod_name(name(any));
+  const json::object* after = change.type == ChangeType::deleted ? nullptr : change.object.get();
+  for (auto& [pdb_name, b] : it->second) {
+    const auto before_healthy = b.healthy;
+    const auto before_size = b.members.size();
+    const bool was_member = b.members.count(pod_name) > 0;
+    track(b, pod_name, after);
+    if (b.healthy != before_healthy || b.members.size() != before_size || was_member)
+      dirty_.insert(n + "/" + pdb_name);
+  }
+}
+
+void DisruptionController::reconcile() {
+  auto dirty = std::move(dirty_);
+  dirty_.clear();
+  for (const auto& k : dirty)
+    sync(k);
+}
+
+void DisruptionController::sync(const std::string& k) {
+  const auto slash = k.find('/');
+  const std::string n = k.substr(0, slash), pdb_name = k.substr(slash + 1);
+  auto pdb = ctx_.store.get(ctx_.pdbs, n, pdb_name);
+  auto bit = budgets_.find(n);
+  if (!pdb || bit == budgets_.end() || !bit->second.count(pdb_name))
+    return;
+  const auto& b = bit->second.at(pdb_name);
+  PdbCounts counts;
+  counts.current_healthy = b.healthy;
+  std::set<std::pair<std::string, std::string>> owners;
+  for (const auto& [pod, m] : b.members)
+    if (m.owner_kind.empty())
+      ++counts.expected_pods;
+    else
+      owners.insert({m.owner_kind, m.owner_name});
+  for (const auto& [kind, owner] : owners) {
+    auto o = ctx_.store.get(kind == "ReplicaSet" ? ctx_.replicasets : ctx_.statefulsets, n, owner);
+    counts.expected_pods += o ? integer(spec(*o), "replicas", 1) : 0;
+  }
+  const auto blocking = ctx_.options.faults.find("blocking-pdb");
+  const bool blocked = blocking != ctx_.options.faults.end() && blocking->second == k;
+  json::object next = *pdb;
+  auto st = pdb_status(*pdb, counts, blocked);
+  // The API layer's evictions record disruptedPods; keep them.
+  if (const auto* old = status(*pdb); old && old->contains("disruptedPods"))
+    st["disruptedPods"] = old->at("disruptedPods");
+  next["status"] = std::move(st);
+  (void)ctx_.store.update_status(ctx_.pdbs, std::move(next));
+}
+
+}  // namespace cnimig::sim

@@ -1,0 +1,45 @@
+#pragma once
+// Disruption controller: keeps every PodDisruptionBudget's status
+// (expectedPods, currentHealthy, desiredHealthy, disruptionsAllowed,
+// observedGeneration, DisruptionAllowed condition) current; the API layer's
+// eviction answers 429 from it. The blocking-pdb fault pins one at 0.
+// Membership is maintained per pod change (selectors parsed once), so a pass
+// costs O(changed PDBs), not O(pods in the namespace).
+
+#include <map>
+#include <set>
+#include <string>
+
+#include "cnimig/sim/label_selector.hpp"
+
+#include "controller_context.hpp"
+
+namespace cnimig::sim {
+
+class DisruptionController {
+ public:
+  explicit DisruptionController(ControllerContext& ctx) : ctx_(ctx) {}
+  void observe(const Change& change);
+  bool pending() const { return !dirty_.empty(); }
+  void reconcile();
+
+ private:
+  struct Member {
+    bool healthy;
+    std::string owner_kind;  // ReplicaSet / StatefulSet, or "" (counted itself)
+    std::string owner_name;
+  };
+  struct Budget {
+    LabelSelector selector;
+    std::map<std::string, Member> members;  // pod name
+    std::int64_t healthy = 0;
+    std::map<std::string, std::int64_t> owners;  // owner name -> members
+  };
+  void track(Budget& budget, const std::string& pod_name, const boost::json::object* pod);
+  void sync(const std::string& key);
+  ControllerContext& ctx_;
+  std::set<std::string> dirty_;                                   // PDB ns/name
+  std::map<std::string, std::map<std::string, Budget>> budgets_;  // ns -> name -> budget
+};
+
+}  // namespace cnimig::sim

@@ -1,0 +1,264 @@
+#include "kubelet_model.hpp"
+
+namespace cnimig::sim {
+
+namespace json = boost::json;
+using namespace fields;
+
+KubeletModel::KubeletModel(boost::asio::io_context& io, ControllerContext& ctx)
+    : io_(io), ctx_(ctx), timer_(io) {}
+
+KubeletModel::~KubeletModel() {
+  *alive_ = false;
+  timer_.cancel();
+}
+
+std::size_t KubeletModel::waiting_for_network() const {
+  std::size_t n = 0;
+  for (const auto& [node, set] : waiting_)
+    n += set.size();
+  return n;
+}
+
+void KubeletModel::schedule(Clock::duration delay, Step step, std::string key, std::string uid) {
+  queue_.emplace(Clock::now() + delay, Task{step, std::move(key), std::move(uid)});
+  arm();
+}
+
+void KubeletModel::arm() {
+  if (queue_.empty())
+    return;
+  const auto first = queue_.begin()->first;
+  if (first >= armed_for_)
+    return;
+  armed_for_ = first;
+  timer_.expires_at(first);
+  timer_.async_wait([this, alive = alive_](const boost::system::error_code& ec) {
+    if (!*alive || ec)
+      return;
+    armed_for_ = Clock::time_point::max();
+    run_due();
+  });
+}
+
+void KubeletModel::run_due() {
+  const auto now = Clock::now();
+  while (!queue_.empty() && queue_.begin()->first <= now) {
+    auto task = std::move(queue_.begin()->second);
+    queue_.erase(queue_.begin());
+    switch (task.step) {
+      case Step::start:
+        start(task);
+        break;
+      case Step::ready:
+        make_ready(task);
+        break;
+      case Step::remove:
+        remove(task);
+        break;
+    }
+  }
+  arm();
+}
+
+ObjectPtr KubeletModel::current(const Task& task) const {
+  const auto slash = task.key.find('/');
+  auto pod = ctx_.store.get(ctx_.pods, std::string_view(task.key).substr(0, slash),
+                            std::string_view(task.key).substr(slash + 1));
+  if (!pod || uid(*pod) != task.uid)
+    return nullptr;
+  return pod;
+}
+
+void KubeletModel::observe(const Change& change) {
+  if (change.resource != &ctx_.pods)
+    return;
+  if (change.type == ChangeType::deleted) {
+    const auto u = std::string(uid(*change.object));
+    started_.erase(u);
+    removing_.erase(u);
+    if (auto it = waiting_.find(std::string(node_name(*change.object))); it != waiting_.end())
+      it->second.erase({key(*change.object), u});
+    return;
+  }
+  const auto& pod = *change.object;
+  const auto node = node_name(pod);
+  if (node.empty())
+    return;
+  std::string u(uid(pod));
+  if (deleting(pod)) {
+    if (removing_.insert(u).second) {
+      const auto grace = integer(meta(pod), "deletionGracePeriodSeconds", 30);
+      schedule(grace == 0 ? Clock::duration::zero()
+                          : scaled(ctx_.options, ctx_.options.termination_delay),
+               Step::remove, key(pod), std::move(u));
+    }
+    return;
+  }
+  if (started_.insert(u).second)
+    schedule(scaled(ctx_.options, ctx_.options.pod_start_delay), Step::start, key(pod),
+             std::move(u));
+}
+
+void KubeletModel::network_changed(const std::string& node) {
+  auto it = waiting_.find(node);
+  if (it == waiting_.end())
+    return;
+  auto waiting = std::move(it->second);
+  waiting_.erase(it);
+  for (auto& [k, u] : waiting)
+    schedule(Clock::duration::zero(), Step::start, k, u);
+}
+
+namespace {
+json::array container_statuses(const json::object& pod, bool ready, const std::string& started_at) {
+  json::array out;
+  if (const auto* cs = arr(spec(pod), "containers"))
+    for (const auto& c : *cs) {
+      if (!c.is_object())
+        continue;
+      const auto cname = str(&c.get_object(), "name");
+      const auto image = str(&c.get_object(), "image");
+      out.push_back(json::object{
+          {"name", cname},
+          {"image", image},
+          {"imageID", std::string(image) + "@sha256:0000"},
+          {"containerID",
+           "containerd://" + std::string(uid(pod)).substr(0, 8) + std::string(cname)},
+          {"ready", ready},
+          {"started", true},
+          {"restartCount", 0},
+          {"state", json::object{{"running", json::object{{"startedAt", started_at}}}}}});
+    }
+  return out;
+}
+json::object condition(std::string_view type, bool value, const std::string& at) {
+  return json::object{{"type", type},
+                      {"status", value ? "True" : "False"},
+                      {"lastProbeTime", nullptr},
+                      {"lastTransitionTime", at}};
+}
+}  // namespace
+
+void KubeletModel::start(const Task& task) {
+  auto pod = current(task);
+  if (!pod || deleting(*pod))
+    return;
+  const std::string node(node_name(*pod));
+  const auto now = rfc3339_now();
+  const auto host_ip = ctx_.network.node_ip(node);
+  std::string pod_ip = host_ip;
+  if (!host_network(*pod)) {
+    std::string failure;
+    auto sandbox = ctx_.network.create_sandbox(node, &failure);
+    if (!sandbox) {
+      // ContainerCreating until the node's CNI changes (FailedCreatePodSandBox).
+      waiting_[node].insert({task.key, task.uid});
+      json::object next = *pod;
+      auto& st = next["status"];
+      if (!st.is_object())
+        st = json::object{};
+      auto& s = st.as_object();
+      s["hostIP"] = host_ip;
+      s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
+      json::array waiting;
+      if (const auto* cs = arr(spec(*pod), "containers"))
+        for (const auto& c : *cs)
+          if (c.is_object())
+            waiting.push_back(json::object{
+                {"name", str(&c.get_object(), "name")},
+                {"image", str(&c.get_object(), "image")},
+                {"imageID", ""},
+                {"ready", false},
+                {"started", false},
+                {"restartCount", 0},
+                {"state",
+                 json::object{{"waiting", json::object{{"reason", "ContainerCreating"}}}}}});
+      s["containerStatuses"] = std::move(waiting);
+      (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+      return;
+    }
+    json::object next = *pod;
+    auto& meta_obj = next["metadata"].as_object();
+    auto& ann = meta_obj["annotations"];
+    if (!ann.is_object())
+      ann = json::object{};
+    auto& a = ann.as_object();
+    a[interfaces_annotation] = NetworkModel::interfaces_text(sandbox->interfaces);
+    json::array status_list{json::object{{"name", to_string(sandbox->interfaces.primary)},
+                                         {"interface", "eth0"},
+                                         {"ips", json::array{sandbox->pod_ip}},
+                                         {"default", true}}};
+    if (!sandbox->secondary_ip.empty()) {
+      a[secondary_ip_annotation] = sandbox->secondary_ip;
+      status_list.push_back(json::object{
+          {"name", to_string(sandbox->interfaces.primary == Network::source ? Network::cilium
+                                                                            : Network::source)},
+          {"interface", "net1"},
+          {"ips", json::array{sandbox->secondary_ip}}});
+      a[network_status_annotation] = json::serialize(status_list);
+    }
+    meta_obj.erase("resourceVersion");
+    auto updated = ctx_.store.update(ctx_.pods, std::move(next));
+    if (!updated)
+      return;
+    pod = *updated;
+    pod_ip = sandbox->pod_ip;
+  }
+  json::object next = *pod;
+  auto& st = next["status"];
+  if (!st.is_object())
+    st = json::object{};
+  auto& s = st.as_object();
+  s["phase"] = "Running";
+  s["hostIP"] = host_ip;
+  s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
+  s["podIP"] = pod_ip;
+  s["podIPs"] = json::array{json::object{{"ip", pod_ip}}};
+  s["startTime"] = now;
+  s["conditions"] =
+      json::array{condition("PodReadyToStartContainers", true, now),
+                  condition("Initialized", true, now), condition("Ready", false, now),
+                  condition("ContainersReady", false, now), condition("PodScheduled", true, now)};
+  s["containerStatuses"] = container_statuses(*pod, false, now);
+  (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+  // The never-ready-node fault: containers run, readiness never passes.
+  if (auto f = ctx_.options.faults.find("never-ready-node");
+      f != ctx_.options.faults.end() && f->second == node)
+    return;
+  const bool agent = ctx_.network.agent_role_of(*pod).has_value();
+  schedule(
+      scaled(ctx_.options, agent ? ctx_.options.agent_ready_delay : ctx_.options.pod_ready_delay),
+      Step::ready, task.key, task.uid);
+}
+
+void KubeletModel::make_ready(const Task& task) {
+  auto pod = current(task);
+  if (!pod || deleting(*pod))
+    return;
+  const auto now = rfc3339_now();
+  json::object next = *pod;
+  auto& s = next["status"].as_object();
+  if (auto* conds = s["conditions"].if_array())
+    for (auto& c : *conds) {
+      auto& co = c.as_object();
+      const auto type = str(&co, "type");
+      if (type == "Ready" || type == "ContainersReady") {
+        co["status"] = "True";
+        co["lastTransitionTime"] = now;
+      }
+    }
+  if (auto* cs = s["containerStatuses"].if_array())
+    for (auto& c : *cs)
+      c.as_object()["ready"] = true;
+  (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+}
+
+void KubeletModel::remove(const Task& task) {
+  auto pod = current(task);
+  if (!pod)
+    return;
+  (void)ctx_.store.remove(ctx_.pods, ns(*pod), name(*pod));
+}
+
+}  // namespace cnimig::sim

@@ -1,0 +1,45 @@
+#include "node_lifecycle.hpp"
+
+#include "cnimig/sim/scheduling_predicates.hpp"
+
+namespace cnimig::sim {
+
+namespace json = boost::json;
+using namespace fields;
+
+namespace {
+bool has_no_execute(const json::object& node) {
+  if (const auto* taints = arr(spec(node), "taints"))
+    for (const auto& t : *taints)
+      if (t.is_object() && str(&t.get_object(), "effect") == "NoExecute")
+        return true;
+  return false;
+}
+}  // namespace
+
+void NodeLifecycle::observe(const Change& change) {
+  if (change.resource == &ctx_.nodes && change.type != ChangeType::deleted &&
+      has_no_execute(*change.object))
+    dirty_.insert(std::string(name(*change.object)));
+  else if (change.resource == &ctx_.pods && change.type == ChangeType::added &&
+           !node_name(*change.object).empty())
+    dirty_.insert(std::string(node_name(*change.object)));
+}
+
+void NodeLifecycle::reconcile() {
+  auto dirty = std::move(dirty_);
+  dirty_.clear();
+  for (const auto& n : dirty) {
+    auto node = ctx_.store.get(ctx_.nodes, "", n);
+    if (!node || !has_no_execute(*node))
+      continue;
+    for (const auto& pod : ctx_.store.pods_on_node(n)) {
+      const json::object empty;
+      if (!deleting(*pod) &&
+          !tolerates_node_taints(spec(*pod) ? *spec(*pod) : empty, *node, false, true))
+        ctx_.delete_pod(*pod);
+    }
+  }
+}
+
+}  // namespace cnimig::sim

@@ -1,0 +1,229 @@
+#include "cnimig/sim/violation_tracker.hpp"
+
+#include <ctime>
+
+namespace cnimig::sim {
+
+namespace json = boost::json;
+
+namespace {
+
+std::chrono::system_clock::time_point to_system(ViolationTracker::Clock::time_point t) {
+  return std::chrono::system_clock::now() +
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(
+             t - ViolationTracker::Clock::now());
+}
+
+std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                static_cast<int>(ms % 1000));
+  return buf;
+}
+
+bool mutual(NetworkMask up_a, NetworkMask if_a, Network ip_a, NetworkMask up_b, NetworkMask if_b,
+            Network ip_b) {
+  return reaches(if_a, up_a, ip_b, up_b) && reaches(if_b, up_b, ip_a, up_a);
+}
+
+double seconds(ViolationTracker::Clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+}  // namespace
+
+ViolationTracker::ViolationTracker() {
+  for (std::size_t i = 0; i < classes; ++i)
+    for (std::size_t j = 0; j < classes; ++j) {
+      const auto up_i = static_cast<NetworkMask>(i >> 3),
+                 if_i = static_cast<NetworkMask>((i >> 1) & 3);
+      const auto up_j = static_cast<NetworkMask>(j >> 3),
+                 if_j = static_cast<NetworkMask>((j >> 1) & 3);
+      violates_[i][j] =
+          !mutual(up_i, if_i, static_cast<Network>(i & 1), up_j, if_j, static_cast<Network>(j & 1));
+    }
+}
+
+std::size_t ViolationTracker::node_index(std::string_view node) {
+  auto [it, inserted] = node_ids_.try_emplace(std::string(node), nodes_.size());
+  if (inserted)
+    nodes_.emplace_back();
+  return it->second;
+}
+
+void ViolationTracker::apply_node(const NodeState& node, int sign) {
+  if (node.cordoned)
+    return;
+  for (std::size_t k = 0; k < node.pods.size(); ++k)
+    if (node.pods[k])
+      counts_[(static_cast<std::size_t>(node.up & 3) << 3) | k] += sign * node.pods[k];
+}
+
+void ViolationTracker::add_pod(std::size_t node, NetworkMask interfaces, Network ip,
+                               Clock::time_point now) {
+  auto& n = nodes_[node];
+  const auto k = (static_cast<std::size_t>(interfaces & 3) << 1) | static_cast<std::size_t>(ip);
+  ++n.pods[k];
+  if (!n.cordoned)
+    ++counts_[class_of(n.up, interfaces, ip)];
+  recount(now);
+}
+
+void ViolationTracker::remove_pod(std::size_t node, NetworkMask interfaces, Network ip,
+                                  Clock::time_point now) {
+  auto& n = nodes_[node];
+  const auto k = (static_cast<std::size_t>(interfaces & 3) << 1) | static_cast<std::size_t>(ip);
+  if (n.pods[k] == 0)
+    return;
+  --n.pods[k];
+  if (!n.cordoned)
+    --counts_[class_of(n.up, interfaces, ip)];
+  recount(now);
+}
+
+void ViolationTracker::set_node_networks(std::size_t node, NetworkMask up, Clock::time_point now) {
+  auto& n = nodes_[node];
+  if (n.up == up)
+    return;
+  apply_node(n, -1);
+  n.up = up;
+  apply_node(n, +1);
+  recount(now);
+}
+
+void ViolationTracker::set_node_cordoned(std::size_t node, bool cordoned, Clock::time_point now) {
+  auto& n = nodes_[node];
+  if (n.cordoned == cordoned)
+    return;
+  const auto name_of = [&] {
+    for (const auto& [name, id] : node_ids_)
+      if (id == node)
+        return name;
+    return std::string();
+  };
+  if (cordoned) {
+    apply_node(n, -1);
+    n.cordoned = true;
+    n.cordoned_since = now;
+    ++cordoned_;
+    max_cordoned_ = std::max(max_cordoned_, cordoned_);
+  } else {
+    const double held = seconds(now - n.cordoned_since);
+    if (held > longest_cordon_seconds_) {
+      longest_cordon_seconds_ = held;
+      longest_cordon_node_ = name_of();
+    }
+    n.cordoned = false;
+    --cordoned_;
+    apply_node(n, +1);
+  }
+  recount(now);
+}
+
+void ViolationTracker::remove_node(std::size_t node, Clock::time_point now) {
+  set_node_cordoned(node, false, now);
+  apply_node(nodes_[node], -1);
+  nodes_[node] = NodeState{};
+  recount(now);
+}
+
+std::uint64_t ViolationTracker::counted_pods() const {
+  std::int64_t total = 0;
+  for (auto c : counts_)
+    total += c;
+  return static_cast<std::uint64_t>(total);
+}
+
+void ViolationTracker::recount(Clock::time_point now) {
+  std::uint64_t v = 0;
+  for (std::size_t i = 0; i < classes; ++i) {
+    const auto ci = static_cast<std::uint64_t>(counts_[i]);
+    if (!ci)
+      continue;
+    if (violates_[i][i])
+      v += ci * (ci - 1) / 2;
+    for (std::size_t j = i + 1; j < classes; ++j)
+      if (violates_[i][j] && counts_[j])
+        v += ci * static_cast<std::uint64_t>(counts_[j]);
+  }
+  if (any_change_) {
+    const double dt = seconds(now - last_change_);
+    if (current_ > 0) {
+      violation_seconds_ += dt;
+      pair_seconds_ += dt * static_cast<double>(current_);
+    }
+  }
+  any_change_ = true;
+  last_change_ = now;
+  if (v > 0) {
+    const auto sys = to_system(now);
+    if (!ever_)
+      first_at_ = sys;
+    if (current_ == 0) {
+      ++episodes_;
+      violating_since_ = now;
+    }
+    ever_ = true;
+    last_at_ = sys;
+  } else if (current_ > 0) {
+    last_at_ = to_system(now);  // the last instant a violation existed
+  }
+  current_ = v;
+  max_ = std::max(max_, v);
+}
+
+json::object ViolationTracker::report(Clock::time_point now) const {
+  double vs = violation_seconds_, ps = pair_seconds_;
+  if (any_change_ && current_ > 0) {
+    vs += seconds(now - last_change_);
+    ps += seconds(now - last_change_) * static_cast<double>(current_);
+  }
+  json::object v{{"current", current_},
+                 {"max_concurrent", max_},
+                 {"episodes", episodes_},
+                 {"violation_seconds", vs},
+                 {"pair_seconds", ps},
+                 {"first", ever_ ? json::value(rfc3339_ms(first_at_)) : json::value(nullptr)},
+                 {"last", ever_ ? json::value(rfc3339_ms(current_ > 0 ? to_system(now) : last_at_))
+                                : json::value(nullptr)},
+                 {"counted_pods", counted_pods()}};
+  double longest = longest_cordon_seconds_;
+  std::string longest_node = longest_cordon_node_;
+  for (const auto& [name, id] : node_ids_)
+    if (nodes_[id].cordoned && seconds(now - nodes_[id].cordoned_since) > longest) {
+      longest = seconds(now - nodes_[id].cordoned_since);
+      longest_node = name;
+    }
+  json::object c{{"current", cordoned_},
+                 {"max_at_once", max_cordoned_},
+                 {"longest_seconds", longest},
+                 {"longest_node", longest_node}};
+  return json::object{{"violations", std::move(v)}, {"cordoned", std::move(c)}};
+}
+
+std::uint64_t ViolationTracker::count_pairs(const std::vector<PodSample>& pods,
+                                            const std::vector<NetworkMask>& node_up,
+                                            const std::vector<bool>& node_cordoned) {
+  std::uint64_t v = 0;
+  for (std::size_t a = 0; a < pods.size(); ++a) {
+    if (node_cordoned[pods[a].node])
+      continue;
+    for (std::size_t b = a + 1; b < pods.size(); ++b) {
+      if (node_cordoned[pods[b].node])
+        continue;
+      const auto& pa = pods[a];
+      const auto& pb = pods[b];
+      if (!mutual(node_up[pa.node], pa.interfaces, pa.ip, node_up[pb.node], pb.interfaces, pb.ip))
+        ++v;
+    }
+  }
+  return v;
+}
+
+}  // namespace cnimig::sim
