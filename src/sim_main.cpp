@@ -6,6 +6,7 @@
 
 #include <boost/json.hpp>
 
+#include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
 namespace {
@@ -81,7 +82,7 @@ int main(int argc, char** argv) {
   // Blocked before the server thread starts, so only sigwait below sees them.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  cnimig::sim::Simulator sim(options);
+  cnimig::sim::Simulator sim(options, cnimig::sim::cluster_model_factory());
   if (auto r = sim.start(); !r) {
     std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
     return 1;

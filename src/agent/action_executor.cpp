@@ -1,3 +1,5 @@
+// Client calls pass every options argument explicitly: GCC 12 destroys the
+// temporary of a defaulted `= {}` coroutine parameter twice.
 #include "cnimig/agent/action_executor.hpp"
 
 #include <algorithm>
@@ -195,8 +197,10 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
     co_return co_await delete_bundle(a->id);
   if (const auto* a = std::get_if<PatchDaemonSetNodeSelector>(&k)) {
     const auto patch = node_selector_patch(merge_map_patch(a->set, a->remove));
-    auto r = co_await client_.patch(workload_path({kDaemonSet, a->ns, a->name}),
-                                    kube::PatchType::merge, boost::json::serialize(patch));
+    const auto path = workload_path(ObjectRef{kDaemonSet, a->ns, a->name});
+    auto body = boost::json::serialize(patch);
+    auto r =
+        co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
     if (!r)
       co_return r.error();
     co_return Result<void>{};
@@ -210,8 +214,10 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
 
 asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node,
                                                          boost::json::object patch) {
-  auto r = co_await client_.patch(node_path(node), kube::PatchType::merge,
-                                  boost::json::serialize(patch));
+  const auto path = node_path(node);
+  auto body = boost::json::serialize(patch);
+  auto r =
+      co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
   if (!r)
     co_return r.error();
   co_return Result<void>{};
@@ -224,7 +230,8 @@ asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node
 asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& node,
                                                             const migrate::Taint& taint, bool add) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    auto current = co_await client_.get(node_path(node));
+    const auto path = node_path(node);
+    auto current = co_await client_.get(path, kube::RequestOptions());
     if (!current)
       co_return current.error();
     boost::json::array taints;
@@ -248,8 +255,9 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
     }
     const auto rv = current->at("metadata").at("resourceVersion");
     const auto patch = taints_patch(rv, taints);
-    auto r = co_await client_.patch(node_path(node), kube::PatchType::merge,
-                                    boost::json::serialize(patch));
+    auto body = boost::json::serialize(patch);
+    auto r =
+        co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
     if (r)
       co_return Result<void>{};
     if (r.error().code != Errc::conflict)
@@ -261,9 +269,10 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
 
 asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
                                                           const std::string& pod) {
-  auto object = co_await client_.get(kube::ResourcePath::core("pods").in(ns).named(pod));
-  auto pdbs =
-      co_await client_.list(kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns));
+  const auto pod_path = kube::ResourcePath::core("pods").in(ns).named(pod);
+  const auto pdb_path = kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns);
+  auto object = co_await client_.get(pod_path, kube::RequestOptions());
+  auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
   if (!object || !pdbs)
     co_return std::string("a PodDisruptionBudget");
   const auto* meta = object_at(*object, "metadata");
@@ -332,8 +341,9 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
 asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePod& pod) {
   if (is_own_pod(pod.ns, pod.name))
     co_return Result<void>{};
-  co_return gone_is_fine(
-      co_await client_.remove(kube::ResourcePath::core("pods").in(pod.ns).named(pod.name)));
+  const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
+  auto removed = co_await client_.remove(path, kube::DeleteOptions());
+  co_return gone_is_fine(removed);
 }
 
 asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id) {
@@ -343,7 +353,8 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
   for (const auto& object : it->second.objects()) {
     kube::ApplyOptions options;
     options.force = true;  // the agent owns these objects' fields
-    auto r = co_await client_.apply(object_path(object), object.body, options);
+    const auto path = object_path(object);
+    auto r = co_await client_.apply(path, object.body, options);
     if (!r) {
       auto e = r.error();
       e.message = "applying " + object.describe() + ": " + e.message;
@@ -371,14 +382,18 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
       order.push_back(&o);
   }
   for (const auto* o : order) {
-    if (auto r = gone_is_fine(co_await client_.remove(object_path(*o))); !r)
+    const auto path = object_path(*o);
+    auto removed = co_await client_.remove(path, kube::DeleteOptions());
+    if (auto r = gone_is_fine(removed); !r)
       co_return r;
   }
   co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::ObjectRef& ref) {
-  co_return gone_is_fine(co_await client_.remove(workload_path(ref)));
+  const auto path = workload_path(ref);
+  auto removed = co_await client_.remove(path, kube::DeleteOptions());
+  co_return gone_is_fine(removed);
 }
 
 std::vector<probe::ProbeTarget> ActionExecutor::probe_targets() const {

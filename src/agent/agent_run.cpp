@@ -149,7 +149,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
     auto event = events::Event("plan.action")
                      .step(migrate::to_string(a.step))
                      .field("index", static_cast<std::int64_t>(i))
-                     .field("event", migrate::event_name(a))
+                     .field("kind", migrate::event_name(a))
                      .field("action", migrate::describe(a));
     if (!a.node.empty())
       event.node(a.node);
@@ -203,11 +203,13 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
         make_node_event({node, cache.node_uid(node), reason, message,
                          warning ? NodeEventType::warning : NodeEventType::normal, instance},
                         std::chrono::system_clock::now());
-    asio::co_spawn(io, client->create(kube::ResourcePath::core("events").in("default"), event),
-                   [](std::exception_ptr, Result<boost::json::object> r) {
-                     if (!r)
-                       spdlog::debug("node event not recorded: {}", r.error().describe());
-                   });
+    // Parameters by value, no captures: the coroutine outlives this lambda.
+    auto record = [](kube::Client& c, boost::json::object e) -> asio::awaitable<void> {
+      const auto path = kube::ResourcePath::core("events").in("default");
+      if (auto r = co_await c.create(path, e, kube::WriteOptions()); !r)
+        spdlog::debug("node event not recorded: {}", r.error().describe());
+    };
+    asio::co_spawn(io, record(*client, std::move(event)), asio::detached);
   };
 
   // The bundles' objects decide whether a bundle counts as applied; refresh
@@ -216,13 +218,13 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   driver = &migration;
 
   auto watchdog = [&]() -> asio::awaitable<void> {
-    const auto interval = notifier.watchdog_interval();
-    if (!interval)
-      co_return;
+    // Runs until cancelled even when systemd set no watchdog: it races the
+    // migration with `||`, and finishing first would end the run.
+    const auto interval = notifier.watchdog_interval().value_or(std::chrono::hours(24 * 365));
     asio::steady_timer timer(io);
     for (;;) {
       (void)notifier.watchdog();
-      timer.expires_after(*interval);
+      timer.expires_after(interval);
       co_await timer.async_wait(asio::use_awaitable);
     }
   };
@@ -234,7 +236,8 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     }
   };
   detect_applied_bundles(cache.snapshot(), bundles);
-  auto outcome = co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
+  auto outcome =
+      co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
   driver = nullptr;
   (void)notifier.stopping();
   co_await lease.release();
@@ -261,7 +264,11 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 
 asio::awaitable<void> Run::main() {
   // Reachability and credentials first: nothing else matters without them.
-  auto version = co_await client->request({kube::Method::get, "/version", {}, {}, true, {}});
+  // (Requests are built before co_await: GCC 12 destroys braced temporaries
+  // in a co_await's arguments twice.)
+  kube::HttpRequest version_request;
+  version_request.target = "/version";
+  auto version = co_await client->request(version_request);
   if (!version) {
     events.emit(events::Event("cluster.unreachable").error(version.error().describe()));
     spdlog::error("cannot reach the cluster at {}: {}", client->config().server,
@@ -273,10 +280,9 @@ asio::awaitable<void> Run::main() {
 
   const auto& c = options.config;
   const auto rewrite = LabelRewrite::from(c.labels);
-  for (const auto& [id, path] :
-       {std::pair<std::string, std::filesystem::path>{"cilium", c.paths.cilium},
-        {"multus", c.paths.multus},
-        {"knet-stress", c.paths.knet_stress}}) {
+  const std::vector<std::pair<std::string, std::filesystem::path>> bundle_files = {
+      {"cilium", c.paths.cilium}, {"multus", c.paths.multus}, {"knet-stress", c.paths.knet_stress}};
+  for (const auto& [id, path] : bundle_files) {
     auto bundle = ManifestBundle::load(id, path, rewrite);
     if (!bundle) {
       spdlog::error("{}", bundle.error().message);
@@ -289,7 +295,7 @@ asio::awaitable<void> Run::main() {
   if (options.apply) {
     std::vector<std::string> denied;
     for (const auto& check : required_permissions()) {
-      auto allowed = co_await client->can_i(check);
+      auto allowed = co_await client->can_i(check, kube::RequestOptions());
       if (!allowed) {
         spdlog::error("permission check failed: {}", allowed.error().describe());
         exit_code = kExitUnreachable;
@@ -341,7 +347,10 @@ asio::awaitable<void> Run::main() {
     }
     events.emit(events::Event("cluster.synced")
                     .field("nodes", static_cast<std::int64_t>(cache.snapshot().nodes.size())));
-    co_return options.apply ? co_await apply(cache, settings) : co_await plan(cache, settings);
+    // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
+    if (options.apply)
+      co_return co_await apply(cache, settings);
+    co_return co_await plan(cache, settings);
   };
   auto result = co_await (work() || cache.run());
   cache.stop();

@@ -83,11 +83,16 @@ asio::awaitable<bool> ClusterCache::wait_synced(std::chrono::steady_clock::durat
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const auto left = [&] { return deadline - std::chrono::steady_clock::now(); };
   const auto synced = [](const auto& informer) { return informer.synced(); };
-  co_return co_await nodes_->wait_until(synced, left()) &&
-      co_await pods_->wait_until(synced, left()) &&
-      co_await daemonsets_->wait_until(synced, left()) &&
-      co_await deployments_->wait_until(synced, left()) &&
-      co_await statefulsets_->wait_until(synced, left());
+  // One at a time (not `a && b` across co_awaits, which GCC 12 mishandles).
+  if (!co_await nodes_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await pods_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await daemonsets_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await deployments_->wait_until(synced, left()))
+    co_return false;
+  co_return co_await statefulsets_->wait_until(synced, left());
 }
 
 std::string ClusterCache::node_uid(const std::string& node) const {

@@ -96,9 +96,15 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
                             {"kind", "Lease"},
                             {"metadata", std::move(metadata)},
                             {"spec", std::move(spec)}};
-  auto written = verdict == LeaseVerdict::create
-                     ? co_await client_.create(lease_path(settings_).collection(), lease)
-                     : co_await client_.replace(lease_path(settings_), lease);
+  // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
+  Result<boost::json::object> written = make_error(Errc::internal, "unset");
+  if (verdict == LeaseVerdict::create) {
+    const auto collection = lease_path(settings_).collection();
+    written = co_await client_.create(collection, lease, kube::WriteOptions());
+  } else {
+    const auto path = lease_path(settings_);
+    written = co_await client_.replace(path, lease, kube::WriteOptions());
+  }
   if (!written)
     co_return written.error();
   resource_version_ = resource_version_of(*written);
@@ -108,7 +114,8 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
 asio::awaitable<Result<void>> LeaseKeeper::acquire() {
   // A lost race (409 on create or replace) is answered by reading again.
   for (int attempt = 0; attempt < 3; ++attempt) {
-    auto current = co_await client_.get(lease_path(settings_));
+    const auto path = lease_path(settings_);
+    auto current = co_await client_.get(path, kube::RequestOptions());
     std::optional<LeaseRecord> record;
     if (current) {
       record = read_record(*current);
@@ -151,7 +158,8 @@ asio::awaitable<Result<void>> LeaseKeeper::keep_renewed() {
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return Result<void>{};  // cancelled: the run is ending
-    auto current = co_await client_.get(lease_path(settings_));
+    const auto path = lease_path(settings_);
+    auto current = co_await client_.get(path, kube::RequestOptions());
     if (!current) {
       if (current.error().retryable())
         continue;  // try again next period; the Lease has slack
@@ -171,14 +179,15 @@ asio::awaitable<Result<void>> LeaseKeeper::keep_renewed() {
 }
 
 asio::awaitable<void> LeaseKeeper::release() {
-  auto current = co_await client_.get(lease_path(settings_));
+  const auto path = lease_path(settings_);
+  auto current = co_await client_.get(path, kube::RequestOptions());
   if (!current || read_record(*current).holder_identity != identity_)
     co_return;
   auto lease = *current;
   auto& spec = lease["spec"].as_object();
   spec["holderIdentity"] = "";
   spec["leaseDurationSeconds"] = 1;
-  if (auto r = co_await client_.replace(lease_path(settings_), lease); !r) {
+  if (auto r = co_await client_.replace(path, lease, kube::WriteOptions()); !r) {
     spdlog::warn("could not release Lease {}/{}: {}", settings_.namespace_, settings_.name,
                  r.error().describe());
   }

@@ -95,6 +95,45 @@ std::chrono::milliseconds MigrationDriver::timeout_for(const std::string& gate) 
   return t.gate;
 }
 
+// A member coroutine, not a capturing lambda: the coroutine frame would
+// refer to the closure, which dies when start() returns.
+asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group) {
+  auto& snap = cache_.snapshot();
+  for (const auto& action : group) {
+    const auto began = Clock::now();
+    if (migrate::is_write(action))
+      ++snap.write_generation;
+    auto result = co_await executor_.execute(action);
+    std::erase(snap.in_flight, action);
+    auto event = events::Event(migrate::event_name(action))
+                     .step(migrate::to_string(action.step))
+                     .duration(since(began))
+                     .field("action", migrate::describe(action));
+    if (!action.node.empty())
+      event.node(action.node);
+    if (!result) {
+      event = events::Event("action.failed")
+                  .step(migrate::to_string(action.step))
+                  .duration(since(began))
+                  .field("action", migrate::describe(action))
+                  .error(result.error().describe());
+      if (!action.node.empty())
+        event.node(action.node);
+      events_.emit(event);
+      snap.failures.push_back(
+          {action.node, migrate::describe(action) + ": " + result.error().describe()});
+      // The rest of this node's group depends on what failed: drop it.
+      for (const auto& rest : group)
+        std::erase(snap.in_flight, rest);
+      cache_.changes().notify();
+      co_return;
+    }
+    if (!std::holds_alternative<migrate::RunConnectivityCheck>(action.kind))
+      events_.emit(event);
+    cache_.changes().notify();
+  }
+}
+
 void MigrationDriver::start(std::vector<migrate::Action> group) {
   auto& snap = cache_.snapshot();
   for (const auto& a : group)
@@ -102,44 +141,8 @@ void MigrationDriver::start(std::vector<migrate::Action> group) {
   ++running_;
   auto& cancel = cancels_.emplace_back();
   auto it = std::prev(cancels_.end());
-  auto body = [this, group]() -> asio::awaitable<void> {
-    auto& snap = cache_.snapshot();
-    for (const auto& action : group) {
-      const auto began = Clock::now();
-      if (migrate::is_write(action))
-        ++snap.write_generation;
-      auto result = co_await executor_.execute(action);
-      std::erase(snap.in_flight, action);
-      auto event = events::Event(migrate::event_name(action))
-                       .step(migrate::to_string(action.step))
-                       .duration(since(began))
-                       .field("action", migrate::describe(action));
-      if (!action.node.empty())
-        event.node(action.node);
-      if (!result) {
-        event = events::Event("action.failed")
-                    .step(migrate::to_string(action.step))
-                    .duration(since(began))
-                    .field("action", migrate::describe(action))
-                    .error(result.error().describe());
-        if (!action.node.empty())
-          event.node(action.node);
-        events_.emit(event);
-        snap.failures.push_back(
-            {action.node, migrate::describe(action) + ": " + result.error().describe()});
-        // The rest of this node's group depends on what failed: drop it.
-        for (const auto& rest : group)
-          std::erase(snap.in_flight, rest);
-        cache_.changes().notify();
-        co_return;
-      }
-      if (!std::holds_alternative<migrate::RunConnectivityCheck>(action.kind))
-        events_.emit(event);
-      cache_.changes().notify();
-    }
-  };
   asio::co_spawn(
-      cache_.changes().executor(), body(),
+      cache_.changes().executor(), run_group(group),
       asio::bind_cancellation_slot(cancel.slot(), [this, it, group](std::exception_ptr e) {
         if (e) {
           // Cancelled by a second stop request, or a bug: the
@@ -147,7 +150,7 @@ void MigrationDriver::start(std::vector<migrate::Action> group) {
           for (const auto& a : group)
             std::erase(cache_.snapshot().in_flight, a);
         }
-        cancels_.erase(it);
+        finished_.push_back(it);  // erased by run(): Asio clears the bound slot after this returns
         --running_;
         cache_.changes().notify();
       }));
@@ -288,6 +291,9 @@ asio::awaitable<RunResult> MigrationDriver::run() {
           .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
 
   for (;;) {
+    for (auto done : finished_)
+      cancels_.erase(done);
+    finished_.clear();
     const auto seen = cache_.changes().version();
     snap.now = std::chrono::duration_cast<std::chrono::seconds>(
                    std::chrono::system_clock::now().time_since_epoch())

@@ -65,6 +65,7 @@ class MigrationDriver {
 
  private:
   void start(std::vector<migrate::Action> group);
+  boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group);
   void track_waits(const migrate::Decision& d);
   std::chrono::steady_clock::time_point next_deadline() const;
   void report(const migrate::Decision& d);
@@ -79,6 +80,7 @@ class MigrationDriver {
   std::size_t running_ = 0;
   int stop_requests_ = 0;
   std::list<boost::asio::cancellation_signal> cancels_;
+  std::vector<std::list<boost::asio::cancellation_signal>::iterator> finished_;
   struct Waiting {
     std::chrono::steady_clock::time_point since;
     std::string node;
