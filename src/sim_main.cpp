@@ -6,15 +6,24 @@
 
 #include <boost/json.hpp>
 
-#include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
+
+// The full cluster model (controllers, scheduler, kubelet, network oracle) when
+// it is built in; otherwise StaticCluster's fixed cluster.
+#if __has_include("cnimig/sim/cluster_model_factory.hpp")
+#include "cnimig/sim/cluster_model_factory.hpp"
+#define CNIMIG_SIM_HAS_CLUSTER_MODEL 1
+#endif
 
 namespace {
 
 int usage(const std::string& problem) {
   std::cerr << "cnimig-sim: " << problem << "\n"
             << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
-               "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n";
+               "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
+               "                  [--cluster model|static]\n"
+               "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
+               "  app pods per node, no controllers): the kubectl suite's fixture.\n";
   return 2;
 }
 
@@ -24,6 +33,7 @@ int main(int argc, char** argv) {
   cnimig::sim::SimulatorOptions options;
   std::string kubeconfig_out;
   bool have_nodes = false;
+  std::string cluster = "model";
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -57,6 +67,11 @@ int main(int argc, char** argv) {
         if (!v)
           return usage("--time-scale needs a value");
         options.time_scale = std::stod(v);
+      } else if (arg == "--cluster") {
+        const char* v = value();
+        if (!v || (std::string(v) != "model" && std::string(v) != "static"))
+          return usage("--cluster wants model or static");
+        cluster = v;
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)
@@ -82,7 +97,12 @@ int main(int argc, char** argv) {
   // Blocked before the server thread starts, so only sigwait below sees them.
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  cnimig::sim::Simulator sim(options, cnimig::sim::cluster_model_factory());
+  cnimig::sim::ClusterFactory factory;  // empty: StaticCluster
+#ifdef CNIMIG_SIM_HAS_CLUSTER_MODEL
+  if (cluster == "model")
+    factory = cnimig::sim::cluster_model_factory();
+#endif
+  cnimig::sim::Simulator sim(options, factory);
   if (auto r = sim.start(); !r) {
     std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
     return 1;

@@ -4,14 +4,25 @@
 
 namespace cnimig::sim {
 
-ClusterFactory cluster_model_factory() {
-  return [](boost::asio::io_context& io, ObjectStore& store, ApiHandler&,
-            const SimulatorOptions& options) {
-    ClusterOptions cluster;
-    cluster.time_scale = options.time_scale;
-    for (const auto& [key, value] : options.faults.extra)
-      cluster.faults.emplace(key, value);
-    return std::make_unique<ClusterModel>(io, store, std::move(cluster));
+ClusterOptions cluster_options_from(const SimulatorOptions& options, ClusterOptions base) {
+  base.time_scale = options.time_scale;
+  for (const auto& [k, v] : options.faults.extra) {
+    // Accept both word orders for the cluster faults.
+    if (k == "node-never-ready")
+      base.faults["never-ready-node"] = v;
+    else if (k == "pdb-blocking")
+      base.faults["blocking-pdb"] = v;
+    else
+      base.faults[k] = v;
+  }
+  return base;
+}
+
+ClusterFactory cluster_model_factory(ClusterOptions base) {
+  return [base = std::move(base)](
+             boost::asio::io_context& io, ObjectStore& store, ApiHandler&,
+             const SimulatorOptions& options) -> std::unique_ptr<SimulatedCluster> {
+    return std::make_unique<ClusterModel>(io, store, cluster_options_from(options, base));
   };
 }
 

@@ -24,6 +24,15 @@ void ControllerContext::delete_pod(const json::object& pod) {
   (void)store.update(pods, std::move(next));
 }
 
+Result<ObjectPtr> ControllerContext::create(const ResourceType& type, const json::object& o) {
+  const bool generated = str(meta(o), "name").empty() && !str(meta(o), "generateName").empty();
+  for (int attempt = 0;; ++attempt) {
+    auto r = store.create(type, o);
+    if (r || !generated || r.error().code != Errc::already_exists || attempt == 8)
+      return r;
+  }
+}
+
 json::object owner_reference(const json::object& owner) {
   return json::object{{"apiVersion", str(&owner, "apiVersion")},
                       {"kind", str(&owner, "kind")},

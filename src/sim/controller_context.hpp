@@ -34,6 +34,9 @@ struct ControllerContext {
   // grace period; the kubelet model removes the pod after its termination
   // delay. A pod never bound to a node is removed at once.
   void delete_pod(const boost::json::object& pod);
+  // create(); a generateName collision (409 AlreadyExists, which the real API
+  // server also answers) is retried with a fresh suffix, as controllers do.
+  Result<ObjectPtr> create(const ResourceType& type, const boost::json::object& obj);
 };
 
 // An ownerReference to `owner` (controller: true, blockOwnerDeletion: true).

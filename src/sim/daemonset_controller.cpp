@@ -131,9 +131,11 @@ void DaemonSetController::sync(const std::string& k) {
         labels = json::object{};
       labels.as_object()["pod-template-generation"] = gen_text;
       labels.as_object()["controller-revision-hash"] = template_hash(spec(*ds)->at("template"));
-      if (auto created = ctx_.store.create(ctx_.pods, std::move(pod)))
+      if (auto created = ctx_.create(ctx_.pods, pod))
         live.push_back(*created);
     }
+    if (live.empty())
+      continue;  // the write was refused (stop-at-write fault); the next change retries
     // More than one: keep the oldest.
     while (live.size() > 1) {
       ctx_.delete_pod(*live.back());

@@ -37,7 +37,7 @@ void ReplicaSetController::sync(const std::string& k) {
   const auto want = integer(spec(*rs), "replicas", 1);
   for (; have < want; ++have) {
     auto pod = pod_from_template(*rs, std::string(name(*rs)) + "-", true);
-    (void)ctx_.store.create(ctx_.pods, std::move(pod));
+    (void)ctx_.create(ctx_.pods, pod);
   }
   if (have > want) {
     std::vector<ObjectPtr> live;

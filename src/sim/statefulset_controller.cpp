@@ -62,7 +62,7 @@ void StatefulSetController::sync(const std::string& k) {
       labels.as_object()["statefulset.kubernetes.io/pod-name"] = base + "-" + std::to_string(i);
       labels.as_object()["apps.kubernetes.io/pod-index"] = std::to_string(i);
       pod["spec"].as_object()["hostname"] = base + "-" + std::to_string(i);
-      if (auto created = ctx_.store.create(ctx_.pods, std::move(pod)))
+      if (auto created = ctx_.create(ctx_.pods, pod))
         by_ordinal[i] = *created;
       all_ready = false;
       continue;

@@ -62,7 +62,7 @@ void ViolationTracker::apply_node(const NodeState& node, int sign) {
     return;
   for (std::size_t k = 0; k < node.pods.size(); ++k)
     if (node.pods[k])
-      counts_[(static_cast<std::size_t>(node.up & 3) << 3) | k] += sign * node.pods[k];
+      adjust((static_cast<std::size_t>(node.up & 3) << 3) | k, sign * node.pods[k]);
 }
 
 void ViolationTracker::add_pod(std::size_t node, NetworkMask interfaces, Network ip,
@@ -71,7 +71,7 @@ void ViolationTracker::add_pod(std::size_t node, NetworkMask interfaces, Network
   const auto k = (static_cast<std::size_t>(interfaces & 3) << 1) | static_cast<std::size_t>(ip);
   ++n.pods[k];
   if (!n.cordoned)
-    ++counts_[class_of(n.up, interfaces, ip)];
+    adjust(class_of(n.up, interfaces, ip), +1);
   recount(now);
 }
 
@@ -83,7 +83,7 @@ void ViolationTracker::remove_pod(std::size_t node, NetworkMask interfaces, Netw
     return;
   --n.pods[k];
   if (!n.cordoned)
-    --counts_[class_of(n.up, interfaces, ip)];
+    adjust(class_of(n.up, interfaces, ip), -1);
   recount(now);
 }
 
@@ -140,18 +140,23 @@ std::uint64_t ViolationTracker::counted_pods() const {
   return static_cast<std::uint64_t>(total);
 }
 
+void ViolationTracker::adjust(std::size_t i, std::int64_t delta) {
+  // Pairs the changed pods form with every other class, plus pairs among themselves.
+  std::int64_t others = 0;
+  for (std::size_t j = 0; j < classes; ++j)
+    if (j != i && violates_[i][j])
+      others += counts_[j];
+  auto pairs = [](std::int64_t n) { return n * (n - 1) / 2; };
+  std::int64_t change = delta * others;
+  if (violates_[i][i])
+    change += pairs(counts_[i] + delta) - pairs(counts_[i]);
+  counts_[i] += delta;
+  pending_ += change;
+}
+
 void ViolationTracker::recount(Clock::time_point now) {
-  std::uint64_t v = 0;
-  for (std::size_t i = 0; i < classes; ++i) {
-    const auto ci = static_cast<std::uint64_t>(counts_[i]);
-    if (!ci)
-      continue;
-    if (violates_[i][i])
-      v += ci * (ci - 1) / 2;
-    for (std::size_t j = i + 1; j < classes; ++j)
-      if (violates_[i][j] && counts_[j])
-        v += ci * static_cast<std::uint64_t>(counts_[j]);
-  }
+  const auto v = static_cast<std::uint64_t>(static_cast<std::int64_t>(current_) + pending_);
+  pending_ = 0;
   if (any_change_) {
     const double dt = seconds(now - last_change_);
     if (current_ > 0) {

@@ -1,12 +1,15 @@
 #pragma once
-// The Simulator's cluster half: the full ClusterModel (controllers, kubelet,
-// network model) with the simulator's time scale and cluster faults. This is
-// what cnimig-sim and `cnimig-agent --simulate` run.
+// Plugs the full cluster model into Simulator (its ClusterFactory seam):
+// `Simulator sim(options, cluster_model_factory());`. --time-scale and the
+// cluster faults (--faults never-ready-node=NAME,blocking-pdb=NS/NAME) are
+// taken from SimulatorOptions; everything else from `base`.
 
+#include "cnimig/sim/cluster_options.hpp"
 #include "cnimig/sim/simulator.hpp"
 
 namespace cnimig::sim {
 
-ClusterFactory cluster_model_factory();
+ClusterOptions cluster_options_from(const SimulatorOptions& options, ClusterOptions base = {});
+ClusterFactory cluster_model_factory(ClusterOptions base = {});
 
 }  // namespace cnimig::sim

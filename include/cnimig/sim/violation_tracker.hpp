@@ -71,7 +71,10 @@ class ViolationTracker {
     Clock::time_point cordoned_since{};
   };
   void apply_node(const NodeState& node, int sign);
+  // Moves `delta` pods into class i, updating the violation count in O(classes).
+  void adjust(std::size_t i, std::int64_t delta);
   void recount(Clock::time_point now);
+  std::int64_t pending_ = 0;  // violation change not yet folded into current_
 
   std::vector<NodeState> nodes_;
   std::unordered_map<std::string, std::size_t> node_ids_;
