@@ -194,25 +194,33 @@ std::optional<std::string> WatchPlan::event_line(const Change& change) const {
   switch (change.type) {
     case ChangeType::added:
       if (selects(*change.object))
-        return event_json("ADDED", *change.object);
+        return render("ADDED", change.object);
       return std::nullopt;
     case ChangeType::deleted:
       if (selects(*change.object))
-        return event_json("DELETED", *change.object);
+        return render("DELETED", change.object);
       return std::nullopt;
     case ChangeType::modified: {
       const bool was = change.old_object && selects(*change.old_object);
       const bool is = selects(*change.object);
       if (was && is)
-        return event_json("MODIFIED", *change.object);
+        return render("MODIFIED", change.object);
       if (is)
-        return event_json("ADDED", *change.object);
+        return render("ADDED", change.object);
       if (was)
-        return event_json("DELETED", *change.object);
+        return render("DELETED", change.object);
       return std::nullopt;
     }
   }
   return std::nullopt;
+}
+
+std::string WatchPlan::render(std::string_view event_type, const ObjectPtr& object) const {
+  if (!table)
+    return event_json(event_type, *object);
+  const auto* meta = obj_at(*object, "metadata");
+  return event_json(event_type, to_table(*type, {object}, table_objects,
+                                         meta ? str_at(meta, "resourceVersion") : std::string()));
 }
 
 std::string WatchPlan::bookmark_line(std::uint64_t rv) const {
@@ -636,7 +644,7 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
       // Old-style watch of one object: the same as a metadata.name field selector.
       auto one = rp;
       one.name.clear();
-      auto r = list_or_watch(one, q, true);
+      auto r = list_or_watch(one, q, true, wants_table(request.accept));
       if (r.watch)
         r.watch->name = rp.name;
       if (r.watch) {
@@ -667,7 +675,7 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
                 nullptr};
       return {object_response(obj), nullptr};
     }
-    return list_or_watch(rp, q, watch);
+    return list_or_watch(rp, q, watch, wants_table(request.accept));
   }
   if ((m == "POST" || m == "PUT") &&
       request.content_type.starts_with("application/vnd.kubernetes.protobuf") &&
@@ -693,7 +701,11 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
   return {remove(rp, q, request.body), nullptr};
 }
 
-ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool watch) {
+ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool watch,
+                                    bool table) {
+  const auto include_objects = q.get("includeObject") == "Object" ? TableObjects::full
+                               : q.get("includeObject") == "None" ? TableObjects::none
+                                                                  : TableObjects::metadata;
   auto labels = LabelSelector::parse(q.get("labelSelector"));
   if (!labels)
     return {error_response(labels.error()), nullptr};
@@ -729,13 +741,15 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
     plan->labels = std::move(*labels);
     plan->fields = std::move(*fields);
     plan->bookmarks = q.flag("allowWatchBookmarks");
+    plan->table = table;
+    plan->table_objects = include_objects;
     if (auto t = q.get("timeoutSeconds"); !t.empty())
       plan->timeout = std::chrono::seconds(std::atol(t.c_str()));
     const auto rv = q.get("resourceVersion");
     if (rv.empty() || rv == "0") {
       for (const auto& o : candidates({})) {
         if (matches(*o))
-          plan->initial.push_back(event_json("ADDED", *o));
+          plan->initial.push_back(plan->render("ADDED", o));
       }
     } else {
       std::uint64_t from = 0;
@@ -769,6 +783,24 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
   if (auto l = q.get("limit"); !l.empty())
     limit = static_cast<std::size_t>(std::max(0L, std::atol(l.c_str())));
   const auto cont = q.get("continue");
+  if (table) {
+    std::vector<ObjectPtr> rows;
+    bool more_rows = false;
+    for (const auto& o : candidates(cont)) {
+      if (!matches(*o))
+        continue;
+      if (limit && rows.size() == limit) {
+        more_rows = true;
+        break;
+      }
+      rows.push_back(o);
+    }
+    auto t = to_table(type, rows, include_objects, std::to_string(store_.resource_version()));
+    if (more_rows)
+      t["metadata"].as_object()["continue"] =
+          ObjectStore::key(object_namespace(*rows.back()), object_name(*rows.back()));
+    return {object_response(t), nullptr};
+  }
   // "items" before "metadata" so the (possibly 100 MB) list is built in place,
   // once: key order is not significant in JSON.
   std::string body = "{\"kind\":\"" + type.kind + "List\",\"apiVersion\":\"" + api_version(type) +

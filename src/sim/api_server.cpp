@@ -391,7 +391,16 @@ Result<void> ApiServer::start() {
     return make_error(Errc::transport, "cannot listen on " + impl_->options.host + ":" +
                                            std::to_string(impl_->options.port) + ": " +
                                            ec.message());
-  asio::co_spawn(impl_->io, impl_->accept_loop(), asio::detached);
+  // Owned by Impl (the loop holds a reference to it); ends when stop() closes the acceptor.
+  asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
+    if (e) {
+      try {
+        std::rethrow_exception(e);
+      } catch (const std::exception& ex) {
+        spdlog::error("cnimig-sim: accept loop failed: {}", ex.what());
+      }
+    }
+  });
   return {};
 }
 

@@ -247,3 +247,19 @@ BOOST_FIXTURE_TEST_CASE(watch_of_one_object_by_path, Fixture) {
   auto gone = call("GET", "/api/v1/namespaces/default/pods/b?watch=true&resourceVersion=0");
   BOOST_TEST(gone.watch->name == "b");
 }
+
+BOOST_FIXTURE_TEST_CASE(table_output_when_asked, Fixture) {
+  pod("a", "n1", "web");
+  auto r =
+      api.handle(ApiRequest{"GET", "/api/v1/namespaces/default/pods?includeObject=Object", "",
+                            "application/json;as=Table;v=v1;g=meta.k8s.io,application/json", ""});
+  auto t = json::parse(r.response.body);
+  BOOST_TEST(t.at("kind").as_string() == "Table");
+  BOOST_TEST(t.at("columnDefinitions").at(2).at("name").as_string() == "Status");
+  BOOST_TEST(t.at("rows").at(0).at("cells").at(2).as_string() == "Running");
+  BOOST_TEST(t.at("rows").at(0).at("object").at("kind").as_string() == "Pod");
+  auto w = api.handle(ApiRequest{"GET", "/api/v1/pods?watch=1", "",
+                                 "application/json;as=Table;v=v1;g=meta.k8s.io", ""});
+  BOOST_TEST_REQUIRE(w.watch != nullptr);
+  BOOST_TEST(json::parse(w.watch->initial.at(0)).at("object").at("kind").as_string() == "Table");
+}

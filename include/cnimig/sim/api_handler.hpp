@@ -21,6 +21,7 @@
 #include "cnimig/sim/fault_spec.hpp"
 #include "cnimig/sim/label_selector.hpp"
 #include "cnimig/sim/object_store.hpp"
+#include "cnimig/sim/table_converter.hpp"
 #include "cnimig/sim/watch_history.hpp"
 
 namespace cnimig::sim {
@@ -69,6 +70,10 @@ class WatchPlan {
   std::chrono::seconds timeout{0};    // 0 = until the client or a fault ends it
   std::vector<std::string> initial;   // event lines to send first
   bool finish_after_initial = false;  // e.g. a 410 ERROR event ends the stream
+  bool table = false;                 // events carry meta.k8s.io/v1 Tables (kubectl get -w)
+  TableObjects table_objects = TableObjects::metadata;
+  // One event line for this watch (a Table of one row when `table`).
+  std::string render(std::string_view event_type, const ObjectPtr& object) const;
   // The event line (without the trailing newline) this change produces for this
   // watch, if any: selector transitions turn into ADDED/DELETED like the real server.
   std::optional<std::string> event_line(const Change& change) const;
@@ -125,7 +130,7 @@ class ApiHandler {
   ApiResponse discovery(std::string_view path, bool& handled) const;
   ApiResponse openapi_v3(std::string_view path) const;
   ApiResult handle_resource(const ApiRequest& request, const ResourcePath& rp, const Query& q);
-  ApiResult list_or_watch(const ResourcePath& rp, const Query& q, bool watch);
+  ApiResult list_or_watch(const ResourcePath& rp, const Query& q, bool watch, bool table);
   ApiResponse create(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse replace(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse patch(const ResourcePath& rp, const Query& q, const ApiRequest& request);

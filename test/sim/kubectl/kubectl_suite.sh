@@ -28,7 +28,7 @@ wait_for() {
   done
 }
 
-"$SIM" --nodes 3 --pods-per-node 2 --time-scale 0.1 --kubeconfig-out "$KUBECONFIG" \
+"$SIM" --cluster static --nodes 3 --pods-per-node 2 --time-scale 0.1 --kubeconfig-out "$KUBECONFIG" \
   >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM_PID=$!
 if ! wait_for 20 grep -q '"event":"sim.ready"' "$WORK/sim.out"; then
@@ -66,6 +66,8 @@ check "taint stored" 0 'cnimig.io/migrating' -- K get node node-1 -o jsonpath='{
 check "untaint node" 0 'untainted' -- K taint node node-1 cnimig.io/migrating-
 check "cordon" 0 'cordoned' -- K cordon node-2
 check "cordon stored" 0 '^true$' -- K get node node-2 -o jsonpath='{.spec.unschedulable}'
+check "get nodes table shows cordon" 0 'node-2 +Ready,SchedulingDisabled' -- K get nodes
+check "get pods table" 0 'knet-stress-node-0 +1/1 +Running' -- K get pods
 check "uncordon" 0 'uncordoned' -- K uncordon node-2
 check "auth can-i" 0 '^yes' -- K auth can-i patch nodes
 check "exec knet-stress status" 0 '' -- K exec knet-stress-node-0 -- /knet-stress status

@@ -8,7 +8,7 @@ KUBECTL=${KUBECTL:-$(command -v kubectl || true)}
 [[ -n "$KUBECTL" ]] || { echo "SKIP: kubectl not found"; exit 77; }
 WORK=$(mktemp -d)
 export KUBECONFIG=$WORK/kubeconfig HOME=$WORK
-"$SIM" --nodes 5000 --pods-per-node 29 --kubeconfig-out "$KUBECONFIG" >"$WORK/out" 2>"$WORK/err" &
+"$SIM" --cluster static --nodes 5000 --pods-per-node 29 --kubeconfig-out "$KUBECONFIG" >"$WORK/out" 2>"$WORK/err" &
 PID=$!
 trap 'kill $PID 2>/dev/null; wait $PID 2>/dev/null; rm -rf "$WORK"' EXIT
 start=$SECONDS
