@@ -208,17 +208,17 @@ void Client::Impl::release(std::unique_ptr<Connection> c) {
   idle.push_back(std::move(c));
 }
 
-Result<void> Client::Impl::decorate(http::request<http::string_body>& req) {
+asio::awaitable<Result<void>> Client::Impl::decorate(http::request<http::string_body>& req) {
   req.set(http::field::host, address.host_header);
   req.set(http::field::user_agent, options.user_agent);
   if (req[http::field::accept].empty())
     req.set(http::field::accept, "application/json");
-  auto auth = credentials.authorization();
+  auto auth = co_await credentials.authorization();
   if (!auth)
-    return auth.error();
+    co_return auth.error();
   if (!auth->empty())
     req.set(http::field::authorization, *auth);
-  return {};
+  co_return Result<void>{};
 }
 
 namespace {
@@ -239,7 +239,7 @@ asio::awaitable<Result<HttpResponse>> Client::Impl::request(HttpRequest r) {
     unsigned status = 0;
     do {
       http::request<http::string_body> req{to_verb(r.method), full_target(r.target), 11};
-      if (auto d = decorate(req); !d) {
+      if (auto d = co_await decorate(req); !d) {
         a.result = d.error();
         break;
       }
@@ -434,10 +434,12 @@ asio::awaitable<Result<std::string>> Client::list_pages(
 asio::awaitable<Result<ObjectList>> Client::list(const ResourcePath& collection,
                                                  ListOptions options) {
   ObjectList out;
-  auto rv = co_await list_pages(collection, options, [&](std::vector<json::object>& items) {
-    for (auto& i : items)
-      out.items.push_back(std::move(i));
-  });
+  // A named std::function: GCC 12 mishandles temporaries inside co_await expressions.
+  std::function<void(std::vector<json::object>&)> collect = [&](std::vector<json::object>& items) {
+    for (auto& item : items)
+      out.items.push_back(std::move(item));
+  };
+  auto rv = co_await list_pages(collection, options, collect);
   if (!rv)
     co_return rv.error();
   out.resource_version = std::move(*rv);

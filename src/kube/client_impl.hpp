@@ -74,7 +74,7 @@ struct Client::Impl {
   void release(std::unique_ptr<Connection> c);
 
   // Adds Host, User-Agent, Accept and Authorization.
-  Result<void> decorate(http::request<http::string_body>& req);
+  asio::awaitable<Result<void>> decorate(http::request<http::string_body>& req);
   std::string full_target(const std::string& target) const { return address.base_path + target; }
 
   asio::awaitable<Result<HttpResponse>> request(HttpRequest r);

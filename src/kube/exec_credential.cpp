@@ -5,10 +5,17 @@
 #include <ctime>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
 
+#include "cnimig/common/rfc3339.hpp"
+
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,55 +23,6 @@
 extern char** environ;
 
 namespace cnimig::kube {
-
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view s) {
-  // YYYY-MM-DDTHH:MM:SS[.frac](Z|+hh:mm|-hh:mm)
-  if (s.size() < 20)
-    return std::nullopt;
-  std::tm tm{};
-  auto num = [&](std::size_t pos, std::size_t len, int& out) {
-    out = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9')
-        return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, se;
-  if (!num(0, 4, y) || s[4] != '-' || !num(5, 2, mo) || s[7] != '-' || !num(8, 2, d) ||
-      (s[10] != 'T' && s[10] != 't') || !num(11, 2, h) || s[13] != ':' || !num(14, 2, mi) ||
-      s[16] != ':' || !num(17, 2, se))
-    return std::nullopt;
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  std::size_t i = 19;
-  if (i < s.size() && s[i] == '.') {
-    ++i;
-    while (i < s.size() && s[i] >= '0' && s[i] <= '9')
-      ++i;
-  }
-  long offset = 0;
-  if (i < s.size() && (s[i] == 'Z' || s[i] == 'z')) {
-    ++i;
-  } else if (i + 6 == s.size() && (s[i] == '+' || s[i] == '-')) {
-    int oh, om;
-    if (!num(i + 1, 2, oh) || s[i + 3] != ':' || !num(i + 4, 2, om))
-      return std::nullopt;
-    offset = (oh * 3600L + om * 60L) * (s[i] == '-' ? -1 : 1);
-    i += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (i != s.size())
-    return std::nullopt;
-  time_t t = timegm(&tm);
-  return std::chrono::system_clock::from_time_t(t - offset);
-}
 
 Result<ExecCredential> parse_exec_credential(std::string_view json,
                                              std::string_view expected_api_version) {
@@ -105,12 +63,14 @@ Result<ExecCredential> parse_exec_credential(std::string_view json,
   return cred;
 }
 
-Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
-                                       std::chrono::milliseconds timeout) {
+boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(const ExecPluginConfig& config,
+                                                               std::chrono::milliseconds timeout) {
+  namespace asio = boost::asio;
+  using namespace asio::experimental::awaitable_operators;
   if (config.interactive_mode == "Always")
-    return make_error(Errc::unauthorized,
-                      "exec plugin " + config.command +
-                          ": interactiveMode Always needs a terminal; the agent has none");
+    co_return make_error(Errc::unauthorized,
+                         "exec plugin " + config.command +
+                             ": interactiveMode Always needs a terminal; the agent has none");
   std::string info = "{\"apiVersion\":\"" + config.api_version +
                      "\",\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
   // Build argv and envp before fork: only async-signal-safe calls after it.
@@ -133,12 +93,12 @@ Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
 
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0)
-    return make_error(Errc::unauthorized, "exec plugin: pipe failed");
+    co_return make_error(Errc::unauthorized, "exec plugin: pipe failed");
   pid_t pid = fork();
   if (pid < 0) {
     close(out[0]);
     close(out[1]);
-    return make_error(Errc::unauthorized, "exec plugin: fork failed");
+    co_return make_error(Errc::unauthorized, "exec plugin: fork failed");
   }
   if (pid == 0) {
     dup2(out[1], 1);
@@ -152,48 +112,38 @@ Result<ExecCredential> run_exec_plugin(const ExecPluginConfig& config,
     _exit(127);
   }
   close(out[1]);
+  auto ex = co_await asio::this_coro::executor;
+  asio::posix::stream_descriptor pipe(ex, out[0]);
   std::string output;
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool timed_out = false;
-  for (;;) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) {
-      timed_out = true;
-      break;
-    }
-    pollfd p{out[0], POLLIN, 0};
-    int r = poll(&p, 1, static_cast<int>(left.count()));
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0) {
-      timed_out = r == 0;
-      break;
-    }
+  auto read_all = [&]() -> asio::awaitable<void> {
     char buf[4096];
-    ssize_t n = read(out[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    output.append(buf, static_cast<std::size_t>(n));
-    if (output.size() > (1u << 20))
-      break;
-  }
-  close(out[0]);
+    for (;;) {
+      auto [ec, n] =
+          co_await pipe.async_read_some(asio::buffer(buf), asio::as_tuple(asio::use_awaitable));
+      output.append(buf, n);
+      if (ec || output.size() > (1u << 20))
+        co_return;
+    }
+  };
+  asio::steady_timer deadline(ex, timeout);
+  auto which = co_await (read_all() || deadline.async_wait(asio::as_tuple(asio::use_awaitable)));
+  const bool timed_out = which.index() == 1;
+  pipe.close();
+  // Stdout is closed (the plugin is exiting) or the deadline passed (kill it):
+  // reaping does not block for long either way.
   if (timed_out)
     kill(pid, SIGKILL);
   int status = 0;
   while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
   }
   if (timed_out)
-    return make_error(Errc::unauthorized, "exec plugin " + config.command + ": timed out");
+    co_return make_error(Errc::unauthorized, "exec plugin " + config.command + ": timed out");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return make_error(
+    co_return make_error(
         Errc::unauthorized,
         "exec plugin " + config.command + ": exited with status " +
             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status)));
-  return parse_exec_credential(output, config.api_version);
+  co_return parse_exec_credential(output, config.api_version);
 }
 
 }  // namespace cnimig::kube

@@ -27,7 +27,7 @@ asio::awaitable<Result<ExecResult>> Client::exec(const ExecRequest& request) {
   if (!request.container.empty())
     target += "&container=" + url_encode(request.container);
 
-  auto auth = impl.credentials.authorization();
+  auto auth = co_await impl.credentials.authorization();
   if (!auth)
     co_return auth.error();
 
@@ -46,8 +46,13 @@ asio::awaitable<Result<ExecResult>> Client::exec(const ExecRequest& request) {
       req.set(http::field::authorization, *auth);
   }));
   websocket::response_type res;
-  auto [hec] = co_await ws.async_handshake(res, impl.address.host_header, impl.full_target(target),
-                                           use_nothrow);
+  const std::string full_target = impl.full_target(target);
+  const std::string path = target.substr(0, target.find('?'));
+  auto started = std::chrono::steady_clock::now();
+  auto [hec] = co_await ws.async_handshake(res, impl.address.host_header, full_target, use_nothrow);
+  if (impl.options.observer)
+    impl.options.observer(RequestRecord{Method::get, path, res.result_int(),
+                                        std::chrono::steady_clock::now() - started, 1});
   if (hec) {
     if (res.result_int() >= 400)
       co_return error_from_response(res.result_int(), res.body(), res[http::field::retry_after]);

@@ -158,7 +158,7 @@ asio::awaitable<Result<void>> WatchStream::open_watch() {
                        url_encode(resource_version_) + "&timeoutSeconds=" + std::to_string(secs) +
                        selectors(options_);
   http::request<http::string_body> req{http::verb::get, impl.full_target(target), 11};
-  if (auto d = impl.decorate(req); !d)
+  if (auto d = co_await impl.decorate(req); !d)
     co_return d.error();
   req.keep_alive(true);
   ++stats_.watches;

@@ -11,11 +11,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   while (!text.empty()) {
     auto end = text.find('\0');
     auto message = text.substr(0, end);
-    if (!decoder.feed(message)) break;
-    if (end == std::string_view::npos) break;
+    if (!decoder.feed(message))
+      break;
+    if (end == std::string_view::npos)
+      break;
     text.remove_prefix(end + 1);
   }
   auto result = decoder.result();
-  if (result && (result->stdout_text.size() > 1024 || result->stderr_text.size() > 1024)) __builtin_trap();
+  if (result && (result->stdout_text.size() > 1024 || result->stderr_text.size() > 1024))
+    __builtin_trap();
   return 0;
 }

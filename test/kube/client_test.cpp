@@ -3,6 +3,7 @@
 
 #include <fstream>
 
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -318,7 +319,6 @@ BOOST_FIXTURE_TEST_CASE(dropped_connection_retries_get_but_not_create, Fixture) 
     co_return co_await respond(s, 200, node_json);
   });
   auto c = client(config());
-  c->impl();  // exposes nothing here; retry waits are capped below
   run(ioc, [&]() -> asio::awaitable<void> {
     {
       auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
@@ -468,4 +468,22 @@ BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
   BOOST_TEST(ev_body.at("metadata").at("name").as_string() == "p");
   auto sar = json::parse(q[6].body()).as_object();
   BOOST_TEST(sar.at("spec").at("resourceAttributes").at("subresource").as_string() == "eviction");
+}
+
+BOOST_FIXTURE_TEST_CASE(requests_honour_cancellation, Fixture) {
+  server.start([&](Request&, Stream& s) -> asio::awaitable<bool> {
+    asio::steady_timer t(co_await asio::this_coro::executor, 10s);
+    co_await t.async_wait(nothrow);
+    co_return co_await respond(s, 200, node_json);
+  });
+  auto c = client(config());
+  run(ioc, [&]() -> asio::awaitable<void> {
+    using namespace asio::experimental::awaitable_operators;
+    auto started = std::chrono::steady_clock::now();
+    asio::steady_timer stop(co_await asio::this_coro::executor, 100ms);
+    auto path = ResourcePath::core("nodes").named("n1");
+    auto which = co_await (c->get(path) || stop.async_wait(nothrow));
+    BOOST_TEST(which.index() == 1u);
+    BOOST_TEST((std::chrono::steady_clock::now() - started) < 2s);
+  });
 }

@@ -3,16 +3,16 @@
 // certificate from a CertificateAuthority made at test time. Each test
 // passes a handler that answers (or misbehaves on) every request.
 
+#include <functional>
+#include <string>
+#include <vector>
+
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/test/unit_test.hpp>
-
-#include <functional>
-#include <string>
-#include <vector>
 
 #include "cnimig/net/certificate_authority.hpp"
 
@@ -34,7 +34,8 @@ inline asio::awaitable<bool> respond(Stream& s, unsigned status, std::string bod
                                      bool keep_alive = true) {
   http::response<http::string_body> res{static_cast<http::status>(status), 11};
   res.set(http::field::content_type, "application/json");
-  for (auto& [k, v] : headers) res.set(k, v);
+  for (auto& [k, v] : headers)
+    res.set(k, v);
   res.body() = std::move(body);
   res.keep_alive(keep_alive);
   res.prepare_payload();
@@ -42,15 +43,19 @@ inline asio::awaitable<bool> respond(Stream& s, unsigned status, std::string bod
   co_return !ec && keep_alive;
 }
 
-inline std::string status_body(unsigned code, const std::string& reason, const std::string& extra = "") {
-  return R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":")" + reason + R"(","code":)" +
-         std::to_string(code) + extra + "}";
+inline std::string status_body(unsigned code, const std::string& reason,
+                               const std::string& extra = "") {
+  return R"({"kind":"Status","apiVersion":"v1","status":"Failure","reason":")" + reason +
+         R"(","code":)" + std::to_string(code) + extra + "}";
 }
 
 class TlsTestServer {
  public:
-  TlsTestServer(asio::io_context& ioc, const net::IssuedCertificate& cert, const std::string& client_ca_pem = "")
-      : ioc_(ioc), ctx_(ssl::context::tls_server), acceptor_(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  TlsTestServer(asio::io_context& ioc, const net::IssuedCertificate& cert,
+                const std::string& client_ca_pem = "")
+      : ioc_(ioc),
+        ctx_(ssl::context::tls_server),
+        acceptor_(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     ctx_.use_certificate_chain(asio::buffer(cert.cert_pem));
     ctx_.use_private_key(asio::buffer(cert.key_pem), ssl::context::pem);
     if (!client_ca_pem.empty()) {
@@ -75,7 +80,8 @@ class TlsTestServer {
   asio::awaitable<void> accept_loop() {
     for (;;) {
       auto [ec, sock] = co_await acceptor_.async_accept(nothrow);
-      if (ec) co_return;
+      if (ec)
+        co_return;
       ++accepted;
       asio::co_spawn(ioc_, session(std::move(sock)), asio::detached);
     }
@@ -91,10 +97,12 @@ class TlsTestServer {
     for (;;) {
       Request req;
       auto [ec, n] = co_await http::async_read(stream, buffer, req, nothrow);
-      if (ec) break;
+      if (ec)
+        break;
       targets.emplace_back(req.target());
       requests.push_back(req);
-      if (!co_await handler_(req, stream)) break;
+      if (!co_await handler_(req, stream))
+        break;
     }
     beast::get_lowest_layer(stream).close();
   }
@@ -107,7 +115,8 @@ class TlsTestServer {
 
 // Runs one test coroutine on `ioc` to completion (or fails after `limit`).
 template <class F>
-void run(asio::io_context& ioc, F&& make_coroutine, std::chrono::seconds limit = std::chrono::seconds(30)) {
+void run(asio::io_context& ioc, F&& make_coroutine,
+         std::chrono::seconds limit = std::chrono::seconds(30)) {
   bool done = false;
   std::exception_ptr error;
   asio::co_spawn(ioc, make_coroutine(), [&](std::exception_ptr e) {
@@ -118,7 +127,8 @@ void run(asio::io_context& ioc, F&& make_coroutine, std::chrono::seconds limit =
   ioc.restart();
   ioc.run_for(limit);
   BOOST_TEST_REQUIRE(done, "the test coroutine did not finish in time");
-  if (error) std::rethrow_exception(error);
+  if (error)
+    std::rethrow_exception(error);
 }
 
 }  // namespace cnimig::kube::test

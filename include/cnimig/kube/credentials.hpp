@@ -6,8 +6,12 @@
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "cnimig/common/result.hpp"
 #include "cnimig/kube/client_config.hpp"
@@ -20,7 +24,8 @@ class Credentials {
   explicit Credentials(const ClientConfig& config);
 
   // The Authorization header value ("Bearer ..."), or empty for no bearer auth.
-  Result<std::string> authorization();
+  // Concurrent callers share one plugin run.
+  boost::asio::awaitable<Result<std::string>> authorization();
   // Called after a 401: the next authorization() re-reads or re-runs the source.
   // Returns whether a refresh can change anything (false for a static token).
   bool invalidate();
@@ -32,6 +37,9 @@ class Credentials {
   std::string file_token_;
   std::optional<ExecPluginConfig> exec_;
   std::optional<ExecCredential> exec_cached_;
+  bool exec_running_ = false;
+  // Made per plugin run on the caller's executor; cancelled when the run ends.
+  std::shared_ptr<boost::asio::steady_timer> exec_done_;
 };
 
 }  // namespace cnimig::kube

@@ -10,6 +10,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/asio/awaitable.hpp>
+
 #include "cnimig/common/result.hpp"
 #include "cnimig/kube/kubeconfig.hpp"
 
@@ -24,11 +26,9 @@ struct ExecCredential {
 Result<ExecCredential> parse_exec_credential(std::string_view json,
                                              std::string_view expected_api_version);
 
-// Runs the plugin synchronously (it is called rarely: at start, on expiry and on 401).
-Result<ExecCredential> run_exec_plugin(
+// Runs the plugin without blocking the io_context (its stdout is read through
+// the reactor; the deadline kills it). Called at start, on expiry and on 401.
+boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(
     const ExecPluginConfig& config, std::chrono::milliseconds timeout = std::chrono::seconds(30));
-
-// RFC 3339 (as Kubernetes writes metav1.Time) to a time point.
-std::optional<std::chrono::system_clock::time_point> parse_rfc3339(std::string_view text);
 
 }  // namespace cnimig::kube
