@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "cnimig/agent/agent_run.hpp"
 #include "cnimig/cli/exit_code.hpp"
 #include "cnimig/cli/options.hpp"
 #include "cnimig/config/config_loader.hpp"
@@ -56,7 +57,7 @@ int run(int argc, char** argv) {
     return kExitDone;
   }
 
-  events::configure_logging(options->log_format, options->log_level);
+  auto progress = events::configure_logging(options->log_format, options->log_level);
   auto config = effective_config(*options);
   if (!config) {
     // Config errors may span several lines, one per problem, each file:line:col.
@@ -71,13 +72,19 @@ int run(int argc, char** argv) {
                                       std::string(config::to_string(options->steps.last)))
                   .field("apply", options->apply));
 
-  if (options->apply || options->simulate) {
-    spdlog::error("{} is not implemented yet", options->simulate ? "--simulate" : "--apply");
+  if (options->simulate) {
+    spdlog::error("--simulate is not implemented yet");
     return kExitUsage;
   }
-  spdlog::warn("configuration {} is valid; planning against a cluster is not implemented yet",
-               config->source.string());
-  return kExitDone;
+  agent::AgentRunOptions run_options;
+  run_options.config = std::move(*config);
+  run_options.apply = options->apply;
+  run_options.steps = options->steps;
+  run_options.nodes = {options->nodes.begin(), options->nodes.end()};
+  run_options.kubeconfig = options->kubeconfig;
+  run_options.context = options->context;
+  run_options.progress_line = progress;
+  return agent::run_agent(run_options, events);
 }
 
 }  // namespace cnimig::cli

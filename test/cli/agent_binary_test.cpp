@@ -76,10 +76,12 @@ BOOST_AUTO_TEST_CASE(flags_that_break_the_config_budget_exit_2) {
       r.stderr_text);
 }
 
-BOOST_AUTO_TEST_CASE(valid_config_plan_writes_only_json_lines_to_stdout) {
+BOOST_AUTO_TEST_CASE(unreachable_cluster_exits_3_with_only_json_lines_on_stdout) {
   ScratchConfig scratch;
-  auto r = agent({"--config", scratch.file.string(), "--log-level", "debug"});
-  BOOST_TEST(r.exit_code == 0, r.stderr_text);
+  auto r = agent({"--config", scratch.file.string(), "--kubeconfig",
+                  (scratch.dir / "missing-kubeconfig").string(), "--log-level", "debug"});
+  BOOST_TEST(r.exit_code == 3, r.stderr_text);
+  BOOST_TEST(r.stderr_text.find("missing-kubeconfig") != std::string::npos, r.stderr_text);
   const auto out = lines(r.stdout_text);
   BOOST_TEST_REQUIRE(!out.empty());
   for (const auto& line : out) {

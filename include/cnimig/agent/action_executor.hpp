@@ -1,0 +1,75 @@
+#pragma once
+// Carries out the core's actions against the API. Each is idempotent (an
+// object already gone counts as deleted, a label already set is set again).
+// Outcomes the core must see are written into the snapshot: the connectivity
+// check's result, evictions a PodDisruptionBudget blocks, and failures.
+
+#include <map>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/config/config.hpp"
+#include "cnimig/events/event_sink.hpp"
+#include "cnimig/kube/client.hpp"
+#include "cnimig/migrate/action.hpp"
+#include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/probe/connectivity_check.hpp"
+
+namespace cnimig::agent {
+
+struct ExecutorSettings {
+  config::Timeouts timeouts;
+  probe::CheckSettings check;
+  std::string knet_stress_namespace = "knet-stress";
+  std::vector<std::string> knet_stress_daemonsets = {"knet-stress", "knet-stress-2"};
+  std::string own_pod_namespace;  // in-cluster: the agent never evicts or deletes its own pod
+  std::string own_pod_name;
+};
+
+class ActionExecutor {
+ public:
+  ActionExecutor(kube::Client& client, migrate::ClusterSnapshot& snapshot,
+                 const std::map<std::string, ManifestBundle>& bundles, ExecutorSettings settings,
+                 events::EventSink& events, probe::PodExecutor& prober);
+
+  // Runs one action to completion. A write that fails for good is returned
+  // as an error (the driver records it as a Failure); a connectivity check
+  // that keeps failing until its timeout is a result, not an error.
+  boost::asio::awaitable<Result<void>> execute(const migrate::Action& action);
+
+ private:
+  boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
+                                                  boost::json::object patch);
+  boost::asio::awaitable<Result<void>> change_taints(const std::string& node,
+                                                     const migrate::Taint& taint, bool add);
+  boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
+                                             const migrate::EvictPod& pod);
+  boost::asio::awaitable<Result<void>> delete_pod(const migrate::DeletePod& pod);
+  boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
+  boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
+  boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
+  boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action);
+  boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);
+  std::vector<probe::ProbeTarget> probe_targets() const;
+  bool is_own_pod(const std::string& ns, const std::string& name) const;
+
+  kube::Client& client_;
+  migrate::ClusterSnapshot& snapshot_;
+  const std::map<std::string, ManifestBundle>& bundles_;
+  ExecutorSettings settings_;
+  events::EventSink& events_;
+  probe::PodExecutor& prober_;
+};
+
+// {"metadata":{"labels":{"a":"v","b":null}}}: `set` entries become values, `remove` nulls.
+boost::json::object merge_map_patch(const std::map<std::string, std::string>& set,
+                                    const std::vector<std::string>& remove);
+
+// Whether a PodDisruptionBudget's spec.selector selects `labels` (matchLabels
+// and matchExpressions with In, NotIn, Exists, DoesNotExist).
+bool selector_matches(const boost::json::object& selector, const boost::json::object& labels);
+
+}  // namespace cnimig::agent

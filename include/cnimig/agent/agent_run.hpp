@@ -1,0 +1,35 @@
+#pragma once
+// One run of the agent end to end: connect, validate everything before the
+// first write (configuration, manifests, permissions), then print the plan or
+// migrate under the Lease, honouring SIGINT/SIGTERM, speaking to systemd.
+// Returns the process exit code of DESIGN.md section 2.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "cnimig/config/config.hpp"
+#include "cnimig/config/step.hpp"
+#include "cnimig/events/event_sink.hpp"
+#include "cnimig/events/progress_line.hpp"
+
+namespace cnimig::agent {
+
+struct AgentRunOptions {
+  config::Config config;
+  bool apply = false;
+  config::StepRange steps{};
+  std::set<std::string> nodes;
+  std::optional<std::filesystem::path> kubeconfig;
+  std::optional<std::string> context;
+  std::shared_ptr<events::ProgressLine> progress_line;
+};
+
+// Exit code 4: another agent holds the Lease (nothing was written).
+inline constexpr int kExitLeaseHeld = 4;
+
+int run_agent(const AgentRunOptions& options, events::EventSink& events);
+
+}  // namespace cnimig::agent

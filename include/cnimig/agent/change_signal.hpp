@@ -1,0 +1,46 @@
+#pragma once
+// Wakes coroutines when something they wait for may have changed (a watch
+// event, an action finishing): the driver waits on this or a deadline, never
+// on a sleep-and-look loop. notify() wakes every current waiter.
+
+#include <chrono>
+#include <cstdint>
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace cnimig::agent {
+
+class ChangeSignal {
+ public:
+  explicit ChangeSignal(boost::asio::any_io_executor ex)
+      : timer_(ex, std::chrono::steady_clock::time_point::max()) {}
+
+  void notify() {
+    ++version_;
+    timer_.cancel();  // expiry stays at max: the next waiter blocks again
+  }
+  std::uint64_t version() const noexcept { return version_; }
+  boost::asio::any_io_executor executor() { return timer_.get_executor(); }
+
+  // Returns when version() != seen, or at the deadline.
+  boost::asio::awaitable<void> wait(std::uint64_t seen,
+                                    std::chrono::steady_clock::time_point deadline) {
+    using namespace boost::asio::experimental::awaitable_operators;
+    if (version_ != seen)
+      co_return;
+    boost::asio::steady_timer deadline_timer(timer_.get_executor(), deadline);
+    constexpr auto token = boost::asio::as_tuple(boost::asio::use_awaitable);
+    co_await (timer_.async_wait(token) || deadline_timer.async_wait(token));
+  }
+
+ private:
+  boost::asio::steady_timer timer_;
+  std::uint64_t version_ = 0;
+};
+
+}  // namespace cnimig::agent

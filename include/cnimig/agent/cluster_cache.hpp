@@ -1,0 +1,64 @@
+#pragma once
+// The driver's view of the cluster: informers over nodes, pods, DaemonSets,
+// Deployments and StatefulSets that keep one migrate::ClusterSnapshot up to
+// date in place. Each pod lives once, as a PodState in its node's list (the
+// pod informer itself keeps only the pod's node name), so memory stays small
+// at 150,000 pods. Every change wakes `changes()`.
+
+#include <chrono>
+#include <memory>
+#include <set>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/awaitable.hpp>
+
+#include "cnimig/agent/change_signal.hpp"
+#include "cnimig/kube/client.hpp"
+#include "cnimig/kube/informer.hpp"
+#include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+
+namespace cnimig::agent {
+
+class ClusterCache {
+ public:
+  // `workloads`: the DaemonSets, Deployments and StatefulSets the core reads
+  // (watched, preflight, cleanup, the CNI DaemonSets, the bundles' workloads).
+  ClusterCache(kube::Client& client, std::string annotation_prefix,
+               std::set<migrate::ObjectRef> workloads);
+  ~ClusterCache();
+
+  // Runs every informer until stop(); the first fatal watch error ends it.
+  boost::asio::awaitable<Result<void>> run();
+  void stop();
+
+  // True once every informer has listed; false on timeout or failure.
+  boost::asio::awaitable<bool> wait_synced(std::chrono::steady_clock::duration timeout);
+
+  migrate::ClusterSnapshot& snapshot() noexcept { return snapshot_; }
+  const migrate::ClusterSnapshot& snapshot() const noexcept { return snapshot_; }
+  ChangeSignal& changes() noexcept { return changes_; }
+  // metadata.uid of a node, for Events that point at it.
+  std::string node_uid(const std::string& node) const;
+
+ private:
+  std::string upsert_pod(const boost::json::object& pod);
+  void remove_pod(const std::string& key, const std::string& node);
+  char upsert_node(const boost::json::object& node);
+  char upsert_workload(const char* kind, const boost::json::object& object);
+  void remove_workload(const char* kind, const std::string& key);
+
+  std::string annotation_prefix_;
+  std::set<migrate::ObjectRef> interesting_;
+  migrate::ClusterSnapshot snapshot_;
+  std::unordered_map<std::string, std::string> node_uids_;
+  ChangeSignal changes_;
+  std::unique_ptr<kube::Informer<char>> nodes_;
+  std::unique_ptr<kube::Informer<std::string>> pods_;  // value: the pod's node ("" unscheduled)
+  std::unique_ptr<kube::Informer<char>> daemonsets_;
+  std::unique_ptr<kube::Informer<char>> deployments_;
+  std::unique_ptr<kube::Informer<char>> statefulsets_;
+};
+
+}  // namespace cnimig::agent

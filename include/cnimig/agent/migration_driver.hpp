@@ -1,0 +1,98 @@
+#pragma once
+// The coroutine driver (DESIGN.md section 4): on every change of the watch
+// caches or of an action's outcome it asks the I/O-free core what to do,
+// starts what is not already running (each node's actions in order, nodes in
+// parallel), turns waits that outlive their timeout into failures (the core
+// then brings in-flight nodes to a safe point and halts), and reports events.
+
+#include <chrono>
+#include <list>
+#include <map>
+#include <string>
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include "cnimig/agent/action_executor.hpp"
+#include "cnimig/agent/cluster_cache.hpp"
+#include "cnimig/events/event_sink.hpp"
+#include "cnimig/events/progress_line.hpp"
+#include "cnimig/migrate/budget.hpp"
+#include "cnimig/migrate/decision.hpp"
+#include "cnimig/migrate/selection.hpp"
+
+namespace cnimig::agent {
+
+struct DriverSettings {
+  migrate::MigrationSettings migration;
+  migrate::Selection selection;
+  unsigned max_parallel_nodes = 1;
+  config::MaxUnavailable max_unavailable{};
+  config::Timeouts timeouts;
+};
+
+enum class RunOutcome { completed, halted, interrupted };
+
+struct RunResult {
+  RunOutcome outcome = RunOutcome::completed;
+  std::string reason;
+};
+
+// Reports the driver's progress to whoever watches: systemd, the terminal,
+// Kubernetes Events. All optional.
+struct ProgressHooks {
+  std::function<void(const std::string& status)> status;  // systemd STATUS=
+  std::function<void()> preflight_passed;                 // systemd READY=1
+  std::function<void(const std::string& node, const std::string& reason, const std::string& message,
+                     bool warning)>
+      node_milestone;  // Kubernetes Event on the Node
+  std::shared_ptr<events::ProgressLine> progress_line;
+};
+
+class MigrationDriver {
+ public:
+  MigrationDriver(ClusterCache& cache, ActionExecutor& executor, DriverSettings settings,
+                  events::EventSink& events, ProgressHooks hooks = {});
+
+  // Runs until every selected step is done, the core halts, or a stop request
+  // is honoured. The cache must be synced.
+  boost::asio::awaitable<RunResult> run();
+
+  // First call: start nothing new, let nodes in progress reach a safe point.
+  // Second call: cancel what is running now (the cluster stays resumable).
+  void request_stop();
+  bool stop_requested() const noexcept { return stop_requests_ > 0; }
+
+ private:
+  void start(std::vector<migrate::Action> group);
+  boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group);
+  void track_waits(const migrate::Decision& d);
+  std::chrono::steady_clock::time_point next_deadline() const;
+  void report(const migrate::Decision& d);
+  std::chrono::milliseconds timeout_for(const std::string& gate) const;
+
+  ClusterCache& cache_;
+  ActionExecutor& executor_;
+  DriverSettings settings_;
+  events::EventSink& events_;
+  ProgressHooks hooks_;
+  migrate::Budget budget_;
+  std::size_t running_ = 0;
+  int stop_requests_ = 0;
+  std::list<boost::asio::cancellation_signal> cancels_;
+  std::vector<std::list<boost::asio::cancellation_signal>::iterator> finished_;
+  struct Waiting {
+    std::chrono::steady_clock::time_point since;
+    std::string node;
+    std::string gate;
+  };
+  std::map<std::string, Waiting> waiting_;  // by describe(WaitFor)
+  std::optional<migrate::StepId> current_step_;
+  std::array<migrate::StepState, 6> step_states_{};
+  std::map<std::string, migrate::NodePhase> phases_;
+  std::chrono::steady_clock::time_point started_at_;
+  std::chrono::steady_clock::time_point step_started_at_;
+  bool preflight_reported_ = false;
+};
+
+}  // namespace cnimig::agent

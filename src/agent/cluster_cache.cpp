@@ -1,0 +1,169 @@
+#include "cnimig/agent/cluster_cache.hpp"
+
+#include <algorithm>
+
+#include <boost/asio/experimental/awaitable_operators.hpp>
+
+#include "cnimig/agent/snapshot_projection.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+namespace asio = boost::asio;
+using namespace asio::experimental::awaitable_operators;
+
+std::pair<std::string, std::string> split_key(const std::string& key) {
+  const auto slash = key.find('/');
+  if (slash == std::string::npos)
+    return {"", key};
+  return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+}  // namespace
+
+ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
+                           std::set<migrate::ObjectRef> workloads)
+    : annotation_prefix_(std::move(annotation_prefix)),
+      interesting_(std::move(workloads)),
+      changes_(client.get_executor()) {
+  nodes_ = std::make_unique<kube::Informer<char>>(
+      client, kube::ResourcePath::core("nodes"),
+      [this](const boost::json::object& o) { return upsert_node(o); });
+  nodes_->on_change([this](const std::string& key, const char*, const char* now) {
+    if (now == nullptr) {
+      snapshot_.nodes.erase(key);
+      node_uids_.erase(key);
+    }
+    changes_.notify();
+  });
+  pods_ = std::make_unique<kube::Informer<std::string>>(
+      client, kube::ResourcePath::core("pods"),
+      [this](const boost::json::object& o) { return upsert_pod(o); });
+  pods_->on_change([this](const std::string& key, const std::string* old, const std::string* now) {
+    if (now == nullptr && old != nullptr)
+      remove_pod(key, *old);
+    changes_.notify();
+  });
+  const auto workload_informer = [&](const char* kind, const char* plural) {
+    auto informer = std::make_unique<kube::Informer<char>>(
+        client, kube::ResourcePath::of("apps", "v1", plural),
+        [this, kind](const boost::json::object& o) { return upsert_workload(kind, o); });
+    informer->on_change([this, kind](const std::string& key, const char*, const char* now) {
+      if (now == nullptr)
+        remove_workload(kind, key);
+      changes_.notify();
+    });
+    return informer;
+  };
+  daemonsets_ = workload_informer(migrate::kDaemonSet, "daemonsets");
+  deployments_ = workload_informer(migrate::kDeployment, "deployments");
+  statefulsets_ = workload_informer(migrate::kStatefulSet, "statefulsets");
+}
+
+ClusterCache::~ClusterCache() = default;
+
+asio::awaitable<Result<void>> ClusterCache::run() {
+  // All five run until one fails or stop() closes them; the first error wins.
+  auto results = co_await (nodes_->run() && pods_->run() && daemonsets_->run() &&
+                           deployments_->run() && statefulsets_->run());
+  (void)results;
+  co_return Result<void>{};
+}
+
+void ClusterCache::stop() {
+  nodes_->stop();
+  pods_->stop();
+  daemonsets_->stop();
+  deployments_->stop();
+  statefulsets_->stop();
+  changes_.notify();
+}
+
+asio::awaitable<bool> ClusterCache::wait_synced(std::chrono::steady_clock::duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  const auto left = [&] { return deadline - std::chrono::steady_clock::now(); };
+  const auto synced = [](const auto& informer) { return informer.synced(); };
+  // One at a time (not `a && b` across co_awaits, which GCC 12 mishandles).
+  if (!co_await nodes_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await pods_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await daemonsets_->wait_until(synced, left()))
+    co_return false;
+  if (!co_await deployments_->wait_until(synced, left()))
+    co_return false;
+  co_return co_await statefulsets_->wait_until(synced, left());
+}
+
+std::string ClusterCache::node_uid(const std::string& node) const {
+  auto it = node_uids_.find(node);
+  return it == node_uids_.end() ? std::string() : it->second;
+}
+
+char ClusterCache::upsert_node(const boost::json::object& object) {
+  auto state = project_node(object, annotation_prefix_);
+  auto& entry = snapshot_.nodes[state.name];
+  state.pods = std::move(entry.pods);  // pods are placed by the pod informer
+  entry = std::move(state);
+  if (const auto* meta = object.if_contains("metadata"); meta != nullptr && meta->is_object()) {
+    if (const auto* uid = meta->get_object().if_contains("uid");
+        uid != nullptr && uid->is_string()) {
+      node_uids_[entry.name] = std::string(uid->get_string());
+    }
+  }
+  return 0;
+}
+
+// Called with the new object before the informer stores it, so the informer
+// still holds the pod's previous node: a pod that got scheduled moves from
+// the unscheduled list to its node's.
+std::string ClusterCache::upsert_pod(const boost::json::object& object) {
+  auto state = project_pod(object);
+  auto node = pod_node_name(object);
+  const auto key = state.ns + "/" + state.name;
+  if (const auto* previous = pods_->find(key); previous != nullptr && *previous != node)
+    remove_pod(key, *previous);
+  auto& list = node.empty() ? snapshot_.unscheduled_pods : snapshot_.nodes[node].pods;
+  if (!node.empty() && snapshot_.nodes[node].name.empty()) {
+    // Seen before its node: a placeholder until the node informer fills it in.
+    snapshot_.nodes[node].name = node;
+    snapshot_.nodes[node].ready = false;
+  }
+  auto it = std::find_if(list.begin(), list.end(), [&](const migrate::PodState& p) {
+    return p.name == state.name && p.ns == state.ns;
+  });
+  if (it == list.end()) {
+    list.push_back(std::move(state));
+  } else {
+    *it = std::move(state);
+  }
+  return node;
+}
+
+void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
+  const auto [ns, name] = split_key(key);
+  std::vector<migrate::PodState>* list = &snapshot_.unscheduled_pods;
+  if (!node.empty()) {
+    auto n = snapshot_.nodes.find(node);
+    if (n == snapshot_.nodes.end())
+      return;
+    list = &n->second.pods;
+  }
+  std::erase_if(*list, [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });
+}
+
+char ClusterCache::upsert_workload(const char* kind, const boost::json::object& object) {
+  const auto key = kube::object_key(object);
+  const auto [ns, name] = split_key(key);
+  migrate::ObjectRef ref{kind, ns, name};
+  if (interesting_.contains(ref))
+    snapshot_.workloads[ref] = project_workload(kind, object);
+  return 0;
+}
+
+void ClusterCache::remove_workload(const char* kind, const std::string& key) {
+  const auto [ns, name] = split_key(key);
+  snapshot_.workloads.erase(migrate::ObjectRef{kind, ns, name});
+}
+
+}  // namespace cnimig::agent

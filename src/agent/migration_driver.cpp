@@ -1,0 +1,351 @@
+#include "cnimig/agent/migration_driver.hpp"
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/planner.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+using migrate::NodePhase;
+
+std::chrono::milliseconds since(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
+}
+
+// Phases in which a node is between steps: acting on it would start new work.
+bool idle(NodePhase p) {
+  switch (p) {
+    case NodePhase::unprepared:
+    case NodePhase::prepared:
+    case NodePhase::rolled:
+    case NodePhase::prioritised:
+    case NodePhase::migrated:
+    case NodePhase::cleaned:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The phase a node has once a per-node step is done with it.
+std::optional<NodePhase> done_phase(migrate::StepId step) {
+  switch (step) {
+    case migrate::StepId::roll:
+      return NodePhase::rolled;
+    case migrate::StepId::priority:
+      return NodePhase::prioritised;
+    case migrate::StepId::migrate:
+      return NodePhase::migrated;
+    default:
+      return std::nullopt;
+  }
+}
+
+// Milestones worth an Event on the Node (`kubectl describe node`).
+std::optional<std::pair<const char*, const char*>> milestone(NodePhase p) {
+  switch (p) {
+    case NodePhase::rolled:
+      return std::pair{"CniMigrationRolled", "pods re-created with both CNIs' interfaces"};
+    case NodePhase::prioritised:
+      return std::pair{"CniMigrationPrioritised", "pods now take their IP from Cilium"};
+    case NodePhase::migrated:
+      return std::pair{"CniMigrated", "node runs Cilium only"};
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
+                                 DriverSettings settings, events::EventSink& events,
+                                 ProgressHooks hooks)
+    : cache_(cache),
+      executor_(executor),
+      settings_(std::move(settings)),
+      events_(events),
+      hooks_(std::move(hooks)) {}
+
+void MigrationDriver::request_stop() {
+  ++stop_requests_;
+  if (stop_requests_ > 1) {
+    for (auto& c : cancels_)
+      c.emit(asio::cancellation_type::terminal);
+  }
+  cache_.changes().notify();
+}
+
+std::chrono::milliseconds MigrationDriver::timeout_for(const std::string& gate) const {
+  const auto& t = settings_.timeouts;
+  if (gate == "pods-gone")
+    return t.pod_deletion;
+  if (gate == "cilium-migrated-ready")
+    return t.rollout;
+  if (gate == "eviction-blocked")
+    return t.drain;
+  if (gate == "writes-in-flight" || gate == "connectivity-check")
+    return std::chrono::hours(24 * 365);
+  return t.gate;
+}
+
+// A member coroutine, not a capturing lambda: the coroutine frame would
+// refer to the closure, which dies when start() returns.
+asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group) {
+  auto& snap = cache_.snapshot();
+  for (const auto& action : group) {
+    const auto began = Clock::now();
+    if (migrate::is_write(action))
+      ++snap.write_generation;
+    auto result = co_await executor_.execute(action);
+    std::erase(snap.in_flight, action);
+    auto event = events::Event(migrate::event_name(action))
+                     .step(migrate::to_string(action.step))
+                     .duration(since(began))
+                     .field("action", migrate::describe(action));
+    if (!action.node.empty())
+      event.node(action.node);
+    if (!result) {
+      event = events::Event("action.failed")
+                  .step(migrate::to_string(action.step))
+                  .duration(since(began))
+                  .field("action", migrate::describe(action))
+                  .error(result.error().describe());
+      if (!action.node.empty())
+        event.node(action.node);
+      events_.emit(event);
+      snap.failures.push_back(
+          {action.node, migrate::describe(action) + ": " + result.error().describe()});
+      // The rest of this node's group depends on what failed: drop it.
+      for (const auto& rest : group)
+        std::erase(snap.in_flight, rest);
+      cache_.changes().notify();
+      co_return;
+    }
+    if (!std::holds_alternative<migrate::RunConnectivityCheck>(action.kind))
+      events_.emit(event);
+    cache_.changes().notify();
+  }
+}
+
+void MigrationDriver::start(std::vector<migrate::Action> group) {
+  auto& snap = cache_.snapshot();
+  for (const auto& a : group)
+    snap.in_flight.push_back(a);
+  ++running_;
+  auto& cancel = cancels_.emplace_back();
+  auto it = std::prev(cancels_.end());
+  asio::co_spawn(
+      cache_.changes().executor(), run_group(group),
+      asio::bind_cancellation_slot(cancel.slot(), [this, it, group](std::exception_ptr e) {
+        if (e) {
+          // Cancelled by a second stop request, or a bug: the
+          // actions are no longer running either way.
+          for (const auto& a : group)
+            std::erase(cache_.snapshot().in_flight, a);
+        }
+        finished_.push_back(it);  // erased by run(): Asio clears the bound slot after this returns
+        --running_;
+        cache_.changes().notify();
+      }));
+}
+
+void MigrationDriver::track_waits(const migrate::Decision& d) {
+  std::map<std::string, Waiting> now;
+  for (const auto& w : d.waits) {
+    const auto* wait = std::get_if<migrate::WaitFor>(&w.kind);
+    if (wait == nullptr)
+      continue;
+    const auto key = w.node + "|" + wait->gate;
+    auto previous = waiting_.find(key);
+    if (previous != waiting_.end()) {
+      now.emplace(key, previous->second);
+      continue;
+    }
+    now.emplace(key, Waiting{Clock::now(), w.node, wait->gate});
+    std::string pending;
+    for (const auto& p : wait->pending)
+      pending += (pending.empty() ? "" : ", ") + p;
+    auto event =
+        events::Event("gate.waiting").step(migrate::to_string(w.step)).field("gate", wait->gate);
+    if (!w.node.empty())
+      event.node(w.node);
+    if (!pending.empty())
+      event.field("pending", pending);
+    events_.emit(event);
+  }
+  for (const auto& [key, w] : waiting_) {
+    if (!now.contains(key)) {
+      auto event = events::Event("gate.passed").field("gate", w.gate).duration(since(w.since));
+      if (current_step_)
+        event.step(migrate::to_string(*current_step_));
+      if (!w.node.empty())
+        event.node(w.node);
+      events_.emit(event);
+    }
+  }
+  // A wait past its timeout becomes a failure: the core stops new nodes and halts.
+  for (auto& [key, w] : now) {
+    const auto limit = timeout_for(w.gate);
+    if (Clock::now() - w.since >= limit) {
+      auto& snap = cache_.snapshot();
+      const auto reason =
+          "timed out after " + std::to_string(limit.count() / 1000) + "s waiting for " + w.gate;
+      if (std::none_of(snap.failures.begin(), snap.failures.end(), [&](const migrate::Failure& f) {
+            return f.node == w.node && f.reason == reason;
+          })) {
+        snap.failures.push_back({w.node, reason});
+        cache_.changes().notify();
+      }
+    }
+  }
+  waiting_ = std::move(now);
+}
+
+Clock::time_point MigrationDriver::next_deadline() const {
+  auto deadline = Clock::time_point::max();
+  for (const auto& [key, w] : waiting_) {
+    const auto limit = timeout_for(w.gate);
+    if (limit < std::chrono::hours(24 * 365))
+      deadline = std::min(deadline, w.since + limit);
+  }
+  return deadline;
+}
+
+void MigrationDriver::report(const migrate::Decision& d) {
+  // Steps.
+  for (std::size_t i = 0; i < d.steps.size(); ++i) {
+    const auto step = static_cast<migrate::StepId>(i);
+    if (d.steps[i] == migrate::StepState::running &&
+        step_states_[i] != migrate::StepState::running) {
+      step_started_at_ = Clock::now();
+      events_.emit(events::Event("step.started").step(migrate::to_string(step)));
+    }
+    if (d.steps[i] == migrate::StepState::done && step_states_[i] == migrate::StepState::running) {
+      events_.emit(events::Event("step.completed")
+                       .step(migrate::to_string(step))
+                       .duration(since(step_started_at_)));
+      if (step == migrate::StepId::preflight && hooks_.preflight_passed && !preflight_reported_) {
+        preflight_reported_ = true;
+        hooks_.preflight_passed();
+      }
+    }
+  }
+  step_states_ = d.steps;
+  current_step_ = d.current_step;
+  // Node phases.
+  for (const auto& [node, phase] : d.node_phases) {
+    auto it = phases_.find(node);
+    if (it != phases_.end() && it->second == phase)
+      continue;
+    auto event = events::Event("node.phase").node(node).field("phase", migrate::to_string(phase));
+    if (d.current_step)
+      event.step(migrate::to_string(*d.current_step));
+    events_.emit(event);
+    if (it != phases_.end()) {
+      if (auto m = milestone(phase); m && hooks_.node_milestone)
+        hooks_.node_milestone(node, m->first, m->second, false);
+    }
+    phases_[node] = phase;
+  }
+  // Progress for people.
+  events::ProgressSnapshot p;
+  p.step = d.current_step ? std::string(migrate::to_string(*d.current_step)) : "done";
+  p.elapsed = since(step_started_at_);
+  const auto target = d.current_step ? done_phase(*d.current_step) : std::nullopt;
+  for (const auto& [node, phase] : d.node_phases) {
+    if (!settings_.selection.includes_node(node))
+      continue;
+    ++p.nodes_total;
+    if (target && static_cast<int>(phase) >= static_cast<int>(*target))
+      ++p.nodes_done;
+    if (!idle(phase))
+      p.in_flight.emplace_back(node, migrate::to_string(phase));
+  }
+  if (hooks_.progress_line)
+    hooks_.progress_line->update(p);
+  if (hooks_.status)
+    hooks_.status(events::format_progress(p, 200));
+}
+
+asio::awaitable<RunResult> MigrationDriver::run() {
+  started_at_ = step_started_at_ = Clock::now();
+  auto& snap = cache_.snapshot();
+  budget_.max_parallel_nodes = settings_.max_parallel_nodes;
+  budget_.max_unavailable = settings_.max_unavailable.resolve(snap.nodes.size());
+  if (budget_.max_parallel_nodes > budget_.max_unavailable) {
+    spdlog::warn("--max-parallel-nodes {} exceeds the unavailability budget of {} nodes; using {}",
+                 budget_.max_parallel_nodes, budget_.max_unavailable, budget_.max_unavailable);
+    budget_.max_parallel_nodes = budget_.max_unavailable;
+  }
+  events_.emit(
+      events::Event("migration.started")
+          .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
+          .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
+          .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
+
+  for (;;) {
+    for (auto done : finished_)
+      cancels_.erase(done);
+    finished_.clear();
+    const auto seen = cache_.changes().version();
+    snap.now = std::chrono::duration_cast<std::chrono::seconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+    const auto decision =
+        migrate::next_actions(snap, settings_.migration, budget_, settings_.selection);
+    report(decision);
+    if (decision.finished() && running_ == 0) {
+      events_.emit(events::Event("migration.completed").duration(since(started_at_)));
+      co_return RunResult{RunOutcome::completed, {}};
+    }
+    if (decision.halted() && running_ == 0) {
+      const auto reason = *decision.halt_reason();
+      auto event = events::Event("migration.halted").error(reason).duration(since(started_at_));
+      if (decision.current_step)
+        event.step(migrate::to_string(*decision.current_step));
+      events_.emit(event);
+      co_return RunResult{RunOutcome::halted, reason};
+    }
+    if (stop_requested() && running_ == 0) {
+      events_.emit(events::Event("migration.interrupted").duration(since(started_at_)));
+      co_return RunResult{RunOutcome::interrupted, "stopped by signal"};
+    }
+
+    // Group the writes by node, keeping their order; a node already busy
+    // gets nothing new until its running group ends.
+    std::map<std::string, std::vector<migrate::Action>> groups;
+    for (const auto& action : decision.actions) {
+      if (std::holds_alternative<migrate::Halt>(action.kind) ||
+          std::holds_alternative<migrate::Done>(action.kind) ||
+          std::holds_alternative<migrate::WaitFor>(action.kind)) {
+        continue;
+      }
+      if (std::find(snap.in_flight.begin(), snap.in_flight.end(), action) != snap.in_flight.end())
+        continue;
+      if (stop_requested()) {
+        // Only bring nodes already in progress to their next safe point.
+        auto phase = decision.node_phases.find(action.node);
+        if (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second))
+          continue;
+      }
+      groups[action.node].push_back(action);
+    }
+    for (auto& [node, group] : groups) {
+      const bool busy = std::any_of(snap.in_flight.begin(), snap.in_flight.end(),
+                                    [&](const migrate::Action& a) { return a.node == node; });
+      if (!busy)
+        start(std::move(group));
+    }
+    track_waits(decision);
+    co_await cache_.changes().wait(seen, next_deadline());
+  }
+}
+
+}  // namespace cnimig::agent

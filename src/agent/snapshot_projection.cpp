@@ -1,0 +1,213 @@
+#include "cnimig/agent/snapshot_projection.hpp"
+
+#include "cnimig/common/rfc3339.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+const boost::json::object* object_at(const boost::json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
+}
+
+std::string string_at(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr)
+    return {};
+  const auto* v = o->if_contains(key);
+  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
+std::int64_t int_at(const boost::json::object* o, std::string_view key, std::int64_t fallback = 0) {
+  if (o == nullptr)
+    return fallback;
+  const auto* v = o->if_contains(key);
+  if (v == nullptr)
+    return fallback;
+  if (v->is_int64())
+    return v->get_int64();
+  if (v->is_uint64())
+    return static_cast<std::int64_t>(v->get_uint64());
+  return fallback;
+}
+
+bool bool_at(const boost::json::object* o, std::string_view key) {
+  if (o == nullptr)
+    return false;
+  const auto* v = o->if_contains(key);
+  return v != nullptr && v->is_bool() && v->get_bool();
+}
+
+// status.conditions[type=<type>].status == "True"
+bool condition_true(const boost::json::object* status, std::string_view type) {
+  if (status == nullptr)
+    return false;
+  const auto* conditions = status->if_contains("conditions");
+  if (conditions == nullptr || !conditions->is_array())
+    return false;
+  for (const auto& c : conditions->get_array()) {
+    if (!c.is_object())
+      continue;
+    if (string_at(&c.get_object(), "type") == type)
+      return string_at(&c.get_object(), "status") == "True";
+  }
+  return false;
+}
+
+std::string condition_reason(const boost::json::object* status, std::string_view type) {
+  if (status == nullptr)
+    return {};
+  const auto* conditions = status->if_contains("conditions");
+  if (conditions == nullptr || !conditions->is_array())
+    return {};
+  for (const auto& c : conditions->get_array()) {
+    if (c.is_object() && string_at(&c.get_object(), "type") == type)
+      return string_at(&c.get_object(), "reason");
+  }
+  return {};
+}
+
+std::map<std::string, std::string> string_map(const boost::json::object* o) {
+  std::map<std::string, std::string> out;
+  if (o == nullptr)
+    return out;
+  for (const auto& [k, v] : *o) {
+    if (v.is_string())
+      out.emplace(k, v.get_string());
+  }
+  return out;
+}
+
+bool generation_observed(const boost::json::object& object) {
+  const auto* meta = object_at(object, "metadata");
+  const auto* status = object_at(object, "status");
+  return int_at(status, "observedGeneration", -1) >= int_at(meta, "generation", 0);
+}
+
+}  // namespace
+
+migrate::NodeState project_node(const boost::json::object& node,
+                                std::string_view annotation_prefix) {
+  migrate::NodeState out;
+  const auto* meta = object_at(node, "metadata");
+  out.name = string_at(meta, "name");
+  out.labels = string_map(meta != nullptr ? object_at(*meta, "labels") : nullptr);
+  for (auto& [k, v] : string_map(meta != nullptr ? object_at(*meta, "annotations") : nullptr)) {
+    if (k.starts_with(annotation_prefix))
+      out.annotations.emplace(k, std::move(v));
+  }
+  const auto* spec = object_at(node, "spec");
+  out.unschedulable = bool_at(spec, "unschedulable");
+  if (spec != nullptr) {
+    if (const auto* taints = spec->if_contains("taints"); taints != nullptr && taints->is_array()) {
+      for (const auto& t : taints->get_array()) {
+        if (!t.is_object())
+          continue;
+        const auto* to = &t.get_object();
+        out.taints.push_back(
+            {string_at(to, "key"), string_at(to, "value"), string_at(to, "effect")});
+      }
+    }
+  }
+  out.ready = condition_true(object_at(node, "status"), "Ready");
+  return out;
+}
+
+std::string pod_node_name(const boost::json::object& pod) {
+  return string_at(object_at(pod, "spec"), "nodeName");
+}
+
+migrate::PodState project_pod(const boost::json::object& pod) {
+  migrate::PodState out;
+  const auto* meta = object_at(pod, "metadata");
+  out.ns = string_at(meta, "namespace");
+  out.name = string_at(meta, "name");
+  if (meta != nullptr) {
+    if (const auto* owners = meta->if_contains("ownerReferences");
+        owners != nullptr && owners->is_array()) {
+      for (const auto& ref : owners->get_array()) {
+        if (ref.is_object() && bool_at(&ref.get_object(), "controller")) {
+          out.owner_kind = string_at(&ref.get_object(), "kind");
+          out.owner_name = string_at(&ref.get_object(), "name");
+          break;
+        }
+      }
+    }
+    if (const auto* annotations = object_at(*meta, "annotations"); annotations != nullptr) {
+      out.mirror = annotations->contains("kubernetes.io/config.mirror");
+    }
+    out.terminating =
+        meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
+    if (auto created = parse_rfc3339(string_at(meta, "creationTimestamp"))) {
+      out.created =
+          std::chrono::duration_cast<std::chrono::seconds>(created->time_since_epoch()).count();
+    }
+  }
+  out.host_network = bool_at(object_at(pod, "spec"), "hostNetwork");
+  const auto* status = object_at(pod, "status");
+  out.phase = string_at(status, "phase");
+  if (out.phase.empty())
+    out.phase = "Pending";
+  out.ready = condition_true(status, "Ready");
+  return out;
+}
+
+migrate::WorkloadState project_workload(std::string_view kind, const boost::json::object& object) {
+  migrate::WorkloadState out;
+  out.exists = true;
+  const auto* spec = object_at(object, "spec");
+  const auto* status = object_at(object, "status");
+  const bool observed = generation_observed(object);
+  if (kind == "DaemonSet") {
+    const auto* template_spec = spec != nullptr ? object_at(*spec, "template") : nullptr;
+    template_spec = template_spec != nullptr ? object_at(*template_spec, "spec") : nullptr;
+    out.node_selector =
+        string_map(template_spec != nullptr ? object_at(*template_spec, "nodeSelector") : nullptr);
+    const auto desired = int_at(status, "desiredNumberScheduled");
+    const auto updated = int_at(status, "updatedNumberScheduled");
+    const auto ready = int_at(status, "numberReady");
+    const auto available = int_at(status, "numberAvailable");
+    out.ready = observed && desired == updated && updated == ready && ready == available;
+    out.detail = std::to_string(ready) + "/" + std::to_string(desired) + " ready";
+    if (!observed)
+      out.detail += ", generation not observed";
+  } else if (kind == "Deployment") {
+    // kubectl rollout status: the new ReplicaSet has every replica updated and
+    // available, and no old replica is left.
+    const auto replicas = int_at(spec, "replicas", 1);
+    const auto updated = int_at(status, "updatedReplicas");
+    const auto total = int_at(status, "replicas");
+    const auto available = int_at(status, "availableReplicas");
+    const bool deadline_exceeded =
+        condition_reason(status, "Progressing") == "ProgressDeadlineExceeded";
+    out.ready = observed && !deadline_exceeded && updated >= replicas && total == updated &&
+                available >= updated;
+    out.detail = std::to_string(available) + "/" + std::to_string(replicas) + " available";
+    if (deadline_exceeded)
+      out.detail += ", progress deadline exceeded";
+  } else if (kind == "StatefulSet") {
+    // kubectl rollout status (RollingUpdate): every replica ready and, past
+    // the partition, updated to the update revision.
+    const auto replicas = int_at(spec, "replicas", 1);
+    const auto ready = int_at(status, "readyReplicas");
+    const auto updated = int_at(status, "updatedReplicas");
+    std::int64_t partition = 0;
+    if (spec != nullptr) {
+      if (const auto* strategy = object_at(*spec, "updateStrategy"); strategy != nullptr) {
+        if (const auto* rolling = object_at(*strategy, "rollingUpdate"); rolling != nullptr) {
+          partition = int_at(rolling, "partition");
+        }
+      }
+    }
+    const auto current_revision = string_at(status, "currentRevision");
+    const auto update_revision = string_at(status, "updateRevision");
+    const bool revision_done =
+        partition > 0
+            ? updated >= replicas - partition
+            : update_revision.empty() || current_revision == update_revision || updated >= replicas;
+    out.ready = observed && ready >= replicas && revision_done;
+    out.detail = std::to_string(ready) + "/" + std::to_string(replicas) + " ready";
+  }
+  return out;
+}
+
+}  // namespace cnimig::agent

@@ -1,0 +1,187 @@
+// The agent migrates a simulated cluster end to end. Referees: the agent's
+// exit code and event stream, kubectl's view of the final cluster, and the
+// simulator's connectivity oracle (/sim/v1/report).
+#define BOOST_TEST_MODULE e2e_migration
+#include <filesystem>
+#include <random>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support/background_process.hpp"
+#include "support/process.hpp"
+#include <signal.h>
+
+using namespace cnimig::test;
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+
+namespace {
+
+// A cnimig-sim for one test, with its kubeconfig in a scratch directory.
+struct SimCluster {
+  fs::path dir =
+      fs::temp_directory_path() / ("cnimig-e2e-" + std::to_string(std::random_device{}()));
+  fs::path kubeconfig = dir / "kubeconfig";
+  std::unique_ptr<BackgroundProcess> sim;
+
+  explicit SimCluster(int nodes, const std::string& extra_faults = "") {
+    fs::create_directories(dir);
+    std::vector<std::string> argv = {CNIMIG_SIM_BIN,
+                                     "--nodes",
+                                     std::to_string(nodes),
+                                     "--kubeconfig-out",
+                                     kubeconfig.string(),
+                                     "--pods-per-node",
+                                     "2",
+                                     "--time-scale",
+                                     "0.05"};
+    if (!extra_faults.empty()) {
+      argv.push_back("--faults");
+      argv.push_back(extra_faults);
+    }
+    sim = std::make_unique<BackgroundProcess>(argv);
+    auto ready = sim->wait_for_line(
+        [](const std::string& l) { return l.find("\"sim.ready\"") != std::string::npos; }, 60s);
+    BOOST_TEST_REQUIRE(ready.has_value(),
+                       "cnimig-sim did not become ready: " << sim->stderr_text());
+  }
+  ~SimCluster() {
+    sim.reset();
+    fs::remove_all(dir);
+  }
+
+  ProcessResult agent(std::vector<std::string> args) const {
+    args.insert(args.begin(),
+                {CNIMIG_AGENT_BIN, "--config", CNIMIG_SOURCE_DIR "/config/config.yaml",
+                 "--kubeconfig", kubeconfig.string()});
+    return run_process(args, {}, 600s);
+  }
+  ProcessResult kubectl(std::vector<std::string> args) const {
+    args.insert(args.begin(), "kubectl");
+    return run_process(args, {"KUBECONFIG=" + kubeconfig.string()}, 60s);
+  }
+  boost::json::object report() const {
+    auto r = kubectl({"get", "--raw", "/sim/v1/report"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+    return boost::json::parse(r.stdout_text).as_object();
+  }
+};
+
+std::vector<boost::json::object> events_of(const ProcessResult& r) {
+  std::vector<boost::json::object> out;
+  for (const auto& line : lines(r.stdout_text))
+    out.push_back(boost::json::parse(line).as_object());
+  return out;
+}
+
+bool has_event(const std::vector<boost::json::object>& events, std::string_view name) {
+  return std::any_of(events.begin(), events.end(),
+                     [&](const auto& e) { return e.at("event").as_string() == name; });
+}
+
+std::int64_t request_count(const boost::json::object& report, std::string_view prefix) {
+  std::int64_t n = 0;
+  for (const auto& [key, value] : report.at("requests").as_object()) {
+    if (std::string_view(key).starts_with(prefix) && value.is_int64())
+      n += value.as_int64();
+  }
+  return n;
+}
+
+void check_migrated(const SimCluster& cluster, unsigned budget) {
+  // kubectl, the outside referee: what is left in the cluster.
+  auto ds = cluster.kubectl({"get", "daemonsets", "-A", "-o", "json"});
+  BOOST_TEST_REQUIRE(ds.exit_code == 0, ds.stderr_text);
+  std::set<std::string> names;
+  for (const auto& item : boost::json::parse(ds.stdout_text).at("items").as_array()) {
+    names.insert(std::string(item.at("metadata").at("name").as_string()));
+    if (item.at("metadata").at("name").as_string() == "cilium-migrated") {
+      const auto& spec = item.at("spec").at("template").at("spec").as_object();
+      BOOST_TEST((!spec.contains("nodeSelector") || spec.at("nodeSelector").as_object().empty()),
+                 "cilium-migrated keeps no node selector after cleanup");
+    }
+  }
+  for (const char* gone : {"canal", "cilium", "kube-multus-calico", "kube-multus-cilium"}) {
+    BOOST_TEST(!names.contains(gone), gone << " was not removed");
+  }
+  BOOST_TEST(names.contains("cilium-migrated"));
+  auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
+  BOOST_TEST_REQUIRE(nodes.exit_code == 0);
+  for (const auto& node : boost::json::parse(nodes.stdout_text).at("items").as_array()) {
+    const auto name = std::string(node.at("metadata").at("name").as_string());
+    const auto& spec = node.at("spec").as_object();
+    BOOST_TEST(!(spec.contains("unschedulable") && spec.at("unschedulable").is_bool() &&
+                 spec.at("unschedulable").as_bool()),
+               name << " left cordoned");
+    BOOST_TEST((!spec.contains("taints") || spec.at("taints").is_null() ||
+                spec.at("taints").as_array().empty()),
+               name << " left tainted");
+    if (const auto* labels = node.at("metadata").as_object().if_contains("labels")) {
+      for (const auto& [key, value] : labels->as_object()) {
+        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"),
+                   name << " keeps label " << key);
+      }
+    }
+  }
+  // The oracle: no pair of pods lost each other at any time, and the
+  // exemption for cordoned nodes was never stretched past the budget.
+  const auto report = cluster.report();
+  BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
+             boost::json::serialize(report));
+  BOOST_TEST(report.at("violations").at("episodes").as_int64() == 0);
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() <=
+             static_cast<std::int64_t>(budget));
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() >= 1);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(full_migration_one_node_at_a_time) {
+  SimCluster cluster(4);
+  auto r = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  const auto events = events_of(r);
+  BOOST_TEST(has_event(events, "migration.completed"));
+  BOOST_TEST(has_event(events, "lease.acquired"));
+  check_migrated(cluster, 1);
+}
+
+BOOST_AUTO_TEST_CASE(full_migration_three_nodes_at_a_time) {
+  SimCluster cluster(5);
+  auto r = cluster.agent({"--apply", "--max-parallel-nodes", "3", "--max-unavailable", "3"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  BOOST_TEST(has_event(events_of(r), "migration.completed"));
+  check_migrated(cluster, 3);
+  BOOST_TEST(cluster.report().at("cordoned").at("max_at_once").as_int64() >= 2,
+             "nodes did run in parallel");
+}
+
+BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
+  SimCluster cluster(3);
+  const auto before = cluster.report();
+  auto r = cluster.agent({});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  const auto events = events_of(r);
+  BOOST_TEST(has_event(events, "plan.completed"));
+  BOOST_TEST(std::count_if(events.begin(), events.end(), [](const auto& e) {
+               return e.at("event").as_string() == "plan.action";
+             }) > 20);
+  const auto after = cluster.report();
+  for (const char* verb : {"create", "patch", "update", "delete"}) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+}
+
+BOOST_AUTO_TEST_CASE(rerun_after_completion_changes_nothing) {
+  SimCluster cluster(3);
+  BOOST_TEST_REQUIRE(cluster.agent({"--apply"}).exit_code == 0);
+  const auto before = cluster.report();
+  auto again = cluster.agent({"--apply"});
+  BOOST_TEST(again.exit_code == 0, again.stderr_text);
+  const auto after = cluster.report();
+  // Only the Lease is written on a finished cluster.
+  BOOST_TEST(request_count(after, "delete") == request_count(before, "delete"));
+  BOOST_TEST(request_count(after, "patch nodes") == request_count(before, "patch nodes"));
+}
