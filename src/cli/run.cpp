@@ -7,6 +7,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/agent/agent_run.hpp"
+#include "cnimig/agent/simulated_run.hpp"
 #include "cnimig/cli/exit_code.hpp"
 #include "cnimig/cli/options.hpp"
 #include "cnimig/config/config_loader.hpp"
@@ -72,10 +73,6 @@ int run(int argc, char** argv) {
                                       std::string(config::to_string(options->steps.last)))
                   .field("apply", options->apply));
 
-  if (options->simulate) {
-    spdlog::error("--simulate is not implemented yet");
-    return kExitUsage;
-  }
   agent::AgentRunOptions run_options;
   run_options.config = std::move(*config);
   run_options.apply = options->apply;
@@ -84,6 +81,11 @@ int run(int argc, char** argv) {
   run_options.kubeconfig = options->kubeconfig;
   run_options.context = options->context;
   run_options.progress_line = progress;
+  if (options->simulate) {
+    agent::SimulationOptions simulation;
+    simulation.nodes = *options->simulate;
+    return agent::run_simulated(std::move(run_options), simulation, events);
+  }
   return agent::run_agent(run_options, events);
 }
 

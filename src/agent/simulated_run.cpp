@@ -1,0 +1,64 @@
+#include "cnimig/agent/simulated_run.hpp"
+
+#include <filesystem>
+#include <random>
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cnimig/sim/cluster_model_factory.hpp"
+#include "cnimig/sim/simulated_cluster.hpp"
+#include "cnimig/sim/simulator.hpp"
+
+namespace cnimig::agent {
+
+int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
+                  events::EventSink& events) {
+  sim::SimulatorOptions sim_options;
+  sim_options.nodes = simulation.nodes;
+  sim_options.pods_per_node = simulation.pods_per_node;
+  sim_options.time_scale = simulation.time_scale;
+  sim::Simulator simulator(sim_options, sim::cluster_model_factory());
+  if (auto started = simulator.start(); !started) {
+    spdlog::error("cannot start the simulated cluster: {}", started.error().describe());
+    return 3;
+  }
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("cnimig-simulate-" + std::to_string(std::random_device{}()));
+  std::filesystem::create_directories(dir);
+  const auto kubeconfig = dir / "kubeconfig";
+  if (auto written = simulator.write_kubeconfig(kubeconfig.string()); !written) {
+    spdlog::error("cannot write the simulated cluster's kubeconfig: {}",
+                  written.error().describe());
+    return 3;
+  }
+  events.emit(events::Event("sim.started")
+                  .field("url", simulator.url())
+                  .field("nodes", static_cast<std::int64_t>(simulation.nodes)));
+  spdlog::info("simulated cluster of {} nodes at {} (kubeconfig {})", simulation.nodes,
+               simulator.url(), kubeconfig.string());
+
+  options.kubeconfig = kubeconfig;
+  options.context.reset();
+  int code = run_agent(options, events);
+
+  simulator.stop();  // joins the simulator's thread: its state is ours to read now
+  auto report = simulator.cluster().report();
+  std::filesystem::remove_all(dir);
+  const auto& violations = report.at("violations").as_object();
+  const auto max_concurrent = violations.at("max_concurrent").as_int64();
+  const auto cordoned = report.at("cordoned").at("max_at_once").as_int64();
+  events.emit(events::Event("sim.report")
+                  .field("violations", max_concurrent)
+                  .field("violation_seconds", violations.at("violation_seconds"))
+                  .field("max_nodes_cordoned", cordoned));
+  spdlog::info("simulated cluster: {} connectivity violations, at most {} node(s) cordoned at once",
+               max_concurrent, cordoned);
+  if (code == 0 && max_concurrent != 0) {
+    spdlog::error("the oracle saw pods lose each other during the migration");
+    code = 1;
+  }
+  return code;
+}
+
+}  // namespace cnimig::agent
