@@ -11,6 +11,17 @@
 #include "cnimig/sim/simulator.hpp"
 
 namespace cnimig::agent {
+namespace {
+
+// The in-process report holds counts as whatever integer type built them.
+std::int64_t number(const boost::json::value& v) {
+  if (v.is_int64()) return v.get_int64();
+  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
+  if (v.is_double()) return static_cast<std::int64_t>(v.get_double());
+  return 0;
+}
+
+}  // namespace
 
 int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
                   events::EventSink& events) {
@@ -46,8 +57,8 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
   auto report = simulator.cluster().report();
   std::filesystem::remove_all(dir);
   const auto& violations = report.at("violations").as_object();
-  const auto max_concurrent = violations.at("max_concurrent").as_int64();
-  const auto cordoned = report.at("cordoned").at("max_at_once").as_int64();
+  const auto max_concurrent = number(violations.at("max_concurrent"));
+  const auto cordoned = number(report.at("cordoned").at("max_at_once"));
   events.emit(events::Event("sim.report")
                   .field("violations", max_concurrent)
                   .field("violation_seconds", violations.at("violation_seconds"))
