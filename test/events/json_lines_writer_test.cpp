@@ -6,24 +6,13 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "memory_file.hpp"
+
 using namespace cnimig::events;
 
 namespace {
 
-// Captures what the writer puts on a FILE*.
-struct Capture {
-  char* buffer = nullptr;
-  std::size_t size = 0;
-  std::FILE* file = open_memstream(&buffer, &size);
-  ~Capture() {
-    std::fclose(file);
-    std::free(buffer);
-  }
-  std::string text() {
-    std::fflush(file);
-    return std::string(buffer, size);
-  }
-};
+using Capture = cnimig::test::MemoryFile;
 
 std::chrono::system_clock::time_point fixed_time() {
   // 2026-11-25T08:30:00.123Z

@@ -7,24 +7,14 @@
 
 #include "cnimig/events/logging.hpp"
 
+#include "memory_file.hpp"
+
 using namespace cnimig::events;
 using namespace std::chrono_literals;
 
 namespace {
 
-struct Capture {
-  char* buffer = nullptr;
-  std::size_t size = 0;
-  std::FILE* file = open_memstream(&buffer, &size);
-  ~Capture() {
-    std::fclose(file);
-    std::free(buffer);
-  }
-  std::string text() {
-    std::fflush(file);
-    return std::string(buffer, size);
-  }
-};
+using Capture = cnimig::test::MemoryFile;
 
 ProgressSnapshot roll_snapshot() {
   ProgressSnapshot p;

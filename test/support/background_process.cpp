@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "support/process.hpp"
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -32,24 +33,9 @@ BackgroundProcess::BackgroundProcess(const std::vector<std::string>& argv,
   posix_spawn_file_actions_addopen(&actions, 2, stderr_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
                                    0600);
 
-  std::map<std::string, std::string> merged;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    merged[kv.substr(0, kv.find('='))] = kv;
-  }
-  for (const auto& kv : env)
-    merged[kv.substr(0, kv.find('='))] = kv;
-  std::vector<char*> envp;
-  for (auto& [k, kv] : merged)
-    envp.push_back(kv.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& a : args)
-    argp.push_back(a.data());
-  argp.push_back(nullptr);
-
-  const int rc = posix_spawnp(&pid_, argp[0], &actions, nullptr, argp.data(), envp.data());
+  SpawnArguments spawn(argv, env);
+  const int rc =
+      posix_spawnp(&pid_, spawn.argv[0], &actions, nullptr, spawn.argv.data(), spawn.envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   if (rc != 0) {

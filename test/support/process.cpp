@@ -15,6 +15,25 @@ extern char** environ;
 
 namespace cnimig::test {
 
+SpawnArguments::SpawnArguments(const std::vector<std::string>& args,
+                               const std::vector<std::string>& env) {
+  std::map<std::string, std::string> merged;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    merged[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const auto& kv : env)
+    merged[kv.substr(0, kv.find('='))] = kv;
+  storage = args;
+  for (auto& [key, kv] : merged)
+    storage.push_back(kv);
+  for (std::size_t i = 0; i < storage.size(); ++i) {
+    (i < args.size() ? argv : envp).push_back(storage[i].data());
+  }
+  argv.push_back(nullptr);
+  envp.push_back(nullptr);
+}
+
 ProcessResult run_process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                           std::chrono::milliseconds timeout, const std::string& stdin_text) {
   int out_pipe[2], err_pipe[2], in_pipe[2];
@@ -28,25 +47,10 @@ ProcessResult run_process(const std::vector<std::string>& argv, const std::vecto
   posix_spawn_file_actions_adddup2(&actions, out_pipe[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err_pipe[1], 2);
 
-  std::map<std::string, std::string> merged;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    merged[kv.substr(0, kv.find('='))] = kv;
-  }
-  for (const auto& kv : env)
-    merged[kv.substr(0, kv.find('='))] = kv;
-  std::vector<char*> envp;
-  for (auto& [k, kv] : merged)
-    envp.push_back(kv.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> args = argv;
-  std::vector<char*> argp;
-  for (auto& a : args)
-    argp.push_back(a.data());
-  argp.push_back(nullptr);
-
+  SpawnArguments spawn(argv, env);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, argp[0], &actions, nullptr, argp.data(), envp.data());
+  const int rc =
+      posix_spawnp(&pid, spawn.argv[0], &actions, nullptr, spawn.argv.data(), spawn.envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(out_pipe[1]);
   close(err_pipe[1]);

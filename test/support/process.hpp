@@ -22,6 +22,15 @@ ProcessResult run_process(const std::vector<std::string>& argv,
                           std::chrono::milliseconds timeout = std::chrono::seconds(60),
                           const std::string& stdin_text = {});
 
+// argv and envp for posix_spawnp: `env` entries ("K=V") added to, and
+// overriding, the current environment. The pointers refer into `storage`.
+struct SpawnArguments {
+  std::vector<std::string> storage;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+  SpawnArguments(const std::vector<std::string>& args, const std::vector<std::string>& env);
+};
+
 // Splits on '\n', dropping a trailing empty line.
 std::vector<std::string> lines(const std::string& text);
 
