@@ -196,14 +196,9 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   if (const auto* a = std::get_if<DeleteBundle>(&k))
     co_return co_await delete_bundle(a->id);
   if (const auto* a = std::get_if<PatchDaemonSetNodeSelector>(&k)) {
-    const auto patch = node_selector_patch(merge_map_patch(a->set, a->remove));
+    auto patch = node_selector_patch(merge_map_patch(a->set, a->remove));
     const auto path = workload_path(ObjectRef{kDaemonSet, a->ns, a->name});
-    auto body = boost::json::serialize(patch);
-    auto r =
-        co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
-    if (!r)
-      co_return r.error();
-    co_return Result<void>{};
+    co_return co_await merge_patch(path, std::move(patch));
   }
   if (const auto* a = std::get_if<DeleteObject>(&k))
     co_return co_await delete_object(a->object);
@@ -215,6 +210,11 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
 asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node,
                                                          boost::json::object patch) {
   const auto path = node_path(node);
+  co_return co_await merge_patch(path, std::move(patch));
+}
+
+asio::awaitable<Result<void>> ActionExecutor::merge_patch(const kube::ResourcePath& path,
+                                                          boost::json::object patch) {
   auto body = boost::json::serialize(patch);
   auto r =
       co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());

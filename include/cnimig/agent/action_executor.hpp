@@ -43,6 +43,8 @@ class ActionExecutor {
  private:
   boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
                                                   boost::json::object patch);
+  boost::asio::awaitable<Result<void>> merge_patch(const kube::ResourcePath& path,
+                                                   boost::json::object patch);
   boost::asio::awaitable<Result<void>> change_taints(const std::string& node,
                                                      const migrate::Taint& taint, bool add);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
