@@ -1,0 +1,148 @@
+#pragma once
+// The e2e fixture: a cnimig-sim child with its kubeconfig in a scratch
+// directory, the agent and kubectl run against it, and the referees' checks
+// of a finished migration (kubectl's view and the simulator's oracle).
+// Test executables get CNIMIG_AGENT_BIN, CNIMIG_SIM_BIN and CNIMIG_SOURCE_DIR
+// from cnimig_e2e_test() in test/e2e/CMakeLists.txt.
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <boost/json.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "support/background_process.hpp"
+#include "support/process.hpp"
+
+namespace cnimig::test {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// A cnimig-sim for one test, with its kubeconfig in a scratch directory.
+struct SimCluster {
+  fs::path dir =
+      fs::temp_directory_path() / ("cnimig-e2e-" + std::to_string(std::random_device{}()));
+  fs::path kubeconfig = dir / "kubeconfig";
+  std::unique_ptr<BackgroundProcess> sim;
+
+  // `extra_args` go to cnimig-sim after the defaults (e.g. {"--faults", "..."}).
+  explicit SimCluster(int nodes, std::vector<std::string> extra_args = {}) {
+    fs::create_directories(dir);
+    std::vector<std::string> argv = {CNIMIG_SIM_BIN,
+                                     "--nodes",
+                                     std::to_string(nodes),
+                                     "--kubeconfig-out",
+                                     kubeconfig.string(),
+                                     "--pods-per-node",
+                                     "2",
+                                     "--time-scale",
+                                     "0.05"};
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+    sim = std::make_unique<BackgroundProcess>(argv);
+    auto ready = sim->wait_for_line(
+        [](const std::string& l) { return l.find("\"sim.ready\"") != std::string::npos; }, 60s);
+    BOOST_TEST_REQUIRE(ready.has_value(),
+                       "cnimig-sim did not become ready: " << sim->stderr_text());
+  }
+  ~SimCluster() {
+    sim.reset();
+    fs::remove_all(dir);
+  }
+
+  // The agent's argv with the default config and this cluster's kubeconfig.
+  std::vector<std::string> agent_argv(std::vector<std::string> args) const {
+    args.insert(args.begin(),
+                {CNIMIG_AGENT_BIN, "--config", CNIMIG_SOURCE_DIR "/config/config.yaml",
+                 "--kubeconfig", kubeconfig.string()});
+    return args;
+  }
+  ProcessResult agent(std::vector<std::string> args) const {
+    return run_process(agent_argv(std::move(args)), {}, 600s);
+  }
+  ProcessResult kubectl(std::vector<std::string> args) const {
+    args.insert(args.begin(), "kubectl");
+    return run_process(args, {"KUBECONFIG=" + kubeconfig.string()}, 60s);
+  }
+  boost::json::object report() const {
+    auto r = kubectl({"get", "--raw", "/sim/v1/report"});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+    return boost::json::parse(r.stdout_text).as_object();
+  }
+};
+
+inline std::vector<boost::json::object> events_of(const ProcessResult& r) {
+  std::vector<boost::json::object> out;
+  for (const auto& line : lines(r.stdout_text))
+    out.push_back(boost::json::parse(line).as_object());
+  return out;
+}
+
+inline bool has_event(const std::vector<boost::json::object>& events, std::string_view name) {
+  return std::any_of(events.begin(), events.end(),
+                     [&](const auto& e) { return e.at("event").as_string() == name; });
+}
+
+inline std::int64_t request_count(const boost::json::object& report, std::string_view prefix) {
+  std::int64_t n = 0;
+  for (const auto& [key, value] : report.at("requests").as_object()) {
+    if (std::string_view(key).starts_with(prefix) && value.is_int64())
+      n += value.as_int64();
+  }
+  return n;
+}
+
+inline void check_migrated(const SimCluster& cluster, unsigned budget) {
+  // kubectl, the outside referee: what is left in the cluster.
+  auto ds = cluster.kubectl({"get", "daemonsets", "-A", "-o", "json"});
+  BOOST_TEST_REQUIRE(ds.exit_code == 0, ds.stderr_text);
+  std::set<std::string> names;
+  const auto ds_list = boost::json::parse(ds.stdout_text);  // kept: the loop refers into it
+  for (const auto& item : ds_list.at("items").as_array()) {
+    names.insert(std::string(item.at("metadata").at("name").as_string()));
+    if (item.at("metadata").at("name").as_string() == "cilium-migrated") {
+      const auto& spec = item.at("spec").at("template").at("spec").as_object();
+      BOOST_TEST((!spec.contains("nodeSelector") || spec.at("nodeSelector").as_object().empty()),
+                 "cilium-migrated keeps no node selector after cleanup");
+    }
+  }
+  for (const char* gone : {"canal", "cilium", "kube-multus-calico", "kube-multus-cilium"}) {
+    BOOST_TEST(!names.contains(gone), gone << " was not removed");
+  }
+  BOOST_TEST(names.contains("cilium-migrated"));
+  auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
+  BOOST_TEST_REQUIRE(nodes.exit_code == 0);
+  const auto node_list = boost::json::parse(nodes.stdout_text);
+  for (const auto& node : node_list.at("items").as_array()) {
+    const auto name = std::string(node.at("metadata").at("name").as_string());
+    const auto& spec = node.at("spec").as_object();
+    BOOST_TEST(!(spec.contains("unschedulable") && spec.at("unschedulable").is_bool() &&
+                 spec.at("unschedulable").as_bool()),
+               name << " left cordoned");
+    BOOST_TEST((!spec.contains("taints") || spec.at("taints").is_null() ||
+                spec.at("taints").as_array().empty()),
+               name << " left tainted");
+    if (const auto* labels = node.at("metadata").as_object().if_contains("labels")) {
+      for (const auto& [key, value] : labels->as_object()) {
+        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"),
+                   name << " keeps label " << key);
+      }
+    }
+  }
+  // The oracle: no pair of pods lost each other at any time, and the
+  // exemption for cordoned nodes was never stretched past the budget.
+  const auto report = cluster.report();
+  BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
+             boost::json::serialize(report));
+  BOOST_TEST(report.at("violations").at("episodes").as_int64() == 0);
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() <=
+             static_cast<std::int64_t>(budget));
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() >= 1);
+}
+
+}  // namespace cnimig::test
