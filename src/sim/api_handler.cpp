@@ -297,7 +297,7 @@ ApiResponse ApiHandler::fault_endpoint(const ApiRequest& request) {
 }
 
 bool ApiHandler::stop_write(const std::string& verb, const ResourcePath& rp,
-                            const std::string& resource, const Query& q) {
+                            const std::string& resource, const Query& q, const std::string& body) {
   if (faults_.stop_at_write == 0 || verb == "get" || verb == "list" || verb == "watch")
     return false;
   // Not writes: nothing is stored.
@@ -313,13 +313,21 @@ bool ApiHandler::stop_write(const std::string& verb, const ResourcePath& rp,
     return false;
   ++held_writes_;
   first_held_ = verb + " " + resource + " " + (rp.ns.empty() ? "" : rp.ns + "/") + rp.name;
+  // FNV-1a of the body: tells a rerun's repeat of a write from a later write
+  // to the same object.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
   if (fault_listener_)
     fault_listener_(json::object{{"event", "sim.write-held"},
                                  {"write", counted_writes_},
                                  {"verb", verb},
                                  {"resource", resource},
                                  {"namespace", rp.ns},
-                                 {"name", rp.name}});
+                                 {"name", rp.name},
+                                 {"body_hash", std::to_string(h)}});
   return true;
 }
 
@@ -710,7 +718,7 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
     result.response = std::move(*fault);
     return result;
   }
-  if (stop_write(verb, rp, resource, q)) {
+  if (stop_write(verb, rp, resource, q, request.body)) {
     result.hold = true;  // the "crash": stop answering from the k-th write on
     return result;
   }

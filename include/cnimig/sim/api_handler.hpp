@@ -157,7 +157,7 @@ class ApiHandler {
   ApiResponse fault_endpoint(const ApiRequest& request);
   // stop-at-write: true when this client write must be held (and not applied).
   bool stop_write(const std::string& verb, const ResourcePath& rp, const std::string& resource,
-                  const Query& q);
+                  const Query& q, const std::string& body);
   void collect_garbage(const ResourceType& type, const boost::json::object& owner);
   void on_crd_change(const Change& change);
 
