@@ -23,7 +23,10 @@ int usage(const std::string& problem) {
                "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
                "                  [--cluster model|static]\n"
                "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
-               "  app pods per node, no controllers): the kubectl suite's fixture.\n";
+               "  app pods per node, no controllers): the kubectl suite's fixture.\n"
+               "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
+               "  at runtime; GET /sim/v1/faults reads them. When stop-at-write holds a write,\n"
+               "  a {\"event\":\"sim.write-held\",...} line is printed to stdout.\n";
   return 2;
 }
 
@@ -103,6 +106,9 @@ int main(int argc, char** argv) {
     factory = cnimig::sim::cluster_model_factory();
 #endif
   cnimig::sim::Simulator sim(options, factory);
+  // One line per stop-at-write trigger, for tests to wait on (std::endl flushes).
+  sim.set_fault_listener(
+      [](const boost::json::object& e) { std::cout << boost::json::serialize(e) << std::endl; });
   if (auto r = sim.start(); !r) {
     std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
     return 1;

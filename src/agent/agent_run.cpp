@@ -13,6 +13,7 @@
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/cluster_cache.hpp"
+#include "cnimig/agent/instance_lock.hpp"
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
@@ -168,6 +169,23 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
 }
 
 asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
+  // The Lease's holder is stable per host (a restarted agent takes its own
+  // Lease back at once); this lock keeps a second agent on the same host out.
+  std::optional<InstanceLock> host_lock;
+  {
+    const auto lock_path = InstanceLock::path_for(
+        client->config().server, options.config.lease.namespace_, options.config.lease.name);
+    auto locked = InstanceLock::acquire(lock_path);
+    if (locked) {
+      host_lock.emplace(std::move(*locked));
+    } else if (locked.error().reason == "LeaseHeld") {
+      events.emit(events::Event("lease.refused").error(locked.error().message));
+      spdlog::error("{}", locked.error().message);
+      co_return kExitLeaseHeld;
+    } else {
+      spdlog::warn("{}; another agent on this host would not be kept out", locked.error().message);
+    }
+  }
   LeaseKeeper lease(*client, options.config.lease, default_identity());
   if (auto held = co_await lease.acquire(); !held) {
     events.emit(events::Event("lease.refused").error(held.error().message));

@@ -59,11 +59,11 @@ std::string resource_version_of(const boost::json::object& o) {
 }  // namespace
 
 std::string default_identity() {
-  if (const char* pod = std::getenv("CNIMIG_POD_NAME"); pod != nullptr && *pod != '\0')
-    return pod;
+  const char* explicit_identity = std::getenv("CNIMIG_LEASE_IDENTITY");
+  const char* pod = std::getenv("CNIMIG_POD_NAME");
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  return std::string(host) + "/" + std::to_string(::getpid());
+  return holder_identity(explicit_identity ? explicit_identity : "", pod ? pod : "", host);
 }
 
 LeaseKeeper::LeaseKeeper(kube::Client& client, config::LeaseSettings settings, std::string identity,

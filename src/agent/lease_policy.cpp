@@ -2,6 +2,17 @@
 
 namespace cnimig::agent {
 
+std::string holder_identity(std::string_view explicit_identity, std::string_view pod_name,
+                            std::string_view hostname) {
+  if (!explicit_identity.empty())
+    return std::string(explicit_identity);
+  if (!pod_name.empty())
+    return std::string(pod_name);
+  if (!hostname.empty())
+    return std::string(hostname);
+  return "cnimig-agent";
+}
+
 LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std::string& identity,
                            std::chrono::system_clock::time_point now) {
   if (!current)

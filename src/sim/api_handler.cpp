@@ -247,6 +247,88 @@ ApiHandler::~ApiHandler() {
 
 void ApiHandler::set_faults(FaultSpec faults) {
   faults_ = std::move(faults);
+  counted_writes_ = 0;
+  held_writes_ = 0;
+  first_held_.clear();
+  if (cluster_fault_sink_)
+    cluster_fault_sink_(faults_);
+}
+
+json::object ApiHandler::fault_state() const {
+  json::object stop{{"armed", faults_.stop_at_write > 0},
+                    {"at", faults_.stop_at_write},
+                    {"counted", counted_writes_},
+                    {"triggered", held_writes_ > 0},
+                    {"held", held_writes_}};
+  if (!first_held_.empty())
+    stop["first_held"] = first_held_;
+  return json::object{{"spec", faults_.to_string()}, {"stop_at_write", std::move(stop)}};
+}
+
+// PUT /sim/v1/faults replaces the faults with the body (--faults syntax;
+// empty clears them); GET returns them. Requests already held stay held: the
+// client that sent them is the "crashed" one.
+ApiResponse ApiHandler::fault_endpoint(const ApiRequest& request) {
+  if (request.method == "GET") {
+    count_request("get", "sim/faults");
+    return object_response(fault_state());
+  }
+  if (request.method != "PUT")
+    return error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
+                                     "/sim/v1/faults serves GET and PUT"));
+  count_request("update", "sim/faults");
+  std::string text = request.body;
+  // Also {"spec":"..."}, the shape GET returns.
+  if (text.find_first_not_of(" \t\r\n") != std::string::npos &&
+      text[text.find_first_not_of(" \t\r\n")] == '{') {
+    boost::system::error_code ec;
+    const auto doc = json::parse(text, ec);
+    const auto* spec = !ec && doc.is_object() ? doc.as_object().if_contains("spec") : nullptr;
+    if (!spec || !spec->is_string())
+      return error_response(bad_request("want a fault spec, or {\"spec\":\"...\"}"));
+    text = std::string(spec->as_string());
+  }
+  std::erase_if(text, [](char c) { return std::isspace(static_cast<unsigned char>(c)); });
+  auto spec = FaultSpec::parse(text);
+  if (!spec)
+    return error_response(bad_request(spec.error().message));
+  set_faults(std::move(*spec));
+  return object_response(fault_state());
+}
+
+bool ApiHandler::stop_write(const std::string& verb, const ResourcePath& rp,
+                            const std::string& resource, const Query& q, const std::string& body) {
+  if (faults_.stop_at_write == 0 || verb == "get" || verb == "list" || verb == "watch")
+    return false;
+  // Not writes: nothing is stored.
+  if (rp.type->plural == "selfsubjectaccessreviews" || !q.get("dryRun").empty())
+    return false;
+  if (held_writes_ > 0) {
+    ++held_writes_;
+    return true;
+  }
+  if (faults_.stop_at_write_skip.count(rp.type->plural))
+    return false;
+  if (++counted_writes_ < faults_.stop_at_write)
+    return false;
+  ++held_writes_;
+  first_held_ = verb + " " + resource + " " + (rp.ns.empty() ? "" : rp.ns + "/") + rp.name;
+  // FNV-1a of the body: tells a rerun's repeat of a write from a later write
+  // to the same object.
+  std::uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : body) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  if (fault_listener_)
+    fault_listener_(json::object{{"event", "sim.write-held"},
+                                 {"write", counted_writes_},
+                                 {"verb", verb},
+                                 {"resource", resource},
+                                 {"namespace", rp.ns},
+                                 {"name", rp.name},
+                                 {"body_hash", std::to_string(h)}});
+  return true;
 }
 
 void ApiHandler::on_crd_change(const Change& c) {
@@ -577,6 +659,8 @@ ApiResult ApiHandler::handle(const ApiRequest& request) {
     count_request("get", "sim/report");
     return {object_response(report()), nullptr};
   }
+  if (path == "/sim/v1/faults")
+    return {fault_endpoint(request), nullptr};
   if (path == "/openapi/v3" || path.starts_with("/openapi/v3/")) {
     count_request("get", "openapi");
     return {openapi_v3(path), nullptr};
@@ -634,8 +718,7 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
     result.response = std::move(*fault);
     return result;
   }
-  const bool write = verb != "get" && verb != "list" && verb != "watch";
-  if (write && faults_.stop_at_write && store_.writes() + 1 >= faults_.stop_at_write) {
+  if (stop_write(verb, rp, resource, q, request.body)) {
     result.hold = true;  // the "crash": stop answering from the k-th write on
     return result;
   }

@@ -123,6 +123,28 @@ void ClusterModel::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
   populate_cluster(impl_->ctx, nodes, pods_per_node);
 }
 
+void ClusterModel::set_faults(const std::map<std::string, std::string>& extra) {
+  auto& faults = impl_->options.faults;
+  const auto value = [](const auto& m, std::string_view k) {
+    auto it = m.find(k);
+    return it == m.end() ? std::string() : std::string(it->second);
+  };
+  auto next = cluster_faults_from(extra);
+  const auto old_node = value(faults, "never-ready-node");
+  const auto old_pdb = value(faults, "blocking-pdb");
+  faults = std::move(next);
+  const auto new_node = value(faults, "never-ready-node");
+  const auto new_pdb = value(faults, "blocking-pdb");
+  if (!old_node.empty() && old_node != new_node)
+    impl_->kubelet.readiness_restored(old_node);
+  if (old_pdb != new_pdb) {
+    for (const auto& k : {old_pdb, new_pdb})
+      if (!k.empty())
+        impl_->disruption.resync(k);
+    impl_->schedule_pass();
+  }
+}
+
 ExecResult ClusterModel::exec(const json::object& pod, const std::vector<std::string>& command) {
   ExecResult r;
   if (command.empty()) {

@@ -6,15 +6,8 @@ namespace cnimig::sim {
 
 ClusterOptions cluster_options_from(const SimulatorOptions& options, ClusterOptions base) {
   base.time_scale = options.time_scale;
-  for (const auto& [k, v] : options.faults.extra) {
-    // Accept both word orders for the cluster faults.
-    if (k == "node-never-ready")
-      base.faults["never-ready-node"] = v;
-    else if (k == "pdb-blocking")
-      base.faults["blocking-pdb"] = v;
-    else
-      base.faults[k] = v;
-  }
+  for (auto& [k, v] : cluster_faults_from(options.faults.extra))
+    base.faults[k] = std::move(v);
   return base;
 }
 

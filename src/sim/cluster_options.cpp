@@ -24,6 +24,20 @@ const AgentRole* find_agent_role(const std::map<std::string, AgentRole, std::les
   return nullptr;
 }
 
+std::map<std::string, std::string, std::less<>> cluster_faults_from(
+    const std::map<std::string, std::string>& extra) {
+  std::map<std::string, std::string, std::less<>> out;
+  for (const auto& [k, v] : extra) {
+    if (k == "node-never-ready")
+      out["never-ready-node"] = v;
+    else if (k == "pdb-blocking")
+      out["blocking-pdb"] = v;
+    else
+      out[k] = v;
+  }
+  return out;
+}
+
 std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay) {
   const double ns =
       static_cast<double>(std::chrono::nanoseconds(delay).count()) * options.time_scale;

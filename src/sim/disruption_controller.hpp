@@ -22,6 +22,9 @@ class DisruptionController {
   void observe(const Change& change);
   bool pending() const { return !dirty_.empty(); }
   void reconcile();
+  // Recompute one PDB's status ("ns/name") on the next pass (the blocking-pdb
+  // fault changed).
+  void resync(const std::string& key) { dirty_.insert(key); }
 
  private:
   struct Member {

@@ -1,8 +1,42 @@
 #include "cnimig/sim/fault_spec.hpp"
 
 #include <charconv>
+#include <cmath>
+#include <sstream>
 
 namespace cnimig::sim {
+
+namespace {
+
+std::set<std::string> split_bars(const std::string& value) {
+  std::set<std::string> out;
+  std::size_t s = 0;
+  while (s <= value.size()) {
+    auto bar = value.find('|', s);
+    auto item = value.substr(s, bar == value.npos ? value.npos : bar - s);
+    if (!item.empty())
+      out.insert(item);
+    if (bar == value.npos)
+      break;
+    s = bar + 1;
+  }
+  return out;
+}
+
+std::string join_bars(const std::set<std::string>& items) {
+  std::string out;
+  for (const auto& i : items)
+    out += (out.empty() ? "" : "|") + i;
+  return out;
+}
+
+std::string number(double v) {
+  std::ostringstream o;
+  o << v;
+  return o.str();
+}
+
+}  // namespace
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   double value = 0;
@@ -46,14 +80,9 @@ Result<FaultSpec> FaultSpec::parse(std::string_view text) {
       if (key == "error-rate") {
         spec.error_rate = std::stod(value);
       } else if (key == "error-verbs") {
-        std::size_t s = 0;
-        while (s <= value.size()) {
-          auto bar = value.find('|', s);
-          spec.error_verbs.insert(value.substr(s, bar == value.npos ? value.npos : bar - s));
-          if (bar == value.npos)
-            break;
-          s = bar + 1;
-        }
+        spec.error_verbs = split_bars(value);
+      } else if (key == "stop-at-write-skip") {
+        spec.stop_at_write_skip = split_bars(value);
       } else if (key == "error-status") {
         spec.error_status = std::stoi(value);
       } else if (key == "timeout-rate") {
@@ -72,8 +101,11 @@ Result<FaultSpec> FaultSpec::parse(std::string_view text) {
         spec.latency = *d;
       } else if (key == "stop-at-write") {
         spec.stop_at_write = std::stoull(value);
-      } else {
+      } else if (key == "never-ready-node" || key == "node-never-ready" || key == "blocking-pdb" ||
+                 key == "pdb-blocking") {
         spec.extra[key] = value;
+      } else {
+        return make_error(Errc::invalid_argument, "--faults: unknown fault \"" + key + "\"");
       }
     } catch (const std::exception&) {
       return bad();
@@ -82,6 +114,34 @@ Result<FaultSpec> FaultSpec::parse(std::string_view text) {
   if (spec.error_rate < 0 || spec.error_rate > 1 || spec.timeout_rate < 0 || spec.timeout_rate > 1)
     return make_error(Errc::invalid_argument, "--faults: rates must be within [0, 1]");
   return spec;
+}
+
+std::string FaultSpec::to_string() const {
+  std::string out;
+  const auto add = [&](const std::string& key, const std::string& value) {
+    out += (out.empty() ? "" : ",") + key + "=" + value;
+  };
+  if (error_rate > 0)
+    add("error-rate", number(error_rate));
+  if (!error_verbs.empty())
+    add("error-verbs", join_bars(error_verbs));
+  if (error_status != 0)
+    add("error-status", std::to_string(error_status));
+  if (timeout_rate > 0)
+    add("timeout-rate", number(timeout_rate));
+  if (watch_cut.count() > 0)
+    add("watch-cut", std::to_string(watch_cut.count()) + "ms");
+  if (gone_on_resume)
+    add("gone-on-resume", "1");
+  if (latency.count() > 0)
+    add("latency", std::to_string(latency.count()) + "ms");
+  if (stop_at_write > 0)
+    add("stop-at-write", std::to_string(stop_at_write));
+  if (!stop_at_write_skip.empty())
+    add("stop-at-write-skip", join_bars(stop_at_write_skip));
+  for (const auto& [k, v] : extra)
+    add(k, v);
+  return out;
 }
 
 }  // namespace cnimig::sim

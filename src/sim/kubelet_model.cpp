@@ -110,6 +110,24 @@ void KubeletModel::network_changed(const std::string& node) {
     schedule(Clock::duration::zero(), Step::start, k, u);
 }
 
+bool KubeletModel::never_ready(std::string_view node) const {
+  auto f = ctx_.options.faults.find("never-ready-node");
+  return f != ctx_.options.faults.end() && f->second == node;
+}
+
+void KubeletModel::readiness_restored(const std::string& node) {
+  if (never_ready(node))
+    return;
+  for (const auto& pod : ctx_.store.pods_on_node(node)) {
+    if (deleting(*pod) || pod_ready(*pod) || str(status(*pod), "phase") != "Running")
+      continue;
+    const bool agent = ctx_.network.agent_role_of(*pod).has_value();
+    schedule(
+        scaled(ctx_.options, agent ? ctx_.options.agent_ready_delay : ctx_.options.pod_ready_delay),
+        Step::ready, key(*pod), std::string(uid(*pod)));
+  }
+}
+
 namespace {
 json::array container_statuses(const json::object& pod, bool ready, const std::string& started_at) {
   json::array out;
@@ -223,8 +241,7 @@ void KubeletModel::start(const Task& task) {
   s["containerStatuses"] = container_statuses(*pod, false, now);
   (void)ctx_.store.update_status(ctx_.pods, std::move(next));
   // The never-ready-node fault: containers run, readiness never passes.
-  if (auto f = ctx_.options.faults.find("never-ready-node");
-      f != ctx_.options.faults.end() && f->second == node)
+  if (never_ready(node))
     return;
   const bool agent = ctx_.network.agent_role_of(*pod).has_value();
   schedule(
@@ -234,7 +251,8 @@ void KubeletModel::start(const Task& task) {
 
 void KubeletModel::make_ready(const Task& task) {
   auto pod = current(task);
-  if (!pod || deleting(*pod))
+  // The fault may have been set (PUT /sim/v1/faults) after this was scheduled.
+  if (!pod || deleting(*pod) || pod_ready(*pod) || never_ready(node_name(*pod)))
     return;
   const auto now = rfc3339_now();
   json::object next = *pod;

@@ -27,6 +27,9 @@ class KubeletModel {
   void observe(const Change& change);
   // The node's CNI agents changed: retry the sandboxes waiting there.
   void network_changed(const std::string& node);
+  // The never-ready-node fault left `node`: its Running, not Ready pods turn
+  // Ready after the usual delay.
+  void readiness_restored(const std::string& node);
   std::size_t queued() const { return queue_.size(); }
   std::size_t waiting_for_network() const;
 
@@ -45,6 +48,7 @@ class KubeletModel {
   void make_ready(const Task& task);
   void remove(const Task& task);
   ObjectPtr current(const Task& task) const;
+  bool never_ready(std::string_view node) const;
 
   boost::asio::io_context& io_;
   ControllerContext& ctx_;

@@ -60,10 +60,13 @@ Result<void> Simulator::start() {
 
   handler_ = std::make_unique<ApiHandler>(store_, options_.watch_history);
   handler_->set_faults(options_.faults);
+  handler_->set_fault_listener(fault_listener_);
   cluster_ = factory_ ? factory_(*io_, store_, *handler_, options_)
                       : std::make_unique<StaticCluster>(*io_, store_, options_.time_scale);
   cluster_->bootstrap(options_.nodes, options_.pods_per_node);
   handler_->set_report_source([this] { return cluster_->report(); });
+  // PUT /sim/v1/faults reaches the cluster half too (same io_context thread).
+  handler_->set_cluster_fault_sink([this](const FaultSpec& f) { cluster_->set_faults(f.extra); });
 
   try {
     ca_ = std::make_unique<net::CertificateAuthority>("cnimig-sim CA");

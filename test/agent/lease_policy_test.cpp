@@ -1,13 +1,21 @@
 #include "cnimig/agent/lease_policy.hpp"
 
+#include <filesystem>
+#include <string>
+
 #include <boost/test/unit_test.hpp>
+
+#include "cnimig/agent/instance_lock.hpp"
+#include "cnimig/agent/lease_keeper.hpp"
+
+#include <unistd.h>
 
 using namespace cnimig::agent;
 using namespace std::chrono_literals;
 
-BOOST_AUTO_TEST_SUITE(lease_policy)
-
 const auto kNow = std::chrono::system_clock::time_point(1'800'000'000s);
+
+BOOST_AUTO_TEST_SUITE(lease_policy)
 
 BOOST_AUTO_TEST_CASE(absent_lease_is_created) {
   BOOST_TEST((decide_lease(std::nullopt, "me", kNow).verdict == LeaseVerdict::create));
@@ -41,6 +49,48 @@ BOOST_AUTO_TEST_CASE(released_or_malformed_lease_is_free) {
               LeaseVerdict::take_over));
   BOOST_TEST((decide_lease(LeaseRecord{"other", kNow, 0s, 1}, "me", kNow).verdict ==
               LeaseVerdict::take_over));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(lease_identity)
+
+// A restarted agent (SIGKILL, systemd restart) must find its predecessor's
+// live Lease "ours": the identity depends on the host, not the process.
+BOOST_AUTO_TEST_CASE(identity_is_stable_per_host_and_overridable) {
+  BOOST_TEST(holder_identity("", "", "bastion-1") == "bastion-1");
+  BOOST_TEST(holder_identity("", "cnimig-agent-x7k2p", "bastion-1") == "cnimig-agent-x7k2p");
+  BOOST_TEST(holder_identity("ops-laptop", "pod", "bastion-1") == "ops-laptop");
+  BOOST_TEST(!holder_identity("", "", "").empty());
+  BOOST_TEST(default_identity() == default_identity());
+  BOOST_TEST(default_identity().find(std::to_string(::getpid())) == std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(restarted_agent_renews_its_live_lease_others_are_refused) {
+  const auto me = holder_identity("", "", "bastion-1");
+  LeaseRecord left_behind{me, kNow - 2s, 30s, 0};  // the killed agent renewed 2 s ago
+  BOOST_TEST((decide_lease(left_behind, holder_identity("", "", "bastion-1"), kNow).verdict ==
+              LeaseVerdict::renew));
+  const auto other = decide_lease(left_behind, holder_identity("", "", "bastion-2"), kNow);
+  BOOST_TEST((other.verdict == LeaseVerdict::refuse));
+  BOOST_TEST(other.holder == "bastion-1");
+}
+
+BOOST_AUTO_TEST_CASE(instance_lock_keeps_a_second_agent_on_the_host_out) {
+  const auto path = InstanceLock::path_for("https://127.0.0.1:" + std::to_string(::getpid()),
+                                           "kube-system", "cnimig-agent");
+  BOOST_TEST(path == InstanceLock::path_for("https://127.0.0.1:" + std::to_string(::getpid()),
+                                            "kube-system", "cnimig-agent"));
+  BOOST_TEST(path != InstanceLock::path_for("https://127.0.0.1:1", "kube-system", "cnimig-agent"));
+  {
+    auto first = InstanceLock::acquire(path);
+    BOOST_TEST_REQUIRE(first.has_value());
+    auto second = InstanceLock::acquire(path);  // flock: per open file description
+    BOOST_TEST_REQUIRE(second.has_error());
+    BOOST_TEST(second.error().reason == "LeaseHeld");
+  }
+  BOOST_TEST(InstanceLock::acquire(path).has_value(), "released with its holder");
+  std::filesystem::remove(path);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

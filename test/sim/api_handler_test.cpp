@@ -237,6 +237,98 @@ BOOST_FIXTURE_TEST_CASE(ssar_crd_and_faults, Fixture) {
   BOOST_TEST(FaultSpec::parse("error-rate=2").has_error());
 }
 
+BOOST_AUTO_TEST_CASE(fault_spec_round_trips_and_refuses_unknown_keys) {
+  const auto f = FaultSpec::parse(
+      "error-rate=0.1,watch-cut=2s,gone-on-resume=1,latency=20ms,stop-at-write=3,"
+      "stop-at-write-skip=leases|events,pdb-blocking=apps/web");
+  BOOST_TEST_REQUIRE(f.has_value());
+  BOOST_TEST(f->stop_at_write_skip.count("leases") == 1u);
+  const auto again = FaultSpec::parse(f->to_string());
+  BOOST_TEST_REQUIRE(again.has_value());
+  BOOST_TEST(again->to_string() == f->to_string());
+  BOOST_TEST(again->watch_cut.count() == 2000);
+  BOOST_TEST(again->extra.at("pdb-blocking") == "apps/web");
+  BOOST_TEST(FaultSpec().to_string() == "");
+  BOOST_TEST(FaultSpec::parse("never-redy-node=node-1").has_error());
+}
+
+BOOST_FIXTURE_TEST_CASE(fault_endpoint_replaces_faults_at_runtime, Fixture) {
+  std::vector<std::string> sunk;
+  api.set_cluster_fault_sink([&](const FaultSpec& f) { sunk.push_back(f.to_string()); });
+  auto put = call("PUT", "/sim/v1/faults", "error-rate=1,error-verbs=get,blocking-pdb=apps/web\n",
+                  "text/plain");
+  BOOST_TEST_REQUIRE(put.response.status == 200);
+  BOOST_TEST(body(put).at("spec").as_string() ==
+             "error-rate=1,error-verbs=get,blocking-pdb=apps/web");
+  BOOST_TEST_REQUIRE(sunk.size() == 1u);
+  BOOST_TEST(sunk[0] == "error-rate=1,error-verbs=get,blocking-pdb=apps/web");
+  BOOST_TEST(call("GET", "/api/v1/namespaces/default/configmaps/x").response.status >= 429);
+  auto get = call("GET", "/sim/v1/faults");
+  BOOST_TEST(body(get).at("spec").as_string() ==
+             "error-rate=1,error-verbs=get,blocking-pdb=apps/web");
+  BOOST_TEST(call("PUT", "/sim/v1/faults", "bogus=1").response.status == 400);
+  BOOST_TEST(api.faults().error_rate == 1.0);  // a refused spec changes nothing
+  BOOST_TEST(call("PUT", "/sim/v1/faults", "").response.status == 200);
+  BOOST_TEST(call("GET", "/api/v1/namespaces/default/configmaps/x").response.status == 404);
+  BOOST_TEST(sunk.back() == "");
+  BOOST_TEST(call("DELETE", "/sim/v1/faults").response.status == 405);
+}
+
+BOOST_FIXTURE_TEST_CASE(stop_at_write_counts_client_writes_and_holds_unapplied, Fixture) {
+  std::vector<json::object> held;
+  api.set_fault_listener([&](const json::object& e) { held.push_back(e); });
+  BOOST_TEST_REQUIRE(
+      call("PUT", "/sim/v1/faults", "stop-at-write=3,stop-at-write-skip=leases").response.status ==
+      200);
+  const auto& configmaps = resource_type("", "configmaps");
+  // The simulator's own controllers write straight to the store: not counted.
+  for (int i = 0; i < 5; ++i)
+    BOOST_TEST_REQUIRE(store
+                           .create(configmaps, json::object{{"metadata",
+                                                             {{"name", "ctl-" + std::to_string(i)},
+                                                              {"namespace", "default"}}}})
+                           .has_value());
+  // Neither are reads, access reviews, dry runs or skipped resources.
+  BOOST_TEST(call("GET", "/api/v1/configmaps").response.status == 200);
+  BOOST_TEST(call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews",
+                  R"({"spec":{"resourceAttributes":{"verb":"get","resource":"pods"}}})")
+                 .response.status == 201);
+  BOOST_TEST(call("POST", "/api/v1/namespaces/default/configmaps?dryRun=All",
+                  R"({"metadata":{"name":"dry"}})")
+                 .hold == false);
+  BOOST_TEST(call("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+                  R"({"metadata":{"name":"l"},"spec":{}})")
+                 .response.status == 201);
+  // Writes 1 and 2 pass, write 3 is held and not applied, and so is every write after.
+  BOOST_TEST(call("POST", "/api/v1/namespaces/default/configmaps", R"({"metadata":{"name":"a"}})")
+                 .response.status == 201);
+  BOOST_TEST(call("DELETE", "/api/v1/namespaces/default/configmaps/ctl-0").response.status == 200);
+  BOOST_TEST(held.empty());
+  const auto rv = store.resource_version();
+  BOOST_TEST(call("PATCH", "/api/v1/namespaces/default/configmaps/a",
+                  R"({"metadata":{"labels":{"x":"y"}}})", "application/merge-patch+json")
+                 .hold);
+  BOOST_TEST(call("POST", "/apis/coordination.k8s.io/v1/namespaces/default/leases",
+                  R"({"metadata":{"name":"m"},"spec":{}})")
+                 .hold);
+  BOOST_TEST(store.resource_version() == rv, "a held write is not applied");
+  BOOST_TEST(!store.get(configmaps, "default", "a")->at("metadata").as_object().contains("labels"));
+  BOOST_TEST_REQUIRE(held.size() == 1u);
+  BOOST_TEST(held[0].at("event").as_string() == "sim.write-held");
+  BOOST_TEST(held[0].at("write").to_number<std::uint64_t>() == 3u);
+  BOOST_TEST(held[0].at("verb").as_string() == "patch");
+  BOOST_TEST(held[0].at("name").as_string() == "a");
+  const auto state = body(call("GET", "/sim/v1/faults"));
+  BOOST_TEST(state.at("stop_at_write").at("triggered").as_bool());
+  BOOST_TEST(state.at("stop_at_write").at("held").to_number<std::uint64_t>() == 2u);
+  BOOST_TEST(call("GET", "/api/v1/namespaces/default/configmaps/a").response.status == 200);
+  // Cleared at runtime: writes flow again.
+  BOOST_TEST(call("PUT", "/sim/v1/faults", "").response.status == 200);
+  BOOST_TEST(call("PATCH", "/api/v1/namespaces/default/configmaps/a",
+                  R"({"metadata":{"labels":{"x":"y"}}})", "application/merge-patch+json")
+                 .response.status == 200);
+}
+
 BOOST_FIXTURE_TEST_CASE(watch_of_one_object_by_path, Fixture) {
   pod("a", "n1", "web");
   pod("b", "n1", "web");

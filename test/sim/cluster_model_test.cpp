@@ -167,6 +167,50 @@ BOOST_AUTO_TEST_CASE(never_ready_node_fault) {
     BOOST_TEST(Harness::ready(*p));
 }
 
+BOOST_AUTO_TEST_CASE(runtime_faults_block_and_release) {
+  Harness h;
+  h.model.bootstrap(2, 3);
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(status_int(h.get(h.pdbs, "apps", "worker"), "disruptionsAllowed") >= 1);
+  // PUT /sim/v1/faults at runtime: the PDB stops allowing disruptions at once.
+  h.model.set_faults({{"pdb-blocking", "apps/worker"}, {"never-ready-node", "node-1"}});
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(status_int(h.get(h.pdbs, "apps", "worker"), "disruptionsAllowed") == 0);
+  // A pod restarted on the never-ready node stays unready.
+  std::string victim;
+  for (const auto& p : h.store.pods_on_node("node-1"))
+    if (std::string_view(p->at("metadata").at("name").as_string()).starts_with("canal-"))
+      victim = std::string(p->at("metadata").at("name").as_string());
+  BOOST_TEST_REQUIRE(!victim.empty());
+  h.delete_pod(h.get(h.pods, "kube-system", victim));
+  BOOST_TEST_REQUIRE(h.settle());
+  std::size_t unready = 0;
+  for (const auto& p : h.store.pods_on_node("node-1"))
+    unready += Harness::ready(*p) ? 0 : 1;
+  BOOST_TEST(unready == 1u);
+  // Clearing the faults: the PDB relaxes and the unready pod turns Ready.
+  h.model.set_faults({});
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(status_int(h.get(h.pdbs, "apps", "worker"), "disruptionsAllowed") >= 1);
+  for (const auto& p : h.store.pods_on_node("node-1"))
+    BOOST_TEST(Harness::ready(*p), p->at("metadata").at("name").as_string());
+}
+
+BOOST_AUTO_TEST_CASE(never_ready_node_fixed_at_runtime) {
+  auto o = Harness::zero_delays();
+  o.faults["never-ready-node"] = "node-1";
+  Harness h(o);
+  h.model.bootstrap(2, 1);
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST_REQUIRE(!h.store.pods_on_node("node-1").empty());
+  for (const auto& p : h.store.pods_on_node("node-1"))
+    BOOST_TEST_REQUIRE(!Harness::ready(*p));
+  h.model.set_faults({{"never-ready-node", "node-0"}});  // moved, not cleared
+  BOOST_TEST_REQUIRE(h.settle());
+  for (const auto& p : h.store.pods_on_node("node-1"))
+    BOOST_TEST(Harness::ready(*p));
+}
+
 BOOST_AUTO_TEST_CASE(pods_wait_for_a_cni_config) {
   Harness h;
   h.model.bootstrap(2, 0);

@@ -53,7 +53,8 @@ class LeaseKeeper {
   int transitions_ = 0;
 };
 
-// "<hostname>/<pid>", or the pod name when running in-cluster.
+// holder_identity() from the environment (CNIMIG_LEASE_IDENTITY,
+// CNIMIG_POD_NAME) and gethostname(): stable across restarts on one host.
 std::string default_identity();
 
 }  // namespace cnimig::agent

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cnimig::agent {
 
@@ -33,6 +34,16 @@ struct LeaseDecision {
   std::string holder;  // current holder, for the refusal message
   std::optional<std::chrono::system_clock::time_point> expires;  // when a refused Lease goes stale
 };
+
+// The holder identity this agent writes into the Lease. It is stable per
+// host (per installation), not per process, so that an agent restarted after
+// a crash, a SIGKILL or a systemd restart finds the Lease its predecessor left
+// "ours" and renews it at once instead of waiting out leaseDurationSeconds;
+// an agent elsewhere still finds it live and is refused. In order: an explicit
+// identity (CNIMIG_LEASE_IDENTITY), the pod name in-cluster (CNIMIG_POD_NAME),
+// the hostname. Two agents on one host are kept apart by InstanceLock instead.
+std::string holder_identity(std::string_view explicit_identity, std::string_view pod_name,
+                            std::string_view hostname);
 
 LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std::string& identity,
                            std::chrono::system_clock::time_point now);

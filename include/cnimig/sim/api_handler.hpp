@@ -96,8 +96,23 @@ class ApiHandler {
   ApiHandler(const ApiHandler&) = delete;
   ApiHandler& operator=(const ApiHandler&) = delete;
 
+  // Replaces every fault at once (`--faults` at start, `PUT /sim/v1/faults` at
+  // runtime): the API half here, the cluster half through the fault sink. The
+  // stop-at-write count restarts from zero.
   void set_faults(FaultSpec faults);
   const FaultSpec& faults() const { return faults_; }
+  // Receives each new spec so the cluster model can apply its half
+  // (never-ready-node, blocking-pdb).
+  void set_cluster_fault_sink(std::function<void(const FaultSpec&)> sink) {
+    cluster_fault_sink_ = std::move(sink);
+  }
+  // Called once when stop-at-write holds its first write (cnimig-sim prints it
+  // as a `sim.write-held` line, so tests wait for it instead of sleeping).
+  void set_fault_listener(std::function<void(const boost::json::object&)> listener) {
+    fault_listener_ = std::move(listener);
+  }
+  // GET /sim/v1/faults: the spec in --faults syntax and the stop-at-write state.
+  boost::json::object fault_state() const;
   // Host:port clients reach us on (discovery's serverAddressByClientCIDRs).
   void set_server_address(std::string address) { server_address_ = std::move(address); }
 
@@ -139,6 +154,10 @@ class ApiHandler {
   ApiResponse evict(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse self_subject_access_review(const std::string& body);
   std::optional<ApiResponse> injected_fault(const std::string& verb, bool& hold);
+  ApiResponse fault_endpoint(const ApiRequest& request);
+  // stop-at-write: true when this client write must be held (and not applied).
+  bool stop_write(const std::string& verb, const ResourcePath& rp, const std::string& resource,
+                  const Query& q, const std::string& body);
   void collect_garbage(const ResourceType& type, const boost::json::object& owner);
   void on_crd_change(const Change& change);
 
@@ -154,7 +173,12 @@ class ApiHandler {
   std::uint64_t evictions_allowed_ = 0;
   std::uint64_t evictions_blocked_ = 0;
   std::uint64_t faults_injected_ = 0;
+  std::uint64_t counted_writes_ = 0;  // client writes counted toward stop-at-write
+  std::uint64_t held_writes_ = 0;     // writes held since stop-at-write triggered
+  std::string first_held_;            // "verb resource ns/name" of the write that triggered it
   std::function<boost::json::object()> report_source_;
+  std::function<void(const FaultSpec&)> cluster_fault_sink_;
+  std::function<void(const boost::json::object&)> fault_listener_;
 };
 
 // A metav1.Status document for an error (or success when error is null).

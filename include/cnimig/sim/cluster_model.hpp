@@ -37,6 +37,10 @@ class ClusterModel final : public SimulatedCluster {
   // lists the node's CNI configs; `true`, `hostname`, `cat /etc/hostname`.
   ExecResult exec(const boost::json::object& pod, const std::vector<std::string>& command) override;
   boost::json::object report() const override;
+  // Runtime cluster faults: a node no longer never-ready gets its Running pods
+  // Ready after the usual delay; a PDB no longer blocking (or newly blocking)
+  // has its status recomputed, so evictions follow at once.
+  void set_faults(const std::map<std::string, std::string>& extra) override;
 
   const NetworkModel& network() const;
   const ClusterOptions& options() const;

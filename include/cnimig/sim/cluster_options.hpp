@@ -50,6 +50,11 @@ std::map<std::string, AgentRole, std::less<>> default_agent_roles(const ClusterO
 const AgentRole* find_agent_role(const std::map<std::string, AgentRole, std::less<>>& agents,
                                  std::string_view ns, std::string_view name);
 
+// FaultSpec::extra as ClusterOptions::faults, accepting both word orders
+// (node-never-ready = never-ready-node, pdb-blocking = blocking-pdb).
+std::map<std::string, std::string, std::less<>> cluster_faults_from(
+    const std::map<std::string, std::string>& extra);
+
 std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay);
 
 }  // namespace cnimig::sim

@@ -1,9 +1,13 @@
 #pragma once
-// `--faults SPEC`: comma-separated key=value pairs. The API half interprets
-// error-rate, error-verbs, error-status, timeout-rate, watch-cut, gone-on-resume,
-// latency and stop-at-write; every other key (node and PDB faults) is kept in
-// `extra` for the cluster model.
+// `--faults SPEC` (and the body of `PUT /sim/v1/faults`): comma-separated
+// key=value pairs. The API half interprets error-rate, error-verbs,
+// error-status, timeout-rate, watch-cut, gone-on-resume, latency,
+// stop-at-write and stop-at-write-skip; the cluster faults (never-ready-node,
+// blocking-pdb, and their other word orders node-never-ready, pdb-blocking)
+// are kept in `extra` for the cluster model. Unknown keys are refused, so a
+// typo cannot silently inject nothing.
 //   error-rate=0.1,error-verbs=get|patch,watch-cut=2s,gone-on-resume=1,latency=20ms
+//   stop-at-write=7,stop-at-write-skip=leases|events,never-ready-node=node-2
 
 #include <chrono>
 #include <cstdint>
@@ -24,11 +28,19 @@ struct FaultSpec {
   std::chrono::milliseconds watch_cut{0};  // close every watch stream after this long
   bool gone_on_resume = false;  // answer 410 to every watch that resumes from a resourceVersion
   std::chrono::milliseconds latency{0};
-  std::uint64_t stop_at_write =
-      0;  // 0 = never; else refuse (and stop answering) from this write on
+  // 0 = never; else hold (never answer, never apply) the k-th client write
+  // request counted from when this spec took effect, and every write after it.
+  // Only API clients' writes count (create/update/patch/delete/deletecollection,
+  // evictions), never the simulator's own controllers, dry runs or access reviews.
+  std::uint64_t stop_at_write = 0;
+  // Resource plurals (e.g. leases, events) whose writes are not counted toward
+  // stop-at-write; once stopped, their writes are held like any other.
+  std::set<std::string> stop_at_write_skip;
   std::map<std::string, std::string> extra;
 
   static Result<FaultSpec> parse(std::string_view text);
+  // The spec in parse()'s syntax (canonical order; "" when no fault is set).
+  std::string to_string() const;
 };
 
 // "2s", "150ms", "1m", or a bare number of seconds.

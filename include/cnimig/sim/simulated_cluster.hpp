@@ -4,6 +4,7 @@
 // counters. The cluster model implements it; Simulator owns one.
 
 #include <cstddef>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,9 @@ struct SimulatedCluster {
   virtual ExecResult exec(const boost::json::object& pod,
                           const std::vector<std::string>& command) = 0;
   virtual boost::json::object report() const = 0;
+  // The cluster half of a new fault spec (FaultSpec::extra: never-ready-node,
+  // blocking-pdb), replacing the previous one at runtime. Default: no cluster faults.
+  virtual void set_faults(const std::map<std::string, std::string>& extra) { (void)extra; }
 };
 
 }  // namespace cnimig::sim

@@ -62,6 +62,12 @@ class Simulator {
   std::string kubeconfig() const;
   Result<void> write_kubeconfig(const std::string& path) const;
 
+  // Before start(): told (on the simulator's thread) when stop-at-write
+  // triggers; see ApiHandler::set_fault_listener.
+  void set_fault_listener(std::function<void(const boost::json::object&)> listener) {
+    fault_listener_ = std::move(listener);
+  }
+
   boost::asio::io_context& io() { return *io_; }
   ObjectStore& store() { return store_; }
   ApiHandler& api() { return *handler_; }
@@ -78,6 +84,7 @@ class Simulator {
   std::unique_ptr<ApiServer> server_;
   std::unique_ptr<SimulatedCluster> cluster_;
   std::string token_;
+  std::function<void(const boost::json::object&)> fault_listener_;
   std::thread thread_;
   bool started_ = false;
   bool stopped_ = false;

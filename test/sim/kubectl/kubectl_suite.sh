@@ -169,5 +169,17 @@ fi
 check "drained pods gone" 1 '' -- bash -c "'$KUBECTL' get pods -o name | grep app-node-1"
 check "report counts requests" 0 '"watches_opened":[1-9]' -- K get --raw /sim/v1/report
 
+# Runtime faults: kubectl's raw PUT replaces them, raw GET reads them back.
+printf 'error-rate=1,error-verbs=list,error-status=500\n' >"$WORK/faults"
+check "replace --raw sets faults" 0 '"spec":"error-rate=1,error-verbs=list,error-status=500"' -- \
+  K replace --raw /sim/v1/faults -f "$WORK/faults"
+check "get --raw reads faults" 0 '"spec":"error-rate=1' -- K get --raw /sim/v1/faults
+check "injected 500 on list" 1 'error on the server' -- K get nodes
+: >"$WORK/no-faults"
+check "replace --raw clears faults" 0 '"spec":""' -- K replace --raw /sim/v1/faults -f "$WORK/no-faults"
+check "list works again" 0 'node-0' -- K get nodes
+printf 'no-such-fault=1' >"$WORK/bad-faults"
+check "unknown fault is 400" 1 'unknown fault' -- K replace --raw /sim/v1/faults -f "$WORK/bad-faults"
+
 echo "kubectl suite: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
