@@ -31,14 +31,8 @@ BOOST_AUTO_TEST_CASE(full_migration_three_nodes_at_a_time) {
 
 BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
   SimCluster cluster(4);
-  // Plan once the fresh cluster has settled, as an operator would: the plan
-  // of a cluster whose CNI is still starting halts at its first gate.
-  for (const char* ds : {"canal", "kube-proxy"}) {
-    auto settled =
-        cluster.kubectl({"wait", "--for=jsonpath={.status.numberReady}=4", "-n", "kube-system",
-                         std::string("daemonset/") + ds, "--timeout=120s"});
-    BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
-  }
+  // Plan once the fresh cluster has settled, as an operator would.
+  cluster.wait_settled();
   const auto before = cluster.report();
   auto r = cluster.agent({});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);

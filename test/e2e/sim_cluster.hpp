@@ -32,11 +32,14 @@ struct SimCluster {
   std::unique_ptr<BackgroundProcess> sim;
 
   // `extra_args` go to cnimig-sim after the defaults (e.g. {"--faults", "..."}).
-  explicit SimCluster(int nodes, std::vector<std::string> extra_args = {}) {
+  int nodes;
+
+  explicit SimCluster(int node_count, std::vector<std::string> extra_args = {})
+      : nodes(node_count) {
     fs::create_directories(dir);
     std::vector<std::string> argv = {CNIMIG_SIM_BIN,
                                      "--nodes",
-                                     std::to_string(nodes),
+                                     std::to_string(node_count),
                                      "--kubeconfig-out",
                                      kubeconfig.string(),
                                      "--pods-per-node",
@@ -68,6 +71,17 @@ struct SimCluster {
   ProcessResult kubectl(std::vector<std::string> args) const {
     args.insert(args.begin(), "kubectl");
     return run_process(args, {"KUBECONFIG=" + kubeconfig.string()}, 60s);
+  }
+  // Waits, as an operator would before planning, until the fresh cluster's
+  // CNI and kube-proxy run on every node: the plan of a cluster whose CNI is
+  // still starting halts at its first gate.
+  void wait_settled() const {
+    for (const char* ds : {"canal", "kube-proxy"}) {
+      auto settled =
+          kubectl({"wait", "--for=jsonpath={.status.numberReady}=" + std::to_string(nodes), "-n",
+                   "kube-system", std::string("daemonset/") + ds, "--timeout=120s"});
+      BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
+    }
   }
   boost::json::object report() const {
     auto r = kubectl({"get", "--raw", "/sim/v1/report"});
