@@ -309,6 +309,8 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
     auto r = co_await client_.evict(pod.ns, pod.name, options);
     if (r || r.error().code == Errc::not_found) {
       unblock();
+      if (!pod.uid.empty())
+        snapshot_.removed_pods.insert(pod.uid);  // never evicted twice
       co_return Result<void>{};
     }
     if (r.error().code == Errc::too_many_requests) {
@@ -342,8 +344,19 @@ asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePo
   if (is_own_pod(pod.ns, pod.name))
     co_return Result<void>{};
   const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
-  auto removed = co_await client_.remove(path, kube::DeleteOptions());
-  co_return gone_is_fine(removed);
+  kube::DeleteOptions options;
+  // Only this incarnation: a StatefulSet's replacement has the same name.
+  options.precondition_uid = pod.uid;
+  auto removed = co_await client_.remove(path, options);
+  // 409 on the uid precondition: the name now belongs to a replacement, so
+  // the pod we meant is gone.
+  if (!removed && removed.error().code == Errc::conflict && !pod.uid.empty())
+    removed = boost::json::object();
+  if (auto r = gone_is_fine(removed); !r)
+    co_return r;
+  if (!pod.uid.empty())
+    snapshot_.removed_pods.insert(pod.uid);  // never deleted twice
+  co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id) {

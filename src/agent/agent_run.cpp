@@ -141,6 +141,11 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       std::min<std::size_t>(settings.max_parallel_nodes, budget.max_unavailable);
   migrate::SimulatedEffects effects(settings.migration);
   auto snapshot = cache.snapshot();
+  // The server's clock: the model compares it with pods' creationTimestamps.
+  const auto server_time = client->server_clock().earliest(std::chrono::steady_clock::now());
+  snapshot.now = std::chrono::floor<std::chrono::seconds>(
+                     server_time.value_or(std::chrono::system_clock::now()).time_since_epoch())
+                     .count();
   detect_applied_bundles(snapshot, bundles);
   const auto run =
       migrate::run_plan(snapshot, settings.migration, budget, settings.selection, effects);
@@ -214,7 +219,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 
   // The bundles' objects decide whether a bundle counts as applied; refresh
   // that on every change, before the core looks.
-  MigrationDriver migration(cache, executor, settings, events, hooks);
+  MigrationDriver migration(cache, executor, client->server_clock(), settings, events, hooks);
   driver = &migration;
 
   auto watchdog = [&]() -> asio::awaitable<void> {

@@ -125,13 +125,9 @@ StepOutcome run_migrate(const Context& ctx) {
                  {s.cilium_migrated().describe() + " on " + name});
         break;
       case NodePhase::migrate_cilium_ready:
-        out.write(
-            step, name,
-            AnnotateNode{name,
-                         {{s.annotation(annotation_names::kMigrate), std::string(stage::kDeleting)},
-                          {s.annotation(annotation_names::kMigratePodsBefore),
-                           std::to_string(ctx.snap.now)}},
-                         {}});
+        out.write(step, name,
+                  cutoff_annotation(ctx, node, annotation_names::kMigrate,
+                                    annotation_names::kMigratePodsBefore));
         break;
       case NodePhase::migrate_deleting_pods:
         if (delete_old_pods(ctx, step, node, annotation_names::kMigratePodsBefore, out)) {

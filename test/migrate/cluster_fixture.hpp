@@ -63,6 +63,7 @@ inline ClusterSnapshot make_cluster(const MigrationSettings& s, const FixtureOpt
       p.owner_kind = std::move(kind);
       p.owner_name = std::move(owner);
       p.host_network = host;
+      p.uid = "uid-" + p.name;
       p.created = 100;
       n.pods.push_back(p);
     };
@@ -97,6 +98,7 @@ inline ClusterSnapshot fresh_process(ClusterSnapshot snap) {
   snap.blocked_evictions.clear();
   snap.failures.clear();
   snap.in_flight.clear();
+  snap.removed_pods.clear();
   return snap;
 }
 

@@ -94,8 +94,10 @@ inline constexpr std::string_view kWasCordoned = "was-cordoned";
 inline constexpr std::string_view kRoll = "roll";
 inline constexpr std::string_view kPriority = "priority";
 inline constexpr std::string_view kMigrate = "migrate";
-// Unix seconds (API server clock): pods on the node created at or before it
-// are the ones the step must re-create (see deleting_pods in node_roll.cpp).
+// Unix seconds (API server clock): pods on the node created before it are the
+// ones the step must re-create. It is the second after the one in which it
+// was recorded, and no pod is deleted before the server's clock reaches it
+// (see delete_old_pods in node_roll.cpp).
 inline constexpr std::string_view kRollPodsBefore = "roll-pods-before";
 inline constexpr std::string_view kPriorityPodsBefore = "priority-pods-before";
 inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";
