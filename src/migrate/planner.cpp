@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "step_context.hpp"
+#include "node_step.hpp"
 
 namespace cnimig::migrate {
 namespace {
@@ -21,11 +21,11 @@ bool done(StepId step, const Context& ctx) {
     case StepId::prepare:
       return detail::prepare_done(ctx);
     case StepId::roll:
-      return detail::roll_done(ctx);
+      return detail::node_step_done(ctx, detail::roll_step());
     case StepId::priority:
-      return detail::priority_done(ctx);
+      return detail::node_step_done(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::migrate_done(ctx);
+      return detail::node_step_done(ctx, detail::migrate_step());
     case StepId::cleanup:
       return detail::cleanup_done(ctx);
   }
@@ -39,11 +39,11 @@ StepOutcome run(StepId step, const Context& ctx) {
     case StepId::prepare:
       return detail::run_prepare(ctx);
     case StepId::roll:
-      return detail::run_roll(ctx);
+      return detail::run_node_step(ctx, detail::roll_step());
     case StepId::priority:
-      return detail::run_priority(ctx);
+      return detail::run_node_step(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::run_migrate(ctx);
+      return detail::run_node_step(ctx, detail::migrate_step());
     case StepId::cleanup:
       return detail::run_cleanup(ctx);
   }
