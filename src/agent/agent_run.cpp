@@ -45,13 +45,7 @@ migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
 
 migrate::MigrationSettings migration_settings(const config::Config& c) {
   auto s = migrate::MigrationSettings::defaults();
-  s.labels.calico_cilium = c.labels.calico_cilium;
-  s.labels.priority_calico = c.labels.cni_priority_calico;
-  s.labels.priority_cilium = c.labels.cni_priority_cilium;
-  s.labels.rolled = c.labels.rolled;
-  s.labels.cilium = c.labels.cilium;
-  s.labels.migrated = c.labels.migrated;
-  s.labels.value = c.labels.value;
+  s.labels = c.labels;
   s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
   s.knet_stress_namespace = c.connectivity.namespace_;
   s.knet_stress_daemon_sets = c.connectivity.daemonsets;
@@ -330,8 +324,7 @@ asio::awaitable<void> Run::main() {
 
   DriverSettings settings;
   settings.migration = migration_settings(c);
-  settings.selection.first = static_cast<migrate::StepId>(options.steps.first);
-  settings.selection.last = static_cast<migrate::StepId>(options.steps.last);
+  settings.selection.steps = options.steps;
   settings.selection.nodes = options.nodes;
   settings.max_parallel_nodes = c.parallelism.max_parallel_nodes;
   settings.max_unavailable = c.parallelism.max_unavailable;

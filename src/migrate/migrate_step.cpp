@@ -27,7 +27,7 @@ LabelNode to_cilium(const MigrationSettings& s, const std::string& node) {
 }
 
 LabelNode to_migrated(const MigrationSettings& s, const std::string& node) {
-  return LabelNode{node, {{s.labels.migrated, s.labels.value}}, {s.labels.priority_cilium}};
+  return LabelNode{node, {{s.labels.migrated, s.labels.value}}, {s.labels.cni_priority_cilium}};
 }
 
 // Phases that give the node back, allowed even after a failure.

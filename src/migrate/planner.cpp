@@ -175,22 +175,22 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
   const StepId step = *first_open;
   const auto index = static_cast<int>(step);
 
-  if (index > static_cast<int>(selection.last)) {
+  if (index > static_cast<int>(selection.steps.last)) {
     // Every selected step is done. prepare ends with a gate that nothing
     // after it in this run would check.
-    if (selection.last == StepId::prepare && !ctx.gate_ok) {
+    if (selection.steps.last == StepId::prepare && !ctx.gate_ok) {
       StepOutcome out;
       detail::request_gate(ctx, StepId::prepare, out);
       finish(d, ctx, StepId::prepare, std::move(out), true);
       if (!d.actions.empty() || !d.waits.empty())
         return d;
     }
-    d.actions.push_back(Action{selection.last, "", Done{}});
+    d.actions.push_back(Action{selection.steps.last, "", Done{}});
     return d;
   }
-  if (index < static_cast<int>(selection.first) && step != StepId::preflight) {
-    halt(d, selection.first,
-         "refusing to run step " + std::string(to_string(selection.first)) + ": step " +
+  if (index < static_cast<int>(selection.steps.first) && step != StepId::preflight) {
+    halt(d, selection.steps.first,
+         "refusing to run step " + std::string(to_string(selection.steps.first)) + ": step " +
              std::string(to_string(step)) + " is not done");
     return d;
   }
@@ -198,7 +198,7 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
   // knet-stress, run a check): later steps need the check before writing.
   d.current_step = step;
   d.steps[static_cast<std::size_t>(index)] = StepState::running;
-  finish(d, ctx, step, run(step, ctx), step == selection.last);
+  finish(d, ctx, step, run(step, ctx), step == selection.steps.last);
   return d;
 }
 

@@ -11,13 +11,13 @@ namespace {
 
 bool node_done(const Context& ctx, const NodeState& node) {
   const auto& l = ctx.settings.labels;
-  return (ctx.has_label(node, l.priority_cilium) || ctx.has_label(node, l.migrated)) &&
+  return (ctx.has_label(node, l.cni_priority_cilium) || ctx.has_label(node, l.migrated)) &&
          !ctx.annotation(node, annotation_names::kPriority);
 }
 
 LabelNode swap(const Context& ctx, const NodeState& node) {
   const auto& l = ctx.settings.labels;
-  return LabelNode{node.name, {{l.priority_cilium, l.value}}, {l.priority_calico}};
+  return LabelNode{node.name, {{l.cni_priority_cilium, l.value}}, {l.cni_priority_calico}};
 }
 
 void start(const Context& ctx, const NodeStep& step, const NodeState& node, StepOutcome& out) {

@@ -171,8 +171,8 @@ void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action) const 
                      add(s.cilium(), {{l.calico_cilium, l.value}});
                      add(s.cilium_migrated(), {{l.cilium, l.value}});
                    } else if (a.id == s.bundles.multus) {
-                     add(s.multus_calico(), {{l.priority_calico, l.value}});
-                     add(s.multus_cilium(), {{l.priority_cilium, l.value}});
+                     add(s.multus_calico(), {{l.cni_priority_calico, l.value}});
+                     add(s.multus_cilium(), {{l.cni_priority_cilium, l.value}});
                    } else if (a.id == s.bundles.knet_stress) {
                      for (const auto& ref : s.knet_stress())
                        add(ref, {});

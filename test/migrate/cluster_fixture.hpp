@@ -169,9 +169,9 @@ class SafetyMonitor {
           net = Net{true, false, false};
         } else if (has(n, l.cilium) && !has(n, l.calico_cilium)) {
           net = Net{false, true, true};
-        } else if (has(n, l.priority_cilium) && snap.exists(s_.multus_cilium())) {
+        } else if (has(n, l.cni_priority_cilium) && snap.exists(s_.multus_cilium())) {
           net = Net{true, true, true};
-        } else if (has(n, l.priority_calico) && snap.exists(s_.multus_calico())) {
+        } else if (has(n, l.cni_priority_calico) && snap.exists(s_.multus_calico())) {
           net = Net{true, true, false};
         } else {
           net = Net{true, false, false};
@@ -197,7 +197,7 @@ class SafetyMonitor {
     }
     if (cilium_only && !cleanup) {
       for (const auto& [name, n] : snap.nodes) {
-        bool prioritised = (has(n, l.priority_cilium) || has(n, l.migrated)) &&
+        bool prioritised = (has(n, l.cni_priority_cilium) || has(n, l.migrated)) &&
                            !n.annotations.contains(s_.annotation(annotation_names::kPriority));
         if (!prioritised)
           fail("a node lost the source CNI before " + name + " was prioritised");

@@ -8,26 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cnimig/config/config.hpp"
 #include "cnimig/migrate/object_ref.hpp"
 
 namespace cnimig::migrate {
 
-// Node label keys (DESIGN.md section 1, "Node labels are the state"); every
-// label carries `value`.
-struct LabelKeys {
-  std::string calico_cilium = "node-role.kubernetes.io/calico-cilium";
-  std::string priority_calico = "node-role.kubernetes.io/priority-calico";
-  std::string priority_cilium = "node-role.kubernetes.io/priority-cilium";
-  std::string rolled = "node-role.kubernetes.io/rolled";
-  std::string cilium = "node-role.kubernetes.io/cilium";
-  std::string migrated = "node-role.kubernetes.io/migrated";
-  std::string value = "true";
-
-  // The six keys, in the order of the table in DESIGN.md.
-  std::vector<std::string> all() const {
-    return {calico_cilium, priority_calico, priority_cilium, rolled, cilium, migrated};
-  }
-};
+// Node label keys (DESIGN.md section 1, "Node labels are the state") are
+// config's; every label carries `value`.
+using LabelKeys = config::LabelKeys;
 
 // kind ("DaemonSet", "Deployment", "StatefulSet") -> namespace -> names.
 using ResourceSet = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
