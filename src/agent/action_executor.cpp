@@ -216,8 +216,9 @@ asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node
 asio::awaitable<Result<void>> ActionExecutor::merge_patch(const kube::ResourcePath& path,
                                                           boost::json::object patch) {
   auto body = boost::json::serialize(patch);
-  auto r =
-      co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
+  kube::WriteOptions options;
+  options.dry_run = settings_.dry_run;
+  auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
   if (!r)
     co_return r.error();
   co_return Result<void>{};
@@ -256,8 +257,9 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
     const auto rv = current->at("metadata").at("resourceVersion");
     const auto patch = taints_patch(rv, taints);
     auto body = boost::json::serialize(patch);
-    auto r =
-        co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
+    kube::WriteOptions options;
+    options.dry_run = settings_.dry_run;
+    auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
     if (r)
       co_return Result<void>{};
     if (r.error().code != Errc::conflict)
@@ -306,10 +308,11 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
   for (;;) {
     kube::DeleteOptions options;
     options.request.max_attempts = 1;
+    options.dry_run = settings_.dry_run;
     auto r = co_await client_.evict(pod.ns, pod.name, options);
     if (r || r.error().code == Errc::not_found) {
       unblock();
-      if (!pod.uid.empty())
+      if (!pod.uid.empty() && !settings_.dry_run)
         snapshot_.removed_pods.insert(pod.uid);  // never evicted twice
       co_return Result<void>{};
     }
@@ -322,6 +325,10 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
                          .node(action.node)
                          .resource("Pod " + pod.ns + "/" + pod.name)
                          .field("pdb", pdb));
+      }
+      if (settings_.dry_run) {
+        unblock();  // admitted but for the budget, which a real run waits for
+        co_return Result<void>{};
       }
     } else if (!r.error().retryable()) {
       unblock();
@@ -345,6 +352,7 @@ asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePo
     co_return Result<void>{};
   const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
   kube::DeleteOptions options;
+  options.dry_run = settings_.dry_run;
   // Only this incarnation: a StatefulSet's replacement has the same name.
   options.precondition_uid = pod.uid;
   auto removed = co_await client_.remove(path, options);
@@ -354,7 +362,7 @@ asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePo
     removed = boost::json::object();
   if (auto r = gone_is_fine(removed); !r)
     co_return r;
-  if (!pod.uid.empty())
+  if (!pod.uid.empty() && !settings_.dry_run)
     snapshot_.removed_pods.insert(pod.uid);  // never deleted twice
   co_return Result<void>{};
 }
@@ -366,6 +374,7 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
   for (const auto& object : it->second.objects()) {
     kube::ApplyOptions options;
     options.force = true;  // the agent owns these objects' fields
+    options.dry_run = settings_.dry_run;
     const auto path = object_path(object);
     auto r = co_await client_.apply(path, object.body, options);
     if (!r) {
@@ -396,7 +405,9 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
   }
   for (const auto* o : order) {
     const auto path = object_path(*o);
-    auto removed = co_await client_.remove(path, kube::DeleteOptions());
+    kube::DeleteOptions options;
+    options.dry_run = settings_.dry_run;
+    auto removed = co_await client_.remove(path, options);
     if (auto r = gone_is_fine(removed); !r)
       co_return r;
   }
@@ -405,7 +416,9 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
 
 asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::ObjectRef& ref) {
   const auto path = workload_path(ref);
-  auto removed = co_await client_.remove(path, kube::DeleteOptions());
+  kube::DeleteOptions options;
+  options.dry_run = settings_.dry_run;
+  auto removed = co_await client_.remove(path, options);
   co_return gone_is_fine(removed);
 }
 

@@ -1,5 +1,6 @@
 #include "cnimig/agent/agent_run.hpp"
 
+#include <algorithm>
 #include <csignal>
 
 #include <boost/asio/co_spawn.hpp>
@@ -125,8 +126,85 @@ struct Run {
 
   asio::awaitable<void> main();
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
+  asio::awaitable<std::size_t> check_writes(const migrate::ClusterSnapshot& cluster,
+                                            const std::vector<migrate::Action>& actions);
   asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
 };
+
+// Whether a planned write acts on something the cluster holds now. Later
+// writes of the plan act on what earlier ones create (a replacement pod, the
+// Cilium DaemonSets): the server can only check those once they exist.
+bool checkable_now(const migrate::Action& a, const migrate::ClusterSnapshot& cluster) {
+  using namespace migrate;
+  if (!is_write(a))
+    return false;
+  if (const auto* p = std::get_if<EvictPod>(&a.kind)) {
+    auto n = cluster.nodes.find(a.node);
+    return n != cluster.nodes.end() &&
+           std::any_of(n->second.pods.begin(), n->second.pods.end(),
+                       [&](const PodState& q) { return q.ns == p->ns && q.name == p->name; });
+  }
+  if (const auto* p = std::get_if<DeletePod>(&a.kind)) {
+    auto n = cluster.nodes.find(a.node);
+    return n != cluster.nodes.end() &&
+           std::any_of(n->second.pods.begin(), n->second.pods.end(),
+                       [&](const PodState& q) { return q.uid == p->uid; });
+  }
+  if (std::holds_alternative<ApplyBundle>(a.kind))
+    return true;
+  if (const auto* d = std::get_if<DeleteBundle>(&a.kind))
+    return cluster.applied_bundles.contains(d->id);
+  if (const auto* d = std::get_if<DeleteObject>(&a.kind))
+    return cluster.exists(d->object);
+  if (const auto* p = std::get_if<PatchDaemonSetNodeSelector>(&a.kind))
+    return cluster.exists(ObjectRef{kDaemonSet, p->ns, p->name});
+  return cluster.nodes.contains(a.node);  // node labels, annotations, cordon, taints
+}
+
+// Plan mode's server-side check: each write the plan makes on what exists now
+// goes to the API server with dryRun=All (validated, admitted, not persisted).
+// Returns how many the server refused.
+asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& cluster,
+                                               const std::vector<migrate::Action>& actions) {
+  auto scratch = cluster;  // the executor records outcomes in a snapshot
+  KubePodExecutor prober(*client);
+  ExecutorSettings exec_settings;
+  exec_settings.timeouts = options.config.timeouts;
+  exec_settings.dry_run = true;
+  ActionExecutor executor(*client, scratch, bundles, exec_settings, events, prober);
+  std::vector<migrate::Action> checked;
+  std::size_t skipped = 0;
+  std::size_t failed = 0;
+  for (const auto& a : actions) {
+    if (!migrate::is_write(a))
+      continue;
+    if (!checkable_now(a, cluster)) {
+      ++skipped;
+      continue;
+    }
+    if (std::find(checked.begin(), checked.end(), a) != checked.end())
+      continue;  // the same write again (a label set twice): one check
+    checked.push_back(a);
+    auto result = co_await executor.execute(a);
+    if (!result) {
+      ++failed;
+      auto event = events::Event("plan.check_failed")
+                       .step(migrate::to_string(a.step))
+                       .field("action", migrate::describe(a))
+                       .error(result.error().describe());
+      if (!a.node.empty())
+        event.node(a.node);
+      events.emit(event);
+      spdlog::error("the API server refuses a planned write ({}): {}", migrate::describe(a),
+                    result.error().describe());
+    }
+  }
+  events.emit(events::Event("plan.checked")
+                  .field("checked", static_cast<std::int64_t>(checked.size()))
+                  .field("failed", static_cast<std::int64_t>(failed))
+                  .field("skipped", static_cast<std::int64_t>(skipped)));
+  co_return failed;
+}
 
 asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settings) {
   migrate::Budget budget;
@@ -154,8 +232,17 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       event.node(a.node);
     events.emit(event);
   }
+  const auto refused = co_await check_writes(snapshot, run.actions);
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
+    events.emit(events::Event("plan.halted").error(reason));
+    spdlog::error("the plan halts: {}", reason);
+    co_return kExitHalted;
+  }
+  if (refused > 0) {
+    const auto reason = std::to_string(refused) +
+                        " planned write(s) failed the API server's dryRun=All check (see "
+                        "plan.check_failed)";
     events.emit(events::Event("plan.halted").error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
