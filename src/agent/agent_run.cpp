@@ -411,6 +411,7 @@ asio::awaitable<void> Run::main() {
 
   DriverSettings settings;
   settings.migration = migration_settings(c);
+  settings.migration.skip_roll_for_tests = options.skip_roll_for_tests;
   settings.selection.steps = options.steps;
   settings.selection.nodes = options.nodes;
   settings.max_parallel_nodes = c.parallelism.max_parallel_nodes;

@@ -14,6 +14,16 @@ bool node_done(const Context& ctx, const NodeState& node) {
          !ctx.annotation(node, annotation_names::kRoll);
 }
 
+void start(const Context& ctx, const NodeStep& step, const NodeState& node, StepOutcome& out) {
+  if (ctx.settings.skip_roll_for_tests) {
+    // The broken variant: rolled, and nothing re-created.
+    const auto& l = ctx.settings.labels;
+    out.write(step.step, node.name, LabelNode{node.name, {{l.rolled, l.value}}, {}});
+    return;
+  }
+  cordon_and_drain(ctx, step, node, out);
+}
+
 NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
                  StepOutcome& out) {
   const auto& l = ctx.settings.labels;
@@ -37,7 +47,7 @@ const NodeStep kRoll{StepId::roll,
                      annotation_names::kRollPodsBefore,
                      NodePhase::prepared,
                      node_done,
-                     cordon_and_drain,
+                     start,
                      advance};
 
 }  // namespace

@@ -179,6 +179,29 @@ class SafetyMonitor {
         nets_[key] = net;
       }
     }
+    // A pod that takes its IP from Cilium is reachable only from pods with a
+    // Cilium interface: once one exists, every pod in service needs one.
+    bool cilium_ips = false;
+    for (const auto& [name, n] : snap.nodes) {
+      for (const auto& p : n.pods) {
+        if (!p.host_network &&
+            nets_[p.ns + "/" + p.name + "@" + std::to_string(p.created)].cilium_primary)
+          cilium_ips = true;
+      }
+    }
+    if (cilium_ips) {
+      for (const auto& [name, n] : snap.nodes) {
+        if (n.unschedulable)
+          continue;  // in maintenance
+        for (const auto& p : n.pods) {
+          if (p.host_network || !p.ready)
+            continue;
+          auto key = p.ns + "/" + p.name + "@" + std::to_string(p.created);
+          if (!nets_[key].cilium)
+            fail("pod " + key + " on " + name + " cannot reach pods with Cilium IPs");
+        }
+      }
+    }
     if (const auto* del = std::get_if<DeleteObject>(&action.kind);
         del && del->object == s_.source_cni) {
       for (const auto& [name, n] : snap.nodes) {

@@ -637,7 +637,8 @@ BOOST_AUTO_TEST_CASE(steps_run_one_range_at_a_time) {
     auto sel = selecting(range);
     BOOST_TEST(step_done(sel.steps.last, snap, S), range);
     if (sel.steps.last != StepId::cleanup) {
-      BOOST_TEST(!step_done(static_cast<StepId>(static_cast<int>(sel.steps.last) + 1), snap, S), range);
+      BOOST_TEST(!step_done(static_cast<StepId>(static_cast<int>(sel.steps.last) + 1), snap, S),
+                 range);
     }
   }
   BOOST_TEST(step_done(StepId::cleanup, snap, S));
@@ -835,6 +836,23 @@ BOOST_AUTO_TEST_CASE(detects_source_daemon_set_deleted_while_needed) {
   SimulatedEffects(S).apply(snap, del);
   monitor.observe(snap, del);
   BOOST_TEST(!monitor.violations.empty());
+}
+
+// The test-only variant that skips the roll: the monitor must catch it.
+BOOST_AUTO_TEST_CASE(detects_the_skipped_roll) {
+  auto broken = S;
+  broken.skip_roll_for_tests = true;
+  SafetyMonitor monitor(broken, Budget{1, 1}, {});
+  FixtureOptions o;
+  o.knet_stress_installed = true;
+  auto run = run_plan(
+      make_cluster(broken, o), broken, Budget{1, 1}, Selection{}, SimulatedEffects(broken), 100000,
+      [&](const ClusterSnapshot& snap, const Action& a) { monitor.observe(snap, a); });
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_TEST(!monitor.violations.empty());
+  for (const auto& a : run.actions)
+    BOOST_TEST(!(a.step == StepId::roll && std::holds_alternative<DeletePod>(a.kind)));
 }
 
 BOOST_AUTO_TEST_CASE(detects_budget_overrun) {

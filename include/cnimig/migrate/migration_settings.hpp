@@ -53,6 +53,12 @@ struct MigrationSettings {
 
   BundleIds bundles;
 
+  // Test only, never set from the configuration or a flag: the roll step
+  // labels each node rolled without re-creating its pods, the mistake that
+  // leaves pods without a Cilium interface. test/e2e/engine_e2e_test.cpp runs
+  // the agent in-process with it to prove the e2e oracle sees violations.
+  bool skip_roll_for_tests = false;
+
   // The values of config/config.yaml (source CNI canal).
   static MigrationSettings defaults();
 
