@@ -190,7 +190,7 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   if (const auto* a = std::get_if<EvictPod>(&k))
     co_return co_await evict(action, *a);
   if (const auto* a = std::get_if<DeletePod>(&k))
-    co_return co_await delete_pod(*a);
+    co_return co_await delete_pod(action.node, *a);
   if (const auto* a = std::get_if<ApplyBundle>(&k))
     co_return co_await apply_bundle(a->id);
   if (const auto* a = std::get_if<DeleteBundle>(&k))
@@ -312,8 +312,7 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
     auto r = co_await client_.evict(pod.ns, pod.name, options);
     if (r || r.error().code == Errc::not_found) {
       unblock();
-      if (!pod.uid.empty() && !settings_.dry_run)
-        snapshot_.removed_pods.insert(pod.uid);  // never evicted twice
+      record_removed(action.node, pod.uid);  // never evicted twice
       co_return Result<void>{};
     }
     if (r.error().code == Errc::too_many_requests) {
@@ -347,7 +346,22 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
   }
 }
 
-asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePod& pod) {
+void ActionExecutor::record_removed(const std::string& node, const std::string& uid) {
+  if (uid.empty() || settings_.dry_run)
+    return;
+  auto n = snapshot_.nodes.find(node);
+  if (n == snapshot_.nodes.end())
+    return;
+  // The watch may have delivered the deletion before this answer: then there
+  // is nothing left to guard, and recording the uid would keep it forever.
+  const auto& pods = n->second.pods;
+  if (std::any_of(pods.begin(), pods.end(),
+                  [&](const migrate::PodState& p) { return p.uid == uid; }))
+    snapshot_.removed_pods.insert(uid);
+}
+
+asio::awaitable<Result<void>> ActionExecutor::delete_pod(const std::string& node,
+                                                         const migrate::DeletePod& pod) {
   if (is_own_pod(pod.ns, pod.name))
     co_return Result<void>{};
   const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
@@ -362,8 +376,7 @@ asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePo
     removed = boost::json::object();
   if (auto r = gone_is_fine(removed); !r)
     co_return r;
-  if (!pod.uid.empty() && !settings_.dry_run)
-    snapshot_.removed_pods.insert(pod.uid);  // never deleted twice
+  record_removed(node, pod.uid);  // never deleted twice
   co_return Result<void>{};
 }
 

@@ -54,7 +54,11 @@ class ActionExecutor {
                                                      const migrate::Taint& taint, bool add);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
                                              const migrate::EvictPod& pod);
-  boost::asio::awaitable<Result<void>> delete_pod(const migrate::DeletePod& pod);
+  boost::asio::awaitable<Result<void>> delete_pod(const std::string& node,
+                                                  const migrate::DeletePod& pod);
+  // Records an accepted eviction or deletion (ClusterSnapshot::removed_pods)
+  // unless the watch has already removed the pod.
+  void record_removed(const std::string& node, const std::string& uid);
   boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
