@@ -4,22 +4,14 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/sim/api_handler.hpp"
+#include "api_fixture.hpp"
 
 namespace json = boost::json;
 using namespace cnimig::sim;
 
 namespace {
 
-struct Fixture {
-  ObjectStore store;
-  ApiHandler api{store, 8};
-
-  ApiResult call(std::string method, std::string target, std::string body = {},
-                 std::string content_type = "application/json") {
-    return api.handle(ApiRequest{std::move(method), std::move(target), std::move(content_type),
-                                 "application/json", std::move(body)});
-  }
+struct Fixture : cnimig::sim::test::ApiFixture {
   std::int64_t requests(const std::string& key) {
     const auto report = api.report();
     const auto& r = report.at("requests").as_object();
