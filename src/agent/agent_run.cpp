@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <csignal>
+#include <set>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -32,6 +34,8 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 constexpr int kExitDone = 0, kExitHalted = 1, kExitUsage = 2, kExitUnreachable = 3;
+// Plan mode's dryRun=All checks in flight at once.
+constexpr std::size_t kDryRunFanOut = 16;
 
 migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
   migrate::ResourceSet out;
@@ -126,8 +130,15 @@ struct Run {
 
   asio::awaitable<void> main();
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
+  struct WriteChecks {
+    ActionExecutor& executor;
+    std::vector<migrate::Action> todo;
+    std::size_t next = 0;
+    std::size_t failed = 0;
+  };
   asio::awaitable<std::size_t> check_writes(const migrate::ClusterSnapshot& cluster,
                                             const std::vector<migrate::Action>& actions);
+  asio::awaitable<void> check_worker(WriteChecks& checks);
   asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
 };
 
@@ -163,7 +174,8 @@ bool checkable_now(const migrate::Action& a, const migrate::ClusterSnapshot& clu
 
 // Plan mode's server-side check: each write the plan makes on what exists now
 // goes to the API server with dryRun=All (validated, admitted, not persisted).
-// Returns how many the server refused.
+// The checks are independent (nothing is persisted), so they run with a
+// bounded fan-out. Returns how many the server refused.
 asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& cluster,
                                                const std::vector<migrate::Action>& actions) {
   auto scratch = cluster;  // the executor records outcomes in a snapshot
@@ -172,9 +184,9 @@ asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& c
   exec_settings.timeouts = options.config.timeouts;
   exec_settings.dry_run = true;
   ActionExecutor executor(*client, scratch, bundles, exec_settings, events, prober);
-  std::vector<migrate::Action> checked;
+  WriteChecks checks{executor, {}, 0, 0};
+  std::set<std::string> seen;
   std::size_t skipped = 0;
-  std::size_t failed = 0;
   for (const auto& a : actions) {
     if (!migrate::is_write(a))
       continue;
@@ -182,28 +194,48 @@ asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& c
       ++skipped;
       continue;
     }
-    if (std::find(checked.begin(), checked.end(), a) != checked.end())
-      continue;  // the same write again (a label set twice): one check
-    checked.push_back(a);
-    auto result = co_await executor.execute(a);
-    if (!result) {
-      ++failed;
-      auto event = events::Event("plan.check_failed")
-                       .step(migrate::to_string(a.step))
-                       .field("action", migrate::describe(a))
-                       .error(result.error().describe());
-      if (!a.node.empty())
-        event.node(a.node);
-      events.emit(event);
-      spdlog::error("the API server refuses a planned write ({}): {}", migrate::describe(a),
-                    result.error().describe());
-    }
+    // The same write again (a label set twice): one check.
+    if (seen.insert(migrate::describe(a)).second)
+      checks.todo.push_back(a);
   }
+  const std::size_t workers = std::min<std::size_t>(kDryRunFanOut, checks.todo.size());
+  std::size_t running = workers;
+  asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
+  for (std::size_t i = 0; i < workers; ++i) {
+    asio::co_spawn(io, check_worker(checks), [&](std::exception_ptr e) {
+      if (e)
+        spdlog::error("a dry-run check ended abnormally");
+      if (--running == 0)
+        all_done.cancel();
+    });
+  }
+  if (workers > 0)
+    co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
   events.emit(events::Event("plan.checked")
-                  .field("checked", static_cast<std::int64_t>(checked.size()))
-                  .field("failed", static_cast<std::int64_t>(failed))
+                  .field("checked", static_cast<std::int64_t>(checks.todo.size()))
+                  .field("failed", static_cast<std::int64_t>(checks.failed))
                   .field("skipped", static_cast<std::int64_t>(skipped)));
-  co_return failed;
+  co_return checks.failed;
+}
+
+// One of check_writes' workers: takes the next planned write until none is left.
+asio::awaitable<void> Run::check_worker(WriteChecks& checks) {
+  while (checks.next < checks.todo.size()) {
+    const auto& a = checks.todo[checks.next++];
+    auto result = co_await checks.executor.execute(a);
+    if (result)
+      continue;
+    ++checks.failed;
+    auto event = events::Event("plan.check_failed")
+                     .step(migrate::to_string(a.step))
+                     .field("action", migrate::describe(a))
+                     .error(result.error().describe());
+    if (!a.node.empty())
+      event.node(a.node);
+    events.emit(event);
+    spdlog::error("the API server refuses a planned write ({}): {}", migrate::describe(a),
+                  result.error().describe());
+  }
 }
 
 asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settings) {

@@ -124,3 +124,27 @@ BOOST_AUTO_TEST_CASE(plan_on_an_unsettled_cluster_halts_at_the_first_gate) {
                verb << " requests during plan mode");
   }
 }
+
+// A write the API server refuses (every PATCH answered 403 Forbidden here)
+// fails the plan's check: the plan names it and exits 1, writing nothing.
+BOOST_AUTO_TEST_CASE(plan_reports_a_write_the_server_refuses) {
+  SimCluster cluster(4, {"--faults", "error-rate=1,error-verbs=patch,error-status=403"});
+  wait_settled(cluster);
+  const auto before = cluster.report();
+  auto r = cluster.agent({});
+  BOOST_TEST(r.exit_code == 1, r.stderr_text);
+  const auto events = events_of(r);
+  const auto* refused = find_event(events, "plan.check_failed");
+  BOOST_TEST_REQUIRE(refused != nullptr);
+  BOOST_TEST(std::string(refused->at("error").as_string()).find("forbidden") != std::string::npos,
+             boost::json::serialize(*refused));
+  const auto* checked = find_event(events, "plan.checked");
+  BOOST_TEST_REQUIRE(checked != nullptr);
+  BOOST_TEST(checked->at("failed").as_int64() > 0);
+  BOOST_TEST(has_event(events, "plan.halted"));
+  const auto after = cluster.report();
+  for (const char* verb : kWriteVerbs) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+}
