@@ -38,6 +38,9 @@ const NodeStep& roll_step();
 const NodeStep& priority_step();
 const NodeStep& migrate_step();
 
+// Test only: the roll step of MigrationSettings::skip_roll_for_tests.
+StepOutcome skip_roll_for_tests(const Context& ctx);
+
 // Done on every node (the snapshot's record), or cleanup has begun.
 bool node_step_done(const Context& ctx, const NodeStep& step);
 

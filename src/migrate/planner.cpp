@@ -39,6 +39,8 @@ StepOutcome run(StepId step, const Context& ctx) {
     case StepId::prepare:
       return detail::run_prepare(ctx);
     case StepId::roll:
+      if (ctx.settings.skip_roll_for_tests)
+        return detail::skip_roll_for_tests(ctx);
       return detail::run_node_step(ctx, detail::roll_step());
     case StepId::priority:
       return detail::run_node_step(ctx, detail::priority_step());

@@ -14,16 +14,6 @@ bool node_done(const Context& ctx, const NodeState& node) {
          !ctx.annotation(node, annotation_names::kRoll);
 }
 
-void start(const Context& ctx, const NodeStep& step, const NodeState& node, StepOutcome& out) {
-  if (ctx.settings.skip_roll_for_tests) {
-    // The broken variant: rolled, and nothing re-created.
-    const auto& l = ctx.settings.labels;
-    out.write(step.step, node.name, LabelNode{node.name, {{l.rolled, l.value}}, {}});
-    return;
-  }
-  cordon_and_drain(ctx, step, node, out);
-}
-
 NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
                  StepOutcome& out) {
   const auto& l = ctx.settings.labels;
@@ -47,13 +37,29 @@ const NodeStep kRoll{StepId::roll,
                      annotation_names::kRollPodsBefore,
                      NodePhase::prepared,
                      node_done,
-                     start,
+                     cordon_and_drain,
                      advance};
 
 }  // namespace
 
 const NodeStep& roll_step() {
   return kRoll;
+}
+
+// The broken variant (MigrationSettings::skip_roll_for_tests): every node is
+// labelled rolled at once, nothing is re-created. No annotation, no cordon:
+// a label the watch has not shown yet is simply written again.
+StepOutcome skip_roll_for_tests(const Context& ctx) {
+  StepOutcome out;
+  const auto& l = ctx.settings.labels;
+  out.scope_complete = true;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (ctx.phase(name) != NodePhase::prepared || !ctx.selection.includes_node(name))
+      continue;
+    out.scope_complete = false;
+    out.write(StepId::roll, name, LabelNode{name, {{l.rolled, l.value}}, {}});
+  }
+  return out;
 }
 
 }  // namespace cnimig::migrate::detail
