@@ -190,7 +190,7 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   if (const auto* a = std::get_if<EvictPod>(&k))
     co_return co_await evict(action, *a);
   if (const auto* a = std::get_if<DeletePod>(&k))
-    co_return co_await delete_pod(*a);
+    co_return co_await delete_pod(action.node, *a);
   if (const auto* a = std::get_if<ApplyBundle>(&k))
     co_return co_await apply_bundle(a->id);
   if (const auto* a = std::get_if<DeleteBundle>(&k))
@@ -216,8 +216,9 @@ asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node
 asio::awaitable<Result<void>> ActionExecutor::merge_patch(const kube::ResourcePath& path,
                                                           boost::json::object patch) {
   auto body = boost::json::serialize(patch);
-  auto r =
-      co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
+  kube::WriteOptions options;
+  options.dry_run = settings_.dry_run;
+  auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
   if (!r)
     co_return r.error();
   co_return Result<void>{};
@@ -256,8 +257,9 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
     const auto rv = current->at("metadata").at("resourceVersion");
     const auto patch = taints_patch(rv, taints);
     auto body = boost::json::serialize(patch);
-    auto r =
-        co_await client_.patch(path, kube::PatchType::merge, std::move(body), kube::WriteOptions());
+    kube::WriteOptions options;
+    options.dry_run = settings_.dry_run;
+    auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
     if (r)
       co_return Result<void>{};
     if (r.error().code != Errc::conflict)
@@ -306,9 +308,11 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
   for (;;) {
     kube::DeleteOptions options;
     options.request.max_attempts = 1;
+    options.dry_run = settings_.dry_run;
     auto r = co_await client_.evict(pod.ns, pod.name, options);
     if (r || r.error().code == Errc::not_found) {
       unblock();
+      record_removed(action.node, pod.uid);  // never evicted twice
       co_return Result<void>{};
     }
     if (r.error().code == Errc::too_many_requests) {
@@ -320,6 +324,10 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
                          .node(action.node)
                          .resource("Pod " + pod.ns + "/" + pod.name)
                          .field("pdb", pdb));
+      }
+      if (settings_.dry_run) {
+        unblock();  // admitted but for the budget, which a real run waits for
+        co_return Result<void>{};
       }
     } else if (!r.error().retryable()) {
       unblock();
@@ -338,12 +346,38 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
   }
 }
 
-asio::awaitable<Result<void>> ActionExecutor::delete_pod(const migrate::DeletePod& pod) {
+void ActionExecutor::record_removed(const std::string& node, const std::string& uid) {
+  if (uid.empty() || settings_.dry_run)
+    return;
+  auto n = snapshot_.nodes.find(node);
+  if (n == snapshot_.nodes.end())
+    return;
+  // The watch may have delivered the deletion before this answer: then there
+  // is nothing left to guard, and recording the uid would keep it forever.
+  const auto& pods = n->second.pods;
+  if (std::any_of(pods.begin(), pods.end(),
+                  [&](const migrate::PodState& p) { return p.uid == uid; }))
+    snapshot_.removed_pods.insert(uid);
+}
+
+asio::awaitable<Result<void>> ActionExecutor::delete_pod(const std::string& node,
+                                                         const migrate::DeletePod& pod) {
   if (is_own_pod(pod.ns, pod.name))
     co_return Result<void>{};
   const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
-  auto removed = co_await client_.remove(path, kube::DeleteOptions());
-  co_return gone_is_fine(removed);
+  kube::DeleteOptions options;
+  options.dry_run = settings_.dry_run;
+  // Only this incarnation: a StatefulSet's replacement has the same name.
+  options.precondition_uid = pod.uid;
+  auto removed = co_await client_.remove(path, options);
+  // 409 on the uid precondition: the name now belongs to a replacement, so
+  // the pod we meant is gone.
+  if (!removed && removed.error().code == Errc::conflict && !pod.uid.empty())
+    removed = boost::json::object();
+  if (auto r = gone_is_fine(removed); !r)
+    co_return r;
+  record_removed(node, pod.uid);  // never deleted twice
+  co_return Result<void>{};
 }
 
 asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id) {
@@ -353,6 +387,7 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
   for (const auto& object : it->second.objects()) {
     kube::ApplyOptions options;
     options.force = true;  // the agent owns these objects' fields
+    options.dry_run = settings_.dry_run;
     const auto path = object_path(object);
     auto r = co_await client_.apply(path, object.body, options);
     if (!r) {
@@ -383,7 +418,9 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
   }
   for (const auto* o : order) {
     const auto path = object_path(*o);
-    auto removed = co_await client_.remove(path, kube::DeleteOptions());
+    kube::DeleteOptions options;
+    options.dry_run = settings_.dry_run;
+    auto removed = co_await client_.remove(path, options);
     if (auto r = gone_is_fine(removed); !r)
       co_return r;
   }
@@ -392,7 +429,9 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
 
 asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::ObjectRef& ref) {
   const auto path = workload_path(ref);
-  auto removed = co_await client_.remove(path, kube::DeleteOptions());
+  kube::DeleteOptions options;
+  options.dry_run = settings_.dry_run;
+  auto removed = co_await client_.remove(path, options);
   co_return gone_is_fine(removed);
 }
 

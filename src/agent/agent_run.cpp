@@ -1,7 +1,10 @@
 #include "cnimig/agent/agent_run.hpp"
 
+#include <algorithm>
 #include <csignal>
+#include <set>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -32,6 +35,8 @@ namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
 constexpr int kExitDone = 0, kExitHalted = 1, kExitUsage = 2, kExitUnreachable = 3;
+// Plan mode's dryRun=All checks in flight at once.
+constexpr std::size_t kDryRunFanOut = 16;
 
 migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
   migrate::ResourceSet out;
@@ -46,13 +51,7 @@ migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
 
 migrate::MigrationSettings migration_settings(const config::Config& c) {
   auto s = migrate::MigrationSettings::defaults();
-  s.labels.calico_cilium = c.labels.calico_cilium;
-  s.labels.priority_calico = c.labels.cni_priority_calico;
-  s.labels.priority_cilium = c.labels.cni_priority_cilium;
-  s.labels.rolled = c.labels.rolled;
-  s.labels.cilium = c.labels.cilium;
-  s.labels.migrated = c.labels.migrated;
-  s.labels.value = c.labels.value;
+  s.labels = c.labels;
   s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
   s.knet_stress_namespace = c.connectivity.namespace_;
   s.knet_stress_daemon_sets = c.connectivity.daemonsets;
@@ -132,8 +131,113 @@ struct Run {
 
   asio::awaitable<void> main();
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
+  struct WriteChecks {
+    ActionExecutor& executor;
+    std::vector<migrate::Action> todo;
+    std::size_t next = 0;
+    std::size_t failed = 0;
+  };
+  asio::awaitable<std::size_t> check_writes(const migrate::ClusterSnapshot& cluster,
+                                            const std::vector<migrate::Action>& actions);
+  asio::awaitable<void> check_worker(WriteChecks& checks);
   asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
 };
+
+// Whether a planned write acts on something the cluster holds now. Later
+// writes of the plan act on what earlier ones create (a replacement pod, the
+// Cilium DaemonSets): the server can only check those once they exist.
+bool checkable_now(const migrate::Action& a, const migrate::ClusterSnapshot& cluster) {
+  using namespace migrate;
+  if (!is_write(a))
+    return false;
+  if (const auto* p = std::get_if<EvictPod>(&a.kind)) {
+    auto n = cluster.nodes.find(a.node);
+    return n != cluster.nodes.end() &&
+           std::any_of(n->second.pods.begin(), n->second.pods.end(),
+                       [&](const PodState& q) { return q.ns == p->ns && q.name == p->name; });
+  }
+  if (const auto* p = std::get_if<DeletePod>(&a.kind)) {
+    auto n = cluster.nodes.find(a.node);
+    return n != cluster.nodes.end() &&
+           std::any_of(n->second.pods.begin(), n->second.pods.end(),
+                       [&](const PodState& q) { return q.uid == p->uid; });
+  }
+  if (std::holds_alternative<ApplyBundle>(a.kind))
+    return true;
+  if (const auto* d = std::get_if<DeleteBundle>(&a.kind))
+    return cluster.applied_bundles.contains(d->id);
+  if (const auto* d = std::get_if<DeleteObject>(&a.kind))
+    return cluster.exists(d->object);
+  if (const auto* p = std::get_if<PatchDaemonSetNodeSelector>(&a.kind))
+    return cluster.exists(ObjectRef{kDaemonSet, p->ns, p->name});
+  return cluster.nodes.contains(a.node);  // node labels, annotations, cordon, taints
+}
+
+// Plan mode's server-side check: each write the plan makes on what exists now
+// goes to the API server with dryRun=All (validated, admitted, not persisted).
+// The checks are independent (nothing is persisted), so they run with a
+// bounded fan-out. Returns how many the server refused.
+asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& cluster,
+                                               const std::vector<migrate::Action>& actions) {
+  auto scratch = cluster;  // the executor records outcomes in a snapshot
+  KubePodExecutor prober(*client);
+  ExecutorSettings exec_settings;
+  exec_settings.timeouts = options.config.timeouts;
+  exec_settings.dry_run = true;
+  ActionExecutor executor(*client, scratch, bundles, exec_settings, events, prober);
+  WriteChecks checks{executor, {}, 0, 0};
+  std::set<std::string> seen;
+  std::size_t skipped = 0;
+  for (const auto& a : actions) {
+    if (!migrate::is_write(a))
+      continue;
+    if (!checkable_now(a, cluster)) {
+      ++skipped;
+      continue;
+    }
+    // The same write again (a label set twice): one check.
+    if (seen.insert(migrate::describe(a)).second)
+      checks.todo.push_back(a);
+  }
+  const std::size_t workers = std::min<std::size_t>(kDryRunFanOut, checks.todo.size());
+  std::size_t running = workers;
+  asio::steady_timer all_done(io, asio::steady_timer::time_point::max());
+  for (std::size_t i = 0; i < workers; ++i) {
+    asio::co_spawn(io, check_worker(checks), [&](std::exception_ptr e) {
+      if (e)
+        spdlog::error("a dry-run check ended abnormally");
+      if (--running == 0)
+        all_done.cancel();
+    });
+  }
+  if (workers > 0)
+    co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  events.emit(events::Event("plan.checked")
+                  .field("checked", static_cast<std::int64_t>(checks.todo.size()))
+                  .field("failed", static_cast<std::int64_t>(checks.failed))
+                  .field("skipped", static_cast<std::int64_t>(skipped)));
+  co_return checks.failed;
+}
+
+// One of check_writes' workers: takes the next planned write until none is left.
+asio::awaitable<void> Run::check_worker(WriteChecks& checks) {
+  while (checks.next < checks.todo.size()) {
+    const auto& a = checks.todo[checks.next++];
+    auto result = co_await checks.executor.execute(a);
+    if (result)
+      continue;
+    ++checks.failed;
+    auto event = events::Event("plan.check_failed")
+                     .step(migrate::to_string(a.step))
+                     .field("action", migrate::describe(a))
+                     .error(result.error().describe());
+    if (!a.node.empty())
+      event.node(a.node);
+    events.emit(event);
+    spdlog::error("the API server refuses a planned write ({}): {}", migrate::describe(a),
+                  result.error().describe());
+  }
+}
 
 asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settings) {
   migrate::Budget budget;
@@ -142,6 +246,11 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       std::min<std::size_t>(settings.max_parallel_nodes, budget.max_unavailable);
   migrate::SimulatedEffects effects(settings.migration);
   auto snapshot = cache.snapshot();
+  // The server's clock: the model compares it with pods' creationTimestamps.
+  const auto server_time = client->server_clock().earliest(std::chrono::steady_clock::now());
+  snapshot.now = std::chrono::floor<std::chrono::seconds>(
+                     server_time.value_or(std::chrono::system_clock::now()).time_since_epoch())
+                     .count();
   detect_applied_bundles(snapshot, bundles);
   const auto run =
       migrate::run_plan(snapshot, settings.migration, budget, settings.selection, effects);
@@ -156,8 +265,17 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       event.node(a.node);
     events.emit(event);
   }
+  const auto refused = co_await check_writes(snapshot, run.actions);
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
+    events.emit(events::Event("plan.halted").error(reason));
+    spdlog::error("the plan halts: {}", reason);
+    co_return kExitHalted;
+  }
+  if (refused > 0) {
+    const auto reason = std::to_string(refused) +
+                        " planned write(s) failed the API server's dryRun=All check (see "
+                        "plan.check_failed)";
     events.emit(events::Event("plan.halted").error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
@@ -232,7 +350,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 
   // The bundles' objects decide whether a bundle counts as applied; refresh
   // that on every change, before the core looks.
-  MigrationDriver migration(cache, executor, settings, events, hooks);
+  MigrationDriver migration(cache, executor, client->server_clock(), settings, events, hooks);
   driver = &migration;
 
   auto watchdog = [&]() -> asio::awaitable<void> {
@@ -343,8 +461,8 @@ asio::awaitable<void> Run::main() {
 
   DriverSettings settings;
   settings.migration = migration_settings(c);
-  settings.selection.first = static_cast<migrate::StepId>(options.steps.first);
-  settings.selection.last = static_cast<migrate::StepId>(options.steps.last);
+  settings.migration.skip_roll_for_tests = options.skip_roll_for_tests;
+  settings.selection.steps = options.steps;
   settings.selection.nodes = options.nodes;
   settings.max_parallel_nodes = c.parallelism.max_parallel_nodes;
   settings.max_unavailable = c.parallelism.max_unavailable;

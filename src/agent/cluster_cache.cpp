@@ -135,6 +135,8 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
   if (it == list.end()) {
     list.push_back(std::move(state));
   } else {
+    if (it->uid != state.uid)
+      snapshot_.removed_pods.erase(it->uid);  // a new incarnation under the old name
     *it = std::move(state);
   }
   return node;
@@ -149,7 +151,12 @@ void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
       return;
     list = &n->second.pods;
   }
-  std::erase_if(*list, [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });
+  std::erase_if(*list, [&](const migrate::PodState& p) {
+    if (p.name != name || p.ns != ns)
+      return false;
+    snapshot_.removed_pods.erase(p.uid);  // its removal is complete
+    return true;
+  });
 }
 
 char ClusterCache::upsert_workload(const char* kind, const boost::json::object& object) {

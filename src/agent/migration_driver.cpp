@@ -65,10 +65,11 @@ std::optional<std::pair<const char*, const char*>> milestone(NodePhase p) {
 }  // namespace
 
 MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
-                                 DriverSettings settings, events::EventSink& events,
-                                 ProgressHooks hooks)
+                                 const kube::ServerClock& clock, DriverSettings settings,
+                                 events::EventSink& events, ProgressHooks hooks)
     : cache_(cache),
       executor_(executor),
+      clock_(clock),
       settings_(std::move(settings)),
       events_(events),
       hooks_(std::move(hooks)) {}
@@ -208,6 +209,30 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
   waiting_ = std::move(now);
 }
 
+std::int64_t MigrationDriver::server_now() {
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  if (auto t = clock_.earliest(Clock::now()))
+    return floor<seconds>(t->time_since_epoch()).count();
+  if (!clock_warned_) {
+    clock_warned_ = true;
+    spdlog::warn(
+        "the API server sent no Date header: comparing pod creation times with this machine's "
+        "clock, which may differ from the server's");
+  }
+  return floor<seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+Clock::time_point MigrationDriver::next_server_second() const {
+  using std::chrono::seconds;
+  const auto now = Clock::now();
+  const auto t = clock_.earliest(now);
+  if (!t)
+    return now + seconds(1);
+  const auto next = std::chrono::floor<seconds>(*t) + seconds(1);
+  return clock_.when_reached(next).value_or(now + seconds(1));
+}
+
 Clock::time_point MigrationDriver::next_deadline() const {
   auto deadline = Clock::time_point::max();
   for (const auto& [key, w] : waiting_) {
@@ -295,9 +320,9 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       cancels_.erase(done);
     finished_.clear();
     const auto seen = cache_.changes().version();
-    snap.now = std::chrono::duration_cast<std::chrono::seconds>(
-                   std::chrono::system_clock::now().time_since_epoch())
-                   .count();
+    // The server's clock, not ours: the core compares it with
+    // creationTimestamps the server wrote.
+    snap.now = server_now();
     const auto decision =
         migrate::next_actions(snap, settings_.migration, budget_, settings_.selection);
     report(decision);
@@ -344,7 +369,15 @@ asio::awaitable<RunResult> MigrationDriver::run() {
         start(std::move(group));
     }
     track_waits(decision);
-    co_await cache_.changes().wait(seen, next_deadline());
+    auto deadline = next_deadline();
+    const bool clock_wait =
+        std::any_of(decision.waits.begin(), decision.waits.end(), [](const migrate::Action& w) {
+          const auto* wait = std::get_if<migrate::WaitFor>(&w.kind);
+          return wait != nullptr && wait->gate == "cut-off";
+        });
+    if (clock_wait)
+      deadline = std::min(deadline, next_server_second());  // only time ends this wait
+    co_await cache_.changes().wait(seen, deadline);
   }
 }
 

@@ -121,6 +121,7 @@ migrate::PodState project_pod(const boost::json::object& pod) {
   const auto* meta = object_at(pod, "metadata");
   out.ns = string_at(meta, "namespace");
   out.name = string_at(meta, "name");
+  out.uid = string_at(meta, "uid");
   if (meta != nullptr) {
     if (const auto* owners = meta->if_contains("ownerReferences");
         owners != nullptr && owners->is_array()) {

@@ -1,6 +1,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/common/http_date.hpp"
 #include "cnimig/kube/status_error.hpp"
 
 #include "client_impl.hpp"
@@ -275,6 +276,8 @@ asio::awaitable<Result<HttpResponse>> Client::Impl::request(HttpRequest r) {
       }
       auto res = parser.release();
       status = res.result_int();
+      if (auto date = parse_http_date(res[http::field::date]))
+        server_clock.observe(*date, started, std::chrono::steady_clock::now());
       a.retry_after = std::string(res[http::field::retry_after]);
       bool keep = res.keep_alive();
       a.result = HttpResponse{status, std::move(res.body())};
@@ -372,6 +375,10 @@ const ClientConfig& Client::config() const noexcept {
 asio::any_io_executor Client::get_executor() const noexcept {
   return impl_->executor;
 }
+const ServerClock& Client::server_clock() const noexcept {
+  return impl_->server_clock;
+}
+
 void Client::set_observer(RequestObserver observer) {
   impl_->options.observer = std::move(observer);
 }

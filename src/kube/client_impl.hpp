@@ -18,6 +18,7 @@
 
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/credentials.hpp"
+#include "cnimig/kube/server_clock.hpp"
 
 namespace cnimig::kube {
 
@@ -56,6 +57,7 @@ struct Client::Impl {
   ServerAddress address;
   Credentials credentials;
   std::vector<std::unique_ptr<Connection>> idle;
+  ServerClock server_clock;  // from every response's Date header
   std::mt19937_64 rng{std::random_device{}()};
 
   Impl(asio::any_io_executor ex, ClientConfig cfg, ClientOptions opts, ServerAddress addr)

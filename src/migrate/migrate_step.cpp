@@ -8,7 +8,7 @@
 // It runs only when priority is done on every node: a node may drop the
 // source CNI only when every pod anywhere already takes its IP from Cilium.
 
-#include "node_roll.hpp"
+#include "node_step.hpp"
 
 namespace cnimig::migrate::detail {
 namespace {
@@ -22,149 +22,112 @@ Taint cilium_taint(const MigrationSettings& s) {
   return Taint{s.labels.cilium, s.labels.value, "NoExecute"};
 }
 
-}  // namespace
-
-bool migrate_done(const Context& ctx) {
-  if (ctx.cleanup_started())
-    return true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!node_done(ctx, node))
-      return false;
-  }
-  return true;
+LabelNode to_cilium(const MigrationSettings& s, const std::string& node) {
+  return LabelNode{node, {{s.labels.cilium, s.labels.value}}, {s.labels.calico_cilium}};
 }
 
-StepOutcome run_migrate(const Context& ctx) {
-  StepOutcome out;
-  const auto step = StepId::migrate;
+LabelNode to_migrated(const MigrationSettings& s, const std::string& node) {
+  return LabelNode{node, {{s.labels.migrated, s.labels.value}}, {s.labels.cni_priority_cilium}};
+}
+
+// Phases that give the node back, allowed even after a failure.
+NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const NodeState& node,
+                                NodePhase phase, StepOutcome& out) {
   const auto& s = ctx.settings;
-  InFlight in_flight;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!ctx.annotation(node, annotation_names::kMigrate))
-      continue;
-    ++in_flight.nodes;
-    const NodePhase phase = ctx.phase(name);
-    const bool ours = !ctx.was_cordoned(node);
-    switch (phase) {
-      case NodePhase::migrate_started:
-      case NodePhase::migrate_draining:
-      case NodePhase::migrate_drained:
-      case NodePhase::migrate_tainted:
-      case NodePhase::migrate_cilium_ready_wait:
-      case NodePhase::migrate_cilium_ready:
-      case NodePhase::migrate_deleting_pods:
-      case NodePhase::migrate_pods_deleted:
-      case NodePhase::migrate_untainted:
-        if (ours)
-          ++in_flight.unavailable;
-        break;
-      default:
-        break;
-    }
-    switch (phase) {
-      case NodePhase::migrate_untainted:
-        // Giving the node back is allowed even after a failure.
-        out.write(step, name, SetCordon{name, false});
-        continue;
-      case NodePhase::migrate_pods_deleted:
-        if (ctx.gate_ok) {
-          // One gate, then untaint, uncordon and swap priority-cilium for
-          // migrated in this order (DESIGN.md section 1).
-          out.write(step, name, RemoveTaint{name, cilium_taint(s)});
-          if (node.unschedulable && ours)
-            out.write(step, name, SetCordon{name, false});
-          if (!ctx.has_label(node, s.labels.migrated)) {
-            out.write(
-                step, name,
-                LabelNode{name, {{s.labels.migrated, s.labels.value}}, {s.labels.priority_cilium}});
-          }
-        } else {
-          request_gate(ctx, step, out);
-        }
-        continue;
-      case NodePhase::migrate_labelled:
-        if (ctx.gate_ok) {
-          out.write(step, name,
-                    AnnotateNode{name,
-                                 {},
-                                 {s.annotation(annotation_names::kMigrate),
-                                  s.annotation(annotation_names::kMigratePodsBefore)}});
-          --in_flight.nodes;  // the same gate opens the next node
-        } else {
-          request_gate(ctx, step, out);
-        }
-        continue;
-      default:
-        break;
-    }
-    if (ctx.failed)
-      continue;  // every other phase is a safe place to stop
-    switch (phase) {
-      case NodePhase::migrate_started:
-        out.write(step, name, SetCordon{name, true});
-        drain(ctx, step, node, out);
-        break;
-      case NodePhase::migrate_draining:
-        drain(ctx, step, node, out);
-        break;
-      case NodePhase::migrate_drained:
-        // Taint first: the swap takes the source CNI away, and only pods
-        // that tolerate the taint may still be on the node by then.
-        out.write(step, name, AddTaint{name, cilium_taint(s)});
-        if (ctx.has_label(node, s.labels.calico_cilium) || !ctx.has_label(node, s.labels.cilium)) {
-          out.write(step, name,
-                    LabelNode{name, {{s.labels.cilium, s.labels.value}}, {s.labels.calico_cilium}});
-        }
-        break;
-      case NodePhase::migrate_tainted:
-        out.write(step, name,
-                  LabelNode{name, {{s.labels.cilium, s.labels.value}}, {s.labels.calico_cilium}});
-        break;
-      case NodePhase::migrate_cilium_ready_wait:
-        out.wait(step, name, "cilium-migrated-ready",
-                 {s.cilium_migrated().describe() + " on " + name});
-        break;
-      case NodePhase::migrate_cilium_ready:
-        out.write(
-            step, name,
-            AnnotateNode{name,
-                         {{s.annotation(annotation_names::kMigrate), std::string(stage::kDeleting)},
-                          {s.annotation(annotation_names::kMigratePodsBefore),
-                           std::to_string(ctx.snap.now)}},
-                         {}});
-        break;
-      case NodePhase::migrate_deleting_pods:
-        if (delete_old_pods(ctx, step, node, annotation_names::kMigratePodsBefore, out)) {
-          out.write(step, name,
-                    AnnotateNode{name,
-                                 {{s.annotation(annotation_names::kMigrate),
-                                   std::string(stage::kPodsDeleted)}},
-                                 {}});
-        }
-        break;
-      case NodePhase::migrate_uncordoned:
-        out.write(
-            step, name,
-            LabelNode{name, {{s.labels.migrated, s.labels.value}}, {s.labels.priority_cilium}});
-        break;
-      default:
-        break;
-    }
+  const auto& name = node.name;
+  switch (phase) {
+    case NodePhase::migrate_untainted:
+      out.write(step.step, name, SetCordon{name, false});
+      return NodeHold::unavailable;
+    case NodePhase::migrate_pods_deleted:
+      if (ctx.gate_ok) {
+        // One gate, then untaint, uncordon and swap priority-cilium for
+        // migrated in this order (DESIGN.md section 1).
+        out.write(step.step, name, RemoveTaint{name, cilium_taint(s)});
+        if (node.unschedulable && !ctx.was_cordoned(node))
+          out.write(step.step, name, SetCordon{name, false});
+        if (!ctx.has_label(node, s.labels.migrated))
+          out.write(step.step, name, to_migrated(s, name));
+      } else {
+        request_gate(ctx, step.step, out);
+      }
+      return NodeHold::unavailable;
+    case NodePhase::migrate_labelled:
+      return finish_after_gate(ctx, step, node, std::nullopt, out);
+    default:
+      return NodeHold::in_flight;
   }
-  start_nodes(ctx, step, NodePhase::prioritised, annotation_names::kMigrate, in_flight, out,
-              [&](const NodeState& node, StepOutcome& o) {
-                if (!node.unschedulable)
-                  o.write(step, node.name, SetCordon{node.name, true});
-                drain(ctx, step, node, o);
-              });
-  out.scope_complete = true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (ctx.annotation(node, annotation_names::kMigrate) ||
-        (ctx.selection.includes_node(name) && !node_done(ctx, node))) {
-      out.scope_complete = false;
-    }
+}
+
+NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
+                 StepOutcome& out) {
+  const auto& s = ctx.settings;
+  const auto& name = node.name;
+  switch (phase) {
+    case NodePhase::migrate_untainted:
+    case NodePhase::migrate_pods_deleted:
+    case NodePhase::migrate_labelled:
+      return advance_after_deletion(ctx, step, node, phase, out);
+    case NodePhase::migrate_uncordoned:
+      if (!ctx.failed)
+        out.write(step.step, name, to_migrated(s, name));
+      return NodeHold::in_flight;
+    default:
+      break;
   }
-  return out;
+  if (ctx.failed)
+    return NodeHold::unavailable;  // every other phase is a safe place to stop
+  switch (phase) {
+    case NodePhase::migrate_started:
+      out.write(step.step, name, SetCordon{name, true});
+      drain(ctx, step.step, node, out);
+      break;
+    case NodePhase::migrate_draining:
+      drain(ctx, step.step, node, out);
+      break;
+    case NodePhase::migrate_drained:
+      // Taint first: the swap takes the source CNI away, and only pods
+      // that tolerate the taint may still be on the node by then.
+      out.write(step.step, name, AddTaint{name, cilium_taint(s)});
+      if (ctx.has_label(node, s.labels.calico_cilium) || !ctx.has_label(node, s.labels.cilium))
+        out.write(step.step, name, to_cilium(s, name));
+      break;
+    case NodePhase::migrate_tainted:
+      out.write(step.step, name, to_cilium(s, name));
+      break;
+    case NodePhase::migrate_cilium_ready_wait:
+      out.wait(step.step, name, "cilium-migrated-ready",
+               {s.cilium_migrated().describe() + " on " + name});
+      break;
+    case NodePhase::migrate_cilium_ready:
+      out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
+      break;
+    case NodePhase::migrate_deleting_pods:
+      if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
+        out.write(
+            step.step, name,
+            AnnotateNode{
+                name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
+      }
+      break;
+    default:
+      return NodeHold::in_flight;
+  }
+  return NodeHold::unavailable;
+}
+
+const NodeStep kMigrate{StepId::migrate,
+                        annotation_names::kMigrate,
+                        annotation_names::kMigratePodsBefore,
+                        NodePhase::prioritised,
+                        node_done,
+                        cordon_and_drain,
+                        advance};
+
+}  // namespace
+
+const NodeStep& migrate_step() {
+  return kMigrate;
 }
 
 }  // namespace cnimig::migrate::detail

@@ -71,7 +71,7 @@ NodePhase roll_like(const NodeFacts& f, std::string_view stage_value, Kind kind)
     return roll ? NodePhase::roll_awaiting_gate : NodePhase::priority_awaiting_gate;
   }
   // "started" (or a value we do not know: start over, every action is idempotent)
-  if (!roll && f.label(f.s.labels.priority_calico))
+  if (!roll && f.label(f.s.labels.cni_priority_calico))
     return NodePhase::priority_started;
   if (!f.node.unschedulable)
     return roll ? NodePhase::roll_started : NodePhase::priority_swapped;
@@ -195,11 +195,11 @@ NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
   }
   if (f.label(l.migrated))
     return NodePhase::migrated;
-  if (f.label(l.priority_cilium))
+  if (f.label(l.cni_priority_cilium))
     return NodePhase::prioritised;
   if (f.label(l.rolled))
     return NodePhase::rolled;
-  if (f.label(l.calico_cilium) && f.label(l.priority_calico))
+  if (f.label(l.calico_cilium) && f.label(l.cni_priority_calico))
     return NodePhase::prepared;
   if (f.cleanup_started() && !f.any_label())
     return NodePhase::cleaned;

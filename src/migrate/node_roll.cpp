@@ -41,10 +41,23 @@ bool has_evictable_pods(const NodeState& node) {
 std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cut) {
   std::vector<const PodState*> pods;
   for (const auto& p : node.pods) {
-    if (!p.host_network && !p.mirror && p.created <= cut)
+    if (!p.host_network && !p.mirror && p.created < cut)
       pods.push_back(&p);
   }
   return pods;
+}
+
+bool going(const Context& ctx, const PodState& pod) {
+  return pod.terminating || (!pod.uid.empty() && ctx.snap.removed_pods.contains(pod.uid));
+}
+
+AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
+                               std::string_view stage_key, std::string_view before_key) {
+  const auto& s = ctx.settings;
+  return AnnotateNode{node.name,
+                      {{s.annotation(stage_key), std::string(stage::kDeleting)},
+                       {s.annotation(before_key), std::to_string(ctx.snap.now + 1)}},
+                      {}};
 }
 
 std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
@@ -66,14 +79,14 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
   std::vector<std::string> pdb;
   for (const auto* p : pods) {
     std::string id = p->ns + "/" + p->name;
-    if (p->terminating) {
+    if (going(ctx, *p)) {
       gone.push_back(id);
     } else if (const auto* b = blocked(ctx, *p)) {
       // The driver retries blocked evictions with backoff until its drain
       // timeout; issuing them again here would only add requests.
       pdb.push_back(id + " (PodDisruptionBudget " + b->pdb + ")");
     } else {
-      Action a{step, node.name, EvictPod{p->ns, p->name}};
+      Action a{step, node.name, EvictPod{p->ns, p->name, p->uid}};
       if (in_flight(ctx, a)) {
         gone.push_back(id);
       } else {
@@ -95,20 +108,28 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
     // The cut-off went missing (edited by hand): record a new one first.
     out.write(
         step, node.name,
-        AnnotateNode{
-            node.name, {{ctx.settings.annotation(before_key), std::to_string(ctx.snap.now)}}, {}});
+        AnnotateNode{node.name,
+                     {{ctx.settings.annotation(before_key), std::to_string(ctx.snap.now + 1)}},
+                     {}});
     return false;
   }
   auto pods = pods_to_recreate(node, cut);
   if (pods.empty())
     return true;
+  if (ctx.snap.now < cut) {
+    // A pod deleted now could be replaced within a second that is still
+    // before the cut-off, and the replacement would look old: wait for the
+    // server's clock (at most a second or two).
+    out.wait(step, node.name, "cut-off", {"server time " + std::to_string(cut)});
+    return false;
+  }
   std::vector<std::string> gone;
   for (const auto* p : pods) {
-    if (p->terminating) {
+    if (going(ctx, *p)) {
       gone.push_back(p->ns + "/" + p->name);
       continue;
     }
-    Action a{step, node.name, DeletePod{p->ns, p->name}};
+    Action a{step, node.name, DeletePod{p->ns, p->name, p->uid}};
     if (in_flight(ctx, a)) {
       gone.push_back(p->ns + "/" + p->name);
     } else {
@@ -197,11 +218,7 @@ void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollSt
     case RollStage::drained:
       // The cut-off is written before any deletion, so a restart deletes
       // exactly the pods that predate it.
-      out.write(step, node.name,
-                AnnotateNode{node.name,
-                             {{s.annotation(stage_key), std::string(stage::kDeleting)},
-                              {s.annotation(before_key), std::to_string(ctx.snap.now)}},
-                             {}});
+      out.write(step, node.name, cutoff_annotation(ctx, node, stage_key, before_key));
       break;
     case RollStage::deleting:
       if (delete_old_pods(ctx, step, node, before_key, out)) {

@@ -18,14 +18,26 @@ std::vector<const PodState*> evictable_pods(const NodeState& node);
 bool has_evictable_pods(const NodeState& node);
 
 // Pods to delete after the drain: not hostNetwork (their network does not
-// change), not mirror, created at or before the recorded cut-off. The cut-off
-// tells the old pods from their replacements: a DaemonSet re-creates its pod
-// at once, even on a cordoned node, so "no pods left" is never observed.
-// Times have one-second resolution (creationTimestamp), so a replacement made
-// in the cut-off's second is deleted once more; that only costs a restart.
+// change), not mirror, created before the recorded cut-off. The cut-off tells
+// the old pods from their replacements: a DaemonSet re-creates its pod at
+// once, even on a cordoned node, so "no pods left" is never observed.
+// creationTimestamp has one-second resolution, so the cut-off is the second
+// after the one it was recorded in, and delete_old_pods deletes nothing until
+// the server's clock has reached it: every pod it deletes was created before
+// the cut-off, every replacement after.
 std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cutoff);
 
+// The recorded cut-off, or -1 when absent or malformed.
 std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key);
+
+// The write that records the cut-off (and the stage "deleting") once the node
+// is drained: the next whole second of the server's clock.
+AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
+                               std::string_view stage_key, std::string_view before_key);
+
+// A pod this run already removed (terminating, or its eviction or deletion
+// accepted and the watch not yet caught up): never removed twice.
+bool going(const Context& ctx, const PodState& pod);
 
 // Evicts what is evictable (skipping terminating pods and PDB-blocked ones,
 // which the driver retries) and adds a wait while any remain. True when the

@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-#include "step_context.hpp"
+#include "node_step.hpp"
 
 namespace cnimig::migrate {
 namespace {
@@ -21,11 +21,11 @@ bool done(StepId step, const Context& ctx) {
     case StepId::prepare:
       return detail::prepare_done(ctx);
     case StepId::roll:
-      return detail::roll_done(ctx);
+      return detail::node_step_done(ctx, detail::roll_step());
     case StepId::priority:
-      return detail::priority_done(ctx);
+      return detail::node_step_done(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::migrate_done(ctx);
+      return detail::node_step_done(ctx, detail::migrate_step());
     case StepId::cleanup:
       return detail::cleanup_done(ctx);
   }
@@ -39,11 +39,13 @@ StepOutcome run(StepId step, const Context& ctx) {
     case StepId::prepare:
       return detail::run_prepare(ctx);
     case StepId::roll:
-      return detail::run_roll(ctx);
+      if (ctx.settings.skip_roll_for_tests)
+        return detail::skip_roll_for_tests(ctx);
+      return detail::run_node_step(ctx, detail::roll_step());
     case StepId::priority:
-      return detail::run_priority(ctx);
+      return detail::run_node_step(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::run_migrate(ctx);
+      return detail::run_node_step(ctx, detail::migrate_step());
     case StepId::cleanup:
       return detail::run_cleanup(ctx);
   }
@@ -175,22 +177,22 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
   const StepId step = *first_open;
   const auto index = static_cast<int>(step);
 
-  if (index > static_cast<int>(selection.last)) {
+  if (index > static_cast<int>(selection.steps.last)) {
     // Every selected step is done. prepare ends with a gate that nothing
     // after it in this run would check.
-    if (selection.last == StepId::prepare && !ctx.gate_ok) {
+    if (selection.steps.last == StepId::prepare && !ctx.gate_ok) {
       StepOutcome out;
       detail::request_gate(ctx, StepId::prepare, out);
       finish(d, ctx, StepId::prepare, std::move(out), true);
       if (!d.actions.empty() || !d.waits.empty())
         return d;
     }
-    d.actions.push_back(Action{selection.last, "", Done{}});
+    d.actions.push_back(Action{selection.steps.last, "", Done{}});
     return d;
   }
-  if (index < static_cast<int>(selection.first) && step != StepId::preflight) {
-    halt(d, selection.first,
-         "refusing to run step " + std::string(to_string(selection.first)) + ": step " +
+  if (index < static_cast<int>(selection.steps.first) && step != StepId::preflight) {
+    halt(d, selection.steps.first,
+         "refusing to run step " + std::string(to_string(selection.steps.first)) + ": step " +
              std::string(to_string(step)) + " is not done");
     return d;
   }
@@ -198,7 +200,7 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
   // knet-stress, run a check): later steps need the check before writing.
   d.current_step = step;
   d.steps[static_cast<std::size_t>(index)] = StepState::running;
-  finish(d, ctx, step, run(step, ctx), step == selection.last);
+  finish(d, ctx, step, run(step, ctx), step == selection.steps.last);
   return d;
 }
 

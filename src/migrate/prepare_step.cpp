@@ -14,8 +14,8 @@ namespace {
 bool node_prepared(const Context& ctx, const NodeState& node) {
   const auto& l = ctx.settings.labels;
   return (ctx.has_label(node, l.calico_cilium) || ctx.has_label(node, l.cilium)) &&
-         (ctx.has_label(node, l.priority_calico) || ctx.has_label(node, l.priority_cilium) ||
-          ctx.has_label(node, l.migrated));
+         (ctx.has_label(node, l.cni_priority_calico) ||
+          ctx.has_label(node, l.cni_priority_cilium) || ctx.has_label(node, l.migrated));
 }
 
 bool source_patched(const Context& ctx) {
@@ -70,9 +70,10 @@ StepOutcome run_prepare(const Context& ctx) {
     if (!ctx.has_label(node, s.labels.calico_cilium) && !ctx.has_label(node, s.labels.cilium)) {
       label.set.emplace(s.labels.calico_cilium, s.labels.value);
     }
-    if (!ctx.has_label(node, s.labels.priority_calico) &&
-        !ctx.has_label(node, s.labels.priority_cilium) && !ctx.has_label(node, s.labels.migrated)) {
-      label.set.emplace(s.labels.priority_calico, s.labels.value);
+    if (!ctx.has_label(node, s.labels.cni_priority_calico) &&
+        !ctx.has_label(node, s.labels.cni_priority_cilium) &&
+        !ctx.has_label(node, s.labels.migrated)) {
+      label.set.emplace(s.labels.cni_priority_calico, s.labels.value);
     }
     out.write(step, name, std::move(label));
   }

@@ -4,7 +4,7 @@
 // evict, record the cut-off, delete what predates it (DaemonSet pods too,
 // not hostNetwork ones), uncordon, gate, label rolled, drop the annotations.
 
-#include "node_roll.hpp"
+#include "node_step.hpp"
 
 namespace cnimig::migrate::detail {
 namespace {
@@ -14,90 +14,50 @@ bool node_done(const Context& ctx, const NodeState& node) {
          !ctx.annotation(node, annotation_names::kRoll);
 }
 
-}  // namespace
-
-bool roll_done(const Context& ctx) {
-  if (ctx.cleanup_started())
-    return true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!node_done(ctx, node))
-      return false;
+NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
+                 StepOutcome& out) {
+  const auto& l = ctx.settings.labels;
+  if (auto stage = shared_roll_stage(phase))
+    return roll_stage(ctx, step, node, *stage, out);
+  switch (phase) {
+    case NodePhase::roll_awaiting_gate:
+      return finish_after_gate(ctx, step, node, LabelNode{node.name, {{l.rolled, l.value}}, {}},
+                               out);
+    case NodePhase::roll_finishing:
+      // Labelled rolled (completion recorded): only the tidy-up is left.
+      out.write(step.step, node.name, step_annotations_removed(ctx, step, node));
+      return NodeHold::in_flight;
+    default:
+      return NodeHold::in_flight;
   }
-  return true;
 }
 
-StepOutcome run_roll(const Context& ctx) {
+const NodeStep kRoll{StepId::roll,
+                     annotation_names::kRoll,
+                     annotation_names::kRollPodsBefore,
+                     NodePhase::prepared,
+                     node_done,
+                     cordon_and_drain,
+                     advance};
+
+}  // namespace
+
+const NodeStep& roll_step() {
+  return kRoll;
+}
+
+// The broken variant (MigrationSettings::skip_roll_for_tests): every node is
+// labelled rolled at once, nothing is re-created. No annotation, no cordon:
+// a label the watch has not shown yet is simply written again.
+StepOutcome skip_roll_for_tests(const Context& ctx) {
   StepOutcome out;
-  const auto step = StepId::roll;
-  const auto& s = ctx.settings;
-  InFlight in_flight;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!ctx.annotation(node, annotation_names::kRoll))
-      continue;
-    ++in_flight.nodes;
-    const NodePhase phase = ctx.phase(name);
-    const bool ours = !ctx.was_cordoned(node);
-    auto roll = [&](RollStage stage) {
-      if (ours)
-        ++in_flight.unavailable;
-      advance_roll(ctx, step, node, stage, annotation_names::kRoll,
-                   annotation_names::kRollPodsBefore, out);
-    };
-    switch (phase) {
-      case NodePhase::roll_started:
-        roll(RollStage::cordon);
-        break;
-      case NodePhase::roll_draining:
-        roll(RollStage::draining);
-        break;
-      case NodePhase::roll_drained:
-        roll(RollStage::drained);
-        break;
-      case NodePhase::roll_deleting_pods:
-        roll(RollStage::deleting);
-        break;
-      case NodePhase::roll_pods_deleted:
-        roll(RollStage::pods_deleted);
-        break;
-      case NodePhase::roll_awaiting_gate:
-        // Completion is recorded only after the gate (DESIGN.md section 1).
-        if (ctx.gate_ok) {
-          // The same gate opens the next node: a finished node no longer
-          // counts as in flight.
-          out.write(step, name, LabelNode{name, {{s.labels.rolled, s.labels.value}}, {}});
-          out.write(step, name,
-                    AnnotateNode{name,
-                                 {},
-                                 {s.annotation(annotation_names::kRoll),
-                                  s.annotation(annotation_names::kRollPodsBefore)}});
-          --in_flight.nodes;
-        } else {
-          request_gate(ctx, step, out);
-        }
-        break;
-      case NodePhase::roll_finishing:
-        out.write(step, name,
-                  AnnotateNode{name,
-                               {},
-                               {s.annotation(annotation_names::kRoll),
-                                s.annotation(annotation_names::kRollPodsBefore)}});
-        break;
-      default:
-        break;
-    }
-  }
-  start_nodes(ctx, step, NodePhase::prepared, annotation_names::kRoll, in_flight, out,
-              [&](const NodeState& node, StepOutcome& o) {
-                if (!node.unschedulable)
-                  o.write(step, node.name, SetCordon{node.name, true});
-                drain(ctx, step, node, o);
-              });
+  const auto& l = ctx.settings.labels;
   out.scope_complete = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (ctx.annotation(node, annotation_names::kRoll) ||
-        (ctx.selection.includes_node(name) && !node_done(ctx, node))) {
-      out.scope_complete = false;
-    }
+    if (ctx.phase(name) != NodePhase::prepared || !ctx.selection.includes_node(name))
+      continue;
+    out.scope_complete = false;
+    out.write(StepId::roll, name, LabelNode{name, {{l.rolled, l.value}}, {}});
   }
   return out;
 }

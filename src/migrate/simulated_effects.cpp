@@ -58,9 +58,34 @@ std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
 
 SimulatedEffects::SimulatedEffects(MigrationSettings settings) : settings_(std::move(settings)) {}
 
+// Deterministic, so that replaying a run's actions on its start snapshot
+// re-creates the same pods (the interruption tests rely on it): the name is
+// the owner's (and node's) plus the second, with a suffix when several pods
+// of one owner are created within one second; the uid adds the write count.
+void SimulatedEffects::name_new_pod(const ClusterSnapshot& snap, PodState& pod,
+                                    const std::string& base) const {
+  auto taken = [&](const std::string& name) {
+    for (const auto& [n, node] : snap.nodes) {
+      for (const auto& p : node.pods) {
+        if (p.ns == pod.ns && p.name == name)
+          return true;
+      }
+    }
+    for (const auto& p : snap.unscheduled_pods) {
+      if (p.ns == pod.ns && p.name == name)
+        return true;
+    }
+    return false;
+  };
+  pod.name = base + "-" + std::to_string(snap.now);
+  for (int i = 2; taken(pod.name); ++i)
+    pod.name = base + "-" + std::to_string(snap.now) + "-" + std::to_string(i);
+  pod.uid = pod.ns + "/" + pod.name + "#" + std::to_string(snap.write_generation);
+}
+
 void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action) const {
   const auto& s = settings_;
-  snap.now += 1;
+  snap.now += seconds_per_action;
   if (is_write(action))
     snap.write_generation += 1;
   auto node_of = [&](const std::string& name) -> NodeState* {
@@ -146,8 +171,8 @@ void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action) const 
                      add(s.cilium(), {{l.calico_cilium, l.value}});
                      add(s.cilium_migrated(), {{l.cilium, l.value}});
                    } else if (a.id == s.bundles.multus) {
-                     add(s.multus_calico(), {{l.priority_calico, l.value}});
-                     add(s.multus_cilium(), {{l.priority_cilium, l.value}});
+                     add(s.multus_calico(), {{l.cni_priority_calico, l.value}});
+                     add(s.multus_cilium(), {{l.cni_priority_cilium, l.value}});
                    } else if (a.id == s.bundles.knet_stress) {
                      for (const auto& ref : s.knet_stress())
                        add(ref, {});
@@ -214,7 +239,7 @@ void SimulatedEffects::replace_pod(ClusterSnapshot& snap, const std::string& nod
     auto it = snap.nodes.find(node);
     if (it == snap.nodes.end())
       return;
-    pod.name = pod.owner_name + "-" + node + "-" + std::to_string(snap.now);
+    name_new_pod(snap, pod, pod.owner_name + "-" + node);
     pod.created = snap.now;
     pod.ready = true;
     pod.terminating = false;
@@ -223,8 +248,13 @@ void SimulatedEffects::replace_pod(ClusterSnapshot& snap, const std::string& nod
   }
   if (pod.owner_kind != "ReplicaSet" && pod.owner_kind != "StatefulSet")
     return;  // bare: gone
-  if (pod.owner_kind == "ReplicaSet")
-    pod.name = pod.owner_name + "-" + std::to_string(snap.now);
+  if (pod.owner_kind == "ReplicaSet") {
+    name_new_pod(snap, pod, pod.owner_name);
+  } else {
+    // A StatefulSet's pod keeps its name: a new incarnation, a new uid.
+    pod.uid = pod.ns + "/" + pod.name + "@" + std::to_string(snap.now) + "#" +
+              std::to_string(snap.write_generation);
+  }
   pod.created = snap.now;
   pod.ready = true;
   pod.terminating = false;
@@ -298,7 +328,7 @@ void SimulatedEffects::reconcile_daemon_sets(ClusterSnapshot& snap) const {
         continue;
       PodState pod;
       pod.ns = ref.ns;
-      pod.name = ref.name + "-" + node_name + "-" + std::to_string(snap.now);
+      name_new_pod(snap, pod, ref.name + "-" + node_name);
       pod.owner_kind = kDaemonSet;
       pod.owner_name = ref.name;
       pod.host_network = host;
@@ -318,6 +348,13 @@ PlanRun run_plan(ClusterSnapshot snapshot, const MigrationSettings& settings, co
     if (d.halted() || d.finished()) {
       run.outcome = d.actions.back();
       break;
+    }
+    if (d.actions.empty() && !d.waits.empty() &&
+        std::all_of(d.waits.begin(), d.waits.end(),
+                    [](const Action& w) { return std::get<WaitFor>(w.kind).gate == "cut-off"; })) {
+      // Only time passing ends this wait: let the model's clock tick.
+      snapshot.now += 1;
+      continue;
     }
     if (d.actions.empty()) {
       // Effects are immediate here, so a wait would never end.

@@ -81,12 +81,7 @@ bool preflight_done(const Context& ctx);
 StepOutcome run_preflight(const Context& ctx, bool may_write);
 bool prepare_done(const Context& ctx);
 StepOutcome run_prepare(const Context& ctx);
-bool roll_done(const Context& ctx);
-StepOutcome run_roll(const Context& ctx);
-bool priority_done(const Context& ctx);
-StepOutcome run_priority(const Context& ctx);
-bool migrate_done(const Context& ctx);
-StepOutcome run_migrate(const Context& ctx);
+// roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
 StepOutcome run_cleanup(const Context& ctx);
 

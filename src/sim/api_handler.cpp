@@ -687,6 +687,27 @@ ApiResult ApiHandler::handle(const ApiRequest& request) {
   return handle_resource(request, *rp, q);
 }
 
+namespace {
+
+// The query parameter, or (DELETE, eviction) the DeleteOptions body's
+// dryRun: ["All"], as kubectl sends it.
+bool requests_dry_run(const Query& q, const std::string& method, const std::string& body) {
+  if (q.get("dryRun") == "All")
+    return true;
+  if ((method != "DELETE" && method != "POST") || body.find("dryRun") == std::string::npos)
+    return false;
+  auto parsed = parse_object(body);
+  if (!parsed)
+    return false;
+  const json::object* options = &*parsed;
+  if (const auto* nested = obj_at(*parsed, "deleteOptions"))
+    options = nested;
+  const auto* d = options->if_contains("dryRun");
+  return d != nullptr && d->is_array() && !d->get_array().empty();
+}
+
+}  // namespace
+
 ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourcePath& rp,
                                       const Query& q) {
   const auto& m = request.method;
@@ -711,7 +732,11 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
     resource += "." + rp.type->group;
   if (!rp.subresource.empty())
     resource += "/" + rp.subresource;
-  count_request(verb, resource);
+  const bool write = verb != "get" && verb != "list" && verb != "watch";
+  // dryRun=All: validated and answered as if done, nothing persisted; counted
+  // as "dryrun <verb> <resource>", never as the write itself.
+  const bool dry_run = write && requests_dry_run(q, m, request.body);
+  count_request(dry_run ? "dryrun " + verb : verb, resource);
 
   ApiResult result;
   if (auto fault = injected_fault(verb, result.hold)) {

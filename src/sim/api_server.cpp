@@ -14,6 +14,8 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/common/http_date.hpp"
+
 namespace cnimig::sim {
 
 namespace asio = boost::asio;
@@ -123,6 +125,9 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 
   template <class Body>
   awaitable<bool> send(SslStream& stream, http::response<Body>& res) {
+    // As Go's net/http does for the kube-apiserver: clients learn the
+    // server's clock from it (the agent compares creationTimestamps with it).
+    res.set(http::field::date, format_http_date(std::chrono::system_clock::now()));
     res.prepare_payload();
     auto [ec, n] = co_await http::async_write(stream, res, use_nothrow);
     (void)n;
@@ -234,6 +239,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     http::response<http::empty_body> res{http::status::ok, version};
     res.set(http::field::content_type, "application/json");
     res.set(http::field::transfer_encoding, "chunked");
+    res.set(http::field::date, format_http_date(std::chrono::system_clock::now()));
     res.chunked(true);
     http::response_serializer<http::empty_body> sr{res};
     auto [hec, hn] = co_await http::async_write_header(stream, sr, use_nothrow);

@@ -63,6 +63,7 @@ inline ClusterSnapshot make_cluster(const MigrationSettings& s, const FixtureOpt
       p.owner_kind = std::move(kind);
       p.owner_name = std::move(owner);
       p.host_network = host;
+      p.uid = "uid-" + p.name;
       p.created = 100;
       n.pods.push_back(p);
     };
@@ -97,6 +98,7 @@ inline ClusterSnapshot fresh_process(ClusterSnapshot snap) {
   snap.blocked_evictions.clear();
   snap.failures.clear();
   snap.in_flight.clear();
+  snap.removed_pods.clear();
   return snap;
 }
 
@@ -159,7 +161,7 @@ class SafetyMonitor {
     };
     for (const auto& [name, n] : snap.nodes) {
       for (const auto& p : n.pods) {
-        auto key = p.ns + "/" + p.name + "@" + std::to_string(p.created);
+        const auto key = pod_key(p);
         if (nets_.contains(key))
           continue;
         Net net;
@@ -167,15 +169,28 @@ class SafetyMonitor {
           net = Net{true, false, false};
         } else if (has(n, l.cilium) && !has(n, l.calico_cilium)) {
           net = Net{false, true, true};
-        } else if (has(n, l.priority_cilium) && snap.exists(s_.multus_cilium())) {
+        } else if (has(n, l.cni_priority_cilium) && snap.exists(s_.multus_cilium())) {
           net = Net{true, true, true};
-        } else if (has(n, l.priority_calico) && snap.exists(s_.multus_calico())) {
+        } else if (has(n, l.cni_priority_calico) && snap.exists(s_.multus_calico())) {
           net = Net{true, true, false};
         } else {
           net = Net{true, false, false};
         }
         nets_[key] = net;
       }
+    }
+    // A pod that takes its IP from Cilium is reachable only from pods with a
+    // Cilium interface: once one exists, every pod in service needs one.
+    bool cilium_ips = false;
+    for (const auto& [name, n] : snap.nodes) {
+      for (const auto& p : n.pods)
+        cilium_ips = cilium_ips || (!p.host_network && nets_[pod_key(p)].cilium_primary);
+    }
+    if (cilium_ips) {
+      each_pod_in_service(snap, [&](const std::string& node, const PodState& p) {
+        if (!nets_[pod_key(p)].cilium)
+          fail("pod " + pod_key(p) + " on " + node + " cannot reach pods with Cilium IPs");
+      });
     }
     if (const auto* del = std::get_if<DeleteObject>(&action.kind);
         del && del->object == s_.source_cni) {
@@ -195,20 +210,15 @@ class SafetyMonitor {
     }
     if (cilium_only && !cleanup) {
       for (const auto& [name, n] : snap.nodes) {
-        bool prioritised = (has(n, l.priority_cilium) || has(n, l.migrated)) &&
+        bool prioritised = (has(n, l.cni_priority_cilium) || has(n, l.migrated)) &&
                            !n.annotations.contains(s_.annotation(annotation_names::kPriority));
         if (!prioritised)
           fail("a node lost the source CNI before " + name + " was prioritised");
-        if (n.unschedulable)
-          continue;  // in maintenance
-        for (const auto& p : n.pods) {
-          if (p.host_network || !p.ready)
-            continue;
-          auto key = p.ns + "/" + p.name + "@" + std::to_string(p.created);
-          if (!nets_[key].cilium_primary)
-            fail("pod " + key + " on " + name + " has no Cilium IP");
-        }
       }
+      each_pod_in_service(snap, [&](const std::string& node, const PodState& p) {
+        if (!nets_[pod_key(p)].cilium_primary)
+          fail("pod " + pod_key(p) + " on " + node + " has no Cilium IP");
+      });
     }
     std::size_t ours = 0;
     std::size_t started = 0;
@@ -237,10 +247,7 @@ class SafetyMonitor {
   bool all_pods_on_cilium(const ClusterSnapshot& snap) {
     for (const auto& [name, n] : snap.nodes) {
       for (const auto& p : n.pods) {
-        if (p.host_network)
-          continue;
-        auto key = p.ns + "/" + p.name + "@" + std::to_string(p.created);
-        if (!nets_[key].cilium_primary)
+        if (!p.host_network && !nets_[pod_key(p)].cilium_primary)
           return false;
       }
     }
@@ -248,6 +255,24 @@ class SafetyMonitor {
   }
 
  private:
+  // A pod incarnation: the effects model re-creates DaemonSet pods under new names.
+  static std::string pod_key(const PodState& p) {
+    return p.ns + "/" + p.name + "@" + std::to_string(p.created);
+  }
+  // Ready pods with their own network on nodes in service (a cordoned node is
+  // in maintenance: its pods may be unreachable for a while).
+  template <class F>
+  static void each_pod_in_service(const ClusterSnapshot& snap, F&& f) {
+    for (const auto& [name, n] : snap.nodes) {
+      if (n.unschedulable)
+        continue;
+      for (const auto& p : n.pods) {
+        if (!p.host_network && p.ready)
+          f(name, p);
+      }
+    }
+  }
+
   struct Net {
     bool source = false;
     bool cilium = false;

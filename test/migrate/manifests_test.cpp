@@ -175,8 +175,8 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
     std::string key;
   };
   for (const auto& e :
-       {Expect{S.multus_calico_daemon_set, S.labels.priority_calico, "calico-primary.conflist"},
-        Expect{S.multus_cilium_daemon_set, S.labels.priority_cilium, "cilium-primary.conflist"}}) {
+       {Expect{S.multus_calico_daemon_set, S.labels.cni_priority_calico, "calico-primary.conflist"},
+        Expect{S.multus_cilium_daemon_set, S.labels.cni_priority_cilium, "cilium-primary.conflist"}}) {
     auto ds = find(docs, "DaemonSet", e.name);
     BOOST_TEST(ns_of(ds) == S.system_namespace);
     check_daemon_set_selector(ds);

@@ -76,6 +76,13 @@ ClusterSnapshot drive_until(ClusterSnapshot snap, Budget budget, Stop stop, Sele
   return snap;
 }
 
+// --steps as the CLI parses it.
+Selection selecting(const std::string& range) {
+  Selection sel;
+  sel.steps = cnimig::config::parse_step_range(range).value();
+  return sel;
+}
+
 NodePhase phase_of(const ClusterSnapshot& snap, const std::string& node) {
   return node_phase(snap.nodes.at(node), snap, S);
 }
@@ -83,39 +90,6 @@ NodePhase phase_of(const ClusterSnapshot& snap, const std::string& node) {
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(budget)
-
-BOOST_AUTO_TEST_CASE(counts_and_percentages) {
-  BOOST_TEST(resolve_max_unavailable("3", 10).value() == 3u);
-  BOOST_TEST(resolve_max_unavailable("25%", 10).value() == 2u);  // 2.5 rounds down
-  BOOST_TEST(resolve_max_unavailable("5%", 10).value() == 1u);   // 0.5 -> at least 1
-  BOOST_TEST(resolve_max_unavailable("33%", 10).value() == 3u);
-  BOOST_TEST(resolve_max_unavailable("100%", 7).value() == 7u);
-  BOOST_TEST(resolve_max_unavailable("50%", 0).value() == 1u);
-  BOOST_TEST(resolve_max_unavailable("12", 4).value() == 12u);  // a count is not clamped
-}
-
-BOOST_AUTO_TEST_CASE(invalid_specs) {
-  for (const char* bad : {"", "0", "0%", "101%", "abc", "-1", "2.5", "%", "10%%"}) {
-    auto r = resolve_max_unavailable(bad, 10);
-    BOOST_TEST(!r.has_value(), bad);
-    if (!r)
-      BOOST_TEST((r.error().code == cnimig::Errc::invalid_argument));
-  }
-}
-
-BOOST_AUTO_TEST_CASE(step_ranges) {
-  auto all = parse_step_range("0-5").value();
-  BOOST_TEST((all.first == StepId::preflight && all.last == StepId::cleanup));
-  auto one = parse_step_range("migrate").value();
-  BOOST_TEST((one.first == StepId::migrate && one.last == StepId::migrate));
-  auto named = parse_step_range("roll-priority").value();
-  BOOST_TEST((named.first == StepId::roll && named.last == StepId::priority));
-  auto mixed = parse_step_range("2-cleanup").value();
-  BOOST_TEST((mixed.first == StepId::roll && mixed.last == StepId::cleanup));
-  BOOST_TEST(!parse_step_range("5-0").has_value());
-  BOOST_TEST(!parse_step_range("drain").has_value());
-  BOOST_TEST(!parse_step_range("6").has_value());
-}
 
 void run_with_budget(Budget budget, std::set<std::string> cordoned, std::size_t expect_parallel,
                      std::size_t expect_unavailable, std::size_t nodes = 6) {
@@ -229,7 +203,7 @@ BOOST_AUTO_TEST_CASE(prepare_labels_every_node_before_patching_the_source_cni) {
   BOOST_TEST(all_of_kind<ApplyBundle>(d.actions).empty());
   for (const auto* l : all_of_kind<LabelNode>(d.actions)) {
     BOOST_TEST(l->set.at(S.labels.calico_cilium) == "true");
-    BOOST_TEST(l->set.at(S.labels.priority_calico) == "true");
+    BOOST_TEST(l->set.at(S.labels.cni_priority_calico) == "true");
   }
   SimulatedEffects effects(S);
   for (const auto& a : d.actions)
@@ -429,7 +403,7 @@ BOOST_AUTO_TEST_CASE(priority_annotation_brackets_the_swap_and_the_roll) {
         find_index(a, [&](const Action& x) { return annotates(x, node, key, "started"); });
     auto swap = find_index(a, [&](const Action& x) {
       const auto* l = std::get_if<LabelNode>(&x.kind);
-      return l && l->node == node && l->set.contains(S.labels.priority_cilium);
+      return l && l->node == node && l->set.contains(S.labels.cni_priority_cilium);
     });
     auto cordon = find_index(
         a, [&](const Action& x) { return cordons(x, node, true); }, swap);
@@ -633,7 +607,7 @@ BOOST_AUTO_TEST_CASE(refuses_a_step_whose_predecessor_is_not_done) {
   FixtureOptions o;
   o.knet_stress_installed = true;
   auto snap = make_cluster(S, o);
-  auto sel = parse_step_range("migrate").value();
+  auto sel = selecting("migrate");
   // Without a check of this run, the unselected preflight runs its read-only part first.
   auto d = next_actions(snap, S, Budget{}, sel);
   BOOST_REQUIRE(d.actions.size() == 1u);
@@ -647,7 +621,7 @@ BOOST_AUTO_TEST_CASE(refuses_a_step_whose_predecessor_is_not_done) {
 }
 
 BOOST_AUTO_TEST_CASE(unselected_preflight_does_not_install_knet_stress) {
-  auto d = next_actions(make_cluster(S), S, Budget{}, parse_step_range("prepare").value());
+  auto d = next_actions(make_cluster(S), S, Budget{}, selecting("prepare"));
   BOOST_REQUIRE(d.halted());
   BOOST_TEST(d.halt_reason()->find("select step preflight") != std::string::npos);
 }
@@ -656,23 +630,22 @@ BOOST_AUTO_TEST_CASE(steps_run_one_range_at_a_time) {
   auto snap = make_cluster(S);
   SimulatedEffects effects(S);
   for (const char* range : {"0-1", "roll", "priority", "migrate-cleanup"}) {
-    auto run =
-        run_plan(fresh_process(snap), S, Budget{2, 2}, parse_step_range(range).value(), effects);
+    auto run = run_plan(fresh_process(snap), S, Budget{2, 2}, selecting(range), effects);
     BOOST_REQUIRE_MESSAGE(run.outcome && std::holds_alternative<Done>(run.outcome->kind),
                           range << ": " << (run.outcome ? describe(*run.outcome) : "none"));
     snap = run.final_snapshot;
-    auto sel = parse_step_range(range).value();
-    BOOST_TEST(step_done(sel.last, snap, S), range);
-    if (sel.last != StepId::cleanup) {
-      BOOST_TEST(!step_done(static_cast<StepId>(static_cast<int>(sel.last) + 1), snap, S), range);
+    auto sel = selecting(range);
+    BOOST_TEST(step_done(sel.steps.last, snap, S), range);
+    if (sel.steps.last != StepId::cleanup) {
+      BOOST_TEST(!step_done(static_cast<StepId>(static_cast<int>(sel.steps.last) + 1), snap, S),
+                 range);
     }
   }
   BOOST_TEST(step_done(StepId::cleanup, snap, S));
 }
 
 BOOST_AUTO_TEST_CASE(prepare_alone_ends_with_a_gate) {
-  auto run =
-      run_plan(make_cluster(S), S, Budget{}, parse_step_range("0-1").value(), SimulatedEffects(S));
+  auto run = run_plan(make_cluster(S), S, Budget{}, selecting("0-1"), SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
   BOOST_REQUIRE(run.actions.size() >= 2u);
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(run.actions.back().kind));
@@ -682,7 +655,7 @@ BOOST_AUTO_TEST_CASE(nodes_subset) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return step_done(StepId::prepare, s, S);
   });
-  auto sel = parse_step_range("roll").value();
+  auto sel = selecting("roll");
   sel.nodes = {"node-1", "node-3"};
   auto run = run_plan(fresh_process(snap), S, Budget{2, 2}, sel, SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
@@ -692,7 +665,7 @@ BOOST_AUTO_TEST_CASE(nodes_subset) {
   BOOST_TEST(!end.nodes.at("node-0").labels.contains(S.labels.rolled));
   BOOST_TEST(!end.nodes.at("node-2").labels.contains(S.labels.rolled));
   // The next step needs every node rolled: asking for it with a subset halts.
-  auto wider = parse_step_range("roll-priority").value();
+  auto wider = selecting("roll-priority");
   wider.nodes = {"node-1", "node-3"};
   auto d = next_actions(fresh_process(end), S, Budget{2, 2}, wider);
   BOOST_TEST(d.halted());
@@ -717,6 +690,122 @@ BOOST_AUTO_TEST_CASE(finished_cluster_is_done_without_writes) {
   BOOST_TEST(d.actions.size() == 1u);
   for (auto st : d.steps)
     BOOST_TEST((st == StepState::done));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// creationTimestamp has one-second resolution and DaemonSets re-create their
+// pods within milliseconds: the cut-off must tell old pods from replacements
+// even when many generations would fit in one second.
+BOOST_AUTO_TEST_SUITE(pod_deletion_cutoff)
+
+std::int64_t recorded_cutoff(const ClusterSnapshot& snap, const std::string& node,
+                             std::string_view key) {
+  return std::stoll(snap.nodes.at(node).annotations.at(S.annotation(key)));
+}
+
+BOOST_AUTO_TEST_CASE(cutoff_is_the_next_server_second) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_drained;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_drained);
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_REQUIRE(d.actions.size() == 1u);
+  BOOST_TEST(annotates(d.actions[0], "node-0", S.annotation(annotation_names::kRollPodsBefore),
+                       std::to_string(snap.now + 1)));
+}
+
+BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cutoff) {
+  SimulatedEffects effects(S);
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
+  const auto cut = recorded_cutoff(snap, "node-0", annotation_names::kRollPodsBefore);
+  // The server's clock is still in the second the cut-off was recorded in.
+  snap.now = cut - 1;
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
+  BOOST_REQUIRE(d.waits.size() == 1u);
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "cut-off");
+  BOOST_TEST(d.waits[0].node == "node-0");
+
+  // Once it has: the pods created before the cut-off go, not a pod created in
+  // the cut-off's own second (what a replacement's timestamp would read).
+  snap.now = cut;
+  PodState fresh;
+  fresh.ns = "logging";
+  fresh.name = "fluent-bit-new";
+  fresh.uid = "uid-fresh";
+  fresh.owner_kind = kDaemonSet;
+  fresh.owner_name = "fluent-bit";
+  fresh.created = cut;
+  snap.nodes.at("node-0").pods.push_back(fresh);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  auto deleted = all_of_kind<DeletePod>(d.actions);
+  BOOST_TEST(!deleted.empty());
+  for (const auto* del : deleted) {
+    BOOST_TEST(del->name != fresh.name);
+    BOOST_TEST(!del->uid.empty());
+  }
+}
+
+BOOST_AUTO_TEST_CASE(a_pod_already_removed_is_not_removed_again) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
+  snap.now = recorded_cutoff(snap, "node-0", annotation_names::kRollPodsBefore);
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  auto first = all_of_kind<DeletePod>(d.actions);
+  BOOST_REQUIRE(!first.empty());
+  // The API accepted the deletions; the watch has not caught up yet.
+  for (const auto* del : first)
+    snap.removed_pods.insert(del->uid);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
+  BOOST_REQUIRE(d.waits.size() == 1u);
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "pods-gone");
+
+  // The same for evictions during a drain.
+  snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_draining);
+  for (const auto& p : snap.nodes.at("node-0").pods)
+    snap.removed_pods.insert(p.uid);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
+}
+
+// A cluster whose controllers re-create pods within the same second as the
+// deletion (the effects model's clock ticks only while the core waits for it):
+// every pod is deleted at most once, and the run ends.
+BOOST_AUTO_TEST_CASE(fast_controllers_cause_one_delete_per_pod) {
+  SimulatedEffects fast(S);
+  fast.seconds_per_action = 0;
+  FixtureOptions o;
+  o.knet_stress_installed = true;
+  for (Budget budget : {Budget{1, 1}, Budget{3, 3}}) {
+    auto run = run_plan(make_cluster(S, o), S, budget, Selection{}, fast, 20000);
+    BOOST_REQUIRE(run.outcome.has_value());
+    BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+    std::map<std::string, int> per_uid;
+    std::map<std::pair<StepId, std::string>, int> per_node_step;
+    for (const auto& a : run.actions) {
+      if (const auto* del = std::get_if<DeletePod>(&a.kind)) {
+        ++per_uid[del->uid];
+        ++per_node_step[{a.step, a.node}];
+      }
+    }
+    for (const auto& [uid, n] : per_uid)
+      BOOST_TEST(n == 1, uid);
+    // Per node and step: knet-stress x2, plus the web replica and the db pod
+    // on node-0 when the drain's replacements land there (never more than 5).
+    for (const auto& [key, n] : per_node_step)
+      BOOST_TEST(n <= 5, to_string(key.first) << " " << key.second);
+    BOOST_TEST(per_node_step.size() == 12u);  // 4 nodes x roll, priority, migrate
+  }
 }
 
 BOOST_AUTO_TEST_SUITE_END()
@@ -747,6 +836,23 @@ BOOST_AUTO_TEST_CASE(detects_source_daemon_set_deleted_while_needed) {
   SimulatedEffects(S).apply(snap, del);
   monitor.observe(snap, del);
   BOOST_TEST(!monitor.violations.empty());
+}
+
+// The test-only variant that skips the roll: the monitor must catch it.
+BOOST_AUTO_TEST_CASE(detects_the_skipped_roll) {
+  auto broken = S;
+  broken.skip_roll_for_tests = true;
+  SafetyMonitor monitor(broken, Budget{1, 1}, {});
+  FixtureOptions o;
+  o.knet_stress_installed = true;
+  auto run = run_plan(
+      make_cluster(broken, o), broken, Budget{1, 1}, Selection{}, SimulatedEffects(broken), 100000,
+      [&](const ClusterSnapshot& snap, const Action& a) { monitor.observe(snap, a); });
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_TEST(!monitor.violations.empty());
+  for (const auto& a : run.actions)
+    BOOST_TEST(!(a.step == StepId::roll && std::holds_alternative<DeletePod>(a.kind)));
 }
 
 BOOST_AUTO_TEST_CASE(detects_budget_overrun) {

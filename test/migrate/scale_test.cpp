@@ -37,7 +37,7 @@ BOOST_AUTO_TEST_CASE(five_thousand_nodes) {
   // node per action, too slow for 5,000 labels): every node runs both CNIs.
   for (auto& [name, n] : snap.nodes) {
     n.labels[s.labels.calico_cilium] = s.labels.value;
-    n.labels[s.labels.priority_calico] = s.labels.value;
+    n.labels[s.labels.cni_priority_calico] = s.labels.value;
   }
   snap.workloads[s.source_cni].node_selector[s.labels.calico_cilium] = s.labels.value;
   for (const auto& ref : {s.cilium(), s.multus_calico(), s.multus_cilium()}) {

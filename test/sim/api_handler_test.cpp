@@ -4,22 +4,14 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "api_fixture.hpp"
+
 namespace json = boost::json;
 using namespace cnimig::sim;
 
 namespace {
 
-struct Fixture {
-  ObjectStore store;
-  ApiHandler api{store, 8};
-
-  ApiResult call(std::string method, std::string target, std::string body = {},
-                 std::string content_type = "application/json") {
-    return api.handle(ApiRequest{std::move(method), std::move(target), std::move(content_type),
-                                 "application/json", std::move(body)});
-  }
-  json::value body(const ApiResult& r) { return json::parse(r.response.body); }
-
+struct Fixture : cnimig::sim::test::ApiFixture {
   void pod(const std::string& name, const std::string& node, const std::string& app,
            const std::string& extra_meta = "") {
     auto r = call("POST", "/api/v1/namespaces/default/pods",

@@ -27,6 +27,11 @@ struct ExecutorSettings {
   std::vector<std::string> knet_stress_daemonsets = {"knet-stress", "knet-stress-2"};
   std::string own_pod_namespace;  // in-cluster: the agent never evicts or deletes its own pod
   std::string own_pod_name;
+  // Plan mode's server-side check (DESIGN.md section 2): every write goes out
+  // with dryRun=All, so the API server validates and admits it (RBAC,
+  // admission, schema, preconditions) and persists nothing. A PDB-blocked
+  // eviction is not a failed check: the real run waits for the budget.
+  bool dry_run = false;
 };
 
 class ActionExecutor {
@@ -49,7 +54,11 @@ class ActionExecutor {
                                                      const migrate::Taint& taint, bool add);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
                                              const migrate::EvictPod& pod);
-  boost::asio::awaitable<Result<void>> delete_pod(const migrate::DeletePod& pod);
+  boost::asio::awaitable<Result<void>> delete_pod(const std::string& node,
+                                                  const migrate::DeletePod& pod);
+  // Records an accepted eviction or deletion (ClusterSnapshot::removed_pods)
+  // unless the watch has already removed the pod.
+  void record_removed(const std::string& node, const std::string& uid);
   boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);

@@ -25,6 +25,8 @@ struct AgentRunOptions {
   std::optional<std::filesystem::path> kubeconfig;
   std::optional<std::string> context;
   std::shared_ptr<events::ProgressLine> progress_line;
+  // Test only (the CLI never sets it): migrate::MigrationSettings::skip_roll_for_tests.
+  bool skip_roll_for_tests = false;
 };
 
 // Exit code 4: another agent holds the Lease (nothing was written).

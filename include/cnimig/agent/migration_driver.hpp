@@ -17,6 +17,7 @@
 #include "cnimig/agent/cluster_cache.hpp"
 #include "cnimig/events/event_sink.hpp"
 #include "cnimig/events/progress_line.hpp"
+#include "cnimig/kube/server_clock.hpp"
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/selection.hpp"
@@ -51,8 +52,9 @@ struct ProgressHooks {
 
 class MigrationDriver {
  public:
-  MigrationDriver(ClusterCache& cache, ActionExecutor& executor, DriverSettings settings,
-                  events::EventSink& events, ProgressHooks hooks = {});
+  // `clock`: the API server's (the client's), for ClusterSnapshot::now.
+  MigrationDriver(ClusterCache& cache, ActionExecutor& executor, const kube::ServerClock& clock,
+                  DriverSettings settings, events::EventSink& events, ProgressHooks hooks = {});
 
   // Runs until every selected step is done, the core halts, or a stop request
   // is honoured. The cache must be synced.
@@ -70,9 +72,15 @@ class MigrationDriver {
   std::chrono::steady_clock::time_point next_deadline() const;
   void report(const migrate::Decision& d);
   std::chrono::milliseconds timeout_for(const std::string& gate) const;
+  // The server's time in whole seconds, one it has certainly reached.
+  std::int64_t server_now();
+  // When server_now() will next move on (to wake a "cut-off" wait).
+  std::chrono::steady_clock::time_point next_server_second() const;
 
   ClusterCache& cache_;
   ActionExecutor& executor_;
+  const kube::ServerClock& clock_;
+  bool clock_warned_ = false;
   DriverSettings settings_;
   events::EventSink& events_;
   ProgressHooks hooks_;

@@ -21,6 +21,11 @@ struct LabelKeys {
   std::string cilium = "node-role.kubernetes.io/cilium";
   std::string migrated = "node-role.kubernetes.io/migrated";
   std::string value = "true";
+
+  // The six keys, in the order of the table in DESIGN.md.
+  std::vector<std::string> all() const {
+    return {calico_cilium, cni_priority_calico, cni_priority_cilium, rolled, cilium, migrated};
+  }
 };
 
 // Manifest bundles, resolved to absolute paths relative to the config file.

@@ -28,6 +28,7 @@
 #include "cnimig/kube/exec_channel_decoder.hpp"
 #include "cnimig/kube/resource_path.hpp"
 #include "cnimig/kube/retry_policy.hpp"
+#include "cnimig/kube/server_clock.hpp"
 
 namespace cnimig::kube {
 
@@ -141,6 +142,8 @@ class Client {
   const ClientConfig& config() const noexcept;
   boost::asio::any_io_executor get_executor() const noexcept;
   void set_observer(RequestObserver observer);
+  // The API server's clock, learnt from the Date header of every response.
+  const ServerClock& server_clock() const noexcept;
 
   // Any request; non-2xx answers become errors (Status reason mapped to Errc).
   boost::asio::awaitable<Result<HttpResponse>> request(HttpRequest request);

@@ -47,11 +47,15 @@ struct RemoveTaint {
 struct EvictPod {
   std::string ns;
   std::string name;
+  std::string uid;  // metadata.uid: this incarnation only
   friend bool operator==(const EvictPod&, const EvictPod&) = default;
 };
+// With a uid precondition: a StatefulSet's replacement keeps the name, and
+// must not be deleted in its predecessor's place.
 struct DeletePod {
   std::string ns;
   std::string name;
+  std::string uid;  // metadata.uid
   friend bool operator==(const DeletePod&, const DeletePod&) = default;
 };
 // Server-side apply of a bundle; the driver rewrites the default label keys

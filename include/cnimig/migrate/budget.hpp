@@ -1,10 +1,9 @@
 #pragma once
 // The parallelism budget of the per-node steps (roll, priority, migrate).
+// `--max-unavailable` is parsed and resolved to a count by config
+// (config::MaxUnavailable::resolve).
 
 #include <cstddef>
-#include <string_view>
-
-#include "cnimig/common/result.hpp"
 
 namespace cnimig::migrate {
 
@@ -18,11 +17,5 @@ struct Budget {
 
   friend bool operator==(const Budget&, const Budget&) = default;
 };
-
-// `--max-unavailable`: a count ("2") or a percentage of the nodes ("25%").
-// Percentages round down, as Kubernetes does for a DaemonSet's maxUnavailable,
-// but never below 1 (a budget of 0 would make no progress). A count of 0, a
-// percentage outside 1..100 or anything else is an invalid_argument error.
-Result<std::size_t> resolve_max_unavailable(std::string_view spec, std::size_t node_count);
 
 }  // namespace cnimig::migrate

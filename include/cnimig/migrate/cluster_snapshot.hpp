@@ -19,6 +19,7 @@ namespace cnimig::migrate {
 struct PodState {
   std::string ns;
   std::string name;
+  std::string uid;  // metadata.uid: tells a re-created pod of the same name apart
   // metadata.ownerReferences[controller=true]: "DaemonSet", "ReplicaSet",
   // "StatefulSet", "Job", ... or empty for a bare pod.
   std::string owner_kind;
@@ -98,8 +99,11 @@ struct Failure {
 };
 
 struct ClusterSnapshot {
-  // API server time in Unix seconds (the driver takes it from the Date header
-  // of its latest response): it is compared with pods' creationTimestamp.
+  // API server time in Unix seconds, a second the server's clock has
+  // certainly reached (the driver learns the server's clock from the Date
+  // headers of its responses, kube::ServerClock): it is compared with pods'
+  // creationTimestamp, which the server's clock wrote. Never this machine's
+  // clock: the two may be seconds apart.
   std::int64_t now = 0;
 
   std::map<std::string, NodeState> nodes;  // by name
@@ -118,6 +122,10 @@ struct ClusterSnapshot {
   std::optional<CheckResult> last_check;
   std::vector<BlockedEviction> blocked_evictions;
   std::vector<Failure> failures;
+  // metadata.uid of the pods this run evicted or deleted (the API accepted
+  // it) that the watch still shows: the core treats them as terminating, so
+  // no pod is evicted or deleted twice while its removal is on the way.
+  std::set<std::string> removed_pods;
   // Actions issued and not yet finished; the core does not emit them again.
   std::vector<Action> in_flight;
 

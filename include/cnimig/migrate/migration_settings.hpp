@@ -8,26 +8,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cnimig/config/config.hpp"
 #include "cnimig/migrate/object_ref.hpp"
 
 namespace cnimig::migrate {
 
-// Node label keys (DESIGN.md section 1, "Node labels are the state"); every
-// label carries `value`.
-struct LabelKeys {
-  std::string calico_cilium = "node-role.kubernetes.io/calico-cilium";
-  std::string priority_calico = "node-role.kubernetes.io/priority-calico";
-  std::string priority_cilium = "node-role.kubernetes.io/priority-cilium";
-  std::string rolled = "node-role.kubernetes.io/rolled";
-  std::string cilium = "node-role.kubernetes.io/cilium";
-  std::string migrated = "node-role.kubernetes.io/migrated";
-  std::string value = "true";
-
-  // The six keys, in the order of the table in DESIGN.md.
-  std::vector<std::string> all() const {
-    return {calico_cilium, priority_calico, priority_cilium, rolled, cilium, migrated};
-  }
-};
+// Node label keys (DESIGN.md section 1, "Node labels are the state") are
+// config's; every label carries `value`.
+using LabelKeys = config::LabelKeys;
 
 // kind ("DaemonSet", "Deployment", "StatefulSet") -> namespace -> names.
 using ResourceSet = std::map<std::string, std::map<std::string, std::vector<std::string>>>;
@@ -65,6 +53,12 @@ struct MigrationSettings {
 
   BundleIds bundles;
 
+  // Test only, never set from the configuration or a flag: the roll step
+  // labels each node rolled without re-creating its pods, the mistake that
+  // leaves pods without a Cilium interface. test/e2e/engine_e2e_test.cpp runs
+  // the agent in-process with it to prove the e2e oracle sees violations.
+  bool skip_roll_for_tests = false;
+
   // The values of config/config.yaml (source CNI canal).
   static MigrationSettings defaults();
 
@@ -94,8 +88,10 @@ inline constexpr std::string_view kWasCordoned = "was-cordoned";
 inline constexpr std::string_view kRoll = "roll";
 inline constexpr std::string_view kPriority = "priority";
 inline constexpr std::string_view kMigrate = "migrate";
-// Unix seconds (API server clock): pods on the node created at or before it
-// are the ones the step must re-create (see deleting_pods in node_roll.cpp).
+// Unix seconds (API server clock): pods on the node created before it are the
+// ones the step must re-create. It is the second after the one in which it
+// was recorded, and no pod is deleted before the server's clock reaches it
+// (see delete_old_pods in node_roll.cpp).
 inline constexpr std::string_view kRollPodsBefore = "roll-pods-before";
 inline constexpr std::string_view kPriorityPodsBefore = "priority-pods-before";
 inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";

@@ -9,8 +9,10 @@
 // the core to the end with it.
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "cnimig/migrate/budget.hpp"
@@ -24,9 +26,14 @@ class SimulatedEffects {
  public:
   explicit SimulatedEffects(MigrationSettings settings);
 
-  // Applies `action` (advancing `now` by one second and, for writes,
-  // write_generation by one). WaitFor, Halt and Done change only `now`.
+  // Applies `action` (advancing `now` by `seconds_per_action` and, for
+  // writes, write_generation by one). WaitFor, Halt and Done change only `now`.
   void apply(ClusterSnapshot& snapshot, const Action& action) const;
+
+  // 1 by default. 0 models a fast cluster where controllers re-create pods
+  // many times within one second (run_plan then lets the clock tick only
+  // when the core waits for it).
+  std::int64_t seconds_per_action = 1;
 
   // Outcome of RunConnectivityCheck; passes when unset.
   std::function<bool(const ClusterSnapshot&)> check_outcome;
@@ -35,6 +42,9 @@ class SimulatedEffects {
   void reconcile_daemon_sets(ClusterSnapshot& snapshot) const;
   void schedule_pending(ClusterSnapshot& snapshot) const;
   void replace_pod(ClusterSnapshot& snapshot, const std::string& node, PodState pod) const;
+
+  // Sets the name and uid of a pod the model creates.
+  void name_new_pod(const ClusterSnapshot& snapshot, PodState& pod, const std::string& base) const;
 
   MigrationSettings settings_;
 };

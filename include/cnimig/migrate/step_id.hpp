@@ -1,31 +1,14 @@
 #pragma once
-// The migration's steps in order (DESIGN.md section 1). The numbering matches
-// cnimig::config::Step so the driver maps one onto the other with a cast; this
-// module does not include config (it depends on nothing that does I/O or parsing).
+// The migration's steps in order (DESIGN.md section 1) are config's: `--steps`,
+// the event stream and the core name them the same way. config's step header
+// is pure (no I/O, no parsing library), so the core may use it.
 
-#include <array>
-#include <string_view>
-
-#include "cnimig/common/result.hpp"
+#include "cnimig/config/step.hpp"
 
 namespace cnimig::migrate {
 
-enum class StepId : int {
-  preflight = 0,
-  prepare = 1,
-  roll = 2,
-  priority = 3,
-  migrate = 4,
-  cleanup = 5
-};
-
-inline constexpr std::array<StepId, 6> kAllSteps = {StepId::preflight, StepId::prepare,
-                                                    StepId::roll,      StepId::priority,
-                                                    StepId::migrate,   StepId::cleanup};
-
-std::string_view to_string(StepId step) noexcept;
-
-// A step's name ("roll") or number ("2").
-Result<StepId> parse_step(std::string_view text);
+using StepId = config::Step;
+using config::kAllSteps;
+using config::to_string;
 
 }  // namespace cnimig::migrate

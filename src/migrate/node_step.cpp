@@ -1,0 +1,103 @@
+// The routine behind the roll, priority and migrate steps.
+
+#include "node_step.hpp"
+
+namespace cnimig::migrate::detail {
+
+bool node_step_done(const Context& ctx, const NodeStep& step) {
+  if (ctx.cleanup_started())
+    return true;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (!step.node_done(ctx, node))
+      return false;
+  }
+  return true;
+}
+
+StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
+  StepOutcome out;
+  InFlight in_flight;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (!ctx.annotation(node, step.stage_key))
+      continue;
+    ++in_flight.nodes;
+    switch (step.advance(ctx, step, node, ctx.phase(name), out)) {
+      case NodeHold::unavailable:
+        // An administrator-cordoned node was out of service before we came.
+        if (!ctx.was_cordoned(node))
+          ++in_flight.unavailable;
+        break;
+      case NodeHold::finished:
+        --in_flight.nodes;
+        break;
+      case NodeHold::in_flight:
+        break;
+    }
+  }
+  start_nodes(ctx, step.step, step.waiting_phase, step.stage_key, in_flight, out,
+              [&](const NodeState& node, StepOutcome& o) { step.start(ctx, step, node, o); });
+  out.scope_complete = true;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (ctx.annotation(node, step.stage_key) ||
+        (ctx.selection.includes_node(name) && !step.node_done(ctx, node))) {
+      out.scope_complete = false;
+    }
+  }
+  return out;
+}
+
+void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState& node,
+                      StepOutcome& out) {
+  if (!node.unschedulable)
+    out.write(step.step, node.name, SetCordon{node.name, true});
+  drain(ctx, step.step, node, out);
+}
+
+std::optional<RollStage> shared_roll_stage(NodePhase phase) {
+  switch (phase) {
+    case NodePhase::roll_started:
+      return RollStage::cordon;
+    case NodePhase::roll_draining:
+    case NodePhase::priority_draining:
+      return RollStage::draining;
+    case NodePhase::roll_drained:
+    case NodePhase::priority_drained:
+      return RollStage::drained;
+    case NodePhase::roll_deleting_pods:
+    case NodePhase::priority_deleting_pods:
+      return RollStage::deleting;
+    case NodePhase::roll_pods_deleted:
+    case NodePhase::priority_pods_deleted:
+      return RollStage::pods_deleted;
+    default:
+      return std::nullopt;  // priority_swapped starts the roll only once multus is ready
+  }
+}
+
+NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
+                    RollStage stage, StepOutcome& out) {
+  advance_roll(ctx, step.step, node, stage, step.stage_key, step.before_key, out);
+  return NodeHold::unavailable;
+}
+
+AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
+                                      const NodeState& node) {
+  return AnnotateNode{
+      node.name,
+      {},
+      {ctx.settings.annotation(step.stage_key), ctx.settings.annotation(step.before_key)}};
+}
+
+NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
+                           std::optional<LabelNode> record, StepOutcome& out) {
+  if (!ctx.gate_ok) {
+    request_gate(ctx, step.step, out);
+    return NodeHold::in_flight;
+  }
+  if (record)
+    out.write(step.step, node.name, std::move(*record));
+  out.write(step.step, node.name, step_annotations_removed(ctx, step, node));
+  return NodeHold::finished;
+}
+
+}  // namespace cnimig::migrate::detail

@@ -1,0 +1,72 @@
+#pragma once
+// Internal: the per-node steps (roll, priority, migrate) are one routine
+// parameterised by a descriptor. Each step's file holds its descriptor: its
+// annotation keys, the phase a node waits in for it, its done predicate per
+// node, the writes that follow a node's start, and the next writes for a node
+// in flight. The routine does the rest, identically for the three: count the
+// nodes in flight and those they hold out of service, advance each, start new
+// nodes within the budget through a gate, and tell when the scope is done.
+
+#include <string_view>
+
+#include "node_roll.hpp"
+
+namespace cnimig::migrate::detail {
+
+// What a node in flight holds once this decision's writes are issued.
+enum class NodeHold {
+  unavailable,  // cordoned (or about to be) by us: counts against max_unavailable
+  in_flight,    // in the step, schedulable
+  finished,     // its completion is recorded in this decision: frees a slot
+};
+
+struct NodeStep {
+  StepId step;
+  std::string_view stage_key;   // progress annotation ("roll": started, deleting, pods-deleted)
+  std::string_view before_key;  // deletion cut-off annotation
+  NodePhase waiting_phase;      // a node ready to start this step
+  bool (*node_done)(const Context& ctx, const NodeState& node);
+  // The writes that follow the start annotation on a node, in one decision.
+  void (*start)(const Context& ctx, const NodeStep& step, const NodeState& node, StepOutcome& out);
+  // The next writes for a node in flight (its stage annotation present).
+  NodeHold (*advance)(const Context& ctx, const NodeStep& step, const NodeState& node,
+                      NodePhase phase, StepOutcome& out);
+};
+
+// The descriptors, one per step file.
+const NodeStep& roll_step();
+const NodeStep& priority_step();
+const NodeStep& migrate_step();
+
+// Test only: the roll step of MigrationSettings::skip_roll_for_tests.
+StepOutcome skip_roll_for_tests(const Context& ctx);
+
+// Done on every node (the snapshot's record), or cleanup has begun.
+bool node_step_done(const Context& ctx, const NodeStep& step);
+
+StepOutcome run_node_step(const Context& ctx, const NodeStep& step);
+
+// --- pieces the descriptors share ---
+
+// Roll and migrate start a node by cordoning it (unless an administrator
+// did) and evicting what a drain evicts.
+void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState& node,
+                      StepOutcome& out);
+
+// The shared roll's stage (node_roll.hpp) of a roll or priority phase that
+// is one; its writes for a node we hold.
+std::optional<RollStage> shared_roll_stage(NodePhase phase);
+NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
+                    RollStage stage, StepOutcome& out);
+
+// Completion is recorded only after the gate (DESIGN.md section 1): `record`
+// (if any) and then the removal of the step's annotations. The same gate
+// opens the next node, so the node no longer counts as in flight.
+NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
+                           std::optional<LabelNode> record, StepOutcome& out);
+
+// Removes the step's progress and cut-off annotations.
+AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
+                                      const NodeState& node);
+
+}  // namespace cnimig::migrate::detail

@@ -1,0 +1,143 @@
+// The driver's side of "one delete per pod" against an in-process cnimig-sim
+// over HTTPS: the client learns the server's clock from its Date headers, and
+// a pod whose deletion the API accepted counts as removed (so the core, which
+// never removes a pod in ClusterSnapshot::removed_pods, does not delete it
+// again) until the watch shows it gone, and no longer after.
+
+#include <filesystem>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "cnimig/agent/action_executor.hpp"
+#include "cnimig/agent/cluster_cache.hpp"
+#include "cnimig/agent/kube_pod_executor.hpp"
+#include "cnimig/events/json_lines_writer.hpp"
+#include "cnimig/kube/client_config.hpp"
+#include "cnimig/sim/cluster_model_factory.hpp"
+#include "cnimig/sim/simulator.hpp"
+
+namespace asio = boost::asio;
+using namespace cnimig;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct Outcome {
+  bool synced = false;
+  bool clock_known = false;
+  std::int64_t clock_error_ms = 0;
+  std::string pod;
+  bool deleted = false;
+  bool guarded_after_delete = false;  // in removed_pods, or already gone
+  bool gone = false;
+  bool uid_forgotten = false;
+};
+
+migrate::PodState* find_uid(migrate::ClusterSnapshot& snap, const std::string& uid) {
+  for (auto& [name, node] : snap.nodes) {
+    for (auto& p : node.pods) {
+      if (p.uid == uid)
+        return &p;
+    }
+  }
+  return nullptr;
+}
+
+asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache, Outcome& out) {
+  out.synced = co_await cache.wait_synced(20s);
+  if (!out.synced) {
+    cache.stop();
+    co_return;
+  }
+  const auto& clock = client.server_clock();
+  out.clock_known = clock.known();
+  if (auto t = clock.earliest(std::chrono::steady_clock::now())) {
+    // Same machine: the server's clock is ours, give or take a second.
+    out.clock_error_ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() - *t)
+            .count();
+  }
+  auto& snap = cache.snapshot();
+  std::string node;
+  migrate::DeletePod target;
+  for (const auto& [name, n] : snap.nodes) {
+    for (const auto& p : n.pods) {
+      if (target.name.empty() && !p.host_network && !p.uid.empty() && !p.terminating) {
+        node = name;
+        target = migrate::DeletePod{p.ns, p.name, p.uid};
+      }
+    }
+  }
+  out.pod = target.ns + "/" + target.name;
+  if (target.name.empty()) {
+    cache.stop();
+    co_return;
+  }
+  events::JsonLinesWriter sink(stderr);
+  agent::KubePodExecutor prober(client);
+  const std::map<std::string, agent::ManifestBundle> bundles;
+  agent::ActionExecutor executor(client, snap, bundles, agent::ExecutorSettings(), sink, prober);
+  const migrate::Action action{migrate::StepId::roll, node, target};
+  auto result = co_await executor.execute(action);
+  out.deleted = result.has_value();
+  out.guarded_after_delete =
+      snap.removed_pods.contains(target.uid) || find_uid(snap, target.uid) == nullptr;
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (find_uid(snap, target.uid) != nullptr && std::chrono::steady_clock::now() < deadline) {
+    const auto seen = cache.changes().version();
+    co_await cache.changes().wait(seen, deadline);
+  }
+  out.gone = find_uid(snap, target.uid) == nullptr;
+  out.uid_forgotten = !snap.removed_pods.contains(target.uid);
+  cache.stop();
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(executor_against_the_simulator)
+
+BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
+  sim::SimulatorOptions options;
+  options.nodes = 2;
+  options.pods_per_node = 2;
+  options.time_scale = 0.05;
+  sim::Simulator simulator(options, sim::cluster_model_factory());
+  BOOST_TEST_REQUIRE(simulator.start().has_value());
+  const auto kubeconfig = std::filesystem::temp_directory_path() /
+                          ("cnimig-agent-test-" + std::to_string(std::random_device{}()));
+  BOOST_TEST_REQUIRE(simulator.write_kubeconfig(kubeconfig.string()).has_value());
+
+  kube::LoadOptions load;
+  load.kubeconfig = kubeconfig;
+  auto config = kube::load_client_config(load);
+  BOOST_TEST_REQUIRE(config.has_value());
+  asio::io_context io;
+  auto client = kube::Client::create(io.get_executor(), std::move(*config));
+  BOOST_TEST_REQUIRE(client.has_value());
+  agent::ClusterCache cache(**client, "cnimig.io/", {});
+  Outcome out;
+  bool cache_ended = false;
+  asio::co_spawn(io, cache.run(), [&](std::exception_ptr, Result<void>) { cache_ended = true; });
+  asio::co_spawn(io, scenario(**client, cache, out), [](std::exception_ptr e) {
+    if (e)
+      std::rethrow_exception(e);
+  });
+  io.run_for(60s);
+  simulator.stop();
+  std::filesystem::remove(kubeconfig);
+
+  BOOST_TEST(cache_ended);
+  BOOST_TEST_REQUIRE(out.synced);
+  BOOST_TEST(out.clock_known);
+  BOOST_TEST(std::abs(out.clock_error_ms) < 2500, out.clock_error_ms);
+  BOOST_TEST_REQUIRE(!out.pod.empty());
+  BOOST_TEST(out.deleted, out.pod);
+  BOOST_TEST(out.guarded_after_delete);
+  BOOST_TEST(out.gone);
+  BOOST_TEST(out.uid_forgotten);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

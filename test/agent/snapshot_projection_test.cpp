@@ -1,0 +1,30 @@
+#include "cnimig/agent/snapshot_projection.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/test/unit_test.hpp>
+
+using namespace cnimig::agent;
+
+BOOST_AUTO_TEST_SUITE(snapshot_projection)
+
+// The uid tells a StatefulSet's replacement (same name) from the pod the
+// agent deleted, and keys the driver's "never remove a pod twice" record.
+BOOST_AUTO_TEST_CASE(pod_keeps_uid_owner_and_creation_second) {
+  const auto pod = boost::json::parse(R"({
+    "metadata": {"name": "db-0", "namespace": "default", "uid": "6c1f-0001",
+                 "creationTimestamp": "2026-11-25T08:30:00Z",
+                 "ownerReferences": [{"kind": "StatefulSet", "name": "db", "controller": true}]},
+    "spec": {"nodeName": "node-1"},
+    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}
+  })")
+                       .as_object();
+  const auto p = project_pod(pod);
+  BOOST_TEST(p.uid == "6c1f-0001");
+  BOOST_TEST(p.owner_kind == "StatefulSet");
+  BOOST_TEST(p.created == 1795595400);
+  BOOST_TEST(p.ready);
+  BOOST_TEST(!p.terminating);
+  BOOST_TEST(pod_node_name(pod) == "node-1");
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,150 @@
+// The engine against cnimig-sim, beyond the happy path: a broken engine
+// variant must be caught by the oracle (so the suite can fail), and plan mode
+// checks its writes with dryRun=All on a settled cluster and halts at the
+// first gate on one whose CNI is still starting, writing nothing either way.
+#define BOOST_TEST_MODULE e2e_engine
+#include <cstdio>
+#include <fstream>
+
+#include "cnimig/agent/agent_run.hpp"
+#include "cnimig/config/config_loader.hpp"
+#include "cnimig/events/json_lines_writer.hpp"
+
+#include "sim_cluster.hpp"
+
+using namespace cnimig::test;
+
+namespace {
+
+constexpr const char* kWriteVerbs[] = {"create", "patch", "update", "delete"};
+
+void wait_settled(const SimCluster& cluster) {
+  for (const char* ds : {"canal", "kube-proxy"}) {
+    auto settled =
+        cluster.kubectl({"wait", "--for=jsonpath={.status.numberReady}=4", "-n", "kube-system",
+                         std::string("daemonset/") + ds, "--timeout=120s"});
+    BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
+  }
+}
+
+const boost::json::object* find_event(const std::vector<boost::json::object>& events,
+                                      std::string_view name) {
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == name)
+      return &e;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// The engine variant that labels nodes rolled without re-creating their pods
+// (MigrationSettings::skip_roll_for_tests, reachable only in-process): pods
+// without a Cilium interface lose the pods that take their IP from Cilium,
+// and the simulator's oracle must see it.
+BOOST_AUTO_TEST_CASE(skipping_the_roll_produces_violations) {
+  SimCluster cluster(4);
+  wait_settled(cluster);  // the preflight's check must pass: the failure comes later
+  auto config = cnimig::config::load_config(CNIMIG_SOURCE_DIR "/config/config.yaml");
+  BOOST_TEST_REQUIRE(config.has_value());
+  // A failing check halts in seconds, not after the production timeouts.
+  config->timeouts.connectivity = std::chrono::seconds(15);
+  config->timeouts.gate = std::chrono::seconds(60);
+  cnimig::agent::AgentRunOptions options;
+  options.config = *config;
+  options.apply = true;
+  options.kubeconfig = cluster.kubeconfig;
+  options.skip_roll_for_tests = true;
+  const auto events_path = cluster.dir / "events.jsonl";
+  std::FILE* out = std::fopen(events_path.c_str(), "w");
+  BOOST_TEST_REQUIRE(out != nullptr);
+  int code = 0;
+  {
+    cnimig::events::JsonLinesWriter writer(out);
+    code = cnimig::agent::run_agent(options, writer);
+  }
+  std::fclose(out);
+  BOOST_TEST_MESSAGE("skip-roll agent exit code " << code);
+  {
+    std::ifstream in(events_path);
+    for (std::string line; std::getline(in, line);) {
+      if (line.find("halted") != std::string::npos)
+        BOOST_TEST_MESSAGE(line);
+    }
+  }
+  const auto report = cluster.report();
+  const auto& violations = report.at("violations").as_object();
+  BOOST_TEST(violations.at("max_concurrent").as_int64() > 0, boost::json::serialize(violations));
+  BOOST_TEST(violations.at("episodes").as_int64() > 0);
+  BOOST_TEST_MESSAGE(boost::json::serialize(violations));
+  // The agent's own gate sees it too: the run halts instead of going on.
+  BOOST_TEST(code == 1);
+}
+
+BOOST_AUTO_TEST_CASE(plan_checks_its_writes_with_dry_run) {
+  SimCluster cluster(4);
+  wait_settled(cluster);
+  const auto before = cluster.report();
+  auto r = cluster.agent({});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  const auto events = events_of(r);
+  BOOST_TEST(has_event(events, "plan.completed"));
+  BOOST_TEST(!has_event(events, "plan.check_failed"));
+  const auto* checked = find_event(events, "plan.checked");
+  BOOST_TEST_REQUIRE(checked != nullptr);
+  BOOST_TEST(checked->at("checked").as_int64() > 0);
+  BOOST_TEST(checked->at("failed").as_int64() == 0);
+  const auto after = cluster.report();
+  BOOST_TEST(request_count(after, "dryrun") > request_count(before, "dryrun"));
+  BOOST_TEST(request_count(after, "dryrun patch nodes") > 0);
+  for (const char* verb : kWriteVerbs) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+  BOOST_TEST(after.at("writes").as_int64() >= before.at("writes").as_int64());
+}
+
+// Right after sim.ready, at real time scale, canal is still starting: the plan
+// stops at its first gate, says why, and writes nothing.
+BOOST_AUTO_TEST_CASE(plan_on_an_unsettled_cluster_halts_at_the_first_gate) {
+  SimCluster cluster(4, {"--time-scale", "1"});
+  const auto before = cluster.report();
+  auto r = cluster.agent({});
+  BOOST_TEST(r.exit_code == 1, r.stderr_text);
+  const auto events = events_of(r);
+  BOOST_TEST(!has_event(events, "plan.completed"));
+  const auto* halted = find_event(events, "plan.halted");
+  BOOST_TEST_REQUIRE(halted != nullptr);
+  const auto reason = std::string(halted->at("error").as_string());
+  BOOST_TEST(reason.find("resources-ready") != std::string::npos, reason);
+  BOOST_TEST(reason.find("canal") != std::string::npos, reason);
+  const auto after = cluster.report();
+  for (const char* verb : kWriteVerbs) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+}
+
+// A write the API server refuses (every PATCH answered 403 Forbidden here)
+// fails the plan's check: the plan names it and exits 1, writing nothing.
+BOOST_AUTO_TEST_CASE(plan_reports_a_write_the_server_refuses) {
+  SimCluster cluster(4, {"--faults", "error-rate=1,error-verbs=patch,error-status=403"});
+  wait_settled(cluster);
+  const auto before = cluster.report();
+  auto r = cluster.agent({});
+  BOOST_TEST(r.exit_code == 1, r.stderr_text);
+  const auto events = events_of(r);
+  const auto* refused = find_event(events, "plan.check_failed");
+  BOOST_TEST_REQUIRE(refused != nullptr);
+  BOOST_TEST(std::string(refused->at("error").as_string()).find("forbidden") != std::string::npos,
+             boost::json::serialize(*refused));
+  const auto* checked = find_event(events, "plan.checked");
+  BOOST_TEST_REQUIRE(checked != nullptr);
+  BOOST_TEST(checked->at("failed").as_int64() > 0);
+  BOOST_TEST(has_event(events, "plan.halted"));
+  const auto after = cluster.report();
+  for (const char* verb : kWriteVerbs) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+}

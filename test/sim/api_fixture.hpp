@@ -1,0 +1,25 @@
+#pragma once
+// Test support: an ApiHandler over an empty ObjectStore, called with plain
+// method / target / body, as the API server hands it requests.
+
+#include <string>
+
+#include <boost/json.hpp>
+
+#include "cnimig/sim/api_handler.hpp"
+
+namespace cnimig::sim::test {
+
+struct ApiFixture {
+  ObjectStore store;
+  ApiHandler api{store, 8};
+
+  ApiResult call(std::string method, std::string target, std::string body = {},
+                 std::string content_type = "application/json") {
+    return api.handle(ApiRequest{std::move(method), std::move(target), std::move(content_type),
+                                 "application/json", std::move(body)});
+  }
+  boost::json::value body(const ApiResult& r) { return boost::json::parse(r.response.body); }
+};
+
+}  // namespace cnimig::sim::test
