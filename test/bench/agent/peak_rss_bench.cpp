@@ -3,7 +3,7 @@
 // of 5,000 nodes and 150,000 application pods (30 per node; override with
 // CNIMIG_BENCH_RSS_NODES / CNIMIG_BENCH_RSS_PODS_PER_NODE). The simulator runs
 // as its own process (it needs ~1.5 GB and minutes to settle); the agent runs
-// in plan mode (all its watches synced, the whole plan computed) and, with
+// in plan mode (all its watches synced, one node's plan computed) and, with
 // CNIMIG_BENCH_RSS_APPLY=1, with --apply --steps preflight-prepare as well.
 // Peak RSS is the kernel's: VmHWM from /proc/<pid>/status while the agent runs,
 // and ru_maxrss from wait4() when it exits.
@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -51,10 +52,13 @@ struct ScaleSim {
     sim.reset();
     fs::remove_all(dir);
   }
-  boost::json::object report() const {
+  // Empty while the simulator is too busy settling to answer in time
+  // (kubectl's TLS handshake gives up after 10 s).
+  std::optional<boost::json::object> report() const {
     auto r = run_process({"kubectl", "get", "--raw", "/sim/v1/report"},
                          {"KUBECONFIG=" + kubeconfig.string()}, std::chrono::minutes(2));
-    BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+    if (r.exit_code != 0)
+      return std::nullopt;
     return boost::json::parse(r.stdout_text).as_object();
   }
   std::vector<std::string> agent_argv(std::vector<std::string> args) const {
@@ -135,7 +139,8 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
   // Settled: every pod Ready (the report is cheap next to a 150,000-pod list).
   for (;;) {
     const auto r = cluster.report();
-    const auto& pods = r.at("pods").as_object();
+    const auto* pods_value = r ? r->if_contains("pods") : nullptr;
+    const auto pods = pods_value ? pods_value->as_object() : boost::json::object{{"total", 0}};
     if (pods.at("total").to_number<std::int64_t>() > 0 &&
         pods.at("ready").to_number<std::int64_t>() == pods.at("total").to_number<std::int64_t>()) {
       figure("rss_sim_pods", pods.at("total").to_number<double>(), "pods");
@@ -149,7 +154,11 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
   figure("rss_sim_settle_s",
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), "s");
 
-  const auto plan = run_measured(cluster.agent_argv({}), cluster.dir / "plan.out");
+  // Plan mode syncs every watch and plans from the whole snapshot; --nodes
+  // keeps the plan itself to one node's actions (a plan of all 5,000 nodes
+  // re-evaluates the cluster once per simulated action and takes hours).
+  const auto plan =
+      run_measured(cluster.agent_argv({"--nodes", "node-1"}), cluster.dir / "plan.out");
   BOOST_TEST(plan.exit_code == 0);
   figure("rss_agent_plan_exit_code", plan.exit_code, "code");
   figure("rss_agent_plan_vmhwm_mib", static_cast<double>(plan.vm_hwm_kib) / 1024, "MiB");
