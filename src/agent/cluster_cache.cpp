@@ -34,7 +34,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
       snapshot_.nodes.erase(key);
       node_uids_.erase(key);
     }
-    changes_.notify();
+    changes_.notify_event();
   });
   pods_ = std::make_unique<kube::Informer<std::string>>(
       client, kube::ResourcePath::core("pods"),
@@ -42,7 +42,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
   pods_->on_change([this](const std::string& key, const std::string* old, const std::string* now) {
     if (now == nullptr && old != nullptr)
       remove_pod(key, *old);
-    changes_.notify();
+    changes_.notify_event();
   });
   const auto workload_informer = [&](const char* kind, const char* plural) {
     auto informer = std::make_unique<kube::Informer<char>>(
@@ -51,7 +51,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
     informer->on_change([this, kind](const std::string& key, const char*, const char* now) {
       if (now == nullptr)
         remove_workload(kind, key);
-      changes_.notify();
+      changes_.notify_event();
     });
     return informer;
   };

@@ -72,7 +72,14 @@ MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
       clock_(clock),
       settings_(std::move(settings)),
       events_(events),
-      hooks_(std::move(hooks)) {}
+      hooks_(std::move(hooks)) {
+  if (hooks_.metrics) {
+    hooks_.metrics->define_histogram(
+        kReactionHistogram,
+        "Time from a watch event that led to new writes to the first of them being issued.",
+        {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1});
+  }
+}
 
 void MigrationDriver::request_stop() {
   ++stop_requests_;
@@ -98,12 +105,21 @@ std::chrono::milliseconds MigrationDriver::timeout_for(const std::string& gate) 
 
 // A member coroutine, not a capturing lambda: the coroutine frame would
 // refer to the closure, which dies when start() returns.
-asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group) {
+asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group,
+                                                 Trigger trigger) {
   auto& snap = cache_.snapshot();
   for (const auto& action : group) {
     const auto began = Clock::now();
-    if (migrate::is_write(action))
+    std::optional<double> reaction_ms;
+    if (migrate::is_write(action)) {
       ++snap.write_generation;
+      if (trigger && *trigger) {
+        reaction_ms = std::chrono::duration<double, std::milli>(began - **trigger).count();
+        trigger->reset();
+        if (hooks_.metrics)
+          hooks_.metrics->observe(kReactionHistogram, {}, *reaction_ms / 1000.0);
+      }
+    }
     auto result = co_await executor_.execute(action);
     std::erase(snap.in_flight, action);
     auto event = events::Event(migrate::event_name(action))
@@ -112,6 +128,8 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
                      .field("action", migrate::describe(action));
     if (!action.node.empty())
       event.node(action.node);
+    if (reaction_ms)
+      event.field("reaction_ms", *reaction_ms);
     if (!result) {
       event = events::Event("action.failed")
                   .step(migrate::to_string(action.step))
@@ -135,7 +153,7 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
   }
 }
 
-void MigrationDriver::start(std::vector<migrate::Action> group) {
+void MigrationDriver::start(std::vector<migrate::Action> group, Trigger trigger) {
   auto& snap = cache_.snapshot();
   for (const auto& a : group)
     snap.in_flight.push_back(a);
@@ -143,7 +161,7 @@ void MigrationDriver::start(std::vector<migrate::Action> group) {
   auto& cancel = cancels_.emplace_back();
   auto it = std::prev(cancels_.end());
   asio::co_spawn(
-      cache_.changes().executor(), run_group(group),
+      cache_.changes().executor(), run_group(group, std::move(trigger)),
       asio::bind_cancellation_slot(cancel.slot(), [this, it, group](std::exception_ptr e) {
         if (e) {
           // Cancelled by a second stop request, or a bug: the
@@ -320,6 +338,9 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       cancels_.erase(done);
     finished_.clear();
     const auto seen = cache_.changes().version();
+    // The first watch event since the last decision: the one this decision
+    // reacts to at the latest (an upper bound when several arrived).
+    const auto event_at = cache_.changes().take_event_time();
     // The server's clock, not ours: the core compares it with
     // creationTimestamps the server wrote.
     snap.now = server_now();
@@ -362,11 +383,13 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       }
       groups[action.node].push_back(action);
     }
+    auto trigger =
+        event_at ? std::make_shared<std::optional<Clock::time_point>>(event_at) : Trigger();
     for (auto& [node, group] : groups) {
       const bool busy = std::any_of(snap.in_flight.begin(), snap.in_flight.end(),
                                     [&](const migrate::Action& a) { return a.node == node; });
       if (!busy)
-        start(std::move(group));
+        start(std::move(group), trigger);
     }
     track_waits(decision);
     auto deadline = next_deadline();

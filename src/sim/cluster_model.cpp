@@ -1,6 +1,10 @@
 #include "cnimig/sim/cluster_model.hpp"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
+
+#include "cnimig/sim/makespan_bound.hpp"
 
 #include "cluster_bootstrap.hpp"
 #include "controller_context.hpp"
@@ -190,6 +194,18 @@ json::object ClusterModel::report() const {
                            {"ready", ready},
                            {"waiting_for_network", impl_->kubelet.waiting_for_network()}};
   r["controller_passes"] = impl_->passes;
+  // The source CNI's rollout budget, as its DaemonSet controller resolves it.
+  const auto node_count = static_cast<std::int64_t>(store.count(impl_->ctx.nodes));
+  std::int64_t source_max_unavailable = 1;
+  if (auto ds = store.get(impl_->ctx.daemonsets, impl_->options.source_cni_namespace,
+                          impl_->options.source_cni_daemonset)) {
+    const auto* rolling = obj(obj(spec(*ds), "updateStrategy"), "rollingUpdate");
+    source_max_unavailable = std::max<std::int64_t>(
+        1, int_or_percent(rolling ? rolling->if_contains("maxUnavailable") : nullptr, node_count, 1,
+                          false));
+  }
+  r["makespan_lower_bound"] =
+      makespan_lower_bound(impl_->options, node_count, source_max_unavailable).to_json();
   return r;
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/as_tuple.hpp>
@@ -24,6 +25,20 @@ class ChangeSignal {
     ++version_;
     timer_.cancel();  // expiry stays at max: the next waiter blocks again
   }
+  // A change that came from a watch event (not from the driver's own
+  // bookkeeping): also remembers when the first such event since the last
+  // take_event_time() arrived, so the driver can measure its reaction time
+  // (DESIGN.md section 6: event -> next write under 50 ms at p99).
+  void notify_event() {
+    if (!first_event_)
+      first_event_ = std::chrono::steady_clock::now();
+    notify();
+  }
+  std::optional<std::chrono::steady_clock::time_point> take_event_time() noexcept {
+    auto t = first_event_;
+    first_event_.reset();
+    return t;
+  }
   std::uint64_t version() const noexcept { return version_; }
   boost::asio::any_io_executor executor() { return timer_.get_executor(); }
 
@@ -41,6 +56,7 @@ class ChangeSignal {
  private:
   boost::asio::steady_timer timer_;
   std::uint64_t version_ = 0;
+  std::optional<std::chrono::steady_clock::time_point> first_event_;
 };
 
 }  // namespace cnimig::agent

@@ -16,6 +16,7 @@
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/cluster_cache.hpp"
 #include "cnimig/events/event_sink.hpp"
+#include "cnimig/events/metrics_registry.hpp"
 #include "cnimig/events/progress_line.hpp"
 #include "cnimig/kube/server_clock.hpp"
 #include "cnimig/migrate/budget.hpp"
@@ -48,7 +49,14 @@ struct ProgressHooks {
                      bool warning)>
       node_milestone;  // Kubernetes Event on the Node
   std::shared_ptr<events::ProgressLine> progress_line;
+  // Optional: the driver's reaction time (a watch event that led to new
+  // writes -> the first of those writes issued) goes to the histogram
+  // kReactionHistogram. The same figure is the `reaction_ms` field of that
+  // write's event.
+  events::MetricsRegistry* metrics = nullptr;
 };
+
+inline constexpr const char* kReactionHistogram = "cnimig_reaction_seconds";
 
 class MigrationDriver {
  public:
@@ -66,8 +74,11 @@ class MigrationDriver {
   bool stop_requested() const noexcept { return stop_requests_ > 0; }
 
  private:
-  void start(std::vector<migrate::Action> group);
-  boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group);
+  // The watch event a group of writes reacts to; the first group to issue
+  // a write records the reaction time and clears it.
+  using Trigger = std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>>;
+  void start(std::vector<migrate::Action> group, Trigger trigger);
+  boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group, Trigger trigger);
   void track_waits(const migrate::Decision& d);
   std::chrono::steady_clock::time_point next_deadline() const;
   void report(const migrate::Decision& d);
