@@ -21,6 +21,7 @@
 #include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/agent/migration_driver.hpp"
+#include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
 #include "cnimig/kube/client.hpp"
@@ -37,67 +38,6 @@ using namespace asio::experimental::awaitable_operators;
 constexpr int kExitDone = 0, kExitHalted = 1, kExitUsage = 2, kExitUnreachable = 3;
 // Plan mode's dryRun=All checks in flight at once.
 constexpr std::size_t kDryRunFanOut = 16;
-
-migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
-  migrate::ResourceSet out;
-  for (const auto& [ns, names] : in.daemonsets)
-    out[migrate::kDaemonSet][ns] = names;
-  for (const auto& [ns, names] : in.deployments)
-    out[migrate::kDeployment][ns] = names;
-  for (const auto& [ns, names] : in.statefulsets)
-    out[migrate::kStatefulSet][ns] = names;
-  return out;
-}
-
-migrate::MigrationSettings migration_settings(const config::Config& c) {
-  auto s = migrate::MigrationSettings::defaults();
-  s.labels = c.labels;
-  s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
-  s.knet_stress_namespace = c.connectivity.namespace_;
-  s.knet_stress_daemon_sets = c.connectivity.daemonsets;
-  s.preflight_resources = to_resource_set(c.preflight_resources);
-  s.watched_resources = to_resource_set(c.watched_resources);
-  s.cleanup_resources = to_resource_set(c.cleanup_resources);
-  return s;
-}
-
-// Every workload the core reads: the configured sets, the CNI DaemonSets and
-// the bundles' own workloads (a bundle counts as applied when they exist).
-std::set<migrate::ObjectRef> workloads_of_interest(
-    const migrate::MigrationSettings& s, const std::map<std::string, ManifestBundle>& bundles) {
-  std::set<migrate::ObjectRef> out;
-  for (const auto* set : {&s.preflight_resources, &s.watched_resources, &s.cleanup_resources}) {
-    for (auto& ref : migrate::flatten(*set))
-      out.insert(ref);
-  }
-  out.insert(s.source_cni);
-  for (auto ref : {s.cilium(), s.cilium_migrated(), s.multus_calico(), s.multus_cilium()})
-    out.insert(ref);
-  for (auto& ref : s.knet_stress())
-    out.insert(ref);
-  for (const auto& [id, bundle] : bundles) {
-    for (const auto& o : bundle.objects()) {
-      if (o.info.group == "apps")
-        out.insert({o.kind, o.namespace_, o.name});
-    }
-  }
-  return out;
-}
-
-// A bundle is applied when every workload it defines exists.
-void detect_applied_bundles(migrate::ClusterSnapshot& snap,
-                            const std::map<std::string, ManifestBundle>& bundles) {
-  snap.applied_bundles.clear();
-  for (const auto& [id, bundle] : bundles) {
-    bool all = true;
-    for (const auto& o : bundle.objects()) {
-      if (o.info.group == "apps" && !snap.exists({o.kind, o.namespace_, o.name}))
-        all = false;
-    }
-    if (all)
-      snap.applied_bundles.insert(id);
-  }
-}
 
 // The permissions the migration needs (each checked with a
 // SelfSubjectAccessReview before the first write).

@@ -8,6 +8,7 @@
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/snapshot_projection.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
@@ -24,55 +25,6 @@ struct NullSink final : events::EventSink {
   void emit(const events::Event&) override {}
 };
 
-// The same translation of the config as the agent's (agent_run.cpp).
-migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
-  migrate::ResourceSet out;
-  for (const auto& [ns, names] : in.daemonsets)
-    out[migrate::kDaemonSet][ns] = names;
-  for (const auto& [ns, names] : in.deployments)
-    out[migrate::kDeployment][ns] = names;
-  for (const auto& [ns, names] : in.statefulsets)
-    out[migrate::kStatefulSet][ns] = names;
-  return out;
-}
-
-migrate::MigrationSettings migration_settings(const config::Config& c) {
-  auto s = migrate::MigrationSettings::defaults();
-  s.labels.calico_cilium = c.labels.calico_cilium;
-  s.labels.priority_calico = c.labels.cni_priority_calico;
-  s.labels.priority_cilium = c.labels.cni_priority_cilium;
-  s.labels.rolled = c.labels.rolled;
-  s.labels.cilium = c.labels.cilium;
-  s.labels.migrated = c.labels.migrated;
-  s.labels.value = c.labels.value;
-  s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
-  s.knet_stress_namespace = c.connectivity.namespace_;
-  s.knet_stress_daemon_sets = c.connectivity.daemonsets;
-  s.preflight_resources = to_resource_set(c.preflight_resources);
-  s.watched_resources = to_resource_set(c.watched_resources);
-  s.cleanup_resources = to_resource_set(c.cleanup_resources);
-  return s;
-}
-
-std::set<migrate::ObjectRef> workloads_of_interest(
-    const migrate::MigrationSettings& s,
-    const std::map<std::string, agent::ManifestBundle>& bundles) {
-  std::set<migrate::ObjectRef> out;
-  for (const auto* set : {&s.preflight_resources, &s.watched_resources, &s.cleanup_resources})
-    for (auto& ref : migrate::flatten(*set))
-      out.insert(ref);
-  out.insert(s.source_cni);
-  for (auto ref : {s.cilium(), s.cilium_migrated(), s.multus_calico(), s.multus_cilium()})
-    out.insert(ref);
-  for (auto& ref : s.knet_stress())
-    out.insert(ref);
-  for (const auto& [id, bundle] : bundles)
-    for (const auto& o : bundle.objects())
-      if (o.info.group == "apps")
-        out.insert({o.kind, o.namespace_, o.name});
-  return out;
-}
-
 struct Poller {
   Poller(const config::Config& c, kube::Client& k, std::chrono::milliseconds i,
          std::chrono::milliseconds l)
@@ -81,7 +33,7 @@ struct Poller {
   kube::Client& client;
   std::chrono::milliseconds interval;
   std::chrono::milliseconds limit;
-  migrate::MigrationSettings settings = migration_settings(config);
+  migrate::MigrationSettings settings = agent::migration_settings(config);
   std::map<std::string, agent::ManifestBundle> bundles;
   std::set<migrate::ObjectRef> interesting;
   migrate::ClusterSnapshot snap;
@@ -156,7 +108,7 @@ struct Poller {
       }
       bundles.emplace(id, std::move(*bundle));
     }
-    interesting = workloads_of_interest(settings, bundles);
+    interesting = agent::workloads_of_interest(settings, bundles);
 
     NullSink sink;
     agent::KubePodExecutor prober(client);

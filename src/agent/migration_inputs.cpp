@@ -1,0 +1,66 @@
+#include "cnimig/agent/migration_inputs.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
+  migrate::ResourceSet out;
+  for (const auto& [ns, names] : in.daemonsets)
+    out[migrate::kDaemonSet][ns] = names;
+  for (const auto& [ns, names] : in.deployments)
+    out[migrate::kDeployment][ns] = names;
+  for (const auto& [ns, names] : in.statefulsets)
+    out[migrate::kStatefulSet][ns] = names;
+  return out;
+}
+
+}  // namespace
+
+migrate::MigrationSettings migration_settings(const config::Config& c) {
+  auto s = migrate::MigrationSettings::defaults();
+  s.labels = c.labels;
+  s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
+  s.knet_stress_namespace = c.connectivity.namespace_;
+  s.knet_stress_daemon_sets = c.connectivity.daemonsets;
+  s.preflight_resources = to_resource_set(c.preflight_resources);
+  s.watched_resources = to_resource_set(c.watched_resources);
+  s.cleanup_resources = to_resource_set(c.cleanup_resources);
+  return s;
+}
+
+std::set<migrate::ObjectRef> workloads_of_interest(
+    const migrate::MigrationSettings& s, const std::map<std::string, ManifestBundle>& bundles) {
+  std::set<migrate::ObjectRef> out;
+  for (const auto* set : {&s.preflight_resources, &s.watched_resources, &s.cleanup_resources}) {
+    for (auto& ref : migrate::flatten(*set))
+      out.insert(ref);
+  }
+  out.insert(s.source_cni);
+  for (auto ref : {s.cilium(), s.cilium_migrated(), s.multus_calico(), s.multus_cilium()})
+    out.insert(ref);
+  for (auto& ref : s.knet_stress())
+    out.insert(ref);
+  for (const auto& [id, bundle] : bundles) {
+    for (const auto& o : bundle.objects()) {
+      if (o.info.group == "apps")
+        out.insert({o.kind, o.namespace_, o.name});
+    }
+  }
+  return out;
+}
+
+void detect_applied_bundles(migrate::ClusterSnapshot& snap,
+                            const std::map<std::string, ManifestBundle>& bundles) {
+  snap.applied_bundles.clear();
+  for (const auto& [id, bundle] : bundles) {
+    bool all = true;
+    for (const auto& o : bundle.objects()) {
+      if (o.info.group == "apps" && !snap.exists({o.kind, o.namespace_, o.name}))
+        all = false;
+    }
+    if (all)
+      snap.applied_bundles.insert(id);
+  }
+}
+
+}  // namespace cnimig::agent
