@@ -19,6 +19,7 @@
 #include "cnimig/agent/migration_driver.hpp"
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
+#include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
 #include "cnimig/migrate/planner.hpp"
@@ -146,7 +147,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       migrate::run_plan(snapshot, settings.migration, budget, settings.selection, effects);
   for (std::size_t i = 0; i < run.actions.size(); ++i) {
     const auto& a = run.actions[i];
-    auto event = events::Event("plan.action")
+    auto event = events::Event(events::catalogued("plan.action"))
                      .step(migrate::to_string(a.step))
                      .field("index", static_cast<std::int64_t>(i))
                      .field("kind", migrate::event_name(a))
@@ -157,11 +158,11 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   }
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
-    events.emit(events::Event("plan.halted").error(reason));
+    events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
   }
-  events.emit(events::Event("plan.completed")
+  events.emit(events::Event(events::catalogued("plan.completed"))
                   .field("actions", static_cast<std::int64_t>(run.actions.size())));
   spdlog::info("plan: {} actions; run again with --apply to execute them", run.actions.size());
   co_return kExitDone;
@@ -170,11 +171,12 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
 asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   LeaseKeeper lease(*client, options.config.lease, default_identity());
   if (auto held = co_await lease.acquire(); !held) {
-    events.emit(events::Event("lease.refused").error(held.error().message));
+    events.emit(events::Event(events::catalogued("lease.refused")).error(held.error().message));
     spdlog::error("{}", held.error().message);
     co_return held.error().reason == "LeaseHeld" ? kExitLeaseHeld : kExitUnreachable;
   }
-  events.emit(events::Event("lease.acquired").field("holder", lease.identity()));
+  events.emit(
+      events::Event(events::catalogued("lease.acquired")).field("holder", lease.identity()));
 
   auto notifier = SystemdNotifier::from_environment();
   KubePodExecutor prober(*client);
@@ -245,7 +247,8 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   if (outcome.index() == 1) {
     const auto& lost = std::get<1>(outcome);
     const auto reason = lost ? std::string("lease renewal ended") : lost.error().message;
-    events.emit(events::Event("migration.halted").error("lost the Lease: " + reason));
+    events.emit(
+        events::Event(events::catalogued("migration.halted")).error("lost the Lease: " + reason));
     co_return kExitHalted;
   }
   if (outcome.index() != 0)
@@ -270,13 +273,15 @@ asio::awaitable<void> Run::main() {
   version_request.target = "/version";
   auto version = co_await client->request(version_request);
   if (!version) {
-    events.emit(events::Event("cluster.unreachable").error(version.error().describe()));
+    events.emit(
+        events::Event(events::catalogued("cluster.unreachable")).error(version.error().describe()));
     spdlog::error("cannot reach the cluster at {}: {}", client->config().server,
                   version.error().describe());
     exit_code = kExitUnreachable;
     co_return;
   }
-  events.emit(events::Event("cluster.connected").field("server", client->config().server));
+  events.emit(events::Event(events::catalogued("cluster.connected"))
+                  .field("server", client->config().server));
 
   const auto& c = options.config;
   const auto rewrite = LabelRewrite::from(c.labels);
@@ -311,7 +316,8 @@ asio::awaitable<void> Run::main() {
       std::string list;
       for (const auto& d : denied)
         list += (list.empty() ? "" : ", ") + d;
-      events.emit(events::Event("preflight.failed").error("missing permissions: " + list));
+      events.emit(events::Event(events::catalogued("preflight.failed"))
+                      .error("missing permissions: " + list));
       spdlog::error("the agent's credentials lack permissions the migration needs: {}", list);
       exit_code = kExitUsage;
       co_return;
@@ -320,7 +326,7 @@ asio::awaitable<void> Run::main() {
   // Cilium's Geneve tunnel needs UDP 6081 between nodes; the API cannot tell.
   spdlog::warn(
       "Cilium uses Geneve: UDP port 6081 must be open between all nodes before the migration");
-  events.emit(events::Event("preflight.warning")
+  events.emit(events::Event(events::catalogued("preflight.warning"))
                   .field("warning", "UDP 6081 (Geneve) must be open between nodes"));
 
   DriverSettings settings;
@@ -345,7 +351,7 @@ asio::awaitable<void> Run::main() {
         co_return kExitUsage;
       }
     }
-    events.emit(events::Event("cluster.synced")
+    events.emit(events::Event(events::catalogued("cluster.synced"))
                     .field("nodes", static_cast<std::int64_t>(cache.snapshot().nodes.size())));
     // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
     if (options.apply)

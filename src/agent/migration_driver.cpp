@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/migrate/node_phase.hpp"
 #include "cnimig/migrate/planner.hpp"
 
@@ -112,7 +113,7 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
     if (!action.node.empty())
       event.node(action.node);
     if (!result) {
-      event = events::Event("action.failed")
+      event = events::Event(events::catalogued("action.failed"))
                   .step(migrate::to_string(action.step))
                   .duration(since(began))
                   .field("action", migrate::describe(action))
@@ -172,8 +173,9 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
     std::string pending;
     for (const auto& p : wait->pending)
       pending += (pending.empty() ? "" : ", ") + p;
-    auto event =
-        events::Event("gate.waiting").step(migrate::to_string(w.step)).field("gate", wait->gate);
+    auto event = events::Event(events::catalogued("gate.waiting"))
+                     .step(migrate::to_string(w.step))
+                     .field("gate", wait->gate);
     if (!w.node.empty())
       event.node(w.node);
     if (!pending.empty())
@@ -182,7 +184,9 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
   }
   for (const auto& [key, w] : waiting_) {
     if (!now.contains(key)) {
-      auto event = events::Event("gate.passed").field("gate", w.gate).duration(since(w.since));
+      auto event = events::Event(events::catalogued("gate.passed"))
+                       .field("gate", w.gate)
+                       .duration(since(w.since));
       if (current_step_)
         event.step(migrate::to_string(*current_step_));
       if (!w.node.empty())
@@ -225,10 +229,11 @@ void MigrationDriver::report(const migrate::Decision& d) {
     if (d.steps[i] == migrate::StepState::running &&
         step_states_[i] != migrate::StepState::running) {
       step_started_at_ = Clock::now();
-      events_.emit(events::Event("step.started").step(migrate::to_string(step)));
+      events_.emit(
+          events::Event(events::catalogued("step.started")).step(migrate::to_string(step)));
     }
     if (d.steps[i] == migrate::StepState::done && step_states_[i] == migrate::StepState::running) {
-      events_.emit(events::Event("step.completed")
+      events_.emit(events::Event(events::catalogued("step.completed"))
                        .step(migrate::to_string(step))
                        .duration(since(step_started_at_)));
       if (step == migrate::StepId::preflight && hooks_.preflight_passed && !preflight_reported_) {
@@ -244,7 +249,9 @@ void MigrationDriver::report(const migrate::Decision& d) {
     auto it = phases_.find(node);
     if (it != phases_.end() && it->second == phase)
       continue;
-    auto event = events::Event("node.phase").node(node).field("phase", migrate::to_string(phase));
+    auto event = events::Event(events::catalogued("node.phase"))
+                     .node(node)
+                     .field("phase", migrate::to_string(phase));
     if (d.current_step)
       event.step(migrate::to_string(*d.current_step));
     events_.emit(event);
@@ -285,7 +292,7 @@ asio::awaitable<RunResult> MigrationDriver::run() {
     budget_.max_parallel_nodes = budget_.max_unavailable;
   }
   events_.emit(
-      events::Event("migration.started")
+      events::Event(events::catalogued("migration.started"))
           .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
           .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
           .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
@@ -302,19 +309,23 @@ asio::awaitable<RunResult> MigrationDriver::run() {
         migrate::next_actions(snap, settings_.migration, budget_, settings_.selection);
     report(decision);
     if (decision.finished() && running_ == 0) {
-      events_.emit(events::Event("migration.completed").duration(since(started_at_)));
+      events_.emit(
+          events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::completed, {}};
     }
     if (decision.halted() && running_ == 0) {
       const auto reason = *decision.halt_reason();
-      auto event = events::Event("migration.halted").error(reason).duration(since(started_at_));
+      auto event = events::Event(events::catalogued("migration.halted"))
+                       .error(reason)
+                       .duration(since(started_at_));
       if (decision.current_step)
         event.step(migrate::to_string(*decision.current_step));
       events_.emit(event);
       co_return RunResult{RunOutcome::halted, reason};
     }
     if (stop_requested() && running_ == 0) {
-      events_.emit(events::Event("migration.interrupted").duration(since(started_at_)));
+      events_.emit(
+          events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::interrupted, "stopped by signal"};
     }
 
