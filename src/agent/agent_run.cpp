@@ -387,6 +387,7 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     spdlog::error("{}", client.error().message);
     return kExitUnreachable;
   }
+  const auto started = std::chrono::steady_clock::now();
   Run run{options, events, io, std::move(*client), {}, nullptr, 0, kExitDone};
 
   // SIGINT/SIGTERM: the first asks for a stop at the next safe point, a
@@ -425,8 +426,13 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
   io.run();
   if (options.progress_line)
     options.progress_line->clear_status();
-  if (!finished)
+  if (!finished) {
+    // Stopped before the first write: nothing to bring to a safe point.
+    events.emit(events::Event(events::catalogued("migration.interrupted"))
+                    .duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::steady_clock::now() - started)));
     return run.stop_signal == SIGTERM ? 143 : 130;
+  }
   return run.exit_code;
 }
 

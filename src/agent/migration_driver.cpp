@@ -323,7 +323,12 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       events_.emit(event);
       co_return RunResult{RunOutcome::halted, reason};
     }
-    if (stop_requested() && running_ == 0) {
+    // A stop waits for every node to reach a safe point (an idle phase):
+    // cordoned or tainted nodes are what a stop must not leave behind. A
+    // second request stops as soon as nothing runs.
+    const bool safe = std::all_of(decision.node_phases.begin(), decision.node_phases.end(),
+                                  [](const auto& np) { return idle(np.second); });
+    if (stop_requested() && running_ == 0 && (safe || stop_requests_ > 1)) {
       events_.emit(
           events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::interrupted, "stopped by signal"};
@@ -341,9 +346,14 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       if (std::find(snap.in_flight.begin(), snap.in_flight.end(), action) != snap.in_flight.end())
         continue;
       if (stop_requested()) {
-        // Only bring nodes already in progress to their next safe point.
+        // Only bring nodes already in progress to their next safe point
+        // (connectivity checks included: a node's gate may wait for one).
+        if (stop_requests_ > 1)
+          continue;
         auto phase = decision.node_phases.find(action.node);
-        if (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second))
+        const bool check = std::holds_alternative<migrate::RunConnectivityCheck>(action.kind);
+        if (!check &&
+            (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second)))
           continue;
       }
       groups[action.node].push_back(action);
