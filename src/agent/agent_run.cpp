@@ -16,10 +16,12 @@
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/metrics_server.hpp"
 #include "cnimig/agent/migration_driver.hpp"
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
 #include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
 #include "cnimig/migrate/planner.hpp"
@@ -126,11 +128,13 @@ struct Run {
   asio::io_context& io;
   std::unique_ptr<kube::Client> client;
   std::map<std::string, ManifestBundle> bundles;
+  MetricsServer* metrics = nullptr;
   MigrationDriver* driver = nullptr;
   int stop_signal = 0;
   int exit_code = kExitDone;
 
   asio::awaitable<void> main();
+  asio::awaitable<void> body();
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
   asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
 };
@@ -266,6 +270,15 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 }
 
 asio::awaitable<void> Run::main() {
+  if (metrics == nullptr) {
+    co_await body();
+    co_return;
+  }
+  // The endpoint serves for the whole run and stops with it.
+  co_await (body() || metrics->serve());
+}
+
+asio::awaitable<void> Run::body() {
   // Reachability and credentials first: nothing else matters without them.
   // (Requests are built before co_await: GCC 12 destroys braced temporaries
   // in a co_await's arguments twice.)
@@ -388,7 +401,38 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     return kExitUnreachable;
   }
   const auto started = std::chrono::steady_clock::now();
-  Run run{options, events, io, std::move(*client), {}, nullptr, 0, kExitDone};
+
+  // --metrics-addr: metrics derived from the events and the API attempts.
+  events::MetricsRegistry registry;
+  std::optional<events::MetricsRecorder> recorder;
+  std::unique_ptr<MetricsServer> metrics;
+  events::EventSink* sink = &events;
+  if (options.metrics_address) {
+    auto server = MetricsServer::listen(io.get_executor(), *options.metrics_address, registry);
+    if (!server) {
+      spdlog::error("{}", server.error().message);
+      return kExitUsage;
+    }
+    metrics = std::move(*server);
+    recorder.emplace(events, registry);
+    sink = &*recorder;
+    sink->emit(events::Event(events::catalogued("metrics.listening"))
+                   .field("address", metrics->address()));
+    spdlog::info("metrics at http://{}/metrics", metrics->address());
+  }
+  (*client)->set_observer([sink, &recorder](const kube::RequestRecord& r) {
+    if (recorder)
+      recorder->record_request(kube::to_string(r.method), r.status);
+    if (r.attempt > 1) {
+      sink->emit(events::Event(events::catalogued("api.retry"))
+                     .field("method", kube::to_string(r.method))
+                     .field("path", r.path)
+                     .field("attempt", r.attempt)
+                     .field("status", static_cast<std::int64_t>(r.status)));
+    }
+  });
+
+  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone};
 
   // SIGINT/SIGTERM: the first asks for a stop at the next safe point, a
   // second one cancels what is running.
@@ -428,9 +472,9 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     options.progress_line->clear_status();
   if (!finished) {
     // Stopped before the first write: nothing to bring to a safe point.
-    events.emit(events::Event(events::catalogued("migration.interrupted"))
-                    .duration(std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::steady_clock::now() - started)));
+    sink->emit(events::Event(events::catalogued("migration.interrupted"))
+                   .duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - started)));
     return run.stop_signal == SIGTERM ? 143 : 130;
   }
   return run.exit_code;

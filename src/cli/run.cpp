@@ -82,6 +82,7 @@ int run(int argc, char** argv) {
   run_options.kubeconfig = options->kubeconfig;
   run_options.context = options->context;
   run_options.progress_line = progress;
+  run_options.metrics_address = options->metrics_address;
   if (options->simulate) {
     agent::SimulationOptions simulation;
     simulation.nodes = *options->simulate;

@@ -25,6 +25,7 @@ struct AgentRunOptions {
   std::optional<std::filesystem::path> kubeconfig;
   std::optional<std::string> context;
   std::shared_ptr<events::ProgressLine> progress_line;
+  std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
 };
 
 // Exit code 4: another agent holds the Lease (nothing was written).
