@@ -277,6 +277,15 @@ void MigrationDriver::report(const migrate::Decision& d) {
   }
   if (hooks_.progress_line)
     hooks_.progress_line->update(p);
+  // Off a terminal (or with --log-format json) there is no live line: the
+  // progress becomes a log line whenever the step or the count of done
+  // nodes changes.
+  const auto milestone_key = p.step + " " + std::to_string(p.nodes_done);
+  if ((!hooks_.progress_line || !hooks_.progress_line->terminal()) && d.current_step &&
+      milestone_key != logged_progress_) {
+    logged_progress_ = milestone_key;
+    spdlog::info("{}", events::format_progress(p));
+  }
   if (hooks_.status)
     hooks_.status(events::format_progress(p, 200));
 }
