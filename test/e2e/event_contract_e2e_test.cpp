@@ -74,3 +74,16 @@ BOOST_AUTO_TEST_CASE(plan_and_full_migration_honour_the_event_contract) {
   BOOST_TEST(applied.at("migration.completed") == 1);
   check_migrated(cluster, 1);
 }
+
+// Faults bring out the events a clean run never emits: `api.retry` (429s on
+// reads and creates) and `pod.eviction_blocked` (an eviction answered 429).
+BOOST_AUTO_TEST_CASE(retries_and_blocked_evictions_honour_the_event_contract) {
+  SimCluster cluster(4,
+                     {"--faults", "error-rate=0.1,error-verbs=get|list|create,error-status=429"});
+  auto apply = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(apply.exit_code == 0, apply.stderr_text);
+  const auto seen = check_stream(apply.stdout_text, "apply with faults");
+  BOOST_TEST(seen.contains("api.retry"), "no api.retry under injected 429s");
+  BOOST_TEST(seen.contains("pod.eviction_blocked"), "no pod.eviction_blocked under injected 429s");
+  BOOST_TEST(seen.contains("migration.completed"));
+}
