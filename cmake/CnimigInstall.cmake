@@ -6,7 +6,8 @@
 #   <docdir>/README.md
 include(GNUInstallDirs)
 
-set(CNIMIG_INSTALL_RESOURCES ${CMAKE_INSTALL_FULL_DATADIR}/cnimig-agent/resources)
+# Destinations are relative so `cmake --install --prefix P` and DESTDIR both
+# relocate everything.
 set(CNIMIG_INSTALL_CONFIG ${CMAKE_INSTALL_FULL_SYSCONFDIR}/cnimig-agent/config.yaml)
 
 install(TARGETS cnimig-agent RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
@@ -15,23 +16,16 @@ if(TARGET cnimig-sim)
 endif()
 
 file(GLOB CNIMIG_RESOURCE_FILES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/resources/*.yaml)
-install(FILES ${CNIMIG_RESOURCE_FILES} DESTINATION ${CNIMIG_INSTALL_RESOURCES})
+install(FILES ${CNIMIG_RESOURCE_FILES} DESTINATION ${CMAKE_INSTALL_DATADIR}/cnimig-agent/resources)
 
-# The shipped config refers to ../resources relative to the source tree; the
-# installed copy refers to the installed manifests instead.
-file(READ ${PROJECT_SOURCE_DIR}/config/config.yaml CNIMIG_CONFIG_TEXT)
-string(REPLACE "../resources/" "${CNIMIG_INSTALL_RESOURCES}/" CNIMIG_CONFIG_TEXT "${CNIMIG_CONFIG_TEXT}")
-file(WRITE ${CMAKE_BINARY_DIR}/install/config.yaml "${CNIMIG_CONFIG_TEXT}")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/config/config.yaml)
-install(FILES ${CMAKE_BINARY_DIR}/install/config.yaml DESTINATION ${CMAKE_INSTALL_FULL_SYSCONFDIR}/cnimig-agent)
-
-file(READ ${PROJECT_SOURCE_DIR}/config/cnimig-agent.service CNIMIG_UNIT_TEXT)
-string(REPLACE "/usr/bin/cnimig-agent" "${CMAKE_INSTALL_FULL_BINDIR}/cnimig-agent" CNIMIG_UNIT_TEXT "${CNIMIG_UNIT_TEXT}")
-string(REPLACE "/etc/cnimig-agent/" "${CMAKE_INSTALL_FULL_SYSCONFDIR}/cnimig-agent/" CNIMIG_UNIT_TEXT
-       "${CNIMIG_UNIT_TEXT}")
-file(WRITE ${CMAKE_BINARY_DIR}/install/cnimig-agent.service "${CNIMIG_UNIT_TEXT}")
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/config/cnimig-agent.service)
-install(FILES ${CMAKE_BINARY_DIR}/install/cnimig-agent.service DESTINATION lib/systemd/system)
+# The shipped config refers to ../resources relative to the source tree and
+# the unit to /usr/bin and /etc; the installed copies name the installed
+# paths, computed at install time from the prefix then in effect.
+install(CODE "set(CNIMIG_SOURCE_DIR \"${PROJECT_SOURCE_DIR}\")
+set(CNIMIG_STAGING_DIR \"${CMAKE_BINARY_DIR}/install\")
+set(CNIMIG_BINDIR \"${CMAKE_INSTALL_BINDIR}\")
+set(CNIMIG_DATADIR \"${CMAKE_INSTALL_DATADIR}\")")
+install(SCRIPT ${PROJECT_SOURCE_DIR}/cmake/CnimigInstallGenerated.cmake)
 
 install(FILES ${PROJECT_SOURCE_DIR}/README.md DESTINATION ${CMAKE_INSTALL_DOCDIR})
 
@@ -45,6 +39,8 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION admin)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libssl3, libyaml-cpp0.7, libspdlog1.10, libboost-json1.81.0")
 set(CPACK_PACKAGING_INSTALL_PREFIX ${CMAKE_INSTALL_PREFIX})
+# The build type keeps debug info (hundreds of MB); the package does not.
+set(CPACK_STRIP_FILES ON)
 file(WRITE ${CMAKE_BINARY_DIR}/install/conffiles "${CNIMIG_INSTALL_CONFIG}\n")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA ${CMAKE_BINARY_DIR}/install/conffiles)
 include(CPack)

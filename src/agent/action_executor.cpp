@@ -10,6 +10,8 @@
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/events/event_catalogue.hpp"
+
 namespace cnimig::agent {
 namespace {
 
@@ -319,7 +321,7 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
       if (pdb.empty()) {
         pdb = co_await blocking_pdb(pod.ns, pod.name);
         snapshot_.blocked_evictions.push_back({pod.ns, pod.name, pdb});
-        events_.emit(events::Event("pod.eviction_blocked")
+        events_.emit(events::Event(events::catalogued("pod.eviction_blocked"))
                          .step(migrate::to_string(action.step))
                          .node(action.node)
                          .resource("Pod " + pod.ns + "/" + pod.name)
@@ -468,12 +470,14 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
         co_await probe::run_connectivity_check(prober_, std::move(targets), settings_.check);
     if (report.passed) {
       snapshot_.last_check = migrate::CheckResult{true, generation, {}};
-      events_.emit(events::Event("probe.passed")
-                       .step(migrate::to_string(action.step))
-                       .node(action.node)
-                       .duration(report.duration)
-                       .field("pods", static_cast<std::int64_t>(report.probed))
-                       .field("rounds", round));
+      auto passed = events::Event(events::catalogued("probe.passed"))
+                        .step(migrate::to_string(action.step))
+                        .duration(report.duration)
+                        .field("pods", static_cast<std::int64_t>(report.probed))
+                        .field("rounds", round);
+      if (!action.node.empty())
+        passed.node(action.node);
+      events_.emit(passed);
       co_return Result<void>{};
     }
     std::string detail = pods == 0
@@ -485,12 +489,14 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
       detail +=
           (i == 0 ? ": " : "; ") + f.target.pod + " on " + f.target.node + " (" + f.detail + ")";
     }
-    events_.emit(events::Event("probe.failed")
-                     .step(migrate::to_string(action.step))
-                     .node(action.node)
-                     .duration(report.duration)
-                     .error(detail)
-                     .field("round", round));
+    auto failed = events::Event(events::catalogued("probe.failed"))
+                      .step(migrate::to_string(action.step))
+                      .duration(report.duration)
+                      .error(detail)
+                      .field("round", round);
+    if (!action.node.empty())
+      failed.node(action.node);
+    events_.emit(failed);
     if (Clock::now() + backoff > deadline) {
       snapshot_.last_check = migrate::CheckResult{false, generation, detail};
       co_return Result<void>{};

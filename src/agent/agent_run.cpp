@@ -20,10 +20,13 @@
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/metrics_server.hpp"
 #include "cnimig/agent/migration_driver.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
+#include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
 #include "cnimig/migrate/planner.hpp"
@@ -65,11 +68,13 @@ struct Run {
   asio::io_context& io;
   std::unique_ptr<kube::Client> client;
   std::map<std::string, ManifestBundle> bundles;
+  MetricsServer* metrics = nullptr;
   MigrationDriver* driver = nullptr;
   int stop_signal = 0;
   int exit_code = kExitDone;
 
   asio::awaitable<void> main();
+  asio::awaitable<void> body();
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
   struct WriteChecks {
     ActionExecutor& executor;
@@ -152,7 +157,7 @@ asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& c
   }
   if (workers > 0)
     co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
-  events.emit(events::Event("plan.checked")
+  events.emit(events::Event(events::catalogued("plan.checked"))
                   .field("checked", static_cast<std::int64_t>(checks.todo.size()))
                   .field("failed", static_cast<std::int64_t>(checks.failed))
                   .field("skipped", static_cast<std::int64_t>(skipped)));
@@ -167,7 +172,7 @@ asio::awaitable<void> Run::check_worker(WriteChecks& checks) {
     if (result)
       continue;
     ++checks.failed;
-    auto event = events::Event("plan.check_failed")
+    auto event = events::Event(events::catalogued("plan.check_failed"))
                      .step(migrate::to_string(a.step))
                      .field("action", migrate::describe(a))
                      .error(result.error().describe());
@@ -200,7 +205,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
                                      settings.selection, effects);
   for (std::size_t i = 0; i < run.actions.size(); ++i) {
     const auto& a = run.actions[i];
-    auto event = events::Event("plan.action")
+    auto event = events::Event(events::catalogued("plan.action"))
                      .step(migrate::to_string(a.step))
                      .field("index", static_cast<std::int64_t>(i))
                      .field("kind", migrate::event_name(a))
@@ -212,7 +217,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   const auto refused = co_await check_writes(snapshot, run.actions);
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
-    events.emit(events::Event("plan.halted").error(reason));
+    events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
   }
@@ -220,11 +225,11 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
     const auto reason = std::to_string(refused) +
                         " planned write(s) failed the API server's dryRun=All check (see "
                         "plan.check_failed)";
-    events.emit(events::Event("plan.halted").error(reason));
+    events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
   }
-  events.emit(events::Event("plan.completed")
+  events.emit(events::Event(events::catalogued("plan.completed"))
                   .field("actions", static_cast<std::int64_t>(run.actions.size())));
   spdlog::info("plan: {} actions; run again with --apply to execute them", run.actions.size());
   co_return kExitDone;
@@ -241,7 +246,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     if (locked) {
       host_lock.emplace(std::move(*locked));
     } else if (locked.error().reason == "LeaseHeld") {
-      events.emit(events::Event("lease.refused").error(locked.error().message));
+      events.emit(events::Event(events::catalogued("lease.refused")).error(locked.error().message));
       spdlog::error("{}", locked.error().message);
       co_return kExitLeaseHeld;
     } else {
@@ -250,11 +255,12 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   }
   LeaseKeeper lease(*client, options.config.lease, default_identity());
   if (auto held = co_await lease.acquire(); !held) {
-    events.emit(events::Event("lease.refused").error(held.error().message));
+    events.emit(events::Event(events::catalogued("lease.refused")).error(held.error().message));
     spdlog::error("{}", held.error().message);
     co_return held.error().reason == "LeaseHeld" ? kExitLeaseHeld : kExitUnreachable;
   }
-  events.emit(events::Event("lease.acquired").field("holder", lease.identity()));
+  events.emit(
+      events::Event(events::catalogued("lease.acquired")).field("holder", lease.identity()));
 
   auto notifier = SystemdNotifier::from_environment();
   KubePodExecutor prober(*client);
@@ -325,7 +331,8 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   if (outcome.index() == 1) {
     const auto& lost = std::get<1>(outcome);
     const auto reason = lost ? std::string("lease renewal ended") : lost.error().message;
-    events.emit(events::Event("migration.halted").error("lost the Lease: " + reason));
+    events.emit(
+        events::Event(events::catalogued("migration.halted")).error("lost the Lease: " + reason));
     co_return kExitHalted;
   }
   if (outcome.index() != 0)
@@ -343,6 +350,15 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 }
 
 asio::awaitable<void> Run::main() {
+  if (metrics == nullptr) {
+    co_await body();
+    co_return;
+  }
+  // The endpoint serves for the whole run and stops with it.
+  co_await (body() || metrics->serve());
+}
+
+asio::awaitable<void> Run::body() {
   // Reachability and credentials first: nothing else matters without them.
   // (Requests are built before co_await: GCC 12 destroys braced temporaries
   // in a co_await's arguments twice.)
@@ -350,13 +366,15 @@ asio::awaitable<void> Run::main() {
   version_request.target = "/version";
   auto version = co_await client->request(version_request);
   if (!version) {
-    events.emit(events::Event("cluster.unreachable").error(version.error().describe()));
+    events.emit(
+        events::Event(events::catalogued("cluster.unreachable")).error(version.error().describe()));
     spdlog::error("cannot reach the cluster at {}: {}", client->config().server,
                   version.error().describe());
     exit_code = kExitUnreachable;
     co_return;
   }
-  events.emit(events::Event("cluster.connected").field("server", client->config().server));
+  events.emit(events::Event(events::catalogued("cluster.connected"))
+                  .field("server", client->config().server));
 
   const auto& c = options.config;
   const auto rewrite = LabelRewrite::from(c.labels);
@@ -391,7 +409,8 @@ asio::awaitable<void> Run::main() {
       std::string list;
       for (const auto& d : denied)
         list += (list.empty() ? "" : ", ") + d;
-      events.emit(events::Event("preflight.failed").error("missing permissions: " + list));
+      events.emit(events::Event(events::catalogued("preflight.failed"))
+                      .error("missing permissions: " + list));
       spdlog::error("the agent's credentials lack permissions the migration needs: {}", list);
       exit_code = kExitUsage;
       co_return;
@@ -400,7 +419,7 @@ asio::awaitable<void> Run::main() {
   // Cilium's Geneve tunnel needs UDP 6081 between nodes; the API cannot tell.
   spdlog::warn(
       "Cilium uses Geneve: UDP port 6081 must be open between all nodes before the migration");
-  events.emit(events::Event("preflight.warning")
+  events.emit(events::Event(events::catalogued("preflight.warning"))
                   .field("warning", "UDP 6081 (Geneve) must be open between nodes"));
 
   DriverSettings settings;
@@ -425,7 +444,7 @@ asio::awaitable<void> Run::main() {
         co_return kExitUsage;
       }
     }
-    events.emit(events::Event("cluster.synced")
+    events.emit(events::Event(events::catalogued("cluster.synced"))
                     .field("nodes", static_cast<std::int64_t>(cache.snapshot().nodes.size())));
     // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
     if (options.apply)
@@ -461,7 +480,39 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     spdlog::error("{}", client.error().message);
     return kExitUnreachable;
   }
-  Run run{options, events, io, std::move(*client), {}, nullptr, 0, kExitDone};
+  const auto started = std::chrono::steady_clock::now();
+
+  // --metrics-addr: metrics derived from the events and the API attempts.
+  events::MetricsRegistry registry;
+  std::optional<events::MetricsRecorder> recorder;
+  std::unique_ptr<MetricsServer> metrics;
+  events::EventSink* sink = &events;
+  if (options.metrics_address) {
+    auto server = MetricsServer::listen(io.get_executor(), *options.metrics_address, registry);
+    if (!server) {
+      spdlog::error("{}", server.error().message);
+      return kExitUsage;
+    }
+    metrics = std::move(*server);
+    recorder.emplace(events, registry);
+    sink = &*recorder;
+    sink->emit(events::Event(events::catalogued("metrics.listening"))
+                   .field("address", metrics->address()));
+    spdlog::info("metrics at http://{}/metrics", metrics->address());
+  }
+  (*client)->set_observer([sink, &recorder](const kube::RequestRecord& r) {
+    if (recorder)
+      recorder->record_request(kube::to_string(r.method), r.status);
+    if (r.attempt > 1) {
+      sink->emit(events::Event(events::catalogued("api.retry"))
+                     .field("method", kube::to_string(r.method))
+                     .field("path", r.path)
+                     .field("attempt", r.attempt)
+                     .field("status", static_cast<std::int64_t>(r.status)));
+    }
+  });
+
+  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone};
 
   // SIGINT/SIGTERM: the first asks for a stop at the next safe point, a
   // second one cancels what is running.
@@ -499,8 +550,13 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
   io.run();
   if (options.progress_line)
     options.progress_line->clear_status();
-  if (!finished)
+  if (!finished) {
+    // Stopped before the first write: nothing to bring to a safe point.
+    sink->emit(events::Event(events::catalogued("migration.interrupted"))
+                   .duration(std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now() - started)));
     return run.stop_signal == SIGTERM ? 143 : 130;
+  }
   return run.exit_code;
 }
 

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/migrate/node_phase.hpp"
 #include "cnimig/migrate/planner.hpp"
 
@@ -131,7 +132,7 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
     if (reaction_ms)
       event.field("reaction_ms", *reaction_ms);
     if (!result) {
-      event = events::Event("action.failed")
+      event = events::Event(events::catalogued("action.failed"))
                   .step(migrate::to_string(action.step))
                   .duration(since(began))
                   .field("action", migrate::describe(action))
@@ -191,8 +192,9 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
     std::string pending;
     for (const auto& p : wait->pending)
       pending += (pending.empty() ? "" : ", ") + p;
-    auto event =
-        events::Event("gate.waiting").step(migrate::to_string(w.step)).field("gate", wait->gate);
+    auto event = events::Event(events::catalogued("gate.waiting"))
+                     .step(migrate::to_string(w.step))
+                     .field("gate", wait->gate);
     if (!w.node.empty())
       event.node(w.node);
     if (!pending.empty())
@@ -201,7 +203,9 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
   }
   for (const auto& [key, w] : waiting_) {
     if (!now.contains(key)) {
-      auto event = events::Event("gate.passed").field("gate", w.gate).duration(since(w.since));
+      auto event = events::Event(events::catalogued("gate.passed"))
+                       .field("gate", w.gate)
+                       .duration(since(w.since));
       if (current_step_)
         event.step(migrate::to_string(*current_step_));
       if (!w.node.empty())
@@ -268,10 +272,11 @@ void MigrationDriver::report(const migrate::Decision& d) {
     if (d.steps[i] == migrate::StepState::running &&
         step_states_[i] != migrate::StepState::running) {
       step_started_at_ = Clock::now();
-      events_.emit(events::Event("step.started").step(migrate::to_string(step)));
+      events_.emit(
+          events::Event(events::catalogued("step.started")).step(migrate::to_string(step)));
     }
     if (d.steps[i] == migrate::StepState::done && step_states_[i] == migrate::StepState::running) {
-      events_.emit(events::Event("step.completed")
+      events_.emit(events::Event(events::catalogued("step.completed"))
                        .step(migrate::to_string(step))
                        .duration(since(step_started_at_)));
       if (step == migrate::StepId::preflight && hooks_.preflight_passed && !preflight_reported_) {
@@ -287,7 +292,9 @@ void MigrationDriver::report(const migrate::Decision& d) {
     auto it = phases_.find(node);
     if (it != phases_.end() && it->second == phase)
       continue;
-    auto event = events::Event("node.phase").node(node).field("phase", migrate::to_string(phase));
+    auto event = events::Event(events::catalogued("node.phase"))
+                     .node(node)
+                     .field("phase", migrate::to_string(phase));
     if (d.current_step)
       event.step(migrate::to_string(*d.current_step));
     events_.emit(event);
@@ -313,6 +320,15 @@ void MigrationDriver::report(const migrate::Decision& d) {
   }
   if (hooks_.progress_line)
     hooks_.progress_line->update(p);
+  // Off a terminal (or with --log-format json) there is no live line: the
+  // progress becomes a log line whenever the step or the count of done
+  // nodes changes.
+  const auto milestone_key = p.step + " " + std::to_string(p.nodes_done);
+  if ((!hooks_.progress_line || !hooks_.progress_line->terminal()) && d.current_step &&
+      milestone_key != logged_progress_) {
+    logged_progress_ = milestone_key;
+    spdlog::info("{}", events::format_progress(p));
+  }
   if (hooks_.status)
     hooks_.status(events::format_progress(p, 200));
 }
@@ -328,7 +344,7 @@ asio::awaitable<RunResult> MigrationDriver::run() {
     budget_.max_parallel_nodes = budget_.max_unavailable;
   }
   events_.emit(
-      events::Event("migration.started")
+      events::Event(events::catalogued("migration.started"))
           .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
           .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
           .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
@@ -348,19 +364,28 @@ asio::awaitable<RunResult> MigrationDriver::run() {
         migrate::next_actions(snap, settings_.migration, budget_, settings_.selection);
     report(decision);
     if (decision.finished() && running_ == 0) {
-      events_.emit(events::Event("migration.completed").duration(since(started_at_)));
+      events_.emit(
+          events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::completed, {}};
     }
     if (decision.halted() && running_ == 0) {
       const auto reason = *decision.halt_reason();
-      auto event = events::Event("migration.halted").error(reason).duration(since(started_at_));
+      auto event = events::Event(events::catalogued("migration.halted"))
+                       .error(reason)
+                       .duration(since(started_at_));
       if (decision.current_step)
         event.step(migrate::to_string(*decision.current_step));
       events_.emit(event);
       co_return RunResult{RunOutcome::halted, reason};
     }
-    if (stop_requested() && running_ == 0) {
-      events_.emit(events::Event("migration.interrupted").duration(since(started_at_)));
+    // A stop waits for every node to reach a safe point (an idle phase):
+    // cordoned or tainted nodes are what a stop must not leave behind. A
+    // second request stops as soon as nothing runs.
+    const bool safe = std::all_of(decision.node_phases.begin(), decision.node_phases.end(),
+                                  [](const auto& np) { return idle(np.second); });
+    if (stop_requested() && running_ == 0 && (safe || stop_requests_ > 1)) {
+      events_.emit(
+          events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::interrupted, "stopped by signal"};
     }
 
@@ -376,9 +401,14 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       if (std::find(snap.in_flight.begin(), snap.in_flight.end(), action) != snap.in_flight.end())
         continue;
       if (stop_requested()) {
-        // Only bring nodes already in progress to their next safe point.
+        // Only bring nodes already in progress to their next safe point
+        // (connectivity checks included: a node's gate may wait for one).
+        if (stop_requests_ > 1)
+          continue;
         auto phase = decision.node_phases.find(action.node);
-        if (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second))
+        const bool check = std::holds_alternative<migrate::RunConnectivityCheck>(action.kind);
+        if (!check &&
+            (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second)))
           continue;
       }
       groups[action.node].push_back(action);

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulated_cluster.hpp"
 #include "cnimig/sim/simulator.hpp"
@@ -15,9 +16,12 @@ namespace {
 
 // The in-process report holds counts as whatever integer type built them.
 std::int64_t number(const boost::json::value& v) {
-  if (v.is_int64()) return v.get_int64();
-  if (v.is_uint64()) return static_cast<std::int64_t>(v.get_uint64());
-  if (v.is_double()) return static_cast<std::int64_t>(v.get_double());
+  if (v.is_int64())
+    return v.get_int64();
+  if (v.is_uint64())
+    return static_cast<std::int64_t>(v.get_uint64());
+  if (v.is_double())
+    return static_cast<std::int64_t>(v.get_double());
   return 0;
 }
 
@@ -43,7 +47,7 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
                   written.error().describe());
     return 3;
   }
-  events.emit(events::Event("sim.started")
+  events.emit(events::Event(events::catalogued("sim.started"))
                   .field("url", simulator.url())
                   .field("nodes", static_cast<std::int64_t>(simulation.nodes)));
   spdlog::info("simulated cluster of {} nodes at {} (kubeconfig {})", simulation.nodes,
@@ -59,7 +63,7 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
   const auto& violations = report.at("violations").as_object();
   const auto max_concurrent = number(violations.at("max_concurrent"));
   const auto cordoned = number(report.at("cordoned").at("max_at_once"));
-  events.emit(events::Event("sim.report")
+  events.emit(events::Event(events::catalogued("sim.report"))
                   .field("violations", max_concurrent)
                   .field("violation_seconds", violations.at("violation_seconds"))
                   .field("max_nodes_cordoned", cordoned));

@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "cnimig/agent/metrics_server.hpp"
 #include "cnimig/config/duration.hpp"
 #include "cnimig/config/kubernetes_names.hpp"
 
@@ -16,9 +17,9 @@ Error usage(std::string message) {
 
 // Flags that take a value; the rest are switches.
 const std::set<std::string_view> kValueFlags = {
-    "--config",          "--kubeconfig", "--context",   "--steps",
-    "--nodes",           "--log-format", "--log-level", "--max-parallel-nodes",
-    "--max-unavailable", "--simulate",
+    "--config",          "--kubeconfig", "--context",      "--steps",
+    "--nodes",           "--log-format", "--log-level",    "--max-parallel-nodes",
+    "--max-unavailable", "--simulate",   "--metrics-addr",
 };
 const std::set<std::string_view> kSwitches = {"--help", "-h", "--version", "--apply"};
 
@@ -134,6 +135,10 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
                      std::string(v) + "'");
       }
       o.log_level = *l;
+    } else if (flag == "--metrics-addr") {
+      if (auto parts = agent::split_host_port(v); !parts)
+        return usage("--metrics-addr: " + parts.error().message);
+      o.metrics_address = std::string(v);
     } else if (flag == "--simulate") {
       auto n = positive(flag, v, 5000);
       if (!n)
@@ -181,6 +186,8 @@ Flags:
   --log-format text|json     format of the human log on stderr (default text)
   --log-level LEVEL          trace, debug, info, warn, error or off (default info)
   --simulate N               run against an in-process simulated cluster of N nodes
+  --metrics-addr HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
+                             (port 0: any free port, announced by a metrics.listening event)
   --version                  print the version and exit
   -h, --help                 print this help and exit
 

@@ -11,6 +11,7 @@
 #include "cnimig/cli/exit_code.hpp"
 #include "cnimig/cli/options.hpp"
 #include "cnimig/config/config_loader.hpp"
+#include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/events/json_lines_writer.hpp"
 
 namespace cnimig::cli {
@@ -67,7 +68,7 @@ int run(int argc, char** argv) {
   }
 
   events::JsonLinesWriter events(stdout);
-  events.emit(events::Event("config.loaded")
+  events.emit(events::Event(events::catalogued("config.loaded"))
                   .field("config", config->source.string())
                   .field("steps", std::string(config::to_string(options->steps.first)) + "-" +
                                       std::string(config::to_string(options->steps.last)))
@@ -81,6 +82,7 @@ int run(int argc, char** argv) {
   run_options.kubeconfig = options->kubeconfig;
   run_options.context = options->context;
   run_options.progress_line = progress;
+  run_options.metrics_address = options->metrics_address;
   if (options->simulate) {
     agent::SimulationOptions simulation;
     simulation.nodes = *options->simulate;

@@ -367,6 +367,11 @@ void ApiHandler::on_crd_change(const Change& c) {
 
 void ApiHandler::count_request(const std::string& verb, const std::string& resource) {
   ++requests_[verb + " " + resource];
+  ++requests_by_client_[client_.empty() ? "unknown" : client_][verb + " " + resource];
+}
+
+void ApiHandler::set_client(std::string_view user_agent) {
+  client_ = std::string(user_agent.substr(0, user_agent.find_first_of("/ ")));
 }
 
 json::object ApiHandler::report() const {
@@ -380,6 +385,14 @@ json::object ApiHandler::report() const {
   if (report_source_)
     r = report_source_();
   r["requests"] = std::move(requests);
+  json::object by_client;
+  for (const auto& [client, counts] : requests_by_client_) {
+    json::object c;
+    for (const auto& [k, v] : counts)
+      c[k] = v;
+    by_client[client] = std::move(c);
+  }
+  r["requests_by_client"] = std::move(by_client);
   r["requests_total"] = total;
   r["watches_opened"] = watches_opened_;
   r["access_reviews"] = access_reviews_;

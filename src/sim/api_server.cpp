@@ -153,6 +153,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       beast::get_lowest_layer(stream).expires_never();
       auto req = parser.release();
       const bool keep_alive = req.keep_alive();
+      handler.set_client(req[http::field::user_agent]);
 
       const auto auth = req[http::field::authorization];
       if (!auth.starts_with("Bearer ") || !constant_time_equal(auth.substr(7), options.token)) {
@@ -172,6 +173,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         co_await t.async_wait(use_nothrow);
       }
 
+      // Again after the co_await above: other connections ran meanwhile.
+      handler.set_client(req[http::field::user_agent]);
       if (websocket::is_upgrade(req)) {
         co_await exec(stream, std::move(req));
         co_return;

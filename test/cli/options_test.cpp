@@ -55,6 +55,20 @@ BOOST_AUTO_TEST_CASE(simulate_needs_no_config) {
   BOOST_TEST(o->max_unavailable->percent);
 }
 
+BOOST_AUTO_TEST_CASE(metrics_addr_takes_host_and_port) {
+  auto o = parse({"--config", "c.yaml", "--metrics-addr", "127.0.0.1:0"});
+  BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message));
+  BOOST_TEST(*o->metrics_address == "127.0.0.1:0");
+  BOOST_TEST(parse({"--config", "c.yaml", "--metrics-addr=[::1]:9464"}).has_value());
+  BOOST_TEST(!parse({"--config", "c.yaml"})->metrics_address.has_value());
+  for (const char* bad : {"9464", ":9464", "host:", "host:65536", "::1:9464", "[::1:9464"}) {
+    auto r = parse({"--config", "c.yaml", "--metrics-addr", bad});
+    BOOST_TEST_REQUIRE(!r.has_value(), bad);
+    BOOST_TEST(r.error().message.starts_with("--metrics-addr: expected HOST:PORT"),
+               r.error().message);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(help_and_version_win) {
   BOOST_TEST(parse({"--help"})->help);
   BOOST_TEST(parse({"-h"})->help);

@@ -27,6 +27,7 @@ struct AgentRunOptions {
   std::shared_ptr<events::ProgressLine> progress_line;
   // Test only (the CLI never sets it): migrate::MigrationSettings::skip_roll_for_tests.
   bool skip_roll_for_tests = false;
+  std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
 };
 
 // Exit code 4: another agent holds the Lease (nothing was written).

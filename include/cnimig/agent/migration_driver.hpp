@@ -112,6 +112,7 @@ class MigrationDriver {
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point step_started_at_;
   bool preflight_reported_ = false;
+  std::string logged_progress_;  // step and node count last written as a log line
 };
 
 }  // namespace cnimig::agent

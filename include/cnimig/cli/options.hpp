@@ -32,7 +32,8 @@ struct Options {
   std::optional<config::MaxUnavailable> max_unavailable;
   events::LogFormat log_format = events::LogFormat::text;
   spdlog::level::level_enum log_level = spdlog::level::info;
-  std::optional<unsigned> simulate;  // node count of an in-process cnimig-sim
+  std::optional<unsigned> simulate;            // node count of an in-process cnimig-sim
+  std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
 };
 
 // `args` excludes the program name. Accepts `--flag value` and `--flag=value`.

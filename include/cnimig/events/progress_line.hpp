@@ -34,6 +34,7 @@ class ProgressLine final : public spdlog::sinks::base_sink<std::mutex> {
 
   void update(const ProgressSnapshot& snapshot);
   void clear_status();  // e.g. at exit, so the shell prompt starts on a clean line
+  bool terminal() const noexcept { return terminal_; }
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override;

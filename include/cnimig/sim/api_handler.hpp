@@ -123,6 +123,10 @@ class ApiHandler {
 
   // Counters for /sim/v1/report.
   void count_request(const std::string& verb, const std::string& resource);
+  // The client of the request being handled, by its User-Agent's product
+  // token ("kubectl", "cnimig-agent"): the report also counts requests per
+  // client, so a test can tell the agent's own requests from kubectl's.
+  void set_client(std::string_view user_agent);
   void count_watch_opened() { ++watches_opened_; }
   boost::json::object report() const;
 
@@ -168,6 +172,8 @@ class ApiHandler {
   std::mt19937_64 rng_{42};
   std::string server_address_ = "127.0.0.1:443";
   std::map<std::string, std::uint64_t> requests_;  // "verb resource" -> count
+  std::string client_;                                // product token of the current request
+  std::map<std::string, std::map<std::string, std::uint64_t>> requests_by_client_;
   std::uint64_t watches_opened_ = 0;
   std::uint64_t access_reviews_ = 0;
   std::uint64_t evictions_allowed_ = 0;
