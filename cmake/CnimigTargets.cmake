@@ -20,8 +20,10 @@ function(cnimig_module name)
   add_library(${target} STATIC ${ARG_SOURCES})
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR}/include)
   target_link_libraries(${target} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
-  # Asio's coroutine support and Beast's SSL streams need these everywhere.
-  target_compile_definitions(${target} PUBLIC BOOST_ASIO_NO_DEPRECATED BOOST_BEAST_USE_STD_STRING_VIEW)
+  # No deprecated Asio API anywhere. (Beast's string_view is Boost's own,
+  # which converts to std::string_view; BOOST_BEAST_USE_STD_STRING_VIEW is
+  # deprecated in 1.81.)
+  target_compile_definitions(${target} PUBLIC BOOST_ASIO_NO_DEPRECATED)
   cnimig_set_warnings(${target})
 endfunction()
 
