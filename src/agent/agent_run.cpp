@@ -501,6 +501,11 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     spdlog::info("metrics at http://{}/metrics", metrics->address());
   }
   (*client)->set_observer([sink, &recorder](const kube::RequestRecord& r) {
+    // The path only: queries can carry selectors an operator did not ask
+    // to see, and headers (the bearer token) never reach the observer.
+    spdlog::debug(
+        "kube: {} {} -> {} in {} ms (attempt {})", kube::to_string(r.method), r.path, r.status,
+        std::chrono::duration_cast<std::chrono::milliseconds>(r.duration).count(), r.attempt);
     if (recorder)
       recorder->record_request(kube::to_string(r.method), r.status);
     if (r.attempt > 1) {
