@@ -340,6 +340,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     }
   };
   detect_applied_bundles(cache.snapshot(), bundles);
+  const auto started = std::chrono::steady_clock::now();
   auto outcome =
       co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
   driver = nullptr;
@@ -358,6 +359,9 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   const auto& result = std::get<0>(outcome);
   switch (result.outcome) {
     case RunOutcome::completed:
+      spdlog::info(
+          "migration completed: {} node(s) on Cilium in {:.1f} s", cache.snapshot().nodes.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       co_return kExitDone;
     case RunOutcome::halted:
       co_return kExitHalted;
