@@ -35,13 +35,7 @@ struct NodeFacts {
     return false;
   }
   bool cilium_migrated_ready() const {
-    for (const auto& p : node.pods) {
-      if (p.ns == s.system_namespace && p.daemon_set_owned() &&
-          p.owner_name == s.cilium_migrated_daemon_set && p.ready && !p.terminating) {
-        return true;
-      }
-    }
-    return false;
+    return detail::runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set);
   }
   bool cleanup_started() const {
     const auto* w = snap.workload(s.cilium_migrated());

@@ -80,6 +80,19 @@ std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_
   return pods;
 }
 
+bool runs_ready_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set) {
+  return std::any_of(node.pods.begin(), node.pods.end(), [&](const PodState& p) {
+    return p.ns == ns && p.daemon_set_owned() && p.owner_name == daemon_set && p.ready &&
+           !p.terminating;
+  });
+}
+
+bool runs_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set) {
+  return std::any_of(node.pods.begin(), node.pods.end(), [&](const PodState& p) {
+    return p.ns == ns && p.daemon_set_owned() && p.owner_name == daemon_set;
+  });
+}
+
 bool going(const Context& ctx, const PodState& pod) {
   return pod.terminating || (!pod.uid.empty() && ctx.snap.removed_pods.contains(pod.uid));
 }

@@ -45,6 +45,14 @@ std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view 
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                                std::string_view stage_key, std::string_view before_key);
 
+// Whether `node` runs a Ready, non-terminating pod of DaemonSet ns/name: the
+// CNI that DaemonSet installs is in place there. Its status cannot tell: a
+// node label change bumps no generation, and the status may not count the
+// node yet.
+bool runs_ready_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set);
+// Whether any pod of DaemonSet ns/name, even a terminating one, is on `node`.
+bool runs_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set);
+
 // A pod this run already removed (terminating, or its eviction or deletion
 // accepted and the watch not yet caught up): never removed twice.
 bool going(const Context& ctx, const PodState& pod);
