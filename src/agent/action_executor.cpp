@@ -437,21 +437,40 @@ asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::Objec
   co_return gone_is_fine(removed);
 }
 
-std::vector<probe::ProbeTarget> ActionExecutor::probe_targets() const {
-  std::vector<probe::ProbeTarget> out;
-  for (const auto& [name, node] : snapshot_.nodes) {
+ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const std::string& knet_stress_namespace,
+                                    const std::vector<std::string>& knet_stress_daemonsets) {
+  ProbeSelection out;
+  std::vector<std::string> absent;
+  for (const auto& name : knet_stress_daemonsets) {
+    const auto* w = snapshot.workload({migrate::kDaemonSet, knet_stress_namespace, name});
+    if (w == nullptr || !w->exists) {
+      absent.push_back(knet_stress_namespace + "/" + name);
+      continue;
+    }
+    out.expected += w->desired;
+  }
+  for (const auto& [name, node] : snapshot.nodes) {
     for (const auto& pod : node.pods) {
-      if (pod.ns != settings_.knet_stress_namespace || pod.owner_kind != "DaemonSet" ||
-          pod.terminating)
-        continue;
-      if (std::find(settings_.knet_stress_daemonsets.begin(),
-                    settings_.knet_stress_daemonsets.end(),
-                    pod.owner_name) == settings_.knet_stress_daemonsets.end()) {
+      // A pod this run deleted is going even while the watch still shows it.
+      if (pod.ns != knet_stress_namespace || !pod.daemon_set_owned() || pod.terminating ||
+          !pod.ready || snapshot.removed_pods.contains(pod.uid)) {
         continue;
       }
-      out.push_back({pod.ns, pod.name, name});
+      if (std::find(knet_stress_daemonsets.begin(), knet_stress_daemonsets.end(), pod.owner_name) ==
+          knet_stress_daemonsets.end()) {
+        continue;
+      }
+      out.targets.push_back({pod.ns, pod.name, name});
     }
   }
+  const auto present = static_cast<std::int64_t>(out.targets.size());
+  if (present != out.expected || out.expected == 0) {
+    out.missing = std::to_string(present) + "/" + std::to_string(out.expected) +
+                  " knet-stress pods present and Ready";
+  }
+  for (const auto& ds : absent)
+    out.missing += (out.missing.empty() ? "" : "; ") + ("DaemonSet " + ds + " absent");
   return out;
 }
 
@@ -464,10 +483,16 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
   std::chrono::milliseconds backoff{1000};
   for (int round = 1;; ++round) {
     const auto generation = snapshot_.write_generation;
-    auto targets = probe_targets();
-    const auto pods = targets.size();
-    auto report =
-        co_await probe::run_connectivity_check(prober_, std::move(targets), settings_.check);
+    auto selection = select_probe_targets(snapshot_, settings_.knet_stress_namespace,
+                                          settings_.knet_stress_daemonsets);
+    const auto pods = selection.targets.size();
+    // A subset of the pods proves nothing about the nodes left out: the
+    // round fails, and is retried like any other, until every pod is there.
+    probe::ConnectivityReport report;
+    if (selection.missing.empty()) {
+      report = co_await probe::run_connectivity_check(prober_, std::move(selection.targets),
+                                                      settings_.check);
+    }
     if (report.passed) {
       snapshot_.last_check = migrate::CheckResult{true, generation, {}};
       auto passed = events::Event(events::catalogued("probe.passed"))
@@ -480,8 +505,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
       events_.emit(passed);
       co_return Result<void>{};
     }
-    std::string detail = pods == 0
-                             ? std::string("no knet-stress pods to probe")
+    std::string detail = !selection.missing.empty()
+                             ? selection.missing
                              : std::to_string(report.failures.size()) + "/" + std::to_string(pods) +
                                    " knet-stress pods cannot reach all peers";
     for (std::size_t i = 0; i < report.failures.size() && i < 3; ++i) {

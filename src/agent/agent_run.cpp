@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <set>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -62,6 +63,29 @@ std::vector<kube::AccessCheck> required_permissions() {
   };
 }
 
+// What the cluster holds when a plan starts, for plan mode's dry-run checks.
+// The plan's snapshot itself goes to the core (no copy of 150,000 pods), so
+// this keeps only what tells whether a write's object exists.
+struct ExistingObjects {
+  std::set<std::string> nodes;
+  std::unordered_set<std::string> pod_uids;
+  std::set<std::string> applied_bundles;
+  std::set<migrate::ObjectRef> objects;
+
+  explicit ExistingObjects(const migrate::ClusterSnapshot& cluster)
+      : applied_bundles(cluster.applied_bundles) {
+    for (const auto& [name, node] : cluster.nodes) {
+      nodes.insert(name);
+      for (const auto& pod : node.pods)
+        pod_uids.insert(pod.uid);
+    }
+    for (const auto& [ref, workload] : cluster.workloads) {
+      if (workload.exists)
+        objects.insert(ref);
+    }
+  }
+};
+
 struct Run {
   const AgentRunOptions& options;
   events::EventSink& events;
@@ -82,7 +106,7 @@ struct Run {
     std::size_t next = 0;
     std::size_t failed = 0;
   };
-  asio::awaitable<std::size_t> check_writes(const migrate::ClusterSnapshot& cluster,
+  asio::awaitable<std::size_t> check_writes(const ExistingObjects& existing,
                                             const std::vector<migrate::Action>& actions);
   asio::awaitable<void> check_worker(WriteChecks& checks);
   asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
@@ -91,40 +115,33 @@ struct Run {
 // Whether a planned write acts on something the cluster holds now. Later
 // writes of the plan act on what earlier ones create (a replacement pod, the
 // Cilium DaemonSets): the server can only check those once they exist.
-bool checkable_now(const migrate::Action& a, const migrate::ClusterSnapshot& cluster) {
+bool checkable_now(const migrate::Action& a, const ExistingObjects& existing) {
   using namespace migrate;
   if (!is_write(a))
     return false;
-  if (const auto* p = std::get_if<EvictPod>(&a.kind)) {
-    auto n = cluster.nodes.find(a.node);
-    return n != cluster.nodes.end() &&
-           std::any_of(n->second.pods.begin(), n->second.pods.end(),
-                       [&](const PodState& q) { return q.ns == p->ns && q.name == p->name; });
-  }
-  if (const auto* p = std::get_if<DeletePod>(&a.kind)) {
-    auto n = cluster.nodes.find(a.node);
-    return n != cluster.nodes.end() &&
-           std::any_of(n->second.pods.begin(), n->second.pods.end(),
-                       [&](const PodState& q) { return q.uid == p->uid; });
-  }
+  if (const auto* p = std::get_if<EvictPod>(&a.kind))
+    return existing.pod_uids.contains(p->uid);
+  if (const auto* p = std::get_if<DeletePod>(&a.kind))
+    return existing.pod_uids.contains(p->uid);
   if (std::holds_alternative<ApplyBundle>(a.kind))
     return true;
   if (const auto* d = std::get_if<DeleteBundle>(&a.kind))
-    return cluster.applied_bundles.contains(d->id);
+    return existing.applied_bundles.contains(d->id);
   if (const auto* d = std::get_if<DeleteObject>(&a.kind))
-    return cluster.exists(d->object);
+    return existing.objects.contains(d->object);
   if (const auto* p = std::get_if<PatchDaemonSetNodeSelector>(&a.kind))
-    return cluster.exists(ObjectRef{kDaemonSet, p->ns, p->name});
-  return cluster.nodes.contains(a.node);  // node labels, annotations, cordon, taints
+    return existing.objects.contains(ObjectRef{kDaemonSet, p->ns, p->name});
+  return existing.nodes.contains(a.node);  // node labels, annotations, cordon, taints
 }
 
 // Plan mode's server-side check: each write the plan makes on what exists now
 // goes to the API server with dryRun=All (validated, admitted, not persisted).
 // The checks are independent (nothing is persisted), so they run with a
 // bounded fan-out. Returns how many the server refused.
-asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& cluster,
+asio::awaitable<std::size_t> Run::check_writes(const ExistingObjects& existing,
                                                const std::vector<migrate::Action>& actions) {
-  auto scratch = cluster;  // the executor records outcomes in a snapshot
+  // The executor records outcomes in a snapshot; a dry run reads none of it.
+  migrate::ClusterSnapshot scratch;
   KubePodExecutor prober(*client);
   ExecutorSettings exec_settings;
   exec_settings.timeouts = options.config.timeouts;
@@ -136,7 +153,7 @@ asio::awaitable<std::size_t> Run::check_writes(const migrate::ClusterSnapshot& c
   for (const auto& a : actions) {
     if (!migrate::is_write(a))
       continue;
-    if (!checkable_now(a, cluster)) {
+    if (!checkable_now(a, existing)) {
       ++skipped;
       continue;
     }
@@ -201,6 +218,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
                      server_time.value_or(std::chrono::system_clock::now()).time_since_epoch())
                      .count();
   detect_applied_bundles(snapshot, bundles);
+  const ExistingObjects existing(snapshot);
   const auto run = migrate::run_plan(std::move(snapshot), settings.migration, budget,
                                      settings.selection, effects);
   for (std::size_t i = 0; i < run.actions.size(); ++i) {
@@ -214,7 +232,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       event.node(a.node);
     events.emit(event);
   }
-  const auto refused = co_await check_writes(snapshot, run.actions);
+  const auto refused = co_await check_writes(existing, run.actions);
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
     events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
@@ -322,6 +340,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     }
   };
   detect_applied_bundles(cache.snapshot(), bundles);
+  const auto started = std::chrono::steady_clock::now();
   auto outcome =
       co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
   driver = nullptr;
@@ -340,6 +359,9 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   const auto& result = std::get<0>(outcome);
   switch (result.outcome) {
     case RunOutcome::completed:
+      spdlog::info(
+          "migration completed: {} node(s) on Cilium in {:.1f} s", cache.snapshot().nodes.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       co_return kExitDone;
     case RunOutcome::halted:
       co_return kExitHalted;

@@ -95,7 +95,7 @@ std::chrono::milliseconds MigrationDriver::timeout_for(const std::string& gate) 
   const auto& t = settings_.timeouts;
   if (gate == "pods-gone")
     return t.pod_deletion;
-  if (gate == "cilium-migrated-ready")
+  if (gate == "cilium-migrated-ready" || gate == "cni-ready")
     return t.rollout;
   if (gate == "eviction-blocked")
     return t.drain;

@@ -168,6 +168,7 @@ migrate::WorkloadState project_workload(std::string_view kind, const boost::json
     const auto ready = int_at(status, "numberReady");
     const auto available = int_at(status, "numberAvailable");
     out.ready = observed && desired == updated && updated == ready && ready == available;
+    out.desired = desired;
     out.detail = std::to_string(ready) + "/" + std::to_string(desired) + " ready";
     if (!observed)
       out.detail += ", generation not observed";

@@ -79,7 +79,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
     return NodeHold::unavailable;  // every other phase is a safe place to stop
   switch (phase) {
     case NodePhase::migrate_started:
-      out.write(step.step, name, SetCordon{name, true});
+      cordon(ctx, step.step, node, out);
       drain(ctx, step.step, node, out);
       break;
     case NodePhase::migrate_draining:
@@ -103,6 +103,13 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
       break;
     case NodePhase::migrate_deleting_pods:
+      // A restart finds the node here without the phase's Ready check: pods
+      // re-created before 00-cilium.conf is in place would get no Cilium IP.
+      if (!runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set)) {
+        out.wait(step.step, name, "cilium-migrated-ready",
+                 {s.cilium_migrated().describe() + " on " + name});
+        break;
+      }
       if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
         out.write(
             step.step, name,

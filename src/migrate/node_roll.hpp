@@ -12,10 +12,20 @@
 
 namespace cnimig::migrate::detail {
 
+// The recorded drain start (annotation_names::kDrainSince), or the largest
+// value when absent or malformed (then every pod present is evicted).
+std::int64_t drain_since(const MigrationSettings& s, const NodeState& node);
+
 // Pods a drain evicts: everything but DaemonSet-owned and mirror pods
-// (kubectl drain's rule; DaemonSet pods would be re-created at once).
-std::vector<const PodState*> evictable_pods(const NodeState& node);
-bool has_evictable_pods(const NodeState& node);
+// (kubectl drain's rule; DaemonSet pods would be re-created at once), among
+// those created up to the drain's start.
+std::vector<const PodState*> evictable_pods(const MigrationSettings& s, const NodeState& node);
+bool has_evictable_pods(const MigrationSettings& s, const NodeState& node);
+
+// Cordons the node, recording first when the drain begins: the next whole
+// second of the server's clock, so that a pod created in the second the
+// cordon lands in still counts as one to evict.
+void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
 
 // Pods to delete after the drain: not hostNetwork (their network does not
 // change), not mirror, created before the recorded cut-off. The cut-off tells
@@ -34,6 +44,14 @@ std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view 
 // is drained: the next whole second of the server's clock.
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                                std::string_view stage_key, std::string_view before_key);
+
+// Whether `node` runs a Ready, non-terminating pod of DaemonSet ns/name: the
+// CNI that DaemonSet installs is in place there. Its status cannot tell: a
+// node label change bumps no generation, and the status may not count the
+// node yet.
+bool runs_ready_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set);
+// Whether any pod of DaemonSet ns/name, even a terminating one, is on `node`.
+bool runs_pod(const NodeState& node, const std::string& ns, const std::string& daemon_set);
 
 // A pod this run already removed (terminating, or its eviction or deletion
 // accepted and the watch not yet caught up): never removed twice.

@@ -27,4 +27,20 @@ BOOST_AUTO_TEST_CASE(pod_keeps_uid_owner_and_creation_second) {
   BOOST_TEST(pod_node_name(pod) == "node-1");
 }
 
+// A label change bumps no generation: the status can look ready while not
+// counting every node. The connectivity check compares the knet-stress pods
+// it probes with desiredNumberScheduled, so the projection keeps it.
+BOOST_AUTO_TEST_CASE(daemon_set_keeps_desired_number_scheduled) {
+  const auto ds = boost::json::parse(R"({
+    "metadata": {"name": "knet-stress", "namespace": "knet-stress", "generation": 1},
+    "spec": {"template": {"spec": {}}},
+    "status": {"observedGeneration": 1, "desiredNumberScheduled": 4,
+               "updatedNumberScheduled": 4, "numberReady": 4, "numberAvailable": 4}
+  })")
+                      .as_object();
+  const auto w = project_workload("DaemonSet", ds);
+  BOOST_TEST(w.ready);
+  BOOST_TEST(w.desired == 4);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -294,6 +294,109 @@ BOOST_AUTO_TEST_CASE(cilium_migrated_not_ready_waits) {
   BOOST_TEST(d.waits[0].node == "node-0");
 }
 
+// The priority swap changes only node labels: the multus DaemonSets' status
+// keeps looking ready (no generation bump, the node not yet counted) while
+// kube-multus-cilium has no Ready pod on the node and kube-multus-calico's is
+// still there. Pods re-created then would keep the source CNI as primary.
+namespace {
+void multus_not_swapped_yet(ClusterSnapshot& snap, const std::string& node) {
+  auto& pods = snap.nodes.at(node).pods;
+  for (auto& p : pods) {
+    if (p.owner_name == S.multus_cilium_daemon_set)
+      p.ready = false;
+  }
+  PodState old;
+  old.ns = S.system_namespace;
+  old.name = S.multus_calico_daemon_set + "-" + node;
+  old.uid = "uid-" + old.name;
+  old.owner_kind = kDaemonSet;
+  old.owner_name = S.multus_calico_daemon_set;
+  old.host_network = true;
+  pods.push_back(old);
+  BOOST_REQUIRE(snap.workload(S.multus_cilium())->ready);
+  BOOST_REQUIRE(snap.workload(S.multus_calico())->ready);
+}
+
+bool touches_pods_of(const Decision& d, const std::string& node) {
+  return std::any_of(d.actions.begin(), d.actions.end(), [&](const Action& a) {
+    return a.node == node &&
+           (std::holds_alternative<SetCordon>(a.kind) || std::holds_alternative<EvictPod>(a.kind) ||
+            std::holds_alternative<DeletePod>(a.kind) ||
+            std::holds_alternative<AnnotateNode>(a.kind));
+  });
+}
+
+const WaitFor* wait_named(const Decision& d, const std::string& node, const std::string& gate) {
+  for (const auto& w : d.waits) {
+    const auto& wait = std::get<WaitFor>(w.kind);
+    if (w.node == node && wait.gate == gate)
+      return &wait;
+  }
+  return nullptr;
+}
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(priority_roll_waits_for_multus_cilium_on_the_node) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::priority_swapped;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::priority_swapped);
+  const auto ready = snap;
+  multus_not_swapped_yet(snap, "node-0");
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!touches_pods_of(d, "node-0"));
+  const auto* wait = wait_named(d, "node-0", "cni-ready");
+  BOOST_REQUIRE(wait != nullptr);
+  BOOST_TEST(wait->pending.size() == 2u);
+  BOOST_TEST(wait->pending.at(0) == S.multus_cilium().describe() + " not Ready on node-0");
+  BOOST_TEST(wait->pending.at(1) == S.multus_calico().describe() + " still on node-0");
+  // The old multus pod terminating still counts: it may rewrite the config.
+  snap.nodes.at("node-0").pods.back().terminating = true;
+  for (auto& p : snap.nodes.at("node-0").pods) {
+    if (p.owner_name == S.multus_cilium_daemon_set)
+      p.ready = true;
+  }
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!touches_pods_of(d, "node-0"));
+  BOOST_TEST(wait_named(d, "node-0", "cni-ready") != nullptr);
+  // Once the node runs kube-multus-cilium alone, the roll starts.
+  d = next_actions(ready, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(wait_named(d, "node-0", "cni-ready") == nullptr);
+  BOOST_TEST(std::any_of(d.actions.begin(), d.actions.end(),
+                         [](const Action& a) { return cordons(a, "node-0", true); }));
+}
+
+BOOST_AUTO_TEST_CASE(priority_restart_past_the_swap_deletes_nothing_before_multus_cilium) {
+  for (auto target : {NodePhase::priority_drained, NodePhase::priority_deleting_pods}) {
+    auto snap = drive_until(make_cluster(S), Budget{1, 1}, [&](const ClusterSnapshot& s) {
+      return phase_of(s, "node-0") == target;
+    });
+    BOOST_REQUIRE(phase_of(snap, "node-0") == target);
+    snap = fresh_process(snap);
+    snap.now += 5;  // past any cut-off
+    multus_not_swapped_yet(snap, "node-0");
+    auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+    BOOST_TEST(!touches_pods_of(d, "node-0"), to_string(target));
+    BOOST_TEST(wait_named(d, "node-0", "cni-ready") != nullptr, to_string(target));
+  }
+}
+
+BOOST_AUTO_TEST_CASE(migrate_restart_deletes_nothing_before_cilium_migrated_is_ready) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::migrate_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::migrate_deleting_pods);
+  snap = fresh_process(snap);
+  snap.now += 5;
+  for (auto& p : snap.nodes.at("node-0").pods) {
+    if (p.owner_name == S.cilium_migrated_daemon_set)
+      p.ready = false;
+  }
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
+  BOOST_TEST(wait_named(d, "node-0", "cilium-migrated-ready") != nullptr);
+}
+
 BOOST_AUTO_TEST_CASE(drain_waits_for_terminating_and_pdb_blocked_pods) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::roll_draining;
@@ -328,6 +431,59 @@ BOOST_AUTO_TEST_CASE(drain_waits_for_terminating_and_pdb_blocked_pods) {
   BOOST_TEST(evicted.size() == 2u);
   for (const auto* e : evicted)
     BOOST_TEST((e->name == web->name || e->name == db->name));
+}
+
+// A pod that tolerates the cordon (cilium-operator tolerates every taint) may
+// be scheduled straight back onto the node being drained. Like kubectl drain,
+// the drain evicts what was there when it began and no newcomer: evicting
+// each replacement in turn never ends.
+BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_draining);
+  auto& node = snap.nodes.at("node-0");
+  const auto since = node.annotations.find(S.annotation(annotation_names::kDrainSince));
+  BOOST_REQUIRE(since != node.annotations.end());
+  const auto drain_began = std::stoll(since->second);
+  // The drain's own evictions went through: only DaemonSet and mirror pods
+  // are left, plus the operator's replacement, created after the drain began.
+  std::erase_if(node.pods, [](const PodState& p) { return !p.daemon_set_owned() && !p.mirror; });
+  PodState newcomer;
+  newcomer.ns = "kube-system";
+  newcomer.name = "cilium-operator-x1";
+  newcomer.uid = "uid-cilium-operator-x1";
+  newcomer.owner_kind = "ReplicaSet";
+  newcomer.owner_name = "cilium-operator-5d4";
+  newcomer.created = drain_began + 1;
+  node.pods.push_back(newcomer);
+  snap.now = drain_began + 2;
+  BOOST_TEST(phase_of(snap, "node-0") == NodePhase::roll_drained);
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
+  // It predates the deletion cut-off, so the roll re-creates it with the rest.
+  snap = drive_until(std::move(snap), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
+  snap.now = std::stoll(
+      snap.nodes.at("node-0").annotations.at(S.annotation(annotation_names::kRollPodsBefore)));
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  const auto deleted = all_of_kind<DeletePod>(d.actions);
+  BOOST_TEST(std::any_of(deleted.begin(), deleted.end(),
+                         [](const DeletePod* p) { return p->name == "cilium-operator-x1"; }));
+
+  // A pod that was there when the drain began is evicted, however late.
+  auto again = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  auto& pods = again.nodes.at("node-0").pods;
+  for (auto& p : pods) {
+    if (!p.daemon_set_owned() && !p.mirror)
+      p.created = drain_began;
+  }
+  d = next_actions(again, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!all_of_kind<EvictPod>(d.actions).empty());
 }
 
 BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {

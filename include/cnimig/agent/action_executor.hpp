@@ -64,7 +64,6 @@ class ActionExecutor {
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
   boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action);
   boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);
-  std::vector<probe::ProbeTarget> probe_targets() const;
   bool is_own_pod(const std::string& ns, const std::string& name) const;
 
   kube::Client& client_;
@@ -74,6 +73,21 @@ class ActionExecutor {
   events::EventSink& events_;
   probe::PodExecutor& prober_;
 };
+
+// What a connectivity check probes: the Ready, non-terminating pods of the
+// knet-stress DaemonSets, and how many there must be (the sum of their
+// status.desiredNumberScheduled). A check over fewer pods proves nothing about
+// the nodes left out, so it may pass only when `missing` is empty.
+struct ProbeSelection {
+  std::vector<probe::ProbeTarget> targets;
+  std::int64_t expected = 0;
+  // Why `targets` is not the whole cluster ("3/4 knet-stress pods present and
+  // Ready"); empty when it is.
+  std::string missing;
+};
+ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const std::string& knet_stress_namespace,
+                                    const std::vector<std::string>& knet_stress_daemonsets);
 
 // {"metadata":{"labels":{"a":"v","b":null}}}: `set` entries become values, `remove` nulls.
 boost::json::object merge_map_patch(const std::map<std::string, std::string>& set,

@@ -88,8 +88,9 @@ struct RunConnectivityCheck {
   friend bool operator==(const RunConnectivityCheck&, const RunConnectivityCheck&) = default;
 };
 // Nothing to do until the snapshot changes. `gate` names what is awaited
-// ("resources-ready", "pods-gone", "cilium-migrated-ready", "connectivity-check",
-// "writes-in-flight", "eviction-blocked"); `pending` lists the objects.
+// ("resources-ready", "pods-gone", "cilium-migrated-ready", "cni-ready",
+// "connectivity-check", "writes-in-flight", "eviction-blocked"); `pending`
+// lists the objects.
 struct WaitFor {
   std::string gate;
   std::vector<std::string> pending;

@@ -61,6 +61,10 @@ struct WorkloadState {
   // its selector (cleanup's first write removes it).
   std::map<std::string, std::string> node_selector;
   std::string detail;  // e.g. "2/3 ready", shown in waits
+  // DaemonSets: status.desiredNumberScheduled, the nodes that should run its
+  // pod. A connectivity check proves the whole cluster only when it hears
+  // from that many knet-stress pods.
+  std::int64_t desired = 0;
 
   friend bool operator==(const WorkloadState&, const WorkloadState&) = default;
 };

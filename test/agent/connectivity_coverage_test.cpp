@@ -1,0 +1,169 @@
+// A connectivity check proves the whole cluster or nothing: it passes only
+// when the Ready, non-terminating knet-stress pods it probes are as many as
+// the knet-stress DaemonSets want (status.desiredNumberScheduled). A pod not
+// yet created on a node, or not Ready there, must fail the round even though
+// every pod that was probed reaches its peers.
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "cnimig/agent/action_executor.hpp"
+#include "cnimig/events/json_lines_writer.hpp"
+
+namespace asio = boost::asio;
+using namespace cnimig;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string kNamespace = "knet-stress";
+const std::vector<std::string> kDaemonSets = {"knet-stress", "knet-stress-2"};
+
+// Every pod it is asked about reaches all its peers.
+class PassingProber : public probe::PodExecutor {
+ public:
+  std::size_t calls = 0;
+  asio::awaitable<Result<probe::ExecOutcome>> exec(const probe::ProbeTarget&,
+                                                   const std::vector<std::string>&,
+                                                   std::chrono::milliseconds) override {
+    ++calls;
+    co_return probe::ExecOutcome{0, "ok", ""};
+  }
+};
+
+migrate::PodState knet_pod(const std::string& ds, const std::string& node) {
+  migrate::PodState p;
+  p.ns = kNamespace;
+  p.name = ds + "-" + node;
+  p.uid = "uid-" + p.name;
+  p.owner_kind = migrate::kDaemonSet;
+  p.owner_name = ds;
+  return p;
+}
+
+// Four nodes; both DaemonSets want a pod on each, and their status looks
+// ready. Every pod is there and Ready unless a test takes one away.
+migrate::ClusterSnapshot whole_cluster() {
+  migrate::ClusterSnapshot snap;
+  for (const auto& ds : kDaemonSets) {
+    auto& w = snap.workloads[{migrate::kDaemonSet, kNamespace, ds}];
+    w.exists = true;
+    w.ready = true;
+    w.desired = 4;
+  }
+  for (int i = 0; i < 4; ++i) {
+    const auto node = "node-" + std::to_string(i);
+    snap.nodes[node].name = node;
+    for (const auto& ds : kDaemonSets)
+      snap.nodes[node].pods.push_back(knet_pod(ds, node));
+  }
+  return snap;
+}
+
+void drop_pod(migrate::ClusterSnapshot& snap, const std::string& node, const std::string& ds) {
+  std::erase_if(snap.nodes.at(node).pods,
+                [&](const migrate::PodState& p) { return p.owner_name == ds; });
+}
+
+migrate::PodState& pod_of(migrate::ClusterSnapshot& snap, const std::string& node,
+                          const std::string& ds) {
+  for (auto& p : snap.nodes.at(node).pods) {
+    if (p.owner_name == ds)
+      return p;
+  }
+  throw std::logic_error("no pod of " + ds + " on " + node);
+}
+
+struct CheckRun {
+  std::optional<migrate::CheckResult> result;
+  std::size_t probes = 0;
+};
+
+// Runs one RunConnectivityCheck through the executor with no retry time: the
+// first round's outcome is the check's.
+CheckRun run_check(migrate::ClusterSnapshot snap) {
+  asio::io_context io;
+  kube::ClientConfig config;
+  config.server = "https://127.0.0.1:1";  // never contacted: a check only execs
+  config.token = "unused";
+  auto client = kube::Client::create(io.get_executor(), std::move(config));
+  BOOST_TEST_REQUIRE(client.has_value());
+  agent::ExecutorSettings settings;
+  settings.timeouts.connectivity = 0ms;
+  settings.knet_stress_namespace = kNamespace;
+  settings.knet_stress_daemonsets = kDaemonSets;
+  events::JsonLinesWriter sink(stderr);
+  PassingProber prober;
+  const std::map<std::string, agent::ManifestBundle> bundles;
+  agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
+  const migrate::Action check{migrate::StepId::roll, "", migrate::RunConnectivityCheck{}};
+  bool done = false;
+  asio::co_spawn(io, executor.execute(check), [&](std::exception_ptr e, Result<void> r) {
+    if (e)
+      std::rethrow_exception(e);
+    BOOST_TEST(r.has_value());
+    done = true;
+  });
+  io.run_for(10s);
+  BOOST_TEST_REQUIRE(done);
+  return CheckRun{snap.last_check, prober.calls};
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(connectivity_coverage)
+
+BOOST_AUTO_TEST_CASE(selection_counts_ready_pods_against_desired) {
+  auto snap = whole_cluster();
+  auto all = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  BOOST_TEST(all.targets.size() == 8u);
+  BOOST_TEST(all.expected == 8);
+  BOOST_TEST(all.missing.empty(), all.missing);
+
+  drop_pod(snap, "node-3", "knet-stress-2");            // not yet created there
+  pod_of(snap, "node-1", "knet-stress").ready = false;  // created, not Ready
+  pod_of(snap, "node-2", "knet-stress").terminating = true;
+  auto partial = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  BOOST_TEST(partial.targets.size() == 5u);
+  BOOST_TEST(partial.missing == "5/8 knet-stress pods present and Ready");
+  for (const auto& t : partial.targets)
+    BOOST_TEST(!(t.node == "node-1" && t.pod == "knet-stress-node-1"));
+}
+
+BOOST_AUTO_TEST_CASE(absent_daemon_set_is_named) {
+  auto snap = whole_cluster();
+  snap.workloads.erase({migrate::kDaemonSet, kNamespace, "knet-stress-2"});
+  for (int i = 0; i < 4; ++i)
+    drop_pod(snap, "node-" + std::to_string(i), "knet-stress-2");
+  auto s = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  BOOST_TEST(s.targets.size() == 4u);
+  BOOST_TEST(s.missing == "DaemonSet knet-stress/knet-stress-2 absent");
+}
+
+BOOST_AUTO_TEST_CASE(check_passes_over_the_whole_cluster) {
+  const auto run = run_check(whole_cluster());
+  BOOST_TEST_REQUIRE(run.result.has_value());
+  BOOST_TEST(run.result->passed);
+  BOOST_TEST(run.probes == 8u);
+}
+
+BOOST_AUTO_TEST_CASE(check_over_a_missing_pod_fails) {
+  auto snap = whole_cluster();
+  drop_pod(snap, "node-3", "knet-stress");
+  const auto run = run_check(snap);
+  BOOST_TEST_REQUIRE(run.result.has_value());
+  BOOST_TEST(!run.result->passed);
+  BOOST_TEST(run.result->detail == "7/8 knet-stress pods present and Ready");
+}
+
+BOOST_AUTO_TEST_CASE(check_over_an_unready_pod_fails) {
+  auto snap = whole_cluster();
+  pod_of(snap, "node-0", "knet-stress-2").ready = false;
+  const auto run = run_check(snap);
+  BOOST_TEST_REQUIRE(run.result.has_value());
+  BOOST_TEST(!run.result->passed);
+  BOOST_TEST(run.result->detail == "7/8 knet-stress pods present and Ready");
+}
+
+BOOST_AUTO_TEST_SUITE_END()
