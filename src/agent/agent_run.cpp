@@ -497,7 +497,11 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     return kExitUnreachable;
   }
   asio::io_context io;
-  auto client = kube::Client::create(io.get_executor(), std::move(*client_config));
+  kube::ClientOptions client_options;
+  client_options.max_requests_in_flight = options.config.parallelism.max_requests_in_flight;
+  client_options.max_idle_connections = client_options.max_requests_in_flight;
+  auto client =
+      kube::Client::create(io.get_executor(), std::move(*client_config), std::move(client_options));
   if (!client) {
     spdlog::error("{}", client.error().message);
     return kExitUnreachable;
