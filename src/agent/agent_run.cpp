@@ -340,6 +340,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     }
   };
   detect_applied_bundles(cache.snapshot(), bundles);
+  const auto started = std::chrono::steady_clock::now();
   auto outcome =
       co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
   driver = nullptr;
@@ -358,6 +359,9 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   const auto& result = std::get<0>(outcome);
   switch (result.outcome) {
     case RunOutcome::completed:
+      spdlog::info(
+          "migration completed: {} node(s) on Cilium in {:.1f} s", cache.snapshot().nodes.size(),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
       co_return kExitDone;
     case RunOutcome::halted:
       co_return kExitHalted;
@@ -493,7 +497,11 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     return kExitUnreachable;
   }
   asio::io_context io;
-  auto client = kube::Client::create(io.get_executor(), std::move(*client_config));
+  kube::ClientOptions client_options;
+  client_options.max_requests_in_flight = options.config.parallelism.max_requests_in_flight;
+  client_options.max_idle_connections = client_options.max_requests_in_flight;
+  auto client =
+      kube::Client::create(io.get_executor(), std::move(*client_config), std::move(client_options));
   if (!client) {
     spdlog::error("{}", client.error().message);
     return kExitUnreachable;

@@ -53,6 +53,17 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
   spdlog::info("simulated cluster of {} nodes at {} (kubeconfig {})", simulation.nodes,
                simulator.url(), kubeconfig.string());
 
+  // The cluster to migrate is one that has been running: its CNI is up.
+  // (--apply would wait for it at the first gate; a plan would only say it
+  // waits.) Interrupting this wait needs no safe point: nothing is written.
+  spdlog::info("waiting for the simulated cluster's pods to become Ready");
+  if (auto settled = simulator.wait_until_settled(options.config.timeouts.gate); !settled) {
+    spdlog::error("{}", settled.error().describe());
+    simulator.stop();
+    std::filesystem::remove_all(dir);
+    return 1;
+  }
+
   options.kubeconfig = kubeconfig;
   options.context.reset();
   int code = run_agent(options, events);

@@ -19,7 +19,7 @@ Error usage(std::string message) {
 const std::set<std::string_view> kValueFlags = {
     "--config",          "--kubeconfig", "--context",      "--steps",
     "--nodes",           "--log-format", "--log-level",    "--max-parallel-nodes",
-    "--max-unavailable", "--simulate",   "--metrics-addr",
+    "--max-unavailable", "--simulate",   "--metrics-addr", "--max-requests-in-flight",
 };
 const std::set<std::string_view> kSwitches = {"--help", "-h", "--version", "--apply"};
 
@@ -114,6 +114,11 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
       if (!n)
         return n.error();
       o.max_parallel_nodes = *n;
+    } else if (flag == "--max-requests-in-flight") {
+      auto n = positive(flag, v, 1000);
+      if (!n)
+        return n.error();
+      o.max_requests_in_flight = *n;
     } else if (flag == "--max-unavailable") {
       auto m = config::parse_max_unavailable(v);
       if (!m) {
@@ -183,6 +188,8 @@ Flags:
   --nodes A,B,...            only these nodes in steps 2-4
   --max-parallel-nodes N     nodes processed at once in steps 2-4 (default 1)
   --max-unavailable N|P%     nodes that may be unavailable at once (default 1)
+  --max-requests-in-flight N Kubernetes API requests in flight at once (default 32;
+                             watches and pod exec are not counted)
   --log-format text|json     format of the human log on stderr (default text)
   --log-level LEVEL          trace, debug, info, warn, error or off (default info)
   --simulate N               run against an in-process simulated cluster of N nodes

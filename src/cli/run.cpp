@@ -33,6 +33,8 @@ Result<config::Config> effective_config(const Options& options) {
     c.parallelism.max_parallel_nodes = *options.max_parallel_nodes;
   if (options.max_unavailable)
     c.parallelism.max_unavailable = *options.max_unavailable;
+  if (options.max_requests_in_flight)
+    c.parallelism.max_requests_in_flight = *options.max_requests_in_flight;
   const auto& p = c.parallelism;
   if (!p.max_unavailable.percent && p.max_parallel_nodes > p.max_unavailable.value) {
     return make_error(Errc::invalid_argument, "max-parallel-nodes (" +

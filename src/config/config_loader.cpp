@@ -364,11 +364,14 @@ void read_timeouts(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Ti
 }
 
 void read_parallelism(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Parallelism& out) {
-  if (!r.mapping(node, "parallelism", {"maxParallelNodes", "maxUnavailable"}, mark))
+  if (!r.mapping(node, "parallelism", {"maxParallelNodes", "maxUnavailable", "maxRequestsInFlight"},
+                 mark))
     return;
   YAML::Mark at;
   r.positive(r.child(node, "maxParallelNodes", at), "parallelism.maxParallelNodes", at,
              out.max_parallel_nodes, 10000);
+  r.positive(r.child(node, "maxRequestsInFlight", at), "parallelism.maxRequestsInFlight", at,
+             out.max_requests_in_flight, 1000);
   const auto v = r.child(node, "maxUnavailable", at);
   if (v.IsDefined()) {
     auto parsed =

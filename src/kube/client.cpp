@@ -253,6 +253,16 @@ asio::awaitable<Result<HttpResponse>> Client::Impl::request(HttpRequest r) {
       req.keep_alive(true);
       req.prepare_payload();
 
+      // Held until this block ends (response read, or failure): the backoff
+      // below waits without a slot.
+      auto slot = co_await request_slots.acquire();
+      if (!slot) {
+        a.result = slot.error();
+        break;
+      }
+      // The queueing is not the server's: neither the deadline nor the
+      // observed duration includes it.
+      started = std::chrono::steady_clock::now();
       auto conn = co_await acquire(r.options.timeout);
       if (!conn) {
         a.result = conn.error();

@@ -16,6 +16,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include "cnimig/common/async_semaphore.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/credentials.hpp"
 #include "cnimig/kube/server_clock.hpp"
@@ -53,6 +54,7 @@ struct Client::Impl {
   asio::any_io_executor executor;
   ClientConfig config;
   ClientOptions options;
+  AsyncSemaphore request_slots;  // ClientOptions::max_requests_in_flight
   ssl::context tls{ssl::context::tls_client};
   ServerAddress address;
   Credentials credentials;
@@ -64,6 +66,7 @@ struct Client::Impl {
       : executor(std::move(ex)),
         config(std::move(cfg)),
         options(std::move(opts)),
+        request_slots(executor, options.max_requests_in_flight),
         address(std::move(addr)),
         credentials(config) {}
 

@@ -79,7 +79,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
     return NodeHold::unavailable;  // every other phase is a safe place to stop
   switch (phase) {
     case NodePhase::migrate_started:
-      out.write(step.step, name, SetCordon{name, true});
+      cordon(ctx, step.step, node, out);
       drain(ctx, step.step, node, out);
       break;
     case NodePhase::migrate_draining:

@@ -69,7 +69,7 @@ NodePhase roll_like(const NodeFacts& f, std::string_view stage_value, Kind kind)
     return NodePhase::priority_started;
   if (!f.node.unschedulable)
     return roll ? NodePhase::roll_started : NodePhase::priority_swapped;
-  if (detail::has_evictable_pods(f.node)) {
+  if (detail::has_evictable_pods(f.s, f.node)) {
     return roll ? NodePhase::roll_draining : NodePhase::priority_draining;
   }
   return roll ? NodePhase::roll_drained : NodePhase::priority_drained;
@@ -89,7 +89,7 @@ NodePhase migrate_phase(const NodeFacts& f, std::string_view stage_value) {
   }
   if (!f.node.unschedulable)
     return NodePhase::migrate_started;
-  if (detail::has_evictable_pods(f.node))
+  if (detail::has_evictable_pods(f.s, f.node))
     return NodePhase::migrate_draining;
   if (!f.cilium_taint())
     return NodePhase::migrate_drained;

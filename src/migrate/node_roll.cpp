@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
 #include <string>
 
 namespace cnimig::migrate::detail {
@@ -24,18 +25,50 @@ const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
 
 }  // namespace
 
-std::vector<const PodState*> evictable_pods(const NodeState& node) {
+std::int64_t drain_since(const MigrationSettings& s, const NodeState& node) {
+  constexpr auto kAll = std::numeric_limits<std::int64_t>::max();
+  auto it = node.annotations.find(s.annotation(annotation_names::kDrainSince));
+  if (it == node.annotations.end())
+    return kAll;
+  const auto& value = it->second;
+  std::int64_t t = kAll;
+  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), t);
+  if (ec != std::errc{} || ptr != value.data() + value.size())
+    return kAll;
+  return t;
+}
+
+namespace {
+
+bool evictable(const PodState& p, std::int64_t since) {
+  return !p.daemon_set_owned() && !p.mirror && p.created <= since;
+}
+
+}  // namespace
+
+std::vector<const PodState*> evictable_pods(const MigrationSettings& s, const NodeState& node) {
+  const auto since = drain_since(s, node);
   std::vector<const PodState*> pods;
   for (const auto& p : node.pods) {
-    if (!p.daemon_set_owned() && !p.mirror)
+    if (evictable(p, since))
       pods.push_back(&p);
   }
   return pods;
 }
 
-bool has_evictable_pods(const NodeState& node) {
+bool has_evictable_pods(const MigrationSettings& s, const NodeState& node) {
+  const auto since = drain_since(s, node);
   return std::any_of(node.pods.begin(), node.pods.end(),
-                     [](const PodState& p) { return !p.daemon_set_owned() && !p.mirror; });
+                     [&](const PodState& p) { return evictable(p, since); });
+}
+
+void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
+  out.write(step, node.name,
+            AnnotateNode{node.name,
+                         {{ctx.settings.annotation(annotation_names::kDrainSince),
+                           std::to_string(ctx.snap.now + 1)}},
+                         {}});
+  out.write(step, node.name, SetCordon{node.name, true});
 }
 
 std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cut) {
@@ -85,7 +118,7 @@ std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view 
 }
 
 bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
-  auto pods = evictable_pods(node);
+  auto pods = evictable_pods(ctx.settings, node);
   if (pods.empty())
     return true;
   std::vector<std::string> gone;
@@ -161,8 +194,11 @@ AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
   const auto was = ctx.settings.annotation(annotation_names::kWasCordoned);
   if (node.unschedulable) {
     // Recorded before we cordon: afterwards "unschedulable" no longer tells
-    // whether the administrator or we did it (DESIGN.md section 1).
+    // whether the administrator or we did it (DESIGN.md section 1). We
+    // will not cordon it, so its drain begins now.
     a.set.emplace(was, "true");
+    a.set.emplace(ctx.settings.annotation(annotation_names::kDrainSince),
+                  std::to_string(ctx.snap.now + 1));
   } else if (node.annotations.contains(was)) {
     a.remove.push_back(was);
   }
@@ -222,7 +258,7 @@ void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollSt
     case RollStage::cordon:
       // Chained in one decision (the driver keeps per-node order): every
       // prefix of the chain is itself a phase the core resumes from.
-      out.write(step, node.name, SetCordon{node.name, true});
+      cordon(ctx, step, node, out);
       drain(ctx, step, node, out);
       break;
     case RollStage::draining:

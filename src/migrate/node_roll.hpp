@@ -12,10 +12,20 @@
 
 namespace cnimig::migrate::detail {
 
+// The recorded drain start (annotation_names::kDrainSince), or the largest
+// value when absent or malformed (then every pod present is evicted).
+std::int64_t drain_since(const MigrationSettings& s, const NodeState& node);
+
 // Pods a drain evicts: everything but DaemonSet-owned and mirror pods
-// (kubectl drain's rule; DaemonSet pods would be re-created at once).
-std::vector<const PodState*> evictable_pods(const NodeState& node);
-bool has_evictable_pods(const NodeState& node);
+// (kubectl drain's rule; DaemonSet pods would be re-created at once), among
+// those created up to the drain's start.
+std::vector<const PodState*> evictable_pods(const MigrationSettings& s, const NodeState& node);
+bool has_evictable_pods(const MigrationSettings& s, const NodeState& node);
+
+// Cordons the node, recording first when the drain begins: the next whole
+// second of the server's clock, so that a pod created in the second the
+// cordon lands in still counts as one to evict.
+void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
 
 // Pods to delete after the drain: not hostNetwork (their network does not
 // change), not mirror, created before the recorded cut-off. The cut-off tells

@@ -49,7 +49,7 @@ StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
 void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState& node,
                       StepOutcome& out) {
   if (!node.unschedulable)
-    out.write(step.step, node.name, SetCordon{node.name, true});
+    cordon(ctx, step.step, node, out);
   drain(ctx, step.step, node, out);
 }
 
@@ -85,7 +85,8 @@ AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
   return AnnotateNode{
       node.name,
       {},
-      {ctx.settings.annotation(step.stage_key), ctx.settings.annotation(step.before_key)}};
+      {ctx.settings.annotation(step.stage_key), ctx.settings.annotation(step.before_key),
+       ctx.settings.annotation(annotation_names::kDrainSince)}};
 }
 
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,

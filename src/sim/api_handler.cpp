@@ -395,6 +395,12 @@ json::object ApiHandler::report() const {
   r["requests_by_client"] = std::move(by_client);
   r["requests_total"] = total;
   r["watches_opened"] = watches_opened_;
+  const auto& c = *connection_stats_;
+  r["connections"] = json::object{{"accepted", c.accepted},
+                                  {"open", c.open},
+                                  {"peak_open", c.peak_open},
+                                  {"requests_in_progress", c.requests_in_progress},
+                                  {"peak_requests_in_progress", c.peak_requests_in_progress}};
   r["access_reviews"] = access_reviews_;
   r["evictions_allowed"] = evictions_allowed_;
   r["evictions_blocked"] = evictions_blocked_;

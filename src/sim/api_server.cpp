@@ -3,6 +3,7 @@
 #include <deque>
 #include <list>
 #include <set>
+#include <utility>
 
 #include <boost/asio.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
@@ -137,6 +138,12 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 
   awaitable<void> session(std::shared_ptr<Connection> conn) {
     auto self = shared_from_this();
+    // A copy of the handler's counters: this frame may outlive the handler.
+    struct Open {
+      std::shared_ptr<ConnectionStats> stats;
+      explicit Open(std::shared_ptr<ConnectionStats> s) : stats(std::move(s)) { stats->opened(); }
+      ~Open() { stats->closed(); }
+    } open{handler.connection_stats()};
     auto& stream = conn->stream;
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
@@ -153,6 +160,17 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         break;
       beast::get_lowest_layer(stream).expires_never();
       auto req = parser.release();
+      // In progress from here until its answer starts (or it is abandoned).
+      struct InProgress {
+        ConnectionStats& stats;
+        bool answered = false;
+        explicit InProgress(ConnectionStats& s) : stats(s) { stats.request_started(); }
+        void answer() {
+          if (!std::exchange(answered, true))
+            stats.request_answered();
+        }
+        ~InProgress() { answer(); }
+      } in_progress{*open.stats};
       const bool keep_alive = req.keep_alive();
       handler.set_client(req[http::field::user_agent]);
 
@@ -164,6 +182,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         res.body() =
             R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
         res.keep_alive(keep_alive);
+        in_progress.answer();
         if (!co_await send(stream, res) || !keep_alive)
           break;
         continue;
@@ -177,6 +196,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       // Again after the co_await above: other connections ran meanwhile.
       handler.set_client(req[http::field::user_agent]);
       if (websocket::is_upgrade(req)) {
+        in_progress.answer();
         co_await exec(stream, std::move(req));
         co_return;
       }
@@ -192,6 +212,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         break;
       }
       if (result.watch) {
+        in_progress.answer();
         if (!co_await stream_watch(stream, req.version(), *result.watch) || !keep_alive)
           break;
         continue;
@@ -203,6 +224,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         res.set(http::field::retry_after, std::to_string(result.response.retry_after_seconds));
       res.body() = std::move(result.response.body);
       res.keep_alive(keep_alive);
+      in_progress.answer();
       if (!co_await send(stream, res) || !keep_alive)
         break;
     }

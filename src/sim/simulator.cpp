@@ -1,12 +1,15 @@
 #include "cnimig/sim/simulator.hpp"
 
 #include <fstream>
+#include <future>
 
 #include <boost/asio.hpp>
 #include <openssl/rand.h>
 
 #include "cnimig/net/base64.hpp"
 #include "cnimig/sim/static_cluster.hpp"
+
+#include "json_fields.hpp"
 
 namespace cnimig::sim {
 namespace asio = boost::asio;
@@ -163,6 +166,51 @@ Result<void> Simulator::write_kubeconfig(const std::string& path) const {
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0)
     return make_error(Errc::invalid_argument, "cannot rename " + tmp + " to " + path);
+  return {};
+}
+
+// Counts the pods that are not Ready once, then keeps the count from the
+// store's changes (no scan per change: 150,000 pods at 5,000 nodes).
+Result<void> Simulator::wait_until_settled(std::chrono::steady_clock::duration timeout) {
+  if (!owned_io_ || !started_)
+    return make_error(Errc::invalid_argument,
+                      "wait_until_settled: needs a started, owned simulator");
+  struct State {
+    std::int64_t total = 0;
+    std::int64_t not_ready = 0;
+    bool told = false;
+    std::promise<void> settled;
+    std::size_t observer = 0;
+  };
+  auto state = std::make_shared<State>();
+  auto future = state->settled.get_future();
+  const auto& pods = resource_type("", "pods");
+  auto check = [state] {
+    if (!state->told && state->total > 0 && state->not_ready == 0) {
+      state->told = true;
+      state->settled.set_value();
+    }
+  };
+  asio::post(*io_, [this, state, check, &pods] {
+    for (const auto& pod : store_.list(pods, "")) {
+      ++state->total;
+      state->not_ready += fields::pod_ready(*pod) ? 0 : 1;
+    }
+    state->observer = store_.observe([state, check, &pods](const Change& c) {
+      if (c.resource != &pods)
+        return;
+      const auto unready = [](const ObjectPtr& p) { return p && !fields::pod_ready(*p) ? 1 : 0; };
+      state->total += c.type == ChangeType::added ? 1 : c.type == ChangeType::deleted ? -1 : 0;
+      state->not_ready -= c.type == ChangeType::added ? 0 : unready(c.old_object);
+      state->not_ready += c.type == ChangeType::deleted ? 0 : unready(c.object);
+      check();
+    });
+    check();
+  });
+  const bool settled = future.wait_for(timeout) == std::future_status::ready;
+  asio::post(*io_, [this, state] { store_.unobserve(state->observer); });
+  if (!settled)
+    return make_error(Errc::timeout, "the simulated cluster's pods did not all become Ready");
   return {};
 }
 

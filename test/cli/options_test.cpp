@@ -33,7 +33,7 @@ BOOST_AUTO_TEST_CASE(defaults_with_config_only) {
 BOOST_AUTO_TEST_CASE(every_flag_is_parsed) {
   auto o = parse({"--config=c.yaml", "--kubeconfig", "k", "--context", "prod", "--apply", "--steps",
                   "2-4", "--nodes", "n1,n2,n1", "--max-parallel-nodes", "3", "--max-unavailable",
-                  "5", "--log-format", "json", "--log-level=debug"});
+                  "5", "--log-format", "json", "--log-level=debug", "--max-requests-in-flight=8"});
   BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message));
   BOOST_TEST(o->kubeconfig->string() == "k");
   BOOST_TEST(*o->context == "prod");
@@ -43,6 +43,7 @@ BOOST_AUTO_TEST_CASE(every_flag_is_parsed) {
   BOOST_TEST(o->nodes == (std::vector<std::string>{"n1", "n2"}));
   BOOST_TEST(*o->max_parallel_nodes == 3u);
   BOOST_TEST(o->max_unavailable->value == 5u);
+  BOOST_TEST(*o->max_requests_in_flight == 8u);
   BOOST_TEST((o->log_format == events::LogFormat::json));
   BOOST_TEST((o->log_level == spdlog::level::debug));
 }
@@ -106,6 +107,8 @@ const std::vector<BadArgs> kBad = {
      "--max-parallel-nodes: expected an integer from 1"},
     {{"--config", "c", "--max-parallel-nodes", "two"},
      "--max-parallel-nodes: expected an integer from 1"},
+    {{"--config", "c", "--max-requests-in-flight", "0"},
+     "--max-requests-in-flight: expected an integer from 1 to 1000"},
     {{"--config", "c", "--max-unavailable", "0"}, "--max-unavailable: expected a node count"},
     {{"--config", "c", "--max-unavailable", "120%"}, "--max-unavailable: expected a node count"},
     {{"--config", "c", "--max-parallel-nodes", "4", "--max-unavailable", "2"},

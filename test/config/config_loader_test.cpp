@@ -47,6 +47,7 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_defaults_and_resolves_paths) {
   BOOST_TEST(c->paths.cilium.is_absolute());
   BOOST_TEST(c->source_cni.daemonset == "canal");
   BOOST_TEST(c->parallelism.max_parallel_nodes == 1u);
+  BOOST_TEST(c->parallelism.max_requests_in_flight == 32u);
   BOOST_TEST(c->timeouts.gate.count() == 15 * 60 * 1000);
   BOOST_TEST(c->source == fs::absolute(s.config()));
 }
@@ -73,6 +74,7 @@ BOOST_AUTO_TEST_CASE(full_config_is_read) {
                            "parallelism:\n"
                            "  maxParallelNodes: 3\n"
                            "  maxUnavailable: 25%\n"
+                           "  maxRequestsInFlight: 64\n"
                            "connectivity:\n"
                            "  parallelism: 8\n"
                            "  command: [/bin/probe, --all]\n";
@@ -90,6 +92,7 @@ BOOST_AUTO_TEST_CASE(full_config_is_read) {
   BOOST_TEST(c->parallelism.max_parallel_nodes == 3u);
   BOOST_TEST(c->parallelism.max_unavailable.percent);
   BOOST_TEST(c->parallelism.max_unavailable.value == 25u);
+  BOOST_TEST(c->parallelism.max_requests_in_flight == 64u);
   BOOST_TEST(c->connectivity.parallelism == 8u);
   BOOST_TEST(c->connectivity.command.size() == 2u);
 }
@@ -160,6 +163,8 @@ const std::vector<BadCase> kBadCases = {
      ":6:21: parallelism.maxParallelNodes: expected an integer from 1 to 10000, found 'many'"},
     {"parallel nodes zero", "parallelism:\n  maxParallelNodes: 0\n",
      "parallelism.maxParallelNodes: expected an integer from 1 to 10000, found '0'"},
+    {"requests in flight zero", "parallelism:\n  maxRequestsInFlight: 0\n",
+     "parallelism.maxRequestsInFlight: expected an integer from 1 to 1000, found '0'"},
     {"max unavailable over 100%", "parallelism:\n  maxUnavailable: 150%\n",
      ":6:19: parallelism.maxUnavailable: invalid maxUnavailable '150%'"},
     {"parallel exceeds unavailable", "parallelism:\n  maxParallelNodes: 3\n  maxUnavailable: 2\n",

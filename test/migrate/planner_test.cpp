@@ -433,6 +433,59 @@ BOOST_AUTO_TEST_CASE(drain_waits_for_terminating_and_pdb_blocked_pods) {
     BOOST_TEST((e->name == web->name || e->name == db->name));
 }
 
+// A pod that tolerates the cordon (cilium-operator tolerates every taint) may
+// be scheduled straight back onto the node being drained. Like kubectl drain,
+// the drain evicts what was there when it began and no newcomer: evicting
+// each replacement in turn never ends.
+BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_draining);
+  auto& node = snap.nodes.at("node-0");
+  const auto since = node.annotations.find(S.annotation(annotation_names::kDrainSince));
+  BOOST_REQUIRE(since != node.annotations.end());
+  const auto drain_began = std::stoll(since->second);
+  // The drain's own evictions went through: only DaemonSet and mirror pods
+  // are left, plus the operator's replacement, created after the drain began.
+  std::erase_if(node.pods, [](const PodState& p) { return !p.daemon_set_owned() && !p.mirror; });
+  PodState newcomer;
+  newcomer.ns = "kube-system";
+  newcomer.name = "cilium-operator-x1";
+  newcomer.uid = "uid-cilium-operator-x1";
+  newcomer.owner_kind = "ReplicaSet";
+  newcomer.owner_name = "cilium-operator-5d4";
+  newcomer.created = drain_began + 1;
+  node.pods.push_back(newcomer);
+  snap.now = drain_began + 2;
+  BOOST_TEST(phase_of(snap, "node-0") == NodePhase::roll_drained);
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
+  // It predates the deletion cut-off, so the roll re-creates it with the rest.
+  snap = drive_until(std::move(snap), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
+  snap.now = std::stoll(
+      snap.nodes.at("node-0").annotations.at(S.annotation(annotation_names::kRollPodsBefore)));
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  const auto deleted = all_of_kind<DeletePod>(d.actions);
+  BOOST_TEST(std::any_of(deleted.begin(), deleted.end(),
+                         [](const DeletePod* p) { return p->name == "cilium-operator-x1"; }));
+
+  // A pod that was there when the drain began is evicted, however late.
+  auto again = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  auto& pods = again.nodes.at("node-0").pods;
+  for (auto& p : pods) {
+    if (!p.daemon_set_owned() && !p.mirror)
+      p.created = drain_began;
+  }
+  d = next_actions(again, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!all_of_kind<EvictPod>(d.actions).empty());
+}
+
 BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::roll_draining;

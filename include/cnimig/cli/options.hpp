@@ -30,6 +30,7 @@ struct Options {
   std::vector<std::string> nodes;  // empty: all nodes
   std::optional<unsigned> max_parallel_nodes;
   std::optional<config::MaxUnavailable> max_unavailable;
+  std::optional<unsigned> max_requests_in_flight;
   events::LogFormat log_format = events::LogFormat::text;
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<unsigned> simulate;            // node count of an in-process cnimig-sim

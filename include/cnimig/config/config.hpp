@@ -86,6 +86,10 @@ struct MaxUnavailable {
 struct Parallelism {
   unsigned max_parallel_nodes = 1;
   MaxUnavailable max_unavailable{};
+  // Kubernetes API requests in flight at once (the API server throttles
+  // beyond its max-requests-inflight, and each one is a connection). Watch
+  // streams and pod exec take no slot: kube::ClientOptions says why.
+  unsigned max_requests_in_flight = 32;
 };
 
 // coordination.k8s.io/v1 Lease that keeps a second agent out.

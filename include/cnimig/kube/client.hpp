@@ -52,7 +52,17 @@ using RequestObserver = std::function<void(const RequestRecord&)>;
 
 struct ClientOptions {
   RetryPolicy retry;
-  std::size_t max_idle_connections = 16;
+  // Requests in flight at once: an attempt holds a slot from taking a
+  // connection to the end of its response (not while it backs off), and
+  // waits for one in arrival order, outside its deadline. Watch streams and
+  // pod exec take no slot: they live for minutes, and queueing them behind
+  // (or letting them starve) short requests would stall the cache every gate
+  // reads; their number is bounded elsewhere (one per informer, and the
+  // connectivity check's fan-out).
+  std::size_t max_requests_in_flight = 32;
+  // Connections kept open for reuse; at least max_requests_in_flight, or a
+  // burst closes and re-opens the difference every time.
+  std::size_t max_idle_connections = 32;
   std::chrono::seconds max_idle_time{60};  // pooled connections older than this are dropped
   std::string user_agent = "cnimig-agent";
   RequestObserver observer;

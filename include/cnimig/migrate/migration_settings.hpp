@@ -95,6 +95,12 @@ inline constexpr std::string_view kMigrate = "migrate";
 inline constexpr std::string_view kRollPodsBefore = "roll-pods-before";
 inline constexpr std::string_view kPriorityPodsBefore = "priority-pods-before";
 inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";
+// Unix seconds (API server clock), written with the cordon: a drain evicts the
+// pods created up to then, as kubectl drain evicts those present when it
+// starts. A pod that tolerates the cordon (cilium-operator tolerates every
+// taint) and is scheduled back onto the node is not evicted again and again:
+// the step's deletion or taint deals with it.
+inline constexpr std::string_view kDrainSince = "drain-since";
 }  // namespace annotation_names
 
 namespace stage {

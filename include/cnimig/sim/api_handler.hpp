@@ -5,6 +5,7 @@
 // accounting, SelfSubjectAccessReview, and the plan for a watch stream. The
 // HTTPS server (ApiServer) feeds it parsed requests and streams the watches.
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -89,6 +90,28 @@ struct ApiResult {
   bool hold = false;                 // fault: never answer (client deadline test)
 };
 
+// What the HTTPS front holds open at once, for the report's "connections":
+// how hard clients press the server concurrently (a real API server throttles
+// beyond --max-requests-inflight). Shared with the server's sessions, which
+// may end after the handler is gone.
+struct ConnectionStats {
+  std::uint64_t accepted = 0;
+  std::uint64_t open = 0;
+  std::uint64_t peak_open = 0;
+  std::uint64_t requests_in_progress = 0;  // read and not yet answered
+  std::uint64_t peak_requests_in_progress = 0;
+
+  void opened() {
+    ++accepted;
+    peak_open = std::max(peak_open, ++open);
+  }
+  void closed() { --open; }
+  void request_started() {
+    peak_requests_in_progress = std::max(peak_requests_in_progress, ++requests_in_progress);
+  }
+  void request_answered() { --requests_in_progress; }
+};
+
 class ApiHandler {
  public:
   ApiHandler(ObjectStore& store, std::size_t history_capacity = 100000);
@@ -128,6 +151,7 @@ class ApiHandler {
   // client, so a test can tell the agent's own requests from kubectl's.
   void set_client(std::string_view user_agent);
   void count_watch_opened() { ++watches_opened_; }
+  const std::shared_ptr<ConnectionStats>& connection_stats() const { return connection_stats_; }
   boost::json::object report() const;
 
   // Merged into /sim/v1/report (the cluster model's counters).
@@ -172,9 +196,10 @@ class ApiHandler {
   std::mt19937_64 rng_{42};
   std::string server_address_ = "127.0.0.1:443";
   std::map<std::string, std::uint64_t> requests_;  // "verb resource" -> count
-  std::string client_;                                // product token of the current request
+  std::string client_;                             // product token of the current request
   std::map<std::string, std::map<std::string, std::uint64_t>> requests_by_client_;
   std::uint64_t watches_opened_ = 0;
+  std::shared_ptr<ConnectionStats> connection_stats_ = std::make_shared<ConnectionStats>();
   std::uint64_t access_reviews_ = 0;
   std::uint64_t evictions_allowed_ = 0;
   std::uint64_t evictions_blocked_ = 0;

@@ -68,6 +68,12 @@ class Simulator {
     fault_listener_ = std::move(listener);
   }
 
+  // From another thread, with an owned io_context: blocks until every pod of
+  // the cluster is Ready (at least one pod exists), or `timeout`. A cluster
+  // to migrate has been running for a while; a plan made while its own CNI
+  // is still starting only says that it waits for it.
+  Result<void> wait_until_settled(std::chrono::steady_clock::duration timeout);
+
   boost::asio::io_context& io() { return *io_; }
   ObjectStore& store() { return store_; }
   ApiHandler& api() { return *handler_; }

@@ -61,10 +61,14 @@ struct ScaleSim {
       return std::nullopt;
     return boost::json::parse(r.stdout_text).as_object();
   }
+  // CNIMIG_BENCH_RSS_AGENT and CNIMIG_BENCH_RSS_CONFIG: another agent binary
+  // and its config (an earlier build, for a before/after comparison).
   std::vector<std::string> agent_argv(std::vector<std::string> args) const {
-    args.insert(args.begin(),
-                {CNIMIG_AGENT_BIN, "--config", CNIMIG_SOURCE_DIR "/config/config.yaml",
-                 "--kubeconfig", kubeconfig.string()});
+    const char* agent = std::getenv("CNIMIG_BENCH_RSS_AGENT");
+    const char* config = std::getenv("CNIMIG_BENCH_RSS_CONFIG");
+    args.insert(args.begin(), {agent != nullptr ? agent : CNIMIG_AGENT_BIN, "--config",
+                               config != nullptr ? config : CNIMIG_SOURCE_DIR "/config/config.yaml",
+                               "--kubeconfig", kubeconfig.string()});
     return args;
   }
 };
@@ -75,6 +79,19 @@ double env_double(const char* name, double dflt) {
 }
 void figure(const std::string& name, double value, const std::string& unit) {
   std::cout << name << ' ' << value << ' ' << unit << std::endl;
+}
+
+// The simulator's peaks so far (connections open at once, requests held at
+// once): monotonic over its life, so each figure covers every run before it.
+void connection_figures(const ScaleSim& cluster, const std::string& prefix) {
+  const auto r = cluster.report();
+  if (!r || !r->contains("connections"))
+    return;
+  const auto& c = r->at("connections").as_object();
+  figure(prefix + "_sim_peak_connections", c.at("peak_open").to_number<double>(), "connections");
+  figure(prefix + "_sim_connections_accepted", c.at("accepted").to_number<double>(), "connections");
+  figure(prefix + "_sim_peak_requests_in_progress",
+         c.at("peak_requests_in_progress").to_number<double>(), "requests");
 }
 
 long vm_hwm_kib(pid_t pid) {
@@ -164,6 +181,7 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
   figure("rss_agent_sync_exit_code", sync.exit_code, "code");
   figure("rss_agent_sync_vmhwm_mib", static_cast<double>(sync.vm_hwm_kib) / 1024, "MiB");
   figure("rss_agent_sync_s", sync.seconds, "s");
+  connection_figures(cluster, "rss_agent_sync");
 
   // Plan mode syncs every watch and plans from the whole snapshot; --nodes
   // keeps the plan itself to one node's actions (a plan of all 5,000 nodes
@@ -178,6 +196,7 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
   figure("rss_agent_plan_maxrss_mib", static_cast<double>(plan.ru_maxrss_kib) / 1024, "MiB");
   figure("rss_agent_plan_s", plan.seconds, "s");
   figure("rss_agent_plan_events", static_cast<double>(plan.stdout_lines), "lines");
+  connection_figures(cluster, "rss_agent_plan");
 
   if (env_double("CNIMIG_BENCH_RSS_APPLY", 0) != 0) {
     const auto apply = run_measured(cluster.agent_argv({"--apply", "--steps", "preflight-prepare"}),
@@ -186,5 +205,6 @@ BOOST_AUTO_TEST_CASE(agent_peak_rss_at_5000_nodes) {
     figure("rss_agent_apply_vmhwm_mib", static_cast<double>(apply.vm_hwm_kib) / 1024, "MiB");
     figure("rss_agent_apply_maxrss_mib", static_cast<double>(apply.ru_maxrss_kib) / 1024, "MiB");
     figure("rss_agent_apply_s", apply.seconds, "s");
+    connection_figures(cluster, "rss_agent_apply");
   }
 }
