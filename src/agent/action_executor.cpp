@@ -200,7 +200,7 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   if (const auto* a = std::get_if<PatchDaemonSetNodeSelector>(&k)) {
     auto patch = node_selector_patch(merge_map_patch(a->set, a->remove));
     const auto path = workload_path(ObjectRef{kDaemonSet, a->ns, a->name});
-    co_return co_await merge_patch(path, std::move(patch));
+    co_return co_await merge_patch(kDaemonSet, path, std::move(patch));
   }
   if (const auto* a = std::get_if<DeleteObject>(&k))
     co_return co_await delete_object(a->object);
@@ -212,10 +212,11 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
 asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node,
                                                          boost::json::object patch) {
   const auto path = node_path(node);
-  co_return co_await merge_patch(path, std::move(patch));
+  co_return co_await merge_patch("Node", path, std::move(patch));
 }
 
-asio::awaitable<Result<void>> ActionExecutor::merge_patch(const kube::ResourcePath& path,
+asio::awaitable<Result<void>> ActionExecutor::merge_patch(std::string_view kind,
+                                                          const kube::ResourcePath& path,
                                                           boost::json::object patch) {
   auto body = boost::json::serialize(patch);
   kube::WriteOptions options;
@@ -223,7 +224,13 @@ asio::awaitable<Result<void>> ActionExecutor::merge_patch(const kube::ResourcePa
   auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
   if (!r)
     co_return r.error();
+  wrote(kind, *r);
   co_return Result<void>{};
+}
+
+void ActionExecutor::wrote(std::string_view kind, const boost::json::object& object) {
+  if (written_ && !settings_.dry_run)
+    written_(kind, object);
 }
 
 // spec.taints is a list that a merge patch replaces whole: read the node,
@@ -249,8 +256,10 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
              v.get_object().at("effect") == taint.effect.c_str();
     };
     const auto it = std::find_if(taints.begin(), taints.end(), same);
-    if (add == (it != taints.end()))
+    if (add == (it != taints.end())) {
+      wrote("Node", *current);
       co_return Result<void>{};  // already as wanted
+    }
     if (add) {
       taints.push_back(taint_object(taint));
     } else {
@@ -262,8 +271,10 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
     kube::WriteOptions options;
     options.dry_run = settings_.dry_run;
     auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
-    if (r)
+    if (r) {
+      wrote("Node", *r);
       co_return Result<void>{};
+    }
     if (r.error().code != Errc::conflict)
       co_return r.error();
   }
@@ -397,6 +408,7 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
       e.message = "applying " + object.describe() + ": " + e.message;
       co_return e;
     }
+    wrote(object.kind, *r);
   }
   co_return Result<void>{};
 }

@@ -1,6 +1,7 @@
 #include "cnimig/agent/cluster_cache.hpp"
 
 #include <algorithm>
+#include <charconv>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -11,6 +12,27 @@ namespace {
 
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
+
+// metadata.resourceVersion as a number, 0 when it is not one. Kubernetes
+// calls it opaque, but the API server (etcd's revision) and cnimig-sim hand
+// out increasing integers; with anything else (0) every event applies, as a
+// plain informer does.
+std::uint64_t resource_version(const boost::json::object& object) {
+  const auto* meta = object.if_contains("metadata");
+  const auto* rv = meta != nullptr && meta->is_object()
+                       ? meta->get_object().if_contains("resourceVersion")
+                       : nullptr;
+  if (rv == nullptr || !rv->is_string())
+    return 0;
+  const auto text = std::string_view(rv->get_string());
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
+}
+
+std::string workload_key(std::string_view kind, const std::string& key) {
+  return std::string(kind) + " " + key;
+}
 
 std::pair<std::string, std::string> split_key(const std::string& key) {
   const auto slash = key.find('/');
@@ -33,6 +55,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
     if (now == nullptr) {
       snapshot_.nodes.erase(key);
       node_uids_.erase(key);
+      node_versions_.erase(key);
     }
     changes_.notify_event();
   });
@@ -100,7 +123,36 @@ std::string ClusterCache::node_uid(const std::string& node) const {
   return it == node_uids_.end() ? std::string() : it->second;
 }
 
+bool ClusterCache::stale(std::unordered_map<std::string, std::uint64_t>& shown,
+                         const std::string& key, std::uint64_t rv) {
+  if (rv == 0)
+    return false;
+  auto [it, added] = shown.try_emplace(key, rv);
+  if (!added && rv < it->second)
+    return true;
+  it->second = rv;
+  return false;
+}
+
+void ClusterCache::apply_written(std::string_view kind, const boost::json::object& object) {
+  if (kind == "Node") {
+    upsert_node(object);
+  } else if (kind == migrate::kDaemonSet) {
+    upsert_workload(migrate::kDaemonSet, object);
+  } else if (kind == migrate::kDeployment) {
+    upsert_workload(migrate::kDeployment, object);
+  } else if (kind == migrate::kStatefulSet) {
+    upsert_workload(migrate::kStatefulSet, object);
+  } else {
+    return;
+  }
+  changes_.notify();
+}
+
 char ClusterCache::upsert_node(const boost::json::object& object) {
+  const auto key = kube::object_key(object);
+  if (stale(node_versions_, key, resource_version(object)))
+    return 0;  // the snapshot already shows a newer version (our write's answer)
   auto state = project_node(object, annotation_prefix_);
   auto& entry = snapshot_.nodes[state.name];
   state.pods = std::move(entry.pods);  // pods are placed by the pod informer
@@ -163,12 +215,16 @@ char ClusterCache::upsert_workload(const char* kind, const boost::json::object& 
   const auto key = kube::object_key(object);
   const auto [ns, name] = split_key(key);
   migrate::ObjectRef ref{kind, ns, name};
-  if (interesting_.contains(ref))
-    snapshot_.workloads[ref] = project_workload(kind, object);
+  if (!interesting_.contains(ref))
+    return 0;
+  if (stale(workload_versions_, workload_key(kind, key), resource_version(object)))
+    return 0;  // the snapshot already shows a newer version (our write's answer)
+  snapshot_.workloads[ref] = project_workload(kind, object);
   return 0;
 }
 
 void ClusterCache::remove_workload(const char* kind, const std::string& key) {
+  workload_versions_.erase(workload_key(kind, key));
   const auto [ns, name] = split_key(key);
   snapshot_.workloads.erase(migrate::ObjectRef{kind, ns, name});
 }

@@ -74,6 +74,13 @@ MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
       settings_(std::move(settings)),
       events_(events),
       hooks_(std::move(hooks)) {
+  // Read-your-writes: once a write returns, the next decision must see it.
+  // The watch may deliver it later than that (after a connectivity check,
+  // say), and a decision on the older snapshot would start a node again or
+  // one too many, or repeat the write.
+  executor_.on_written([this](std::string_view kind, const boost::json::object& object) {
+    cache_.apply_written(kind, object);
+  });
   if (hooks_.metrics) {
     hooks_.metrics->define_histogram(
         kReactionHistogram,

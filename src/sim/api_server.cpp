@@ -1,5 +1,6 @@
 #include "cnimig/sim/api_server.hpp"
 
+#include <deque>
 #include <list>
 #include <set>
 #include <utility>
@@ -234,6 +235,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
   struct WatchSink {
     explicit WatchSink(asio::io_context& io) : wake(io) {}
     std::string pending;
+    // Fault watch-delay: lines held until their time, in change order.
+    std::deque<std::pair<std::chrono::steady_clock::time_point, std::string>> delayed;
     asio::steady_timer wake;
   };
 
@@ -248,10 +251,14 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     // Registered before any suspension: no change can slip between the
     // handler's snapshot of the history and this observer.
     auto& store = handler.store();
-    const auto id = store.observe([sink, &plan](const Change& c) {
+    const auto id = store.observe([this, sink, &plan](const Change& c) {
       if (auto line = plan.event_line(c)) {
-        sink->pending += *line;
-        sink->pending.push_back('\n');
+        if (const auto delay = handler.faults().watch_delay; delay.count() > 0) {
+          sink->delayed.emplace_back(std::chrono::steady_clock::now() + delay, *line + '\n');
+        } else {
+          sink->pending += *line;
+          sink->pending.push_back('\n');
+        }
         sink->wake.cancel();
       }
     });
@@ -282,6 +289,10 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
 
     auto pump = [&]() -> awaitable<bool> {
       while (!stopped) {
+        while (!sink->delayed.empty() && sink->delayed.front().first <= now()) {
+          sink->pending += sink->delayed.front().second;
+          sink->delayed.pop_front();
+        }
         if (!sink->pending.empty()) {
           std::string data = std::move(sink->pending);
           sink->pending.clear();
@@ -297,12 +308,15 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
         const auto t = now();
         if (t >= deadline || t >= cut)
           break;
-        if (t >= next_bookmark) {
+        // A bookmark past events still held would let a resuming client
+        // skip them.
+        if (t >= next_bookmark && sink->delayed.empty()) {
           sink->pending = plan.bookmark_line(store.resource_version()) + "\n";
           next_bookmark = t + options.bookmark_interval;
           continue;
         }
-        sink->wake.expires_at(std::min({deadline, cut, next_bookmark}));
+        const auto held = sink->delayed.empty() ? next_bookmark : sink->delayed.front().first;
+        sink->wake.expires_at(std::min({deadline, cut, held}));
         co_await sink->wake.async_wait(use_nothrow);
       }
       auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);

@@ -92,6 +92,11 @@ Result<FaultSpec> FaultSpec::parse(std::string_view text) {
         if (!d)
           return d.error();
         spec.watch_cut = *d;
+      } else if (key == "watch-delay") {
+        auto d = parse_duration(value);
+        if (!d)
+          return d.error();
+        spec.watch_delay = *d;
       } else if (key == "gone-on-resume") {
         spec.gone_on_resume = value != "0" && value != "false";
       } else if (key == "latency") {
@@ -131,6 +136,8 @@ std::string FaultSpec::to_string() const {
     add("timeout-rate", number(timeout_rate));
   if (watch_cut.count() > 0)
     add("watch-cut", std::to_string(watch_cut.count()) + "ms");
+  if (watch_delay.count() > 0)
+    add("watch-delay", std::to_string(watch_delay.count()) + "ms");
   if (gone_on_resume)
     add("gone-on-resume", "1");
   if (latency.count() > 0)

@@ -231,14 +231,15 @@ BOOST_FIXTURE_TEST_CASE(ssar_crd_and_faults, Fixture) {
 
 BOOST_AUTO_TEST_CASE(fault_spec_round_trips_and_refuses_unknown_keys) {
   const auto f = FaultSpec::parse(
-      "error-rate=0.1,watch-cut=2s,gone-on-resume=1,latency=20ms,stop-at-write=3,"
-      "stop-at-write-skip=leases|events,pdb-blocking=apps/web");
+      "error-rate=0.1,watch-cut=2s,watch-delay=1500ms,gone-on-resume=1,latency=20ms,"
+      "stop-at-write=3,stop-at-write-skip=leases|events,pdb-blocking=apps/web");
   BOOST_TEST_REQUIRE(f.has_value());
   BOOST_TEST(f->stop_at_write_skip.count("leases") == 1u);
   const auto again = FaultSpec::parse(f->to_string());
   BOOST_TEST_REQUIRE(again.has_value());
   BOOST_TEST(again->to_string() == f->to_string());
   BOOST_TEST(again->watch_cut.count() == 2000);
+  BOOST_TEST(again->watch_delay.count() == 1500);
   BOOST_TEST(again->extra.at("pdb-blocking") == "apps/web");
   BOOST_TEST(FaultSpec().to_string() == "");
   BOOST_TEST(FaultSpec::parse("never-redy-node=node-1").has_error());

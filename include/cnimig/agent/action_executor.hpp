@@ -4,8 +4,10 @@
 // Outcomes the core must see are written into the snapshot: the connectivity
 // check's result, evictions a PodDisruptionBudget blocks, and failures.
 
+#include <functional>
 #include <map>
 #include <string>
+#include <string_view>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -45,11 +47,20 @@ class ActionExecutor {
   // that keeps failing until its timeout is a result, not an error.
   boost::asio::awaitable<Result<void>> execute(const migrate::Action& action);
 
+  // Called with the API's answer to every write of a Node or workload (its
+  // kind, the object as stored), so the driver's cache shows the write before
+  // the watch does (ClusterCache::apply_written). Not called in dry runs.
+  using WrittenHandler =
+      std::function<void(std::string_view kind, const boost::json::object& object)>;
+  void on_written(WrittenHandler handler) { written_ = std::move(handler); }
+
  private:
   boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
                                                   boost::json::object patch);
-  boost::asio::awaitable<Result<void>> merge_patch(const kube::ResourcePath& path,
+  boost::asio::awaitable<Result<void>> merge_patch(std::string_view kind,
+                                                   const kube::ResourcePath& path,
                                                    boost::json::object patch);
+  void wrote(std::string_view kind, const boost::json::object& object);
   boost::asio::awaitable<Result<void>> change_taints(const std::string& node,
                                                      const migrate::Taint& taint, bool add);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
@@ -72,6 +83,7 @@ class ActionExecutor {
   ExecutorSettings settings_;
   events::EventSink& events_;
   probe::PodExecutor& prober_;
+  WrittenHandler written_;
 };
 
 // What a connectivity check probes: the Ready, non-terminating pods of the

@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include <boost/asio/awaitable.hpp>
@@ -39,6 +40,12 @@ class ClusterCache {
   migrate::ClusterSnapshot& snapshot() noexcept { return snapshot_; }
   const migrate::ClusterSnapshot& snapshot() const noexcept { return snapshot_; }
   ChangeSignal& changes() noexcept { return changes_; }
+
+  // Read-your-writes: the API's answer to one of our writes (a Node, or a
+  // DaemonSet, Deployment or StatefulSet: `kind`) goes into the snapshot at
+  // once, so the next decision sees what this run already did; the watch,
+  // which may trail it, never takes the snapshot back to an older version.
+  void apply_written(std::string_view kind, const boost::json::object& object);
   // metadata.uid of a node, for Events that point at it.
   std::string node_uid(const std::string& node) const;
 
@@ -49,10 +56,19 @@ class ClusterCache {
   char upsert_workload(const char* kind, const boost::json::object& object);
   void remove_workload(const char* kind, const std::string& key);
 
+  // Whether a watch event of resourceVersion `rv` for `key` is older than
+  // what the snapshot shows (after apply_written); records `rv` otherwise.
+  static bool stale(std::unordered_map<std::string, std::uint64_t>& shown, const std::string& key,
+                    std::uint64_t rv);
+
   std::string annotation_prefix_;
   std::set<migrate::ObjectRef> interesting_;
   migrate::ClusterSnapshot snapshot_;
   std::unordered_map<std::string, std::string> node_uids_;
+  // The resourceVersion each node / workload ("Kind ns/name") in the
+  // snapshot was projected from.
+  std::unordered_map<std::string, std::uint64_t> node_versions_;
+  std::unordered_map<std::string, std::uint64_t> workload_versions_;
   ChangeSignal changes_;
   std::unique_ptr<kube::Informer<char>> nodes_;
   std::unique_ptr<kube::Informer<std::string>> pods_;  // value: the pod's node ("" unscheduled)

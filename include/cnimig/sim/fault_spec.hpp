@@ -1,12 +1,13 @@
 #pragma once
 // `--faults SPEC` (and the body of `PUT /sim/v1/faults`): comma-separated
 // key=value pairs. The API half interprets error-rate, error-verbs,
-// error-status, timeout-rate, watch-cut, gone-on-resume, latency,
+// error-status, timeout-rate, watch-cut, watch-delay, gone-on-resume, latency,
 // stop-at-write and stop-at-write-skip; the cluster faults (never-ready-node,
 // blocking-pdb, and their other word orders node-never-ready, pdb-blocking)
 // are kept in `extra` for the cluster model. Unknown keys are refused, so a
 // typo cannot silently inject nothing.
 //   error-rate=0.1,error-verbs=get|patch,watch-cut=2s,gone-on-resume=1,latency=20ms
+//   watch-delay=500ms
 //   stop-at-write=7,stop-at-write-skip=leases|events,never-ready-node=node-2
 
 #include <chrono>
@@ -26,6 +27,9 @@ struct FaultSpec {
   int error_status = 0;                    // 0 = alternate 429 and 500
   double timeout_rate = 0;                 // fraction held unanswered past any client deadline
   std::chrono::milliseconds watch_cut{0};  // close every watch stream after this long
+  // Deliver each watch event this long after the change (a lagging watch
+  // cache): a client's view trails its own writes' responses.
+  std::chrono::milliseconds watch_delay{0};
   bool gone_on_resume = false;  // answer 410 to every watch that resumes from a resourceVersion
   std::chrono::milliseconds latency{0};
   // 0 = never; else hold (never answer, never apply) the k-th client write
