@@ -100,6 +100,13 @@ std::string ClusterCache::node_uid(const std::string& node) const {
   return it == node_uids_.end() ? std::string() : it->second;
 }
 
+std::optional<std::string> ClusterCache::pod_node(const std::string& ns,
+                                                  const std::string& name) const {
+  if (const auto* node = pods_->find(ns + "/" + name))
+    return *node;
+  return std::nullopt;
+}
+
 char ClusterCache::upsert_node(const boost::json::object& object) {
   auto state = project_node(object, annotation_prefix_);
   auto& entry = snapshot_.nodes[state.name];
