@@ -149,6 +149,13 @@ void ClusterCache::apply_written(std::string_view kind, const boost::json::objec
   changes_.notify();
 }
 
+std::optional<std::string> ClusterCache::pod_node(const std::string& ns,
+                                                  const std::string& name) const {
+  if (const auto* node = pods_->find(ns + "/" + name))
+    return *node;
+  return std::nullopt;
+}
+
 char ClusterCache::upsert_node(const boost::json::object& object) {
   const auto key = kube::object_key(object);
   if (stale(node_versions_, key, resource_version(object)))

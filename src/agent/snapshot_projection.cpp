@@ -144,11 +144,7 @@ migrate::PodState project_pod(const boost::json::object& pod) {
     }
   }
   out.host_network = bool_at(object_at(pod, "spec"), "hostNetwork");
-  const auto* status = object_at(pod, "status");
-  out.phase = string_at(status, "phase");
-  if (out.phase.empty())
-    out.phase = "Pending";
-  out.ready = condition_true(status, "Ready");
+  out.ready = condition_true(object_at(pod, "status"), "Ready");
   return out;
 }
 

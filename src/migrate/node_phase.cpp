@@ -21,10 +21,9 @@ struct NodeFacts {
     return it != node.labels.end() && it->second == s.labels.value;
   }
   std::optional<std::string> ann(std::string_view name) const {
-    auto it = node.annotations.find(s.annotation(name));
-    if (it == node.annotations.end())
-      return std::nullopt;
-    return it->second;
+    if (const auto* value = s.find_annotation(node.annotations, name))
+      return *value;
+    return std::nullopt;
   }
   bool was_cordoned() const { return ann(annotation_names::kWasCordoned) == "true"; }
   bool cilium_taint() const {

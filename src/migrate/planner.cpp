@@ -153,12 +153,10 @@ const std::string* Decision::halt_reason() const {
   return nullptr;
 }
 
-Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
-                      const Budget& budget, const Selection& selection) {
-  Context ctx(snapshot, settings, budget, selection);
-  Decision d;
-  d.node_phases = ctx.phases;
+namespace {
 
+void decide(Decision& d, const Context& ctx) {
+  const auto& selection = ctx.selection;
   std::optional<StepId> first_open;
   for (StepId step : kAllSteps) {
     const auto i = static_cast<std::size_t>(step);
@@ -172,7 +170,7 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
   }
   if (!first_open) {
     d.actions.push_back(Action{StepId::cleanup, "", Done{}});
-    return d;
+    return;
   }
   const StepId step = *first_open;
   const auto index = static_cast<int>(step);
@@ -185,22 +183,33 @@ Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& 
       detail::request_gate(ctx, StepId::prepare, out);
       finish(d, ctx, StepId::prepare, std::move(out), true);
       if (!d.actions.empty() || !d.waits.empty())
-        return d;
+        return;
     }
     d.actions.push_back(Action{selection.steps.last, "", Done{}});
-    return d;
+    return;
   }
   if (index < static_cast<int>(selection.steps.first) && step != StepId::preflight) {
     halt(d, selection.steps.first,
          "refusing to run step " + std::string(to_string(selection.steps.first)) + ": step " +
              std::string(to_string(step)) + " is not done");
-    return d;
+    return;
   }
   // preflight outside the selection still runs its read-only part (wait for
   // knet-stress, run a check): later steps need the check before writing.
   d.current_step = step;
   d.steps[static_cast<std::size_t>(index)] = StepState::running;
   finish(d, ctx, step, run(step, ctx), step == selection.steps.last);
+}
+
+}  // namespace
+
+Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
+                      const Budget& budget, const Selection& selection) {
+  Context ctx(snapshot, settings, budget, selection);
+  Decision d;
+  decide(d, ctx);
+  // Moved, not copied: a map of every node, on every call.
+  d.node_phases = std::move(ctx.phases);
   return d;
 }
 

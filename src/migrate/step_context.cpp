@@ -48,10 +48,9 @@ bool Context::has_label(const NodeState& node, const std::string& key) const {
 }
 
 std::optional<std::string> Context::annotation(const NodeState& node, std::string_view name) const {
-  auto it = node.annotations.find(settings.annotation(name));
-  if (it == node.annotations.end())
-    return std::nullopt;
-  return it->second;
+  if (const auto* value = settings.find_annotation(node.annotations, name))
+    return *value;
+  return std::nullopt;
 }
 
 bool Context::was_cordoned(const NodeState& node) const {

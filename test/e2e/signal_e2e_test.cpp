@@ -79,3 +79,31 @@ BOOST_AUTO_TEST_CASE(sigint_mid_migrate_exits_130_and_the_rerun_completes) {
   BOOST_TEST_REQUIRE(rerun.exit_code == 0, rerun.stderr_text);
   check_migrated(cluster, 1);
 }
+
+// Plan mode (no --apply) at a few hundred nodes: the plan takes a while, and a
+// SIGTERM while it computes ends the run there, with 143, not after it.
+BOOST_AUTO_TEST_CASE(sigterm_while_planning_exits_143) {
+  SimCluster cluster(300);
+  cluster.wait_settled();
+  const auto before = cluster.report();
+  BackgroundProcess agent(cluster.agent_argv({}));
+  auto synced = agent.wait_for_line(
+      [](const std::string& line) { return is_event(line, "cluster.synced"); }, 300s);
+  BOOST_TEST_REQUIRE(synced.has_value(), "the plan never synced: " << agent.stderr_text());
+  const int code = agent.stop(SIGTERM, 300s);
+  agent.wait_for_line([](const std::string&) { return false; }, 10s);
+  BOOST_TEST(code == 143, agent.stderr_text());
+  const auto& out = agent.stdout_lines();
+  BOOST_TEST(std::any_of(out.begin(), out.end(),
+                         [](const auto& l) { return is_event(l, "migration.interrupted"); }),
+             "no migration.interrupted event");
+  BOOST_TEST(std::none_of(out.begin(), out.end(),
+                          [](const auto& l) { return is_event(l, "plan.completed"); }),
+             "the plan completed before the signal: the test interrupted nothing");
+  // Nothing was written: plan mode only reads and dry-runs.
+  const auto after = cluster.report();
+  for (const char* verb : {"create", "patch", "update", "delete"}) {
+    BOOST_TEST(request_count(after, verb) == request_count(before, verb),
+               verb << " requests during plan mode");
+  }
+}

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -48,6 +49,10 @@ class ClusterCache {
   void apply_written(std::string_view kind, const boost::json::object& object);
   // metadata.uid of a node, for Events that point at it.
   std::string node_uid(const std::string& node) const;
+  // The node of pod ns/name as the pod informer holds it now ("" while
+  // unscheduled; nullopt when there is no such pod), independent of
+  // snapshot(), which plan mode hands over to its plan.
+  std::optional<std::string> pod_node(const std::string& ns, const std::string& name) const;
 
  private:
   std::string upsert_pod(const boost::json::object& pod);

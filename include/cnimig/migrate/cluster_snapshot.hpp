@@ -28,7 +28,6 @@ struct PodState {
   // A static pod's API mirror (annotation kubernetes.io/config.mirror): the
   // kubelet owns it, deleting it through the API does nothing useful.
   bool mirror = false;
-  std::string phase = "Running";
   bool ready = true;
   bool terminating = false;  // metadata.deletionTimestamp is set
   std::int64_t created = 0;  // metadata.creationTimestamp, Unix seconds

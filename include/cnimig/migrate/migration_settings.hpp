@@ -65,6 +65,19 @@ struct MigrationSettings {
   std::string annotation(std::string_view name) const {
     return annotation_prefix + std::string(name);
   }
+  // The value of annotation `name` (after the prefix) in `annotations`, or
+  // null. Without building the key: the core asks this of every node on
+  // every call, and a node holds at most a few of our annotations.
+  const std::string* find_annotation(const std::map<std::string, std::string>& annotations,
+                                     std::string_view name) const {
+    for (const auto& [key, value] : annotations) {
+      if (key.size() == annotation_prefix.size() + name.size() &&
+          key.starts_with(annotation_prefix) && key.ends_with(name)) {
+        return &value;
+      }
+    }
+    return nullptr;
+  }
   ObjectRef cilium() const { return {kDaemonSet, system_namespace, cilium_daemon_set}; }
   ObjectRef cilium_migrated() const {
     return {kDaemonSet, system_namespace, cilium_migrated_daemon_set};
