@@ -112,8 +112,13 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
 }
 
 asio::awaitable<Result<void>> LeaseKeeper::acquire() {
-  // A lost race (409 on create or replace) is answered by reading again.
-  for (int attempt = 0; attempt < 3; ++attempt) {
+  // A lost race (409 on create or replace) is answered by reading again. So
+  // is a transient failure of the write (the client does not repeat a create
+  // that may have reached the server): our identity is stable, so a create
+  // that did land reads back as our own Lease and is renewed.
+  asio::steady_timer pause(co_await asio::this_coro::executor);
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
     const auto path = lease_path(settings_);
     auto current = co_await client_.get(path, kube::RequestOptions());
     std::optional<LeaseRecord> record;
@@ -141,11 +146,19 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
     auto written = co_await write(decision.verdict, current ? &*current : nullptr);
     if (written)
       co_return written;
-    if (written.error().code != Errc::conflict && written.error().code != Errc::already_exists)
+    const auto& e = written.error();
+    if (e.retryable()) {
+      spdlog::warn("writing Lease {}/{} failed ({}); reading it again", settings_.namespace_,
+                   settings_.name, e.describe());
+      pause.expires_after(std::chrono::milliseconds(200) * (attempt + 1));
+      co_await pause.async_wait(asio::use_awaitable);
+    } else if (e.code != Errc::conflict && e.code != Errc::already_exists) {
       co_return written;
+    }
   }
-  co_return make_error(Errc::conflict, "lost the race for Lease " + settings_.namespace_ + "/" +
-                                           settings_.name + " three times");
+  co_return make_error(Errc::conflict, "could not write Lease " + settings_.namespace_ + "/" +
+                                           settings_.name + " in " + std::to_string(kAttempts) +
+                                           " attempts (lost races or server errors)");
 }
 
 asio::awaitable<Result<void>> LeaseKeeper::keep_renewed() {
