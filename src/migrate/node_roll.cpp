@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <limits>
+#include <optional>
 #include <string>
 
 namespace cnimig::migrate::detail {
@@ -23,28 +24,29 @@ const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
   return nullptr;
 }
 
-}  // namespace
-
-std::int64_t drain_since(const MigrationSettings& s, const NodeState& node) {
-  constexpr auto kAll = std::numeric_limits<std::int64_t>::max();
-  auto it = node.annotations.find(s.annotation(annotation_names::kDrainSince));
-  if (it == node.annotations.end())
-    return kAll;
-  const auto& value = it->second;
-  std::int64_t t = kAll;
-  auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), t);
-  if (ec != std::errc{} || ptr != value.data() + value.size())
-    return kAll;
+// Annotation `name` as Unix seconds; nullopt when absent or malformed.
+std::optional<std::int64_t> annotation_seconds(const MigrationSettings& s, const NodeState& node,
+                                               std::string_view name) {
+  const auto* value = s.find_annotation(node.annotations, name);
+  if (value == nullptr)
+    return std::nullopt;
+  std::int64_t t = 0;
+  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), t);
+  if (ec != std::errc{} || ptr != value->data() + value->size())
+    return std::nullopt;
   return t;
 }
-
-namespace {
 
 bool evictable(const PodState& p, std::int64_t since) {
   return !p.daemon_set_owned() && !p.mirror && p.created <= since;
 }
 
 }  // namespace
+
+std::int64_t drain_since(const MigrationSettings& s, const NodeState& node) {
+  return annotation_seconds(s, node, annotation_names::kDrainSince)
+      .value_or(std::numeric_limits<std::int64_t>::max());
+}
 
 std::vector<const PodState*> evictable_pods(const MigrationSettings& s, const NodeState& node) {
   const auto since = drain_since(s, node);
@@ -107,14 +109,7 @@ AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
 }
 
 std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
-  auto value = ctx.annotation(node, before_key);
-  std::int64_t t = -1;
-  if (!value)
-    return t;
-  auto [ptr, ec] = std::from_chars(value->data(), value->data() + value->size(), t);
-  if (ec != std::errc{} || ptr != value->data() + value->size())
-    return -1;
-  return t;
+  return annotation_seconds(ctx.settings, node, before_key).value_or(-1);
 }
 
 bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
