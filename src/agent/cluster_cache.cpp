@@ -18,13 +18,7 @@ using namespace asio::experimental::awaitable_operators;
 // out increasing integers; with anything else (0) every event applies, as a
 // plain informer does.
 std::uint64_t resource_version(const boost::json::object& object) {
-  const auto* meta = object.if_contains("metadata");
-  const auto* rv = meta != nullptr && meta->is_object()
-                       ? meta->get_object().if_contains("resourceVersion")
-                       : nullptr;
-  if (rv == nullptr || !rv->is_string())
-    return 0;
-  const auto text = std::string_view(rv->get_string());
+  const auto text = kube::resource_version_of(object);
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() ? value : 0;

@@ -31,14 +31,14 @@ std::string_view to_string(WatchEventType t) noexcept {
   return "?";
 }
 
-namespace {
-
 std::string resource_version_of(const json::object& o) {
   if (auto* m = o.if_contains("metadata"); m && m->is_object())
     if (auto* rv = m->get_object().if_contains("resourceVersion"); rv && rv->is_string())
       return std::string(rv->get_string());
   return {};
 }
+
+namespace {
 
 bool fatal(const Error& e) {
   switch (e.code) {
