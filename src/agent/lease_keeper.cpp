@@ -9,6 +9,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/common/rfc3339.hpp"
+#include "cnimig/kube/retry_policy.hpp"
+#include "cnimig/kube/watch_stream.hpp"
 
 #include <unistd.h>
 
@@ -48,14 +50,6 @@ LeaseRecord read_record(const boost::json::object& lease) {
   return r;
 }
 
-std::string resource_version_of(const boost::json::object& o) {
-  const auto* meta = o.if_contains("metadata");
-  if (meta == nullptr || !meta->is_object())
-    return {};
-  const auto* rv = meta->get_object().if_contains("resourceVersion");
-  return rv != nullptr && rv->is_string() ? std::string(rv->get_string()) : std::string();
-}
-
 }  // namespace
 
 std::string default_identity() {
@@ -90,7 +84,7 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
       if (const auto* a = old_spec.if_contains("acquireTime"))
         spec["acquireTime"] = *a;
     }
-    metadata["resourceVersion"] = resource_version_of(*current);  // optimistic concurrency
+    metadata["resourceVersion"] = kube::resource_version_of(*current);  // optimistic concurrency
   }
   boost::json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
                             {"kind", "Lease"},
@@ -107,7 +101,7 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
   }
   if (!written)
     co_return written.error();
-  resource_version_ = resource_version_of(*written);
+  resource_version_ = kube::resource_version_of(*written);
   co_return Result<void>{};
 }
 
@@ -116,9 +110,10 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
   // is a transient failure of the write (the client does not repeat a create
   // that may have reached the server): our identity is stable, so a create
   // that did land reads back as our own Lease and is renewed.
+  // The client's backoff (one agent: no jitter needed, the midpoint will do).
+  const kube::RetryPolicy policy;
   asio::steady_timer pause(co_await asio::this_coro::executor);
-  constexpr int kAttempts = 5;
-  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+  for (int attempt = 1; attempt <= policy.max_attempts; ++attempt) {
     const auto path = lease_path(settings_);
     auto current = co_await client_.get(path, kube::RequestOptions());
     std::optional<LeaseRecord> record;
@@ -150,14 +145,15 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
     if (e.retryable()) {
       spdlog::warn("writing Lease {}/{} failed ({}); reading it again", settings_.namespace_,
                    settings_.name, e.describe());
-      pause.expires_after(std::chrono::milliseconds(200) * (attempt + 1));
+      pause.expires_after(policy.delay(attempt, e, 0.5));
       co_await pause.async_wait(asio::use_awaitable);
     } else if (e.code != Errc::conflict && e.code != Errc::already_exists) {
       co_return written;
     }
   }
   co_return make_error(Errc::conflict, "could not write Lease " + settings_.namespace_ + "/" +
-                                           settings_.name + " in " + std::to_string(kAttempts) +
+                                           settings_.name + " in " +
+                                           std::to_string(policy.max_attempts) +
                                            " attempts (lost races or server errors)");
 }
 
