@@ -201,7 +201,7 @@ Result<void> Simulator::wait_until_settled(std::chrono::steady_clock::duration t
         return;
       const auto unready = [](const ObjectPtr& p) { return p && !fields::pod_ready(*p) ? 1 : 0; };
       state->total += c.type == ChangeType::added ? 1 : c.type == ChangeType::deleted ? -1 : 0;
-      state->not_ready -= c.type == ChangeType::added ? 0 : unready(c.old_object);
+      state->not_ready -= unready(c.old_object);  // null when added
       state->not_ready += c.type == ChangeType::deleted ? 0 : unready(c.object);
       check();
     });

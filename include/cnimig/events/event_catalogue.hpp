@@ -199,22 +199,23 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
       field::integer("max_nodes_cordoned")}},
 });
 
-constexpr const EventSpec* find_event(std::string_view name) {
-  for (const auto& e : kEventCatalogue) {
-    if (e.name == name)
-      return &e;
-  }
-  return nullptr;
+// The index of `name` in kEventCatalogue, or its size when absent.
+constexpr std::size_t event_index(std::string_view name) {
+  std::size_t i = 0;
+  while (i < kEventCatalogue.size() && kEventCatalogue[i].name != name)
+    ++i;
+  return i;
 }
 
-// (A bool, not find_event's pointer: GCC 12 with -fsanitize=undefined does
+constexpr const EventSpec* find_event(std::string_view name) {
+  const auto i = event_index(name);
+  return i < kEventCatalogue.size() ? &kEventCatalogue[i] : nullptr;
+}
+
+// (An index, not find_event's pointer: GCC 12 with -fsanitize=undefined does
 // not take a pointer's comparison with nullptr as a constant expression.)
 constexpr bool in_catalogue(std::string_view name) {
-  for (const auto& e : kEventCatalogue) {
-    if (e.name == name)
-      return true;
-  }
-  return false;
+  return event_index(name) < kEventCatalogue.size();
 }
 
 // For emit sites: `Event(catalogued("step.started"))` does not compile when
