@@ -6,6 +6,8 @@ import (
 	"os"
 
 	"go.etcd.io/etcd/server/v3/etcdmain"
+
+	_ "cnimig-agent/test/realcluster/internal/diewithparent" // stops with its launcher
 )
 
 func main() {

@@ -10,6 +10,8 @@ import (
 	_ "k8s.io/component-base/metrics/prometheus/clientgo"
 	_ "k8s.io/component-base/metrics/prometheus/version"
 	"k8s.io/kubernetes/cmd/kube-scheduler/app"
+
+	_ "cnimig-agent/test/realcluster/internal/diewithparent" // stops with its launcher
 )
 
 func main() {
