@@ -11,9 +11,9 @@
 #                       the ClusterRole cnimig-agent exactly as
 #                       resources/agent-job.yaml ships it (a bound token)
 #   ca.crt ca.key       the CA made at start: it signs every certificate here
-#                       and the kubelet serving certificates a fake kubelet
-#                       may need (the apiserver verifies kubelets against it)
+#                       (the apiserver verifies kubelets against it too)
 #   kubelet-client.crt/.key  what the apiserver presents to kubelets
+#   kubelet.crt/.key    a kubelet serving certificate for 127.0.1.1-254
 #   env                 shell assignments: APISERVER, ETCD, PIDs, ...
 #   logs/*.log          one per component
 #   ready               written last, when every component is healthy
@@ -56,6 +56,7 @@ if [[ -e $state_dir && -n $(ls -A "$state_dir") ]]; then
   exit 1
 fi
 mkdir -p "$state_dir/logs" "$state_dir/etcd"
+caller_dir=$PWD
 state_dir=$(cd "$state_dir" && pwd)
 bin_dir=$(cd "$bin_dir" && pwd)
 cd "$state_dir"
@@ -174,6 +175,14 @@ subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,
   issue controller-manager "/CN=system:kube-controller-manager" "$client"
   issue scheduler "/CN=system:kube-scheduler" "$client"
   issue kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" "$client"
+  # One serving certificate for every fake kubelet, on 127.0.1.1-254: the
+  # apiserver dials a node's InternalIP and verifies it against the CA.
+  local ips
+  ips=$(printf 'IP:127.0.1.%d,' {1..254})
+  issue kubelet "/O=system:nodes/CN=system:node:realcluster" "basicConstraints=CA:FALSE
+keyUsage=critical,digitalSignature
+extendedKeyUsage=serverAuth
+subjectAltName=${ips%,}"
   # Service-account token signing: private key for the apiserver and the
   # token controller, public key for verification.
   new_key sa.key
@@ -252,6 +261,14 @@ start kube-apiserver kube-apiserver \
   --endpoint-reconciler-type none --profiling=false \
   ${REALCLUSTER_APISERVER_FLAGS:-}
 wait_healthy kube-apiserver "$apiserver_url/readyz" ok --cacert ca.crt --cert admin.crt --key admin.key || exit 1
+# /readyz is ok once the bootstrap RBAC is written, but the authorizer's
+# cache may not hold it yet: the controller manager and the scheduler would
+# get a 403 on their first read and exit. Wait until both are authorized.
+for identity in controller-manager scheduler; do
+  wait_healthy "RBAC for $identity" \
+    "$apiserver_url/api/v1/namespaces/kube-system/configmaps/extension-apiserver-authentication" \
+    '"kind": "ConfigMap"' --cacert ca.crt --cert "$identity.crt" --key "$identity.key" || exit 1
+done
 
 # Every controller enabled by default ('*', as a cluster runs them), each with
 # its own ServiceAccount's credentials (as kubeadm sets it up), node CIDRs
@@ -297,7 +314,7 @@ echo "$((SECONDS - begin))" > ready
 if [[ $# -gt 0 ]]; then
   # In the background, so that a SIGTERM to the launcher is handled at once
   # (bash runs traps only between foreground commands); stop_all ends it first.
-  KUBECONFIG=$state_dir/admin.kubeconfig REALCLUSTER_DIR=$state_dir "$@" &
+  (cd "$caller_dir" && KUBECONFIG=$state_dir/admin.kubeconfig REALCLUSTER_DIR=$state_dir exec "$@") &
   pids+=($!)
   names+=(command)
   set +e
