@@ -44,7 +44,7 @@ stamp=$(
   {
     go version
     cat "$src_dir/go.mod" "$src_dir/go.sum" "${BASH_SOURCE[0]}"
-    find "$src_dir/cmd" -name '*.go' -print0 | sort -z | xargs -0 cat
+    find "$src_dir" -name '*.go' -print0 | sort -z | xargs -0 cat
   } | sha256sum | cut -d' ' -f1
 )
 up_to_date=1

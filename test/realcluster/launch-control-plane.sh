@@ -66,13 +66,13 @@ log() { echo "launch: $*" >&2; }
 # --- processes ---------------------------------------------------------------
 pids=() names=()
 stop_all() {
-  local i
+  # In reverse start order, each after the one that depends on it is gone:
+  # the apiserver still has etcd while it shuts down. Each stops in about a
+  # second; one that has not after 10 s is killed.
+  local i deadline
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2> /dev/null || true
-  done
-  # Components shut down in a few seconds; after 15 s nothing is left running.
-  local deadline=$((SECONDS + 15))
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2> /dev/null || continue
+    deadline=$((SECONDS + 10))
     while kill -0 "${pids[i]}" 2> /dev/null && ((SECONDS < deadline)); do
       sleep 0.1
     done
@@ -147,15 +147,16 @@ free_port() {
 # ECDSA P-256 throughout: fast to generate, accepted by every component.
 new_key() { openssl ecparam -name prime256v1 -genkey -noout -out "$1" 2> /dev/null; }
 
-# issue NAME SUBJECT EXTENSIONS: NAME.key and NAME.crt signed by the CA.
-issue() {
-  local name=$1 subject=$2 ext=$3
+# issue_with CA NAME SUBJECT EXTENSIONS: NAME.key and NAME.crt signed by CA.
+issue_with() {
+  local ca=$1 name=$2 subject=$3 ext=$4
   new_key "$name.key"
   openssl req -new -key "$name.key" -subj "$subject" -out "$name.csr" 2> /dev/null
-  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial \
+  openssl x509 -req -in "$name.csr" -CA "$ca.crt" -CAkey "$ca.key" -CAcreateserial \
     -days 7 -sha256 -extfile <(printf '%s\n' "$ext") -out "$name.crt" 2> /dev/null
   rm -f "$name.csr"
 }
+issue() { issue_with ca "$@"; }
 
 make_certificates() {
   new_key ca.key
@@ -183,6 +184,13 @@ subjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,
 keyUsage=critical,digitalSignature
 extendedKeyUsage=serverAuth
 subjectAltName=${ips%,}"
+  # The front proxy (aggregated APIs): its own CA, as kubeadm sets it up;
+  # without it every component's authentication config misses a CA bundle.
+  new_key front-proxy-ca.key
+  openssl req -x509 -new -key front-proxy-ca.key -subj "/CN=cnimig-realcluster-front-proxy-ca" -days 7 \
+    -sha256 -addext "basicConstraints=critical,CA:TRUE" \
+    -addext "keyUsage=critical,keyCertSign,cRLSign,digitalSignature" -out front-proxy-ca.crt 2> /dev/null
+  issue_with front-proxy-ca front-proxy-client "/CN=front-proxy-client" "$client"
   # Service-account token signing: private key for the apiserver and the
   # token controller, public key for verification.
   new_key sa.key
@@ -258,6 +266,10 @@ start kube-apiserver kube-apiserver \
   --kubelet-certificate-authority ca.crt \
   --kubelet-client-certificate kubelet-client.crt --kubelet-client-key kubelet-client.key \
   --kubelet-preferred-address-types InternalIP,ExternalIP,Hostname \
+  --requestheader-client-ca-file front-proxy-ca.crt --requestheader-allowed-names front-proxy-client \
+  --requestheader-username-headers X-Remote-User --requestheader-group-headers X-Remote-Group \
+  --requestheader-extra-headers-prefix X-Remote-Extra- \
+  --proxy-client-cert-file front-proxy-client.crt --proxy-client-key-file front-proxy-client.key \
   --endpoint-reconciler-type none --profiling=false \
   ${REALCLUSTER_APISERVER_FLAGS:-}
 wait_healthy kube-apiserver "$apiserver_url/readyz" ok --cacert ca.crt --cert admin.crt --key admin.key || exit 1

@@ -15,8 +15,11 @@ func init() {
 	if err != nil {
 		return
 	}
-	// PR_SET_PDEATHSIG: the kernel sends SIGTERM when the parent exits.
-	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGTERM), 0); errno != 0 {
+	// PR_SET_PDEATHSIG: the kernel kills us when the parent exits. SIGKILL, not
+	// SIGTERM: the launcher stops components gracefully itself; when it could
+	// not, their siblings die at once too, and an apiserver whose etcd is gone
+	// does not finish a graceful shutdown.
+	if _, _, errno := syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_PDEATHSIG, uintptr(syscall.SIGKILL), 0); errno != 0 {
 		return
 	}
 	// The parent may have died before the prctl: then nobody would signal us.
