@@ -24,7 +24,7 @@ fi
 src_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 mkdir -p "$1"
 bin_dir=$(cd "$1" && pwd)
-binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler)
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubelet-probe)
 
 command -v go > /dev/null || {
   echo "build-control-plane: no go on PATH" >&2

@@ -21,6 +21,7 @@ if [[ -z ${REALCLUSTER_DIR:-} ]]; then
   exec bash "$src_dir/launch-control-plane.sh" --bin "$1" --dir "$2/cluster" -- bash "$src_dir/check-control-plane.sh" "$@"
 fi
 
+bin_dir=$1
 admin=(kubectl --kubeconfig "$REALCLUSTER_DIR/admin.kubeconfig")
 agent=(kubectl --kubeconfig "$REALCLUSTER_DIR/agent.kubeconfig")
 passed=0 failed=0
@@ -50,7 +51,10 @@ fi
 expect "admin lists the system namespaces" "cnimig-system default kube-node-lease kube-public kube-system" \
   "${admin[@]}" get ns -o 'jsonpath={.items[*].metadata.name}'
 
-# A node as a kubelet registers it (the shape a fake kubelet uses).
+# A node as a kubelet registers it (the shape a fake kubelet uses), its
+# kubelet at a random loopback address that kubelet.crt covers.
+node_ip=127.0.1.$((RANDOM % 254 + 1))
+kubelet_port=$((20000 + RANDOM % 12000))
 "${admin[@]}" apply -f - > /dev/null << 'EOF'
 apiVersion: v1
 kind: Node
@@ -68,13 +72,13 @@ now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 {"status": {
   "capacity": {"cpu": "4", "memory": "8Gi", "pods": "110"},
   "allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"},
-  "addresses": [{"type": "InternalIP", "address": "127.0.1.1"}, {"type": "Hostname", "address": "realcluster-node-1"}],
-  "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
+  "addresses": [{"type": "InternalIP", "address": "$node_ip"}, {"type": "Hostname", "address": "realcluster-node-1"}],
+  "daemonEndpoints": {"kubeletEndpoint": {"Port": $kubelet_port}},
   "conditions": [{"type": "Ready", "status": "True", "reason": "KubeletReady", "message": "fake",
                   "lastHeartbeatTime": "$now", "lastTransitionTime": "$now"}]}}
 EOF
 )" > /dev/null
-expect "the node's status is patched" "127.0.1.1 True" \
+expect "the node's status is patched" "$node_ip True" \
   "${admin[@]}" get node realcluster-node-1 -o 'jsonpath={.status.addresses[0].address} {.status.conditions[?(@.type=="Ready")].status}'
 
 # The controller manager runs: it allocates the node's pod CIDR and publishes
@@ -127,6 +131,52 @@ if "${admin[@]}" -n default wait --for=jsonpath='{.spec.nodeName}'=realcluster-n
 else
   fail "scheduler did not bind the pod within 60s: $("${admin[@]}" -n default get pod realcluster-probe -o 'jsonpath={.status.conditions}')"
 fi
+
+# What the apiserver sends to a node's kubelet, which a fake kubelet must
+# speak: kubelet-probe listens at the node's address and records requests.
+probe_log=$REALCLUSTER_DIR/kubelet-probe.jsonl
+: > "$probe_log"
+REALCLUSTER_PARENT_PID=$$ "$bin_dir/kubelet-probe" --listen "$node_ip:$kubelet_port" \
+  --cert "$REALCLUSTER_DIR/kubelet.crt" --key "$REALCLUSTER_DIR/kubelet.key" --ca "$REALCLUSTER_DIR/ca.crt" \
+  --out "$probe_log" 2> "$REALCLUSTER_DIR/logs/kubelet-probe.log" &
+probe_pid=$!
+trap 'kill "$probe_pid" 2> /dev/null' EXIT
+for _ in $(seq 100); do
+  curl -s --cacert "$REALCLUSTER_DIR/ca.crt" "https://$node_ip:$kubelet_port/" > /dev/null 2>&1 && break
+  sleep 0.1
+done
+# first_request PATH-PREFIX: the first recorded request under that path.
+first_request() { grep -m1 -F "\"path\":\"$1" "$probe_log"; }
+# expect_request WHAT PATH-PREFIX FRAGMENT...: that request has every fragment.
+expect_request() {
+  local what=$1 path=$2 request fragment
+  shift 2
+  request=$(first_request "$path")
+  for fragment in "$@"; do
+    if [[ $request != *"$fragment"* ]]; then
+      fail "$what: no $fragment in '${request:-no request}'"
+      return
+    fi
+  done
+  pass "$what"
+}
+exec_path=/exec/default/realcluster-probe/c
+client='"clientCN":"kube-apiserver-kubelet-client"'
+# kubectl v1.30+ asks for WebSocket v5.channel.k8s.io: the apiserver
+# translates it to SPDY/3.1 for a node that declares no WebSocket support.
+"${admin[@]}" -n default exec realcluster-probe -c c -- echo hi > /dev/null 2>&1
+expect_request "a WebSocket exec reaches the kubelet as SPDY/3.1" "$exec_path" \
+  '"method":"POST"' '"upgrade":"SPDY/3.1"' '"streamProtocols":["v5.channel.k8s.io"' "$client"
+"${admin[@]}" -n default logs realcluster-probe -c c > /dev/null 2>&1
+expect_request "logs reach the kubelet as GET /containerLogs" /containerLogs/default/realcluster-probe/c \
+  '"method":"GET"' "$client"
+# A node that declares ExtendWebSocketsToKubelet gets the WebSocket as is.
+: > "$probe_log"
+"${admin[@]}" patch node realcluster-node-1 --subresource=status --type=merge \
+  -p '{"status": {"declaredFeatures": ["ExtendWebSocketsToKubelet"]}}' > /dev/null
+"${admin[@]}" -n default exec realcluster-probe -c c -- echo hi > /dev/null 2>&1
+expect_request "with declaredFeatures [ExtendWebSocketsToKubelet] the kubelet gets the WebSocket" "$exec_path" \
+  '"method":"GET"' '"upgrade":"websocket"' '"webSocketProtocol":"v5.channel.k8s.io"' "$client"
 
 echo "$passed passed, $failed failed"
 [[ $failed == 0 ]]
