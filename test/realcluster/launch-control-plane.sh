@@ -128,8 +128,9 @@ wait_healthy() {
   done
 }
 
-# A free TCP port on 127.0.0.1, below the ephemeral range (32768+) so that no
-# outgoing connection holds it.
+# free_port VAR: a free TCP port on 127.0.0.1 into VAR, below the ephemeral
+# range (32768+) so that no outgoing connection holds it, and not one given
+# out before (no subshell: taken_ports must persist).
 taken_ports=" "
 free_port() {
   local port listening
@@ -138,7 +139,7 @@ free_port() {
     port=$((20000 + RANDOM % 12000))
     [[ " $listening $taken_ports " == *" $port "* ]] && continue
     taken_ports+="$port "
-    echo "$port"
+    printf -v "$1" '%s' "$port"
     return
   done
 }
@@ -228,11 +229,11 @@ agent_rbac() {
 # --- start -------------------------------------------------------------------
 begin=$SECONDS
 service_cidr=10.96.0.0/16
-etcd_port=$(free_port)
-etcd_peer_port=$(free_port)
-apiserver_port=$(free_port)
-controller_manager_port=$(free_port)
-scheduler_port=$(free_port)
+free_port etcd_port
+free_port etcd_peer_port
+free_port apiserver_port
+free_port controller_manager_port
+free_port scheduler_port
 apiserver_url=https://127.0.0.1:$apiserver_port
 make_certificates
 cert_kubeconfig admin
