@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/kube/watch_stream.hpp"
 
 namespace cnimig::agent {
 namespace {
@@ -398,16 +399,31 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
   if (it == bundles_.end())
     co_return make_error(Errc::internal, "no manifest bundle " + id);
   for (const auto& object : it->second.objects()) {
+    // A dry run persists nothing, so the objects in a Namespace that this
+    // dry run would create meet 404 `namespaces "X" not found` (the
+    // NamespaceLifecycle admission plugin): like the plan's writes on other
+    // objects it creates, they cannot be checked before the real run.
+    if (settings_.dry_run && object.info.namespaced &&
+        dry_run_.new_namespaces.contains(object.namespace_)) {
+      ++dry_run_.objects_skipped;
+      continue;
+    }
     kube::ApplyOptions options;
     options.force = true;  // the agent owns these objects' fields
     options.dry_run = settings_.dry_run;
     const auto path = object_path(object);
     auto r = co_await client_.apply(path, object.body, options);
+    if (settings_.dry_run)
+      ++dry_run_.objects_checked;
     if (!r) {
       auto e = r.error();
       e.message = "applying " + object.describe() + ": " + e.message;
       co_return e;
     }
+    // The answer to a dry-run create has no resourceVersion (nothing was
+    // stored): this Namespace does not exist yet.
+    if (settings_.dry_run && object.kind == "Namespace" && kube::resource_version_of(*r).empty())
+      dry_run_.new_namespaces.insert(object.name);
     wrote(object.kind, *r);
   }
   co_return Result<void>{};

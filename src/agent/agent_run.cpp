@@ -180,10 +180,18 @@ asio::awaitable<std::size_t> Run::check_writes(const ExistingObjects& existing,
   }
   if (workers > 0)
     co_await all_done.async_wait(asio::as_tuple(asio::use_awaitable));
+  // A bundle's writes are its objects: those sent are checked, those in a
+  // Namespace the plan creates are skipped (see ActionExecutor::apply_bundle).
+  const auto& tally = executor.dry_run_tally();
+  const auto bundles = std::count_if(checks.todo.begin(), checks.todo.end(), [](const auto& a) {
+    return std::holds_alternative<migrate::ApplyBundle>(a.kind);
+  });
+  const auto checked =
+      checks.todo.size() - static_cast<std::size_t>(bundles) + tally.objects_checked;
   events.emit(events::Event(events::catalogued("plan.checked"))
-                  .field("checked", static_cast<std::int64_t>(checks.todo.size()))
+                  .field("checked", static_cast<std::int64_t>(checked))
                   .field("failed", static_cast<std::int64_t>(checks.failed))
-                  .field("skipped", static_cast<std::int64_t>(skipped)));
+                  .field("skipped", static_cast<std::int64_t>(skipped + tally.objects_skipped)));
   co_return checks.failed;
 }
 

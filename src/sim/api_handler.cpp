@@ -6,6 +6,8 @@
 
 #include <boost/json.hpp>
 
+#include "cnimig/sim/api_defaults.hpp"
+#include "cnimig/sim/namespace_lifecycle.hpp"
 #include "cnimig/sim/patch.hpp"
 
 namespace cnimig::sim {
@@ -995,16 +997,26 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
   if (!rp.name.empty())
     return error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                      "POST to a named " + type.plural + " is not supported"));
-  auto& meta = meta_of(*obj);
-  if (type.namespaced) {
-    const auto body_ns = str_at(&meta, "namespace");
-    if (!body_ns.empty() && !rp.ns.empty() && body_ns != rp.ns)
-      return error_response(bad_request(
-          "the namespace of the provided object does not match the namespace sent on the request"));
-    if (body_ns.empty())
-      meta["namespace"] = rp.ns.empty() ? "default" : rp.ns;
+  {
+    auto& meta = meta_of(*obj);
+    if (type.namespaced) {
+      const auto body_ns = str_at(&meta, "namespace");
+      if (!body_ns.empty() && !rp.ns.empty() && body_ns != rp.ns)
+        return error_response(
+            bad_request("the namespace of the provided object does not match the namespace sent "
+                        "on the request"));
+      if (body_ns.empty())
+        meta["namespace"] = rp.ns.empty() ? "default" : rp.ns;
+    }
+    meta.erase("resourceVersion");
   }
-  meta.erase("resourceVersion");
+  // Decoding defaults the object; admission comes next, before the store
+  // can answer AlreadyExists (and for dry runs too).
+  apply_defaults(type, *obj);
+  auto& meta = meta_of(*obj);  // taken after defaulting, which may move members
+  if (auto refused = admit_namespace_lifecycle(store_, type, str_at(&meta, "namespace"),
+                                               str_at(&meta, "name"), AdmissionOperation::create))
+    return *refused;
   if (q.get("dryRun") == "All") {
     if (store_.get(type, str_at(&meta, "namespace"), str_at(&meta, "name")))
       return error_response(
@@ -1037,8 +1049,17 @@ ApiResponse ApiHandler::replace(const ResourcePath& rp, const Query& q, const st
     return error_response(bad_request("the name of the object does not match the name on the URL"));
   if (type.namespaced)
     meta["namespace"] = rp.ns;
-  if (q.get("dryRun") == "All")
+  apply_defaults(type, *obj);
+  if (auto refused =
+          admit_namespace_lifecycle(store_, type, rp.ns, rp.name, AdmissionOperation::update))
+    return *refused;
+  if (q.get("dryRun") == "All") {
+    // What the write would meet: 404 for a missing object, 409 for a stale
+    // metadata.resourceVersion.
+    if (auto ok = store_.check_resource_version(type, *obj); !ok)
+      return error_response(ok.error(), type.plural, rp.name);
     return object_response(*obj);
+  }
   auto r = rp.subresource == "status" ? store_.update_status(type, std::move(*obj))
                                       : store_.update(type, std::move(*obj));
   if (!r)
@@ -1097,8 +1118,12 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
                                      {"fieldsType", "FieldsV1"},
                                      {"fieldsV1", json::object()}});
       bm["managedFields"] = std::move(managed);
-      bm.erase("resourceVersion");
       if (!current) {
+        bm.erase("resourceVersion");
+        apply_defaults(type, body.get_object());
+        if (auto refused =
+                admit_namespace_lifecycle(store_, type, rp.ns, rp.name, AdmissionOperation::create))
+          return *refused;
         if (q.get("dryRun") == "All")
           return object_response(body.get_object(), 201);
         auto r = store_.create(type, std::move(body.get_object()));
@@ -1125,8 +1150,17 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
   meta["name"] = rp.name;
   if (type.namespaced)
     meta["namespace"] = rp.ns;
-  if (q.get("dryRun") == "All")
+  apply_defaults(type, obj);
+  if (auto refused =
+          admit_namespace_lifecycle(store_, type, rp.ns, rp.name, AdmissionOperation::update))
+    return *refused;
+  // A metadata.resourceVersion in the patch (any patch type, apply included)
+  // is a precondition, as on an update: a dry run meets it too.
+  if (q.get("dryRun") == "All") {
+    if (auto ok = store_.check_resource_version(type, obj); !ok)
+      return error_response(ok.error(), type.plural, rp.name);
     return object_response(obj);
+  }
   auto r = rp.subresource == "status" ? store_.update_status(type, std::move(obj))
                                       : store_.update(type, std::move(obj));
   if (!r)

@@ -129,7 +129,7 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
 void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pods_per_node) {
   const auto& o = ctx.options;
   for (const char* n : {"default", "kube-system", "kube-public", "kube-node-lease", "apps"})
-    (void)ctx.store.create(
+    (void)ctx.create(
         ctx.namespaces,
         json::object{{"metadata",
                       json::object{{"name", n},
@@ -137,19 +137,19 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
                      {"spec", json::object{{"finalizers", json::array{"kubernetes"}}}},
                      {"status", json::object{{"phase", "Active"}}}});
   for (std::size_t i = 0; i < nodes; ++i)
-    (void)ctx.store.create(ctx.nodes, make_node(o, i));
+    (void)ctx.create(ctx.nodes, make_node(o, i));
 
   // The source CNI: canal tolerates every taint (so it stays through drains).
   json::array everything{json::object{{"effect", "NoSchedule"}, {"operator", "Exists"}},
                          json::object{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}},
                          json::object{{"effect", "NoExecute"}, {"operator", "Exists"}}};
-  (void)ctx.store.create(
+  (void)ctx.create(
       ctx.daemonsets,
       daemonset(o.source_cni_namespace, o.source_cni_daemonset, o.source_cni_daemonset,
                 json::array{container("calico-node", "docker.io/calico/node:v3.29.1"),
                             container("kube-flannel", "docker.io/flannel/flannel:v0.26.1")},
                 true, everything));
-  (void)ctx.store.create(
+  (void)ctx.create(
       ctx.daemonsets,
       daemonset("kube-system", "kube-proxy", "kube-proxy",
                 json::array{container("kube-proxy", "registry.k8s.io/kube-proxy:v1.32.0")}, true,
@@ -166,9 +166,9 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   dns_pod["tolerations"] = json::array{
       json::object{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}},
       json::object{{"key", "node-role.kubernetes.io/control-plane"}, {"effect", "NoSchedule"}}};
-  (void)ctx.store.create(ctx.deployments, std::move(dns));
-  (void)ctx.store.create(ctx.pdbs, pdb("kube-system", "coredns",
-                                       json::object{{"k8s-app", "kube-dns"}}, "maxUnavailable", 1));
+  (void)ctx.create(ctx.deployments, std::move(dns));
+  (void)ctx.create(ctx.pdbs, pdb("kube-system", "coredns", json::object{{"k8s-app", "kube-dns"}},
+                                 "maxUnavailable", 1));
 
   // Applications: about pods_per_node per node in total, split 40/30/20/10.
   const auto total = static_cast<std::int64_t>(nodes * pods_per_node);
@@ -196,13 +196,12 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   };
   for (const auto& a : apps) {
     auto w = workload(a.kind, "apps", a.name, a.replicas, a.image);
-    (void)ctx.store.create(
-        a.kind == std::string_view("StatefulSet") ? ctx.statefulsets : ctx.deployments,
-        std::move(w));
-    (void)ctx.store.create(ctx.pdbs, pdb("apps", a.name,
-                                         json::object{{"app.kubernetes.io/name", a.name},
-                                                      {"app.kubernetes.io/part-of", "sim-apps"}},
-                                         a.pdb_field, a.pdb_value));
+    (void)ctx.create(a.kind == std::string_view("StatefulSet") ? ctx.statefulsets : ctx.deployments,
+                     std::move(w));
+    (void)ctx.create(ctx.pdbs, pdb("apps", a.name,
+                                   json::object{{"app.kubernetes.io/name", a.name},
+                                                {"app.kubernetes.io/part-of", "sim-apps"}},
+                                   a.pdb_field, a.pdb_value));
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "cnimig/sim/api_defaults.hpp"
+
 #include "json_fields.hpp"
 
 namespace cnimig::sim {
@@ -26,8 +28,13 @@ void ControllerContext::delete_pod(const json::object& pod) {
 
 Result<ObjectPtr> ControllerContext::create(const ResourceType& type, const json::object& o) {
   const bool generated = str(meta(o), "name").empty() && !str(meta(o), "generateName").empty();
+  // In a cluster the controllers create through the API, which defaults
+  // what they send (a pod gets enableServiceLinks, its containers their
+  // terminationMessagePath, ...).
+  json::object defaulted = o;
+  apply_defaults(type, defaulted);
   for (int attempt = 0;; ++attempt) {
-    auto r = store.create(type, o);
+    auto r = store.create(type, defaulted);
     if (r || !generated || r.error().code != Errc::already_exists || attempt == 8)
       return r;
   }

@@ -346,6 +346,19 @@ Result<ObjectPtr> ObjectStore::update(const ResourceType& type, json::object obj
   return ptr;
 }
 
+Result<void> ObjectStore::check_resource_version(const ResourceType& type,
+                                                 const json::object& obj) const {
+  const auto name = object_name(obj);
+  const auto current = get(type, object_namespace(obj), name);
+  if (!current)
+    return not_found_error(type, name);
+  const auto requested = member_string(member_object(obj, "metadata"), "resourceVersion");
+  if (!requested.empty() &&
+      requested != member_string(member_object(*current, "metadata"), "resourceVersion"))
+    return conflict_error(type, name);
+  return {};
+}
+
 Result<ObjectPtr> ObjectStore::update_status(const ResourceType& type, json::object obj) {
   const auto name = object_name(obj);
   const auto ns = type.namespaced ? object_namespace(obj) : std::string_view{};

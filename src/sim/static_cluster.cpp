@@ -3,6 +3,7 @@
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
+#include "cnimig/sim/api_defaults.hpp"
 #include "cnimig/sim/api_server.hpp"
 
 namespace cnimig::sim {
@@ -83,6 +84,7 @@ void StaticCluster::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
     json::object spec{{"selector", json::object{{"matchLabels", labels}}}, {"template", tmpl}};
     json::object o{{"metadata", json::object{{"name", name}, {"namespace", "default"}}},
                    {"spec", spec}};
+    apply_defaults(type, o);
     auto created = store.create(type, std::move(o));
     if (!created)
       return {};
@@ -127,6 +129,7 @@ void StaticCluster::bootstrap(std::size_t nodes, std::size_t pods_per_node) {
                          {"conditions", json::array{{{"type", "Ready"}, {"status", "True"}}}},
                          {"podIP", "10.244." + std::to_string(i % 256) + "." +
                                        std::to_string(pod_name.size())}}}};
+      apply_defaults(resource_type("", "pods"), pod);
       (void)store.create(resource_type("", "pods"), std::move(pod));
     };
     make_pod("knet-stress-" + name, "default", "knet-stress", ds_ref);

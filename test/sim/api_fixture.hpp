@@ -1,6 +1,7 @@
 #pragma once
-// Test support: an ApiHandler over an empty ObjectStore, called with plain
-// method / target / body, as the API server hands it requests.
+// Test support: an ApiHandler over an ObjectStore holding only the system
+// namespaces, called with plain method / target / body, as the API server
+// hands it requests.
 
 #include <string>
 
@@ -13,6 +14,14 @@ namespace cnimig::sim::test {
 struct ApiFixture {
   ObjectStore store;
   ApiHandler api{store, 8};
+
+  // kube-apiserver creates its system namespaces at start; objects can be
+  // created only in a namespace that exists.
+  ApiFixture() {
+    for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"})
+      (void)store.create(resource_type("", "namespaces"),
+                         boost::json::object{{"metadata", {{"name", ns}}}});
+  }
 
   ApiResult call(std::string method, std::string target, std::string body = {},
                  std::string content_type = "application/json") {

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,15 @@ class ActionExecutor {
       std::function<void(std::string_view kind, const boost::json::object& object)>;
   void on_written(WrittenHandler handler) { written_ = std::move(handler); }
 
+  // Dry runs: how many manifest objects were sent, and how many were not
+  // because they live in a Namespace the same dry run would create.
+  struct DryRunTally {
+    std::size_t objects_checked = 0;
+    std::size_t objects_skipped = 0;
+    std::set<std::string> new_namespaces;
+  };
+  const DryRunTally& dry_run_tally() const noexcept { return dry_run_; }
+
  private:
   boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
                                                   boost::json::object patch);
@@ -84,6 +94,7 @@ class ActionExecutor {
   events::EventSink& events_;
   probe::PodExecutor& prober_;
   WrittenHandler written_;
+  DryRunTally dry_run_;
 };
 
 // What a connectivity check probes: the Ready, non-terminating pods of the

@@ -57,6 +57,11 @@ class ObjectStore {
   // nothing commits nothing (like the real API server). An update that leaves a
   // non-pod object with deletionTimestamp and no finalizers removes it.
   Result<ObjectPtr> update(const ResourceType& type, boost::json::object obj);
+  // The precondition update() and update_status() check, for a write checked
+  // without being committed (dryRun=All): 404 when the object is absent, 409
+  // Conflict when obj's metadata.resourceVersion is set and is not the stored one.
+  Result<void> check_resource_version(const ResourceType& type,
+                                      const boost::json::object& obj) const;
   // Replaces only .status; no generation bump.
   Result<ObjectPtr> update_status(const ResourceType& type, boost::json::object obj);
   Result<ObjectPtr> remove(const ResourceType& type, std::string_view ns, std::string_view name);

@@ -11,9 +11,12 @@ fi
 WORK=$(mktemp -d)
 export KUBECONFIG=$WORK/kubeconfig
 export HOME=$WORK  # kubectl's discovery cache stays inside the test
+REPO=$(cd "$(dirname "$0")/../../.." && pwd)
 SIM_PID=""
+MODEL_PID=""
 cleanup() {
   [[ -n "$SIM_PID" ]] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  [[ -n "$MODEL_PID" ]] && kill "$MODEL_PID" 2>/dev/null && wait "$MODEL_PID" 2>/dev/null
   jobs -p | xargs -r kill 2>/dev/null
   rm -rf "$WORK"
 }
@@ -125,6 +128,34 @@ check "patch --type=json" 0 'patched' -- \
 check "stale resourceVersion is 409" 1 'Conflict|modified' -- \
   K patch cm cfg -n demo --type=merge -p '{"metadata":{"resourceVersion":"1"},"data":{"c":"3"}}'
 
+# As kube-apiserver: defaults filled in, writes into a missing namespace 404
+# (NamespaceLifecycle), a stale resourceVersion 409 on every kind of write.
+check "defaulted updateStrategy" 0 '^RollingUpdate 1 0 10$' -- K get ds agent -n demo -o \
+  jsonpath='{.spec.updateStrategy.type} {.spec.updateStrategy.rollingUpdate.maxUnavailable} {.spec.updateStrategy.rollingUpdate.maxSurge} {.spec.revisionHistoryLimit}'
+check "defaulted pod template" 0 '^Always ClusterFirst 30 default-scheduler IfNotPresent$' -- \
+  K get ds agent -n demo -o jsonpath='{.spec.template.spec.restartPolicy} {.spec.template.spec.dnsPolicy} {.spec.template.spec.terminationGracePeriodSeconds} {.spec.template.spec.schedulerName} {.spec.template.spec.containers[0].imagePullPolicy}'
+cat >"$WORK/nope.yaml" <<'YAML'
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cfg
+  namespace: nope
+data:
+  a: "1"
+YAML
+check "apply into a missing namespace is 404" 1 'namespaces "nope" not found' -- K apply -f "$WORK/nope.yaml"
+check "server-side apply into a missing namespace is 404" 1 'namespaces "nope" not found' -- \
+  K apply --server-side -f "$WORK/nope.yaml"
+check "server dry run into a missing namespace is 404" 1 'namespaces "nope" not found' -- \
+  K apply --server-side --dry-run=server -f "$WORK/nope.yaml"
+check "nothing created in the missing namespace" 1 'NotFound|not found' -- K get cm cfg -n nope
+check "stale resourceVersion on a strategic patch is 409" 1 'Conflict|modified' -- \
+  K patch cm cfg -n demo -p '{"metadata":{"resourceVersion":"1"},"data":{"c":"3"}}'
+K get cm cfg -n demo -o json | sed 's/"resourceVersion": "[0-9]*"/"resourceVersion": "1"/' >"$WORK/stale.json"
+check "stale resourceVersion on replace is 409" 1 'Conflict|modified' -- K replace -f "$WORK/stale.json"
+check "stale resourceVersion in a server dry run is 409" 1 'Conflict|modified' -- \
+  K replace --dry-run=server -f "$WORK/stale.json"
+
 # get -w sees the MODIFIED event a label change causes.
 "$KUBECTL" get pods -A -w --output-watch-events >"$WORK/watch.out" 2>&1 &
 WATCH_PID=$!
@@ -180,6 +211,25 @@ check "replace --raw clears faults" 0 '"spec":""' -- K replace --raw /sim/v1/fau
 check "list works again" 0 'node-0' -- K get nodes
 printf 'no-such-fault=1' >"$WORK/bad-faults"
 check "unknown fault is 400" 1 'unknown fault' -- K replace --raw /sim/v1/faults -f "$WORK/bad-faults"
+
+# The full cluster model (controllers): `kubectl rollout status` reads the
+# defaulted updateStrategy and strategy of what the agent installs and of
+# what the cluster runs.
+"$SIM" --nodes 2 --pods-per-node 1 --time-scale 0.05 --kubeconfig-out "$WORK/model.kubeconfig" \
+  >"$WORK/model.out" 2>"$WORK/model.err" &
+MODEL_PID=$!
+if ! wait_for 30 grep -q '"event":"sim.ready"' "$WORK/model.out"; then
+  echo "FAIL: the cluster model did not print sim.ready"; cat "$WORK/model.err"; exit 1
+fi
+export KUBECONFIG=$WORK/model.kubeconfig
+check "apply knet-stress (server-side)" 0 'daemonset.apps/knet-stress serverside-applied' -- \
+  K apply --server-side -f "$REPO/resources/knet-stress.yaml"
+check "rollout status ds/knet-stress" 0 'successfully rolled out' -- \
+  K rollout status ds/knet-stress -n knet-stress --timeout=60s
+check "rollout status ds/canal" 0 'successfully rolled out' -- \
+  K rollout status ds/canal -n kube-system --timeout=60s
+check "rollout status deploy/coredns" 0 'successfully rolled out' -- \
+  K rollout status deploy/coredns -n kube-system --timeout=60s
 
 echo "kubectl suite: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
