@@ -2,7 +2,7 @@
 // One run of the agent end to end: connect, validate everything before the
 // first write (configuration, manifests, permissions), then print the plan or
 // migrate under the Lease, honouring SIGINT/SIGTERM, speaking to systemd.
-// Returns the process exit code of DESIGN.md section 2.
+// Returns the process exit code (README.md "Exit codes").
 
 #include <filesystem>
 #include <memory>

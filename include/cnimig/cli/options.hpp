@@ -1,5 +1,5 @@
 #pragma once
-// Command-line flags (DESIGN.md section 2). Parsing is pure so every flag and
+// Command-line flags (README.md "Usage"). Parsing is pure so every flag and
 // every conflict is unit-tested; errors are one line, for exit code 2.
 
 #include <filesystem>

@@ -1,5 +1,5 @@
 #pragma once
-// The event stream's contract (DESIGN.md section 2) as data: every event the
+// The event stream's contract (README.md "Event stream") as data: every event the
 // agent writes to stdout, when it fires, and its fields with their types.
 // - Emit sites name events through catalogued("step.started"), which does not
 //   compile for a name missing here.
