@@ -37,10 +37,19 @@ Result<config::Config> effective_config(const Options& options) {
     c.parallelism.max_requests_in_flight = *options.max_requests_in_flight;
   const auto& p = c.parallelism;
   if (!p.max_unavailable.percent && p.max_parallel_nodes > p.max_unavailable.value) {
-    return make_error(Errc::invalid_argument, "max-parallel-nodes (" +
-                                                  std::to_string(p.max_parallel_nodes) +
-                                                  ") exceeds max-unavailable (" +
-                                                  std::to_string(p.max_unavailable.value) + ")");
+    // Name where each value came from, so the user knows what to change.
+    const auto from = [&](bool flag, std::string_view flag_name, std::string_view key) {
+      return flag ? std::string(flag_name)
+                  : "parallelism." + std::string(key) + " in " + file.string();
+    };
+    return make_error(
+        Errc::invalid_argument,
+        from(options.max_parallel_nodes.has_value(), "--max-parallel-nodes", "maxParallelNodes") +
+            " (" + std::to_string(p.max_parallel_nodes) + ") exceeds " +
+            from(options.max_unavailable.has_value(), "--max-unavailable", "maxUnavailable") +
+            " (" + std::to_string(p.max_unavailable.value) +
+            "): lower the first or raise the second (no more nodes may be in flight than may be "
+            "unavailable)");
   }
   return loaded;
 }
