@@ -20,6 +20,7 @@ const std::set<std::string_view> kValueFlags = {
     "--config",          "--kubeconfig", "--context",      "--steps",
     "--nodes",           "--log-format", "--log-level",    "--max-parallel-nodes",
     "--max-unavailable", "--simulate",   "--metrics-addr", "--max-requests-in-flight",
+    "--plan-output",
 };
 const std::set<std::string_view> kSwitches = {"--help", "-h", "--version", "--apply"};
 
@@ -144,6 +145,10 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
       if (auto parts = agent::split_host_port(v); !parts)
         return usage("--metrics-addr: " + parts.error().message);
       o.metrics_address = std::string(v);
+    } else if (flag == "--plan-output") {
+      if (v != "full" && v != "summary")
+        return usage("--plan-output: expected full or summary, got '" + std::string(v) + "'");
+      o.plan_summary_only = v == "summary";
     } else if (flag == "--simulate") {
       auto n = positive(flag, v, 5000);
       if (!n)
@@ -159,6 +164,8 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
     return usage("--simulate runs its own cluster; it cannot be used with --kubeconfig");
   if (o.simulate && o.context)
     return usage("--simulate runs its own cluster; it cannot be used with --context");
+  if (o.apply && seen.contains("--plan-output"))
+    return usage("--plan-output shapes a plan's stdout; it cannot be used with --apply");
   if (!o.simulate && !o.config)
     return usage("--config is required (or --simulate N for a simulated cluster)");
   if (o.max_parallel_nodes && o.max_unavailable && !o.max_unavailable->percent &&
@@ -176,7 +183,8 @@ std::string usage_text() {
 
 Live-migrates a Kubernetes cluster's CNI from Calico/Flannel/Canal to Cilium
 through multus, proving pod-to-pod connectivity after every step and node.
-Without --apply it prints the plan (as events) and changes nothing.
+Without --apply it prints the plan (as events on stdout, a summary for people
+on stderr) and changes nothing.
 
 Flags:
   --config FILE              configuration file (see config/config.yaml)
@@ -192,6 +200,9 @@ Flags:
                              watches and pod exec are not counted)
   --log-format text|json     format of the human log on stderr (default text)
   --log-level LEVEL          trace, debug, info, warn, error or off (default info)
+  --plan-output full|summary a plan's stdout: every plan.action event (full, default) or
+                             only the plan.summary counts; the summary for people is on
+                             stderr either way
   --simulate N               run against an in-process simulated cluster of N nodes
   --metrics-addr HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
                              (port 0: any free port, announced by a metrics.listening event)

@@ -94,6 +94,7 @@ int run(int argc, char** argv) {
   run_options.context = options->context;
   run_options.progress_line = progress;
   run_options.metrics_address = options->metrics_address;
+  run_options.plan_summary_only = options->plan_summary_only;
   if (options->simulate) {
     agent::SimulationOptions simulation;
     simulation.nodes = *options->simulate;

@@ -48,6 +48,16 @@ BOOST_AUTO_TEST_CASE(every_flag_is_parsed) {
   BOOST_TEST((o->log_level == spdlog::level::debug));
 }
 
+BOOST_AUTO_TEST_CASE(plan_output_selects_the_summary_only) {
+  auto full = parse({"--config", "c.yaml", "--plan-output", "full"});
+  BOOST_TEST_REQUIRE(full.has_value(), (full ? "" : full.error().message));
+  BOOST_TEST(!full->plan_summary_only);
+  auto summary = parse({"--config", "c.yaml", "--plan-output=summary"});
+  BOOST_TEST_REQUIRE(summary.has_value(), (summary ? "" : summary.error().message));
+  BOOST_TEST(summary->plan_summary_only);
+  BOOST_TEST(!parse({"--config", "c.yaml"})->plan_summary_only);
+}
+
 BOOST_AUTO_TEST_CASE(simulate_needs_no_config) {
   auto o = parse(
       {"--simulate", "8", "--apply", "--max-unavailable", "25%", "--max-parallel-nodes", "3"});
@@ -121,6 +131,9 @@ const std::vector<BadArgs> kBad = {
      "--simulate runs its own cluster; it cannot be used with --kubeconfig"},
     {{"--simulate", "3", "--context", "c"},
      "--simulate runs its own cluster; it cannot be used with --context"},
+    {{"--config", "c", "--plan-output", "brief"}, "--plan-output: expected full or summary"},
+    {{"--config", "c", "--apply", "--plan-output", "summary"},
+     "--plan-output shapes a plan's stdout; it cannot be used with --apply"},
 };
 
 BOOST_DATA_TEST_CASE(bad_flags_fail_with_one_line_reason, boost::unit_test::data::make(kBad), bad) {

@@ -28,6 +28,8 @@ struct AgentRunOptions {
   // Test only (the CLI never sets it): migrate::MigrationSettings::skip_roll_for_tests.
   bool skip_roll_for_tests = false;
   std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
+  // --plan-output summary: a plan writes plan.summary instead of every plan.action.
+  bool plan_summary_only = false;
 };
 
 // Exit code 4: another agent holds the Lease (nothing was written).

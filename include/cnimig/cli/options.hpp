@@ -35,6 +35,7 @@ struct Options {
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<unsigned> simulate;            // node count of an in-process cnimig-sim
   std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
+  bool plan_summary_only = false;              // --plan-output summary
 };
 
 // `args` excludes the program name. Accepts `--flag value` and `--flag=value`.
