@@ -20,7 +20,7 @@ const std::set<std::string_view> kValueFlags = {
     "--config",          "--kubeconfig", "--context",      "--steps",
     "--nodes",           "--log-format", "--log-level",    "--max-parallel-nodes",
     "--max-unavailable", "--simulate",   "--metrics-addr", "--max-requests-in-flight",
-    "--plan-output",
+    "--plan-output",     "-o",           "--output",
 };
 const std::set<std::string_view> kSwitches = {"--help", "-h", "--version", "--apply"};
 
@@ -35,10 +35,35 @@ Result<unsigned> positive(std::string_view flag, std::string_view text, unsigned
   return value;
 }
 
+// `status` reads; flags that shape a run mean nothing to it, so they are refused
+// by name rather than silently ignored.
+const std::set<std::string_view> kStatusFlags = {"--config",    "--kubeconfig", "--context",
+                                                 "-o",          "--output",     "--log-format",
+                                                 "--log-level", "--help",       "-h"};
+
+Result<void> check_command_flags(const Options& o,
+                                 const std::map<std::string_view, std::string_view>& seen) {
+  for (const auto& [flag, value] : seen) {
+    if (o.command == Command::status && !kStatusFlags.contains(flag)) {
+      return usage(
+          "status takes --config, --kubeconfig, --context, -o json|table, "
+          "--log-format and --log-level, not " +
+          std::string(flag));
+    }
+    if (o.command != Command::status && (flag == "-o" || flag == "--output"))
+      return usage(std::string(flag) + " belongs to 'cnimig-agent status'");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Options> parse_options(std::span<const std::string_view> args) {
   Options o;
+  if (!args.empty() && args.front() == "status") {
+    o.command = Command::status;
+    args = args.subspan(1);
+  }
   std::map<std::string_view, std::string_view> seen;  // flag -> value, to reject repeats
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -145,6 +170,10 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
       if (auto parts = agent::split_host_port(v); !parts)
         return usage("--metrics-addr: " + parts.error().message);
       o.metrics_address = std::string(v);
+    } else if (flag == "-o" || flag == "--output") {
+      if (v != "json" && v != "table")
+        return usage(std::string(flag) + ": expected json or table, got '" + std::string(v) + "'");
+      o.output_json = v == "json";
     } else if (flag == "--plan-output") {
       if (v != "full" && v != "summary")
         return usage("--plan-output: expected full or summary, got '" + std::string(v) + "'");
@@ -160,6 +189,10 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
   // Conflicts. --help and --version win over everything else, as usual.
   if (o.help || o.version)
     return o;
+  if (auto flags = check_command_flags(o, seen); !flags)
+    return flags.error();
+  if (o.command == Command::status)
+    return o;  // the default config is fine: status needs only labels and the Lease
   if (o.simulate && o.kubeconfig)
     return usage("--simulate runs its own cluster; it cannot be used with --kubeconfig");
   if (o.simulate && o.context)
@@ -180,6 +213,7 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
 std::string usage_text() {
   return R"(Usage: cnimig-agent --config FILE [--apply] [flags]
        cnimig-agent --simulate N [--apply] [flags]
+       cnimig-agent status [--config FILE] [--kubeconfig FILE] [--context NAME] [-o json|table]
 
 Live-migrates a Kubernetes cluster's CNI from Calico/Flannel/Canal to Cilium
 through multus, proving pod-to-pod connectivity after every step and node.
@@ -206,8 +240,12 @@ Flags:
   --simulate N               run against an in-process simulated cluster of N nodes
   --metrics-addr HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
                              (port 0: any free port, announced by a metrics.listening event)
+  -o, --output json|table    status only: one JSON object, or tables (default)
   --version                  print the version and exit
   -h, --help                 print this help and exit
+
+status is read-only (no writes, no Lease): each node's phase, per-step progress, the
+Lease holder and what a rerun would do next; it runs safely beside a migrating agent.
 
 stdout carries the event stream (one JSON object per line); logs go to stderr.
 Exit codes: 0 done or plan printed, 1 halted (resumable), 2 usage or config error,

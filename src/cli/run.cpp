@@ -8,6 +8,7 @@
 
 #include "cnimig/agent/agent_run.hpp"
 #include "cnimig/agent/simulated_run.hpp"
+#include "cnimig/agent/status_command.hpp"
 #include "cnimig/cli/exit_code.hpp"
 #include "cnimig/cli/options.hpp"
 #include "cnimig/config/config_loader.hpp"
@@ -76,6 +77,12 @@ int run(int argc, char** argv) {
     // Config errors may span several lines, one per problem, each file:line:col.
     std::cerr << "cnimig-agent: " << config.error().message << "\n";
     return kExitUsage;
+  }
+
+  if (options->command == Command::status) {
+    agent::StatusOptions status{std::move(*config), options->kubeconfig, options->context,
+                                options->output_json};
+    return agent::run_status(status, stdout);
   }
 
   events::JsonLinesWriter events(stdout);

@@ -18,7 +18,11 @@
 
 namespace cnimig::cli {
 
+enum class Command { run, status };
+
 struct Options {
+  Command command = Command::run;  // `cnimig-agent status ...`: Command::status
+  bool output_json = false;        // status: -o json
   bool help = false;
   bool version = false;
   std::optional<std::filesystem::path> config;
