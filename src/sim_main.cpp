@@ -1,4 +1,4 @@
-// cnimig-sim: a simulated Kubernetes cluster behind a real HTTPS API (DESIGN.md 5).
+// cnimig-sim: a simulated Kubernetes cluster behind a real HTTPS API (src/sim/README.md).
 #include <csignal>
 #include <cstdio>
 #include <iostream>

@@ -24,6 +24,8 @@
 #include "cnimig/agent/migration_driver.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/node_event.hpp"
+#include "cnimig/agent/plan_summary_facts.hpp"
+#include "cnimig/agent/plan_summary_report.hpp"
 #include "cnimig/agent/sliced_plan.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
 #include "cnimig/events/event_catalogue.hpp"
@@ -102,6 +104,7 @@ struct Run {
   MigrationDriver* driver = nullptr;
   int stop_signal = 0;
   int exit_code = kExitDone;
+  std::vector<std::string> preflight_warnings;  // for the plan summary
 
   asio::awaitable<void> main();
   asio::awaitable<void> body();
@@ -233,6 +236,8 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
                      .count();
   detect_applied_bundles(snapshot, bundles);
   const ExistingObjects existing(snapshot, cache);
+  auto facts = plan_facts(snapshot, settings.migration);
+  facts.warnings.insert(facts.warnings.end(), preflight_warnings.begin(), preflight_warnings.end());
   migrate::PlanRunner runner(std::move(snapshot), settings.migration, budget, settings.selection,
                              effects);
   // Between slices the io_context runs what is ready: a SIGINT/SIGTERM stops
@@ -241,7 +246,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   if (!planned)
     co_return stop_signal == SIGINT ? 130 : 143;
   const auto& run = *planned;
-  for (std::size_t i = 0; i < run.actions.size(); ++i) {
+  for (std::size_t i = 0; i < run.actions.size() && !options.plan_summary_only; ++i) {
     const auto& a = run.actions[i];
     auto event = events::Event(events::catalogued("plan.action"))
                      .step(migrate::to_string(a.step))
@@ -253,6 +258,8 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
     events.emit(event);
   }
   const auto refused = co_await check_writes(existing, run.actions);
+  const PlanReport report{*client, events, run, budget, settings.timeouts, bundles};
+  co_await report_plan_summary(report, std::move(facts));
   if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
     const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
     events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
@@ -463,6 +470,7 @@ asio::awaitable<void> Run::body() {
       "Cilium uses Geneve: UDP port 6081 must be open between all nodes before the migration");
   events.emit(events::Event(events::catalogued("preflight.warning"))
                   .field("warning", "UDP 6081 (Geneve) must be open between nodes"));
+  preflight_warnings.push_back("UDP 6081 (Geneve) must be open between all nodes");
 
   DriverSettings settings;
   settings.migration = migration_settings(c);
@@ -563,7 +571,7 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     }
   });
 
-  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone};
+  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone, {}};
 
   // SIGINT/SIGTERM: the first asks for a stop at the next safe point, a
   // second one cancels what is running.

@@ -20,6 +20,7 @@ const std::set<std::string_view> kValueFlags = {
     "--config",          "--kubeconfig", "--context",      "--steps",
     "--nodes",           "--log-format", "--log-level",    "--max-parallel-nodes",
     "--max-unavailable", "--simulate",   "--metrics-addr", "--max-requests-in-flight",
+    "--plan-output",     "-o",           "--output",
 };
 const std::set<std::string_view> kSwitches = {"--help", "-h", "--version", "--apply"};
 
@@ -34,10 +35,35 @@ Result<unsigned> positive(std::string_view flag, std::string_view text, unsigned
   return value;
 }
 
+// `status` reads; flags that shape a run mean nothing to it, so they are refused
+// by name rather than silently ignored.
+const std::set<std::string_view> kStatusFlags = {"--config",    "--kubeconfig", "--context",
+                                                 "-o",          "--output",     "--log-format",
+                                                 "--log-level", "--help",       "-h"};
+
+Result<void> check_command_flags(const Options& o,
+                                 const std::map<std::string_view, std::string_view>& seen) {
+  for (const auto& [flag, value] : seen) {
+    if (o.command == Command::status && !kStatusFlags.contains(flag)) {
+      return usage(
+          "status takes --config, --kubeconfig, --context, -o json|table, "
+          "--log-format and --log-level, not " +
+          std::string(flag));
+    }
+    if (o.command != Command::status && (flag == "-o" || flag == "--output"))
+      return usage(std::string(flag) + " belongs to 'cnimig-agent status'");
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<Options> parse_options(std::span<const std::string_view> args) {
   Options o;
+  if (!args.empty() && args.front() == "status") {
+    o.command = Command::status;
+    args = args.subspan(1);
+  }
   std::map<std::string_view, std::string_view> seen;  // flag -> value, to reject repeats
   for (std::size_t i = 0; i < args.size(); ++i) {
     std::string_view arg = args[i];
@@ -144,6 +170,14 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
       if (auto parts = agent::split_host_port(v); !parts)
         return usage("--metrics-addr: " + parts.error().message);
       o.metrics_address = std::string(v);
+    } else if (flag == "-o" || flag == "--output") {
+      if (v != "json" && v != "table")
+        return usage(std::string(flag) + ": expected json or table, got '" + std::string(v) + "'");
+      o.output_json = v == "json";
+    } else if (flag == "--plan-output") {
+      if (v != "full" && v != "summary")
+        return usage("--plan-output: expected full or summary, got '" + std::string(v) + "'");
+      o.plan_summary_only = v == "summary";
     } else if (flag == "--simulate") {
       auto n = positive(flag, v, 5000);
       if (!n)
@@ -155,10 +189,16 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
   // Conflicts. --help and --version win over everything else, as usual.
   if (o.help || o.version)
     return o;
+  if (auto flags = check_command_flags(o, seen); !flags)
+    return flags.error();
+  if (o.command == Command::status)
+    return o;  // the default config is fine: status needs only labels and the Lease
   if (o.simulate && o.kubeconfig)
     return usage("--simulate runs its own cluster; it cannot be used with --kubeconfig");
   if (o.simulate && o.context)
     return usage("--simulate runs its own cluster; it cannot be used with --context");
+  if (o.apply && seen.contains("--plan-output"))
+    return usage("--plan-output shapes a plan's stdout; it cannot be used with --apply");
   if (!o.simulate && !o.config)
     return usage("--config is required (or --simulate N for a simulated cluster)");
   if (o.max_parallel_nodes && o.max_unavailable && !o.max_unavailable->percent &&
@@ -173,10 +213,12 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
 std::string usage_text() {
   return R"(Usage: cnimig-agent --config FILE [--apply] [flags]
        cnimig-agent --simulate N [--apply] [flags]
+       cnimig-agent status [--config FILE] [--kubeconfig FILE] [--context NAME] [-o json|table]
 
 Live-migrates a Kubernetes cluster's CNI from Calico/Flannel/Canal to Cilium
 through multus, proving pod-to-pod connectivity after every step and node.
-Without --apply it prints the plan (as events) and changes nothing.
+Without --apply it prints the plan (as events on stdout, a summary for people
+on stderr) and changes nothing.
 
 Flags:
   --config FILE              configuration file (see config/config.yaml)
@@ -192,11 +234,18 @@ Flags:
                              watches and pod exec are not counted)
   --log-format text|json     format of the human log on stderr (default text)
   --log-level LEVEL          trace, debug, info, warn, error or off (default info)
+  --plan-output full|summary a plan's stdout: every plan.action event (full, default) or
+                             only the plan.summary counts; the summary for people is on
+                             stderr either way
   --simulate N               run against an in-process simulated cluster of N nodes
   --metrics-addr HOST:PORT   serve Prometheus metrics at http://HOST:PORT/metrics
                              (port 0: any free port, announced by a metrics.listening event)
+  -o, --output json|table    status only: one JSON object, or tables (default)
   --version                  print the version and exit
   -h, --help                 print this help and exit
+
+status is read-only (no writes, no Lease): each node's phase, per-step progress, the
+Lease holder and what a rerun would do next; it runs safely beside a migrating agent.
 
 stdout carries the event stream (one JSON object per line); logs go to stderr.
 Exit codes: 0 done or plan printed, 1 halted (resumable), 2 usage or config error,

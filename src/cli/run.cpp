@@ -8,6 +8,7 @@
 
 #include "cnimig/agent/agent_run.hpp"
 #include "cnimig/agent/simulated_run.hpp"
+#include "cnimig/agent/status_command.hpp"
 #include "cnimig/cli/exit_code.hpp"
 #include "cnimig/cli/options.hpp"
 #include "cnimig/config/config_loader.hpp"
@@ -37,10 +38,19 @@ Result<config::Config> effective_config(const Options& options) {
     c.parallelism.max_requests_in_flight = *options.max_requests_in_flight;
   const auto& p = c.parallelism;
   if (!p.max_unavailable.percent && p.max_parallel_nodes > p.max_unavailable.value) {
-    return make_error(Errc::invalid_argument, "max-parallel-nodes (" +
-                                                  std::to_string(p.max_parallel_nodes) +
-                                                  ") exceeds max-unavailable (" +
-                                                  std::to_string(p.max_unavailable.value) + ")");
+    // Name where each value came from, so the user knows what to change.
+    const auto from = [&](bool flag, std::string_view flag_name, std::string_view key) {
+      return flag ? std::string(flag_name)
+                  : "parallelism." + std::string(key) + " in " + file.string();
+    };
+    return make_error(
+        Errc::invalid_argument,
+        from(options.max_parallel_nodes.has_value(), "--max-parallel-nodes", "maxParallelNodes") +
+            " (" + std::to_string(p.max_parallel_nodes) + ") exceeds " +
+            from(options.max_unavailable.has_value(), "--max-unavailable", "maxUnavailable") +
+            " (" + std::to_string(p.max_unavailable.value) +
+            "): lower the first or raise the second (no more nodes may be in flight than may be "
+            "unavailable)");
   }
   return loaded;
 }
@@ -69,6 +79,12 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
 
+  if (options->command == Command::status) {
+    agent::StatusOptions status{std::move(*config), options->kubeconfig, options->context,
+                                options->output_json};
+    return agent::run_status(status, stdout);
+  }
+
   events::JsonLinesWriter events(stdout);
   events.emit(events::Event(events::catalogued("config.loaded"))
                   .field("config", config->source.string())
@@ -85,6 +101,7 @@ int run(int argc, char** argv) {
   run_options.context = options->context;
   run_options.progress_line = progress;
   run_options.metrics_address = options->metrics_address;
+  run_options.plan_summary_only = options->plan_summary_only;
   if (options->simulate) {
     agent::SimulationOptions simulation;
     simulation.nodes = *options->simulate;

@@ -19,6 +19,25 @@ Result<std::string> read_file(const fs::path& path, const std::string& what) {
   return ss.str();
 }
 
+// "kubeconfig a.yaml" or "kubeconfig files a.yaml, b.yaml" (KUBECONFIG's merge).
+std::string files_of(const Kubeconfig& c) {
+  if (c.sources.empty())
+    return "kubeconfig";
+  std::string list;
+  for (const auto& f : c.sources)
+    list += (list.empty() ? "" : ", ") + f.string();
+  return (c.sources.size() == 1 ? "kubeconfig " : "kubeconfig files ") + list;
+}
+
+std::string context_names(const Kubeconfig& c) {
+  if (c.contexts.empty())
+    return "it defines no contexts";
+  std::string list;
+  for (const auto& [name, ctx] : c.contexts)
+    list += (list.empty() ? "" : ", ") + name;
+  return "its contexts: " + list;
+}
+
 std::string origin_of(const Kubeconfig& c, const std::string& key) {
   auto it = c.origin.find(key);
   return it == c.origin.end() ? std::string("kubeconfig") : "kubeconfig " + it->second.string();
@@ -29,11 +48,21 @@ std::string origin_of(const Kubeconfig& c, const std::string& key) {
 Result<ClientConfig> resolve_context(const Kubeconfig& config,
                                      const std::optional<std::string>& context) {
   std::string name = context.value_or(config.current_context);
-  if (name.empty())
-    return make_error(Errc::config, "kubeconfig: no current-context set and no --context given");
+  // Name the files and what to change: kubectl's own message ("current-context
+  // is not set") leaves the user guessing which of KUBECONFIG's files it read.
+  if (name.empty()) {
+    return make_error(Errc::config, files_of(config) +
+                                        ": no current-context set; set current-context in "
+                                        "the file (kubectl config use-context NAME) or pass "
+                                        "--context NAME (" +
+                                        context_names(config) + ")");
+  }
   auto ctx = config.contexts.find(name);
-  if (ctx == config.contexts.end())
-    return make_error(Errc::config, "kubeconfig: context \"" + name + "\" not found");
+  if (ctx == config.contexts.end()) {
+    return make_error(Errc::config, files_of(config) + ": context \"" + name + "\" not found (" +
+                                        (context ? "from --context" : "from current-context") +
+                                        "; " + context_names(config) + ")");
+  }
   std::string ctx_origin = origin_of(config, "contexts/" + name);
   auto cl = config.clusters.find(ctx->second.cluster);
   if (cl == config.clusters.end())

@@ -152,6 +152,7 @@ Result<Kubeconfig> parse_kubeconfig(std::string_view yaml, const fs::path& file)
                                         std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   Kubeconfig out;
+  out.sources.push_back(file);
   if (!root || root.IsNull())
     return out;  // an empty file is an empty config, as in kubectl
   if (!root.IsMap())
@@ -274,6 +275,7 @@ void merge_kubeconfig(Kubeconfig& into, Kubeconfig from) {
   into.contexts.insert(std::make_move_iterator(from.contexts.begin()),
                        std::make_move_iterator(from.contexts.end()));
   into.origin.insert(from.origin.begin(), from.origin.end());
+  into.sources.insert(into.sources.end(), from.sources.begin(), from.sources.end());
   if (into.current_context.empty())
     into.current_context = std::move(from.current_context);
 }

@@ -42,7 +42,7 @@ NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const 
     case NodePhase::migrate_pods_deleted:
       if (ctx.gate_ok) {
         // One gate, then untaint, uncordon and swap priority-cilium for
-        // migrated in this order (DESIGN.md section 1).
+        // migrated in this order (src/migrate/README.md).
         out.write(step.step, name, RemoveTaint{name, cilium_taint(s)});
         if (node.unschedulable && !ctx.was_cordoned(node))
           out.write(step.step, name, SetCordon{name, false});

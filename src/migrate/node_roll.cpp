@@ -189,7 +189,7 @@ AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
   const auto was = ctx.settings.annotation(annotation_names::kWasCordoned);
   if (node.unschedulable) {
     // Recorded before we cordon: afterwards "unschedulable" no longer tells
-    // whether the administrator or we did it (DESIGN.md section 1). We
+    // whether the administrator or we did it (src/migrate/README.md). We
     // will not cordon it, so its drain begins now.
     a.set.emplace(was, "true");
     a.set.emplace(ctx.settings.annotation(annotation_names::kDrainSince),

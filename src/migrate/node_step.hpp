@@ -59,7 +59,7 @@ std::optional<RollStage> shared_roll_stage(NodePhase phase);
 NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
                     RollStage stage, StepOutcome& out);
 
-// Completion is recorded only after the gate (DESIGN.md section 1): `record`
+// Completion is recorded only after the gate (src/migrate/README.md): `record`
 // (if any) and then the removal of the step's annotations. The same gate
 // opens the next node, so the node no longer counts as in flight.
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,

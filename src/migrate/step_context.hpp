@@ -37,7 +37,8 @@ struct Context {
   bool check_current = false;
   // A check passed during this run (the preflight condition).
   bool checked_this_run = false;
-  // DESIGN.md "Gate": watched resources ready and a current passing check.
+  // A gate (src/migrate/README.md "Gates, budget and failures"): watched
+  // resources ready and a current passing check.
   bool gate_ok = false;
 
   std::map<std::string, NodePhase> phases;

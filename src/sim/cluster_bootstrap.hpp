@@ -1,5 +1,5 @@
 #pragma once
-// The default cluster a fresh cnimig-sim serves (DESIGN.md section 5, issue 4).
+// The default cluster a fresh cnimig-sim serves (src/sim/README.md, issue 4).
 
 #include <cstddef>
 

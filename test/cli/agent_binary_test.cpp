@@ -71,9 +71,18 @@ BOOST_AUTO_TEST_CASE(flags_that_break_the_config_budget_exit_2) {
   ScratchConfig scratch;
   auto r = agent({"--config", scratch.file.string(), "--max-parallel-nodes", "3"});
   BOOST_TEST(r.exit_code == 2);
-  BOOST_TEST(
-      r.stderr_text.find("max-parallel-nodes (3) exceeds max-unavailable (1)") != std::string::npos,
-      r.stderr_text);
+  // The flag and the config key (with its file) that conflict, by name.
+  BOOST_TEST(r.stderr_text.find("--max-parallel-nodes (3) exceeds parallelism.maxUnavailable in " +
+                                scratch.file.string() + " (1)") != std::string::npos,
+             r.stderr_text);
+
+  std::ofstream(scratch.file, std::ios::app)
+      << "parallelism:\n  maxParallelNodes: 2\n  maxUnavailable: 2\n";
+  auto lowered = agent({"--config", scratch.file.string(), "--max-unavailable", "1"});
+  BOOST_TEST(lowered.exit_code == 2);
+  BOOST_TEST(lowered.stderr_text.find("parallelism.maxParallelNodes in " + scratch.file.string() +
+                                      " (2) exceeds --max-unavailable (1)") != std::string::npos,
+             lowered.stderr_text);
 }
 
 BOOST_AUTO_TEST_CASE(unreachable_cluster_exits_3_with_only_json_lines_on_stdout) {

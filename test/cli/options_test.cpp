@@ -48,6 +48,29 @@ BOOST_AUTO_TEST_CASE(every_flag_is_parsed) {
   BOOST_TEST((o->log_level == spdlog::level::debug));
 }
 
+BOOST_AUTO_TEST_CASE(status_is_a_subcommand_with_its_own_flags) {
+  auto o = parse({"status", "--kubeconfig", "k", "--context", "prod", "-o", "json"});
+  BOOST_TEST_REQUIRE(o.has_value(), (o ? "" : o.error().message));
+  BOOST_TEST((o->command == Command::status));
+  BOOST_TEST(o->output_json);
+  BOOST_TEST(o->kubeconfig->string() == "k");
+  BOOST_TEST(!o->config.has_value());  // status falls back to the default config
+  auto table = parse({"status", "--output=table", "--config", "c.yaml"});
+  BOOST_TEST_REQUIRE(table.has_value(), (table ? "" : table.error().message));
+  BOOST_TEST(!table->output_json);
+  BOOST_TEST((parse({"--config", "c.yaml"})->command == Command::run));
+}
+
+BOOST_AUTO_TEST_CASE(plan_output_selects_the_summary_only) {
+  auto full = parse({"--config", "c.yaml", "--plan-output", "full"});
+  BOOST_TEST_REQUIRE(full.has_value(), (full ? "" : full.error().message));
+  BOOST_TEST(!full->plan_summary_only);
+  auto summary = parse({"--config", "c.yaml", "--plan-output=summary"});
+  BOOST_TEST_REQUIRE(summary.has_value(), (summary ? "" : summary.error().message));
+  BOOST_TEST(summary->plan_summary_only);
+  BOOST_TEST(!parse({"--config", "c.yaml"})->plan_summary_only);
+}
+
 BOOST_AUTO_TEST_CASE(simulate_needs_no_config) {
   auto o = parse(
       {"--simulate", "8", "--apply", "--max-unavailable", "25%", "--max-parallel-nodes", "3"});
@@ -121,6 +144,13 @@ const std::vector<BadArgs> kBad = {
      "--simulate runs its own cluster; it cannot be used with --kubeconfig"},
     {{"--simulate", "3", "--context", "c"},
      "--simulate runs its own cluster; it cannot be used with --context"},
+    {{"status", "--apply"}, "status takes --config, --kubeconfig, --context, -o json|table"},
+    {{"status", "--nodes", "a"}, "not --nodes"},
+    {{"status", "-o", "yaml"}, "-o: expected json or table, got 'yaml'"},
+    {{"--config", "c", "-o", "json"}, "-o belongs to 'cnimig-agent status'"},
+    {{"--config", "c", "--plan-output", "brief"}, "--plan-output: expected full or summary"},
+    {{"--config", "c", "--apply", "--plan-output", "summary"},
+     "--plan-output shapes a plan's stdout; it cannot be used with --apply"},
 };
 
 BOOST_DATA_TEST_CASE(bad_flags_fail_with_one_line_reason, boost::unit_test::data::make(kBad), bad) {

@@ -1,5 +1,5 @@
 // Kill the agent at any write and rerun: same final state, zero violations
-// (DESIGN.md section 6). cnimig-sim's stop-at-write fault holds the agent's
+// (test/README.md "Hardening suites"). cnimig-sim's stop-at-write fault holds the agent's
 // k-th write unanswered and unapplied and prints `sim.write-held`; the test
 // SIGKILLs the agent there, replaces the fault at runtime (PUT
 // /sim/v1/faults) and reruns. The runs are chained on one cluster: each rerun

@@ -1,4 +1,4 @@
-// Human progress on stderr (DESIGN.md section 2): under a pseudo-terminal a
+// Human progress on stderr (README.md "Progress on stderr"): under a pseudo-terminal a
 // live status line redrawn in place ("\r\x1b[K[roll] 2/4 nodes | node-2
 // roll-draining | 3s elapsed, ~3s left"); off a terminal plain log lines
 // with no control sequences; with --log-format json, JSON lines.

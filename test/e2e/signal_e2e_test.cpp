@@ -1,5 +1,5 @@
-// SIGTERM and SIGINT in the middle of a migration (DESIGN.md sections 2 and
-// 4): the agent stops at the next safe point, says so with
+// SIGTERM and SIGINT in the middle of a migration (README.md
+// "Signals"): the agent stops at the next safe point, says so with
 // `migration.interrupted`, exits 143 / 130, leaves no node cordoned or
 // tainted, and the next run completes the migration with zero violations.
 #define BOOST_TEST_MODULE e2e_signal

@@ -171,6 +171,40 @@ BOOST_AUTO_TEST_CASE(kubeconfig_env_merges_first_file_wins) {
   BOOST_TEST(cfg.error().message.find("nope") != std::string::npos);
 }
 
+// What to change, and where: the file(s) read, the flag or key to set, and
+// the contexts there are.
+BOOST_AUTO_TEST_CASE(missing_or_unknown_context_names_the_files_and_the_fix) {
+  TempDir d;
+  auto a = d.write("a", config_doc("k", "https://a:1", "ua", "tok-a", "ctx-a", "\"\""));
+  auto b = d.write("b", config_doc("k", "https://b:2", "ub", "tok-b", "ctx-b", "\"\""));
+
+  LoadOptions one;
+  one.kubeconfig = a;
+  auto none = load_client_config(one);
+  BOOST_TEST_REQUIRE(!none.has_value());
+  const auto& m1 = none.error().message;
+  BOOST_TEST(m1.find(a.string()) != std::string::npos, m1);
+  BOOST_TEST(m1.find("current-context") != std::string::npos, m1);
+  BOOST_TEST(m1.find("--context") != std::string::npos, m1);
+  BOOST_TEST(m1.find("ctx-a") != std::string::npos, m1);
+
+  auto merged = load_client_config(env_options({{"KUBECONFIG", a.string() + ":" + b.string()}}));
+  BOOST_TEST_REQUIRE(!merged.has_value());
+  const auto& m2 = merged.error().message;
+  BOOST_TEST(m2.find(a.string()) != std::string::npos, m2);
+  BOOST_TEST(m2.find(b.string()) != std::string::npos, m2);
+  BOOST_TEST(m2.find("ctx-b") != std::string::npos, m2);
+
+  one.context = "nope";
+  auto unknown = load_client_config(one);
+  BOOST_TEST_REQUIRE(!unknown.has_value());
+  const auto& m3 = unknown.error().message;
+  BOOST_TEST(m3.find(a.string()) != std::string::npos, m3);
+  BOOST_TEST(m3.find("\"nope\"") != std::string::npos, m3);
+  BOOST_TEST(m3.find("--context") != std::string::npos, m3);
+  BOOST_TEST(m3.find("ctx-a") != std::string::npos, m3);
+}
+
 BOOST_AUTO_TEST_CASE(explicit_path_then_home_then_in_cluster) {
   TempDir d;
   auto home_cfg =

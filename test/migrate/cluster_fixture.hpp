@@ -1,6 +1,6 @@
 #pragma once
 // Test support: a small cluster before the migration, a monitor that checks
-// DESIGN.md's ordering safety property and the budget after every action, and
+// ordering safety property (src/migrate/README.md) and the budget after every action, and
 // a canonical form of a snapshot for comparing end states.
 
 #include <map>
@@ -142,7 +142,7 @@ inline std::string canonical(const ClusterSnapshot& snap) {
   return out.str();
 }
 
-// DESIGN.md section 1 and 5: a node may drop the source CNI only when every
+// src/migrate/README.md "Safety rules": a node may drop the source CNI only when every
 // pod anywhere already has a Cilium interface (and takes its IP from Cilium,
 // so that pods on Cilium-only nodes reach it); the source CNI DaemonSet may go
 // only when no node needs it. Pods' interfaces follow the node's CNI config

@@ -1,4 +1,4 @@
-// One call of the core on a large cluster (DESIGN.md section 6: 5,000 nodes,
+// One call of the core on a large cluster (test/bench/README.md: 5,000 nodes,
 // 150,000 pods): the driver calls it on every relevant change, so it must stay
 // well within the 50 ms reaction budget in an optimised build.
 

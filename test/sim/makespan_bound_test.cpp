@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE sim makespan bound
-// The simulator's makespan lower bound (DESIGN.md section 6), derived in
+// The simulator's makespan lower bound (src/sim/README.md), derived in
 // src/sim/makespan_bound.cpp from the kubelet model's delays.
 #include "cnimig/sim/makespan_bound.hpp"
 

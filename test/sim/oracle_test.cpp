@@ -1,6 +1,6 @@
 #define BOOST_TEST_MODULE sim network oracle
 // The network model must tell a correct migration from a wrong one. The test
-// plays the migrator's steps (DESIGN.md section 1) by editing labels and
+// plays the migrator's steps (src/migrate/README.md) by editing labels and
 // DaemonSets in the store directly: in the right order no pair of Ready pods on
 // uncordoned nodes ever loses connectivity; skipping the roll step does.
 #include <boost/test/unit_test.hpp>

@@ -30,7 +30,7 @@ struct ExecutorSettings {
   std::vector<std::string> knet_stress_daemonsets = {"knet-stress", "knet-stress-2"};
   std::string own_pod_namespace;  // in-cluster: the agent never evicts or deletes its own pod
   std::string own_pod_name;
-  // Plan mode's server-side check (DESIGN.md section 2): every write goes out
+  // Plan mode's server-side check (README.md "Usage"): every write goes out
   // with dryRun=All, so the API server validates and admits it (RBAC,
   // admission, schema, preconditions) and persists nothing. A PDB-blocked
   // eviction is not a failed check: the real run waits for the budget.

@@ -2,7 +2,7 @@
 // One run of the agent end to end: connect, validate everything before the
 // first write (configuration, manifests, permissions), then print the plan or
 // migrate under the Lease, honouring SIGINT/SIGTERM, speaking to systemd.
-// Returns the process exit code of DESIGN.md section 2.
+// Returns the process exit code (README.md "Exit codes").
 
 #include <filesystem>
 #include <memory>
@@ -28,6 +28,8 @@ struct AgentRunOptions {
   // Test only (the CLI never sets it): migrate::MigrationSettings::skip_roll_for_tests.
   bool skip_roll_for_tests = false;
   std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
+  // --plan-output summary: a plan writes plan.summary instead of every plan.action.
+  bool plan_summary_only = false;
 };
 
 // Exit code 4: another agent holds the Lease (nothing was written).

@@ -28,7 +28,7 @@ class ChangeSignal {
   // A change that came from a watch event (not from the driver's own
   // bookkeeping): also remembers when the first such event since the last
   // take_event_time() arrived, so the driver can measure its reaction time
-  // (DESIGN.md section 6: event -> next write under 50 ms at p99).
+  // (test/bench/README.md: event -> next write under 50 ms at p99).
   void notify_event() {
     if (!first_event_)
       first_event_ = std::chrono::steady_clock::now();

@@ -1,6 +1,6 @@
 #pragma once
 // Holds the coordination.k8s.io/v1 Lease that keeps a second agent out
-// (DESIGN.md section 4). Every write carries the resourceVersion it decided
+// (README.md "systemd and the Lease"). Every write carries the resourceVersion it decided
 // on, so of two agents racing for a stale Lease exactly one wins; the other
 // sees 409 Conflict, reads again and finds the Lease live.
 

@@ -1,5 +1,5 @@
 #pragma once
-// The coroutine driver (DESIGN.md section 4): on every change of the watch
+// The coroutine driver (src/migrate/README.md): on every change of the watch
 // caches or of an action's outcome it asks the I/O-free core what to do,
 // starts what is not already running (each node's actions in order, nodes in
 // parallel), turns waits that outlive their timeout into failures (the core

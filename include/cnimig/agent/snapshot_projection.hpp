@@ -1,7 +1,7 @@
 #pragma once
 // From API objects to the core's snapshot types: only the fields the core
-// reads are kept (memory matters at 150,000 pods). Readiness follows DESIGN.md
-// section 3 and the rules `kubectl rollout status` applies.
+// reads are kept (memory matters at 150,000 pods). Readiness follows
+// src/migrate/README.md "Readiness": the rules `kubectl rollout status` applies.
 
 #include <string>
 #include <string_view>

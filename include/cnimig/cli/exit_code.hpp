@@ -1,5 +1,5 @@
 #pragma once
-// Process exit codes (DESIGN.md section 2). Operators script on these.
+// Process exit codes (README.md "Exit codes"). Operators script on these.
 
 namespace cnimig::cli {
 

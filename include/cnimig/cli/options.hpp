@@ -1,5 +1,5 @@
 #pragma once
-// Command-line flags (DESIGN.md section 2). Parsing is pure so every flag and
+// Command-line flags (README.md "Usage"). Parsing is pure so every flag and
 // every conflict is unit-tested; errors are one line, for exit code 2.
 
 #include <filesystem>
@@ -18,7 +18,11 @@
 
 namespace cnimig::cli {
 
+enum class Command { run, status };
+
 struct Options {
+  Command command = Command::run;  // `cnimig-agent status ...`: Command::status
+  bool output_json = false;        // status: -o json
   bool help = false;
   bool version = false;
   std::optional<std::filesystem::path> config;
@@ -35,6 +39,7 @@ struct Options {
   spdlog::level::level_enum log_level = spdlog::level::info;
   std::optional<unsigned> simulate;            // node count of an in-process cnimig-sim
   std::optional<std::string> metrics_address;  // --metrics-addr HOST:PORT
+  bool plan_summary_only = false;              // --plan-output summary
 };
 
 // `args` excludes the program name. Accepts `--flag value` and `--flag=value`.

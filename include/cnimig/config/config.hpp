@@ -22,7 +22,7 @@ struct LabelKeys {
   std::string migrated = "node-role.kubernetes.io/migrated";
   std::string value = "true";
 
-  // The six keys, in the order of the table in DESIGN.md.
+  // The six keys, in the order of src/migrate/README.md's label table.
   std::vector<std::string> all() const {
     return {calico_cilium, cni_priority_calico, cni_priority_cilium, rolled, cilium, migrated};
   }

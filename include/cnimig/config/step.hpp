@@ -1,5 +1,5 @@
 #pragma once
-// The migration's steps, in order (DESIGN.md section 1). Used by `--steps`,
+// The migration's steps, in order (src/migrate/README.md). Used by `--steps`,
 // the engine and the event stream, so the names live in one place.
 
 #include <array>

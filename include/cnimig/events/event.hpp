@@ -1,5 +1,5 @@
 #pragma once
-// One entry of the agent's event stream (DESIGN.md section 2): a dotted name
+// One entry of the agent's event stream (README.md "Event stream"): a dotted name
 // plus fields. `ts`, `v` and `event` are added by the writer; `step` is always
 // present (null outside a step) so consumers can rely on it.
 

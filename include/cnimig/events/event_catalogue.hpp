@@ -1,5 +1,5 @@
 #pragma once
-// The event stream's contract (DESIGN.md section 2) as data: every event the
+// The event stream's contract (README.md "Event stream") as data: every event the
 // agent writes to stdout, when it fires, and its fields with their types.
 // - Emit sites name events through catalogued("step.started"), which does not
 //   compile for a name missing here.
@@ -97,6 +97,11 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
     {"plan.check_failed",
      "plan mode: the API server refused a planned write's dryRun=All check (the plan exits 1)",
      {field::string("action"), field::string("error"), field::string("node").optional()}},
+    {"plan.summary",
+     "plan mode: the counts of the summary for people logged on stderr (max_duration_ms: every "
+     "wait at its timeout)",
+     {field::integer("writes"), field::integer("pods_evicted"), field::integer("pods_deleted"),
+      field::integer("warnings"), field::integer("max_duration_ms")}},
     {"plan.completed", "plan mode: the plan reaches the end", {field::integer("actions")}},
     {"plan.halted",
      "plan mode: the plan stops at a failed gate (exit 1)",

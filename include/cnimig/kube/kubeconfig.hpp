@@ -57,6 +57,9 @@ struct Kubeconfig {
   std::string current_context;
   // Which file each entry came from, for error messages ("clusters/NAME" -> file).
   std::map<std::string, std::filesystem::path> origin;
+  // The files read, in order (KUBECONFIG merges several): an error that no
+  // single entry explains, such as a missing current-context, names them.
+  std::vector<std::filesystem::path> sources;
 };
 
 // Parses one kubeconfig document. `source` names the file in error messages

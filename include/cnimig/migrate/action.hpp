@@ -1,7 +1,7 @@
 #pragma once
 // What the core asks the driver to do: small value types, each idempotent
-// when executed against the cluster (DESIGN.md section 1: "Every action is
-// idempotent"). Node metadata changes are JSON merge patches: `set` entries
+// when executed against the cluster (src/migrate/README.md, "Labels are
+// the state"). Node metadata changes are JSON merge patches: `set` entries
 // become values, `remove` entries become null.
 
 #include <map>

@@ -49,7 +49,7 @@ struct NodeState {
   friend bool operator==(const NodeState&, const NodeState&) = default;
 };
 
-// A watched workload. `ready` follows DESIGN.md section 3 (DaemonSet:
+// A watched workload. `ready` follows src/migrate/README.md "Readiness" (DaemonSet:
 // observedGeneration >= generation and desired == updated == ready ==
 // available; Deployment/StatefulSet: `kubectl rollout status` rules).
 struct WorkloadState {
@@ -68,7 +68,7 @@ struct WorkloadState {
   friend bool operator==(const WorkloadState&, const WorkloadState&) = default;
 };
 
-// The latest connectivity check of this run (DESIGN.md section 1: every
+// The latest connectivity check of this run (src/migrate/README.md: every
 // knet-stress instance reaches all its peers). The driver retries a failing
 // check until its timeout and reports only the final outcome, so `passed ==
 // false` is a failed gate.

@@ -13,7 +13,7 @@
 
 namespace cnimig::migrate {
 
-// Node label keys (DESIGN.md section 1, "Node labels are the state") are
+// Node label keys (src/migrate/README.md, "Labels are the state") are
 // config's; every label carries `value`.
 using LabelKeys = config::LabelKeys;
 
@@ -32,7 +32,7 @@ struct BundleIds {
 
 struct MigrationSettings {
   LabelKeys labels;
-  // Facts that labels and objects cannot hold (DESIGN.md section 1) are node
+  // Facts that labels and objects cannot hold (src/migrate/README.md) are node
   // annotations under this prefix.
   std::string annotation_prefix = "cnimig.io/";
 

@@ -1,5 +1,5 @@
 #pragma once
-// The I/O-free core (DESIGN.md section 4): given what the watches have seen,
+// The I/O-free core (src/migrate/README.md): given what the watches have seen,
 // say what to do next. Shaped like boost::redis's exec_fsm, except that it is
 // level-triggered: it keeps no state between calls, so resuming after a crash
 // is the same call on the new snapshot.

@@ -1,5 +1,5 @@
 #pragma once
-// The migration's steps in order (DESIGN.md section 1) are config's: `--steps`,
+// The migration's steps in order (src/migrate/README.md) are config's: `--steps`,
 // the event stream and the core name them the same way. config's step header
 // is pure (no I/O, no parsing library), so the core may use it.
 

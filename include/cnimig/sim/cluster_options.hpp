@@ -10,7 +10,7 @@
 
 namespace cnimig::sim {
 
-// What a CNI agent DaemonSet does on the nodes it runs on (DESIGN.md section 1).
+// What a CNI agent DaemonSet does on the nodes it runs on (src/sim/README.md).
 enum class AgentRole : std::uint8_t {
   source = 0,                 // the source CNI (canal/calico/flannel): its network + 10-*.conflist
   cilium = 1,                 // `cilium`: Cilium network + 99-cilium.conf (present, unused)
@@ -29,7 +29,7 @@ struct ClusterOptions {
   std::chrono::milliseconds termination_delay{1000};  // deletionTimestamp -> gone
   std::chrono::milliseconds agent_ready_delay{3000};  // CNI agent Running -> Ready
 
-  // The source CNI (config, not code: DESIGN.md "Source CNI variants").
+  // The source CNI (config, not code: src/migrate/README.md).
   std::string source_cni_namespace = "kube-system";
   std::string source_cni_daemonset = "canal";
   std::string source_cni_config = "10-canal.conflist";

@@ -1,8 +1,8 @@
 #pragma once
-// The shortest time any migrator that follows DESIGN.md section 1's steps can
+// The shortest time any migrator that follows src/migrate/README.md's steps can
 // take on the simulated cluster, given the kubelet model's delays at the
-// current --time-scale and the migrator's node parallelism (DESIGN.md section
-// 6: makespan within 10% of this bound). /sim/v1/report publishes it as
+// current --time-scale and the migrator's node parallelism (test/bench/README.md:
+// makespan within 10% of this bound). /sim/v1/report publishes it as
 // `makespan_lower_bound`; the derivation is in makespan_bound.cpp.
 
 #include <chrono>

@@ -1,5 +1,5 @@
 #pragma once
-// The oracle (DESIGN.md section 5). Fed every committed store change, it keeps,
+// The oracle (src/sim/README.md). Fed every committed store change, it keeps,
 // per node, which CNI agent roles are active (their config file present, their
 // network's dataplane up), each pod's interfaces (fixed at sandbox creation,
 // recorded on the pod as the annotation below), and the violation count.

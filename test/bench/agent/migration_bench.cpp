@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE agent migration benchmarks
-// Issue 7's benchmarks (a), (b) and (c), DESIGN.md section 6, each against a
+// Issue 7's benchmarks (a), (b) and (c), test/bench/README.md, each against a
 // fresh in-process cnimig-sim of the same shape (CNIMIG_BENCH_NODES nodes,
 // 2 application pods per node, --time-scale CNIMIG_BENCH_TIME_SCALE):
 //  (a) API requests, per migrated node and in total: the agent against a

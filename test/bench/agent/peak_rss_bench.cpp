@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE agent peak RSS at scale
-// Issue 7 (e), DESIGN.md section 6: the agent's peak RSS against a cnimig-sim
+// Issue 7 (e), test/bench/README.md: the agent's peak RSS against a cnimig-sim
 // of 5,000 nodes and 150,000 application pods (30 per node; override with
 // CNIMIG_BENCH_RSS_NODES / CNIMIG_BENCH_RSS_PODS_PER_NODE). The simulator runs
 // as its own process (it needs ~1.5 GB and minutes to settle); the agent runs

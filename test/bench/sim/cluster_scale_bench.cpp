@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE sim cluster scale
-// DESIGN.md section 5: 5,000 nodes and 150,000 pods in one process. Boots the
+// src/sim/README.md: 5,000 nodes and 150,000 pods in one process. Boots the
 // default cluster at that size (CNIMIG_SIM_NODES / CNIMIG_SIM_PODS_PER_NODE
 // override), lets every pod become Ready, then rolls one node's pods and
 // times it, and prints time, RSS and the oracle's counters.
