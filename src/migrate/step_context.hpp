@@ -49,6 +49,9 @@ struct Context {
   bool migration_started() const;
   bool resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const;
   NodePhase phase(const std::string& node) const { return phases.at(node); }
+  // The node joined during the migration and is being brought into its
+  // state (node_join.cpp): the steps leave it alone until then.
+  bool joining(const std::string& node) const;
 };
 
 struct StepOutcome {
@@ -84,5 +87,8 @@ StepOutcome run_prepare(const Context& ctx);
 // roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
 StepOutcome run_cleanup(const Context& ctx);
+// After cleanup: the rollout its selector removal started has finished and a
+// connectivity check passed since the last write (scope_complete then).
+StepOutcome run_final_gate(const Context& ctx);
 
 }  // namespace cnimig::migrate::detail
