@@ -18,15 +18,31 @@ bool has_no_execute(const json::object& node) {
 }  // namespace
 
 void NodeLifecycle::observe(const Change& change) {
-  if (change.resource == &ctx_.nodes && change.type != ChangeType::deleted &&
-      has_no_execute(*change.object))
+  if (change.resource == &ctx_.nodes && change.type == ChangeType::deleted) {
+    const auto& any = change.object ? *change.object : *change.old_object;
+    orphaned_.insert(std::string(name(any)));
+  } else if (change.resource == &ctx_.nodes && has_no_execute(*change.object)) {
     dirty_.insert(std::string(name(*change.object)));
-  else if (change.resource == &ctx_.pods && change.type == ChangeType::added &&
-           !node_name(*change.object).empty())
+  } else if (change.resource == &ctx_.pods && change.type == ChangeType::added &&
+             !node_name(*change.object).empty()) {
     dirty_.insert(std::string(node_name(*change.object)));
+    orphaned_.insert(std::string(node_name(*change.object)));
+  }
+}
+
+void NodeLifecycle::collect_orphans(const std::string& node) {
+  if (ctx_.store.get(ctx_.nodes, "", node))
+    return;
+  // podgc deletes with grace period 0: the object goes at once.
+  for (const auto& pod : ctx_.store.pods_on_node(node))
+    (void)ctx_.store.remove(ctx_.pods, ns(*pod), name(*pod));
 }
 
 void NodeLifecycle::reconcile() {
+  auto orphaned = std::move(orphaned_);
+  orphaned_.clear();
+  for (const auto& n : orphaned)
+    collect_orphans(n);
   auto dirty = std::move(dirty_);
   dirty_.clear();
   for (const auto& n : dirty) {
