@@ -37,6 +37,11 @@ std::string NetworkModel::node_ip(std::string_view node) {
          std::to_string(i % 256 == 255 ? 254 : i % 256 + 1);
 }
 
+std::string NetworkModel::pod_cidr(std::string_view node) {
+  const auto i = node_state(node).index;
+  return "10." + std::to_string(64 + i / 256 % 64) + "." + std::to_string(i % 256) + ".0/24";
+}
+
 RoleMask NetworkModel::expected_roles(const json::object& node) const {
   RoleMask m = 0;
   for (const auto& [key, ds] : agent_daemonsets_)

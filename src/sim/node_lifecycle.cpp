@@ -18,6 +18,9 @@ bool has_no_execute(const json::object& node) {
 }  // namespace
 
 void NodeLifecycle::observe(const Change& change) {
+  if (change.resource == &ctx_.nodes && change.type == ChangeType::added &&
+      str(spec(*change.object), "podCIDR").empty())
+    new_nodes_.insert(std::string(name(*change.object)));
   if (change.resource == &ctx_.nodes && change.type == ChangeType::deleted) {
     const auto& any = change.object ? *change.object : *change.old_object;
     orphaned_.insert(std::string(name(any)));
@@ -38,7 +41,26 @@ void NodeLifecycle::collect_orphans(const std::string& node) {
     (void)ctx_.store.remove(ctx_.pods, ns(*pod), name(*pod));
 }
 
+void NodeLifecycle::allocate_pod_cidr(const std::string& node) {
+  auto current = ctx_.store.get(ctx_.nodes, "", node);
+  if (!current || !str(spec(*current), "podCIDR").empty())
+    return;
+  json::object next = *current;
+  auto& s = next["spec"];
+  if (!s.is_object())
+    s = json::object{};
+  const auto cidr = ctx_.network.pod_cidr(node);
+  s.as_object()["podCIDR"] = cidr;
+  s.as_object()["podCIDRs"] = json::array{json::value(cidr)};
+  next["metadata"].as_object().erase("resourceVersion");
+  (void)ctx_.store.update(ctx_.nodes, std::move(next));
+}
+
 void NodeLifecycle::reconcile() {
+  auto new_nodes = std::move(new_nodes_);
+  new_nodes_.clear();
+  for (const auto& n : new_nodes)
+    allocate_pod_cidr(n);
   auto orphaned = std::move(orphaned_);
   orphaned_.clear();
   for (const auto& n : orphaned)

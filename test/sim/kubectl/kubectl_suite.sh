@@ -202,6 +202,7 @@ metadata:
 YAML
 check "create node" 0 'node/node-7 created' -- M create -f "$WORK/node.yaml"
 check "new node turns Ready" 0 'condition met' -- M wait --for=condition=Ready node/node-7 --timeout=20s
+check "new node gets a pod CIDR" 0 '^10\.[0-9]+\.[0-9]+\.0/24$' -- M get node node-7 -o jsonpath='{.spec.podCIDR}'
 node7_pods() { M get pods -n kube-system --field-selector spec.nodeName=node-7 "$@"; }
 node7_agents_ready() {
   [[ $(node7_pods -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
