@@ -196,7 +196,9 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
     s.knet_owner = std::string(str(ref, "name"));
   if (!s.node.empty()) {
     auto& n = node_state(s.node);
-    s.counted = s.ready && !s.host_network && s.interfaces.has_value();
+    // A deleted node's pods (the pod garbage collector marks them Failed
+    // before removing them) are no longer counted: their node is gone.
+    s.counted = s.ready && !s.host_network && s.interfaces.has_value() && n.node != nullptr;
     if (s.role && s.ready)
       ++n.ready[static_cast<std::size_t>(*s.role)];
     if (s.role)

@@ -36,9 +36,28 @@ void NodeLifecycle::observe(const Change& change) {
 void NodeLifecycle::collect_orphans(const std::string& node) {
   if (ctx_.store.get(ctx_.nodes, "", node))
     return;
-  // podgc deletes with grace period 0: the object goes at once.
-  for (const auto& pod : ctx_.store.pods_on_node(node))
+  // podgc (gcOrphaned) first marks the pod Failed with a DisruptionTarget
+  // condition, then deletes it with grace period 0: the object goes at once.
+  const auto now = rfc3339_now();
+  for (const auto& pod : ctx_.store.pods_on_node(node)) {
+    json::object next = *pod;
+    auto& st = next["status"];
+    if (!st.is_object())
+      st = json::object{};
+    auto& s = st.as_object();
+    s["phase"] = "Failed";
+    auto& conds = s["conditions"];
+    if (!conds.is_array())
+      conds = json::array{};
+    conds.as_array().push_back(json::object{{"type", "DisruptionTarget"},
+                                            {"status", "True"},
+                                            {"reason", "DeletionByPodGC"},
+                                            {"message", "PodGC: node no longer exists"},
+                                            {"lastTransitionTime", now}});
+    next["metadata"].as_object().erase("resourceVersion");
+    (void)ctx_.store.update_status(ctx_.pods, std::move(next));
     (void)ctx_.store.remove(ctx_.pods, ns(*pod), name(*pod));
+  }
 }
 
 void NodeLifecycle::allocate_pod_cidr(const std::string& node) {

@@ -3,8 +3,9 @@
 // tolerate a NoExecute taint of its node is deleted (DaemonSet pods included,
 // unless their template tolerates it; their automatic tolerations cover only
 // not-ready/unreachable). And the pod garbage collector's orphan rule: a pod
-// bound to a node that no longer exists is deleted at once, without a grace
-// period (no kubelet is left to run its shutdown). And node IPAM: a node
+// bound to a node that no longer exists is marked Failed (DisruptionTarget,
+// DeletionByPodGC) and deleted without a grace period (no kubelet is left to
+// run its shutdown). And node IPAM: a node
 // created without spec.podCIDR is given one.
 
 #include <set>
