@@ -170,8 +170,7 @@ void decide(Decision& d, const Context& ctx) {
     }
   }
   if (!first_open) {
-    // Done only once what cleanup set in motion has settled (a rerun on a
-    // finished cluster checks it too: no write, one connectivity check).
+    // Done only once what cleanup set in motion has settled.
     finish(d, ctx, StepId::cleanup, detail::run_final_gate(ctx), true);
     return;
   }

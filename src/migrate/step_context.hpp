@@ -87,8 +87,9 @@ StepOutcome run_prepare(const Context& ctx);
 // roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
 StepOutcome run_cleanup(const Context& ctx);
-// After cleanup: the rollout its selector removal started has finished and a
-// connectivity check passed since the last write (scope_complete then).
+// After cleanup: the rollout its selector removal started has finished and,
+// if this run wrote anything, a connectivity check passed since its last
+// write (scope_complete then).
 StepOutcome run_final_gate(const Context& ctx);
 
 }  // namespace cnimig::migrate::detail
