@@ -50,6 +50,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
       snapshot_.nodes.erase(key);
       node_uids_.erase(key);
       node_versions_.erase(key);
+      deleted_nodes_.insert(key);
     }
     changes_.notify_event();
   });
@@ -155,6 +156,7 @@ char ClusterCache::upsert_node(const boost::json::object& object) {
   if (stale(node_versions_, key, resource_version(object)))
     return 0;  // the snapshot already shows a newer version (our write's answer)
   auto state = project_node(object, annotation_prefix_);
+  deleted_nodes_.erase(state.name);  // a node of that name (re)joined
   auto& entry = snapshot_.nodes[state.name];
   state.pods = std::move(entry.pods);  // pods are placed by the pod informer
   entry = std::move(state);
@@ -176,6 +178,8 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
   const auto key = state.ns + "/" + state.name;
   if (const auto* previous = pods_->find(key); previous != nullptr && *previous != node)
     remove_pod(key, *previous);
+  if (deleted_nodes_.contains(node))
+    return node;  // bound to a deleted node: gone with it, whatever the watch still shows
   auto& list = node.empty() ? snapshot_.unscheduled_pods : snapshot_.nodes[node].pods;
   if (!node.empty() && snapshot_.nodes[node].name.empty()) {
     // Seen before its node: a placeholder until the node informer fills it in.

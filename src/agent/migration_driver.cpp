@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/common/error.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/migrate/node_phase.hpp"
 #include "cnimig/migrate/planner.hpp"
@@ -21,9 +22,14 @@ std::chrono::milliseconds since(Clock::time_point t) {
 }
 
 // Phases in which a node is between steps: acting on it would start new work.
+// A joining node is never cordoned: a stop may leave it anywhere in its join.
 bool idle(NodePhase p) {
   switch (p) {
     case NodePhase::unprepared:
+    case NodePhase::joining:
+    case NodePhase::join_cni_wait:
+    case NodePhase::join_deleting_pods:
+    case NodePhase::join_awaiting_gate:
     case NodePhase::prepared:
     case NodePhase::rolled:
     case NodePhase::prioritised:
@@ -138,6 +144,18 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
       event.node(action.node);
     if (reaction_ms)
       event.field("reaction_ms", *reaction_ms);
+    if (!result && result.error().code == Errc::not_found && !action.node.empty()) {
+      // A node's writes patch the Node (a pod already gone counts as
+      // evicted): 404 means the node was deleted (scaled down, replaced),
+      // perhaps before its watch event arrived. What was left to do on it
+      // has nothing to act on, and must not hold the run.
+      spdlog::info("node {} was deleted; dropping its remaining actions ({})", action.node,
+                   migrate::describe(action));
+      for (const auto& rest : group)
+        std::erase(snap.in_flight, rest);
+      cache_.changes().notify();
+      co_return;
+    }
     if (!result) {
       event = events::Event(events::catalogued("action.failed"))
                   .step(migrate::to_string(action.step))
@@ -360,6 +378,11 @@ asio::awaitable<RunResult> MigrationDriver::run() {
     for (auto done : finished_)
       cancels_.erase(done);
     finished_.clear();
+    // A failure about a node that no longer exists holds nothing: its gate
+    // and its pods went with it.
+    std::erase_if(snap.failures, [&](const migrate::Failure& f) {
+      return !f.node.empty() && !snap.nodes.contains(f.node);
+    });
     const auto seen = cache_.changes().version();
     // The first watch event since the last decision: the one this decision
     // reacts to at the latest (an upper bound when several arrived).

@@ -25,6 +25,8 @@ migrate::MigrationSettings migration_settings(const config::Config& c) {
   s.preflight_resources = to_resource_set(c.preflight_resources);
   s.watched_resources = to_resource_set(c.watched_resources);
   s.cleanup_resources = to_resource_set(c.cleanup_resources);
+  s.delete_unmanaged_pods = c.drain.delete_unmanaged_pods;
+  s.delete_empty_dir_data = c.drain.delete_empty_dir_data;
   return s;
 }
 

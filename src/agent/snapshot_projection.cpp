@@ -143,7 +143,19 @@ migrate::PodState project_pod(const boost::json::object& pod) {
           std::chrono::duration_cast<std::chrono::seconds>(created->time_since_epoch()).count();
     }
   }
-  out.host_network = bool_at(object_at(pod, "spec"), "hostNetwork");
+  const auto* spec = object_at(pod, "spec");
+  out.host_network = bool_at(spec, "hostNetwork");
+  if (spec != nullptr) {
+    if (const auto* volumes = spec->if_contains("volumes");
+        volumes != nullptr && volumes->is_array()) {
+      for (const auto& v : volumes->get_array()) {
+        if (v.is_object() && v.get_object().contains("emptyDir")) {
+          out.empty_dir = true;
+          break;
+        }
+      }
+    }
+  }
   out.ready = condition_true(object_at(pod, "status"), "Ready");
   return out;
 }

@@ -110,6 +110,22 @@ class Reader {
     out = value;
   }
 
+  // YAML 1.2 core schema booleans only ("yes"/"on" are strings there).
+  void boolean(const YAML::Node& node, const std::string& key, const YAML::Mark& mark, bool& out) {
+    if (!node.IsDefined())
+      return;
+    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
+    if (text == "true" || text == "True" || text == "TRUE") {
+      out = true;
+    } else if (text == "false" || text == "False" || text == "FALSE") {
+      out = false;
+    } else {
+      problem(
+          mark, key,
+          "expected true or false, found " + (node.IsScalar() ? "'" + text + "'" : describe(node)));
+    }
+  }
+
   void duration(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
                 std::chrono::milliseconds& out) {
     if (!node.IsDefined())
@@ -391,6 +407,16 @@ void read_parallelism(Reader& r, const YAML::Node& node, const YAML::Mark& mark,
   }
 }
 
+void read_drain(Reader& r, const YAML::Node& node, const YAML::Mark& mark, DrainSettings& out) {
+  if (!r.mapping(node, "drain", {"deleteUnmanagedPods", "deleteEmptyDirData"}, mark))
+    return;
+  YAML::Mark at;
+  r.boolean(r.child(node, "deleteUnmanagedPods", at), "drain.deleteUnmanagedPods", at,
+            out.delete_unmanaged_pods);
+  r.boolean(r.child(node, "deleteEmptyDirData", at), "drain.deleteEmptyDirData", at,
+            out.delete_empty_dir_data);
+}
+
 void read_lease(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LeaseSettings& out) {
   if (!r.mapping(node, "lease", {"name", "namespace", "duration"}, mark))
     return;
@@ -430,7 +456,7 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   }
   r.mapping(root, "",
             {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
-             "cleanUpResources", "connectivity", "timeouts", "parallelism", "lease"},
+             "cleanUpResources", "connectivity", "timeouts", "parallelism", "drain", "lease"},
             top);
 
   YAML::Mark at;
@@ -455,6 +481,7 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   read_connectivity(r, r.child(root, "connectivity", at), at, config.connectivity);
   read_timeouts(r, r.child(root, "timeouts", at), at, config.timeouts);
   read_parallelism(r, r.child(root, "parallelism", at), at, config.parallelism);
+  read_drain(r, r.child(root, "drain", at), at, config.drain);
   read_lease(r, r.child(root, "lease", at), at, config.lease);
 
   if (!r.problems().empty()) {

@@ -36,7 +36,9 @@ bool is_write(const Action& action) noexcept {
 std::string_view event_name(const Action& action) noexcept {
   return std::visit(
       Overloaded{
-          [](const LabelNode&) -> std::string_view { return "node.labelled"; },
+          [](const LabelNode& l) -> std::string_view {
+            return l.join ? "node.joined" : "node.labelled";
+          },
           [](const AnnotateNode&) -> std::string_view { return "node.annotated"; },
           [](const SetCordon& c) -> std::string_view {
             return c.unschedulable ? "node.cordoned" : "node.uncordoned";
@@ -65,7 +67,10 @@ std::string describe(const Action& action) {
   return head +
          std::visit(
              Overloaded{
-                 [](const LabelNode& a) { return "label " + join_map(a.set, a.remove); },
+                 [](const LabelNode& a) {
+                   return std::string(a.join ? "joined: label " : "label ") +
+                          join_map(a.set, a.remove);
+                 },
                  [](const AnnotateNode& a) { return "annotate " + join_map(a.set, a.remove); },
                  [](const SetCordon& a) {
                    return std::string(a.unschedulable ? "cordon" : "uncordon");
@@ -76,8 +81,14 @@ std::string describe(const Action& action) {
                  [](const RemoveTaint& a) {
                    return "untaint " + a.taint.key + ":" + a.taint.effect;
                  },
-                 [](const EvictPod& a) { return "evict pod " + a.ns + "/" + a.name; },
-                 [](const DeletePod& a) { return "delete pod " + a.ns + "/" + a.name; },
+                 [](const EvictPod& a) {
+                   return "evict pod " + a.ns + "/" + a.name +
+                          (a.empty_dir ? " (its emptyDir data is lost)" : "");
+                 },
+                 [](const DeletePod& a) {
+                   return "delete pod " + a.ns + "/" + a.name +
+                          (a.empty_dir ? " (its emptyDir data is lost)" : "");
+                 },
                  [](const ApplyBundle& a) { return "apply bundle " + a.id; },
                  [](const DeleteBundle& a) { return "delete bundle " + a.id; },
                  [](const PatchDaemonSetNodeSelector& a) {

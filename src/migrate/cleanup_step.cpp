@@ -8,7 +8,7 @@
 
 #include <algorithm>
 
-#include "step_context.hpp"
+#include "node_roll.hpp"
 
 namespace cnimig::migrate::detail {
 namespace {
@@ -59,6 +59,46 @@ bool cleanup_done(const Context& ctx) {
   return true;
 }
 
+StepOutcome run_final_gate(const Context& ctx) {
+  StepOutcome out;
+  if (ctx.failed)
+    return out;
+  // Removing cilium-migrated's node selector changed its pod template: every
+  // Cilium agent is replaced, maxUnavailable at a time. The migration is
+  // complete only once that rollout is (its status counts every node at the
+  // new generation) and connectivity is proven after it.
+  const auto& s = ctx.settings;
+  auto deleted = objects_to_delete(ctx);
+  deleted.push_back(s.multus_calico());
+  deleted.push_back(s.multus_cilium());
+  std::vector<std::string> pending;
+  auto refs = flatten(s.watched_resources);
+  refs.push_back(s.cilium_migrated());
+  for (const auto& ref : refs) {
+    if (std::find(deleted.begin(), deleted.end(), ref) != deleted.end())
+      continue;
+    if (ref == s.cilium_migrated() && !ctx.snap.exists(ref)) {
+      pending.push_back(ref.describe() + " absent");
+      continue;
+    }
+    (void)ctx.resource_ready(ref, &pending);
+  }
+  std::sort(pending.begin(), pending.end());
+  pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
+  if (!pending.empty()) {
+    out.wait(StepId::cleanup, "", "resources-ready", std::move(pending));
+    return out;
+  }
+  // A run that wrote nothing (a rerun on a finished cluster) has nothing to
+  // prove: it plans nothing, as before.
+  if (ctx.snap.write_generation > 0 && !ctx.check_current) {
+    out.wants_check = true;
+    return out;
+  }
+  out.scope_complete = true;
+  return out;
+}
+
 StepOutcome run_cleanup(const Context& ctx) {
   StepOutcome out;
   const auto step = StepId::cleanup;
@@ -66,6 +106,17 @@ StepOutcome run_cleanup(const Context& ctx) {
   if (ctx.failed)
     return out;
   if (!ctx.cleanup_started()) {
+    // Cleanup removes every migration label and annotation: a node still
+    // joining would lose the state it is being brought into.
+    std::vector<std::string> joining;
+    for (const auto& [name, node] : ctx.snap.nodes) {
+      if (ctx.joining(name))
+        joining.push_back(name);
+    }
+    if (!joining.empty()) {
+      out.wait(step, "", "node-joining", std::move(joining));
+      return out;
+    }
     if (!ctx.snap.exists(s.cilium_migrated())) {
       out.halt = s.cilium_migrated().describe() + " does not exist; refusing to clean up";
       return out;

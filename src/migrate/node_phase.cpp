@@ -40,6 +40,21 @@ struct NodeFacts {
     const auto* w = snap.workload(s.cilium_migrated());
     return w != nullptr && w->exists && !w->node_selector.contains(s.labels.cilium);
   }
+  // prepare's patch: from then on a node without the labels runs no CNI.
+  bool source_cni_selects_prepared_nodes() const {
+    const auto* w = snap.workload(s.source_cni);
+    if (w == nullptr || !w->exists)
+      return false;
+    auto it = w->node_selector.find(s.labels.calico_cilium);
+    return it != w->node_selector.end() && it->second == s.labels.value;
+  }
+  bool any_annotation() const {
+    for (const auto& [key, value] : node.annotations) {
+      if (key.starts_with(s.annotation_prefix))
+        return true;
+    }
+    return false;
+  }
   bool any_label() const {
     for (const auto& key : s.labels.all()) {
       if (node.labels.contains(key))
@@ -106,6 +121,14 @@ std::string_view to_string(NodePhase phase) noexcept {
   switch (phase) {
     case NodePhase::unprepared:
       return "unprepared";
+    case NodePhase::joining:
+      return "joining";
+    case NodePhase::join_cni_wait:
+      return "join-cni-wait";
+    case NodePhase::join_deleting_pods:
+      return "join-deleting-pods";
+    case NodePhase::join_awaiting_gate:
+      return "join-awaiting-gate";
     case NodePhase::prepared:
       return "pending-roll";
     case NodePhase::roll_started:
@@ -174,6 +197,13 @@ NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
                      const MigrationSettings& settings) {
   NodeFacts f{node, snapshot, settings};
   const auto& l = settings.labels;
+  if (auto j = f.ann(annotation_names::kJoin)) {
+    if (*j == stage::kDeleting)
+      return NodePhase::join_deleting_pods;
+    if (*j == stage::kPodsDeleted)
+      return NodePhase::join_awaiting_gate;
+    return f.any_label() ? NodePhase::join_cni_wait : NodePhase::joining;
+  }
   // A step's annotations are removed before the next step may start on the
   // node, so at most one of these is present.
   if (auto m = f.ann(annotation_names::kMigrate))
@@ -196,6 +226,8 @@ NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
     return NodePhase::prepared;
   if (f.cleanup_started() && !f.any_label())
     return NodePhase::cleaned;
+  if (!f.any_label() && f.source_cni_selects_prepared_nodes() && !f.any_annotation())
+    return NodePhase::joining;
   return NodePhase::unprepared;
 }
 

@@ -127,7 +127,7 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
       // timeout; issuing them again here would only add requests.
       pdb.push_back(id + " (PodDisruptionBudget " + b->pdb + ")");
     } else {
-      Action a{step, node.name, EvictPod{p->ns, p->name, p->uid}};
+      Action a{step, node.name, EvictPod{p->ns, p->name, p->uid, p->empty_dir}};
       if (in_flight(ctx, a)) {
         gone.push_back(id);
       } else {
@@ -143,7 +143,8 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
 }
 
 bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
-                     std::string_view before_key, StepOutcome& out) {
+                     std::string_view before_key, StepOutcome& out,
+                     const std::function<bool(const PodState&)>& deletable) {
   std::int64_t cut = cutoff(ctx, node, before_key);
   if (cut < 0) {
     // The cut-off went missing (edited by hand): record a new one first.
@@ -155,6 +156,8 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
     return false;
   }
   auto pods = pods_to_recreate(node, cut);
+  if (deletable)
+    std::erase_if(pods, [&](const PodState* p) { return !deletable(*p); });
   if (pods.empty())
     return true;
   if (ctx.snap.now < cut) {
@@ -170,7 +173,7 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
       gone.push_back(p->ns + "/" + p->name);
       continue;
     }
-    Action a{step, node.name, DeletePod{p->ns, p->name, p->uid}};
+    Action a{step, node.name, DeletePod{p->ns, p->name, p->uid, p->empty_dir}};
     if (in_flight(ctx, a)) {
       gone.push_back(p->ns + "/" + p->name);
     } else {
@@ -200,13 +203,56 @@ AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
   return a;
 }
 
+std::optional<std::string_view> refusal(const MigrationSettings& s, const PodState& p) {
+  if (p.unmanaged() && !s.delete_unmanaged_pods)
+    return "no controller";
+  // DaemonSet pods are not drained (kubectl drain --ignore-daemonsets), so
+  // kubectl's emptyDir rule does not cover them.
+  if (p.empty_dir && !s.delete_empty_dir_data && !p.daemon_set_owned() && !p.mirror)
+    return "emptyDir";
+  return std::nullopt;
+}
+
+std::vector<std::string> refused_pods(const MigrationSettings& s, const NodeState& node) {
+  std::vector<std::string> refused;
+  for (const auto& p : node.pods) {
+    if (auto why = refusal(s, p))
+      refused.push_back(p.ns + "/" + p.name + " (" + std::string(*why) + ")");
+  }
+  return refused;
+}
+
+namespace {
+
+// kubectl drain refuses a node with pods that would be lost for good (no
+// controller, without --force) or lose emptyDir data (without
+// --delete-emptydir-data). The migration refuses the same before it cordons
+// anything: once the nodes it holds are given back, it halts naming them.
+bool refuse_unsafe_pods(const Context& ctx, const std::vector<const NodeState*>& candidates,
+                        const InFlight& in_flight, StepOutcome& out) {
+  std::string list;
+  for (const auto* node : candidates) {
+    for (const auto& pod : refused_pods(ctx.settings, *node))
+      list += (list.empty() ? "" : ", ") + node->name + ": " + pod;
+  }
+  if (list.empty())
+    return false;
+  // Writes of this decision finish the last nodes in flight: halt next time.
+  if (in_flight.nodes == 0 && out.writes.empty()) {
+    out.halt = "refusing to drain: pods that would be lost: " + list +
+               " (set drain.deleteUnmanagedPods: true to delete pods without a controller, "
+               "drain.deleteEmptyDirData: true to delete pods with emptyDir volumes)";
+  }
+  return true;
+}
+
+}  // namespace
+
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
                  std::string_view stage_key, InFlight in_flight, StepOutcome& out,
                  const std::function<void(const NodeState&, StepOutcome&)>& then) {
   if (ctx.failed)
     return;  // a failed gate stops new nodes
-  if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
-    return;
   std::vector<const NodeState*> candidates;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (ctx.phase(name) == pending_phase && ctx.selection.includes_node(name)) {
@@ -214,6 +260,10 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
     }
   }
   if (candidates.empty())
+    return;
+  if (refuse_unsafe_pods(ctx, candidates, in_flight, out))
+    return;
+  if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
     return;
   if (!ctx.gate_ok) {
     request_gate(ctx, step, out);

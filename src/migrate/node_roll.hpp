@@ -4,6 +4,7 @@
 // budget accounting of the per-node steps.
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,14 +63,25 @@ bool going(const Context& ctx, const PodState& pod);
 // node is drained.
 bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
 
-// Deletes pods_to_recreate and waits for them. True when none is left.
+// Deletes pods_to_recreate (those `deletable` accepts, when given) and waits
+// for them. True when none is left.
 bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
-                     std::string_view before_key, StepOutcome& out);
+                     std::string_view before_key, StepOutcome& out,
+                     const std::function<bool(const PodState&)>& deletable = {});
 
 // The first write on a node in a step: the progress annotation together with
 // whether an administrator had cordoned it (recorded before we cordon).
 AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
                               std::string_view stage_key);
+
+// Why losing `pod` is not allowed (its drain or re-creation would), or
+// nullopt when it may go.
+std::optional<std::string_view> refusal(const MigrationSettings& s, const PodState& pod);
+
+// The pods on `node` that its drain or re-creation would lose and the
+// settings do not allow to lose (ns/name and why): no controller, or an
+// emptyDir volume when drain.deleteEmptyDirData is false.
+std::vector<std::string> refused_pods(const MigrationSettings& s, const NodeState& node);
 
 // Nodes in flight in a step (its progress annotation present) and how many of
 // them we hold cordoned or are about to cordon.
@@ -85,6 +97,12 @@ struct InFlight {
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
                  std::string_view stage_key, InFlight in_flight, StepOutcome& out,
                  const std::function<void(const NodeState&, StepOutcome&)>& then = {});
+
+// Joining nodes (node_join.cpp): phases, whether any is in progress, and
+// their writes and waits, added to whatever step runs.
+bool is_join_phase(NodePhase phase);
+bool joins_in_progress(const Context& ctx);
+void run_joins(const Context& ctx, StepId step, StepOutcome& out);
 
 }  // namespace cnimig::migrate::detail
 

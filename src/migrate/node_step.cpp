@@ -8,7 +8,7 @@ bool node_step_done(const Context& ctx, const NodeStep& step) {
   if (ctx.cleanup_started())
     return true;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!step.node_done(ctx, node))
+    if (!ctx.joining(name) && !step.node_done(ctx, node))
       return false;
   }
   return true;
@@ -39,7 +39,7 @@ StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
   out.scope_complete = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (ctx.annotation(node, step.stage_key) ||
-        (ctx.selection.includes_node(name) && !step.node_done(ctx, node))) {
+        (ctx.selection.includes_node(name) && !ctx.joining(name) && !step.node_done(ctx, node))) {
       out.scope_complete = false;
     }
   }

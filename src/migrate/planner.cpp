@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "node_roll.hpp"
 #include "node_step.hpp"
 
 namespace cnimig::migrate {
@@ -169,15 +170,24 @@ void decide(Decision& d, const Context& ctx) {
     }
   }
   if (!first_open) {
-    d.actions.push_back(Action{StepId::cleanup, "", Done{}});
+    // Done only once what cleanup set in motion has settled.
+    finish(d, ctx, StepId::cleanup, detail::run_final_gate(ctx), true);
     return;
   }
+  // Nodes that joined during the migration are brought into its state
+  // whatever step runs (node_join.cpp).
+  StepOutcome joins;
+  detail::run_joins(ctx, *first_open, joins);
   const StepId step = *first_open;
   const auto index = static_cast<int>(step);
 
   if (index > static_cast<int>(selection.steps.last)) {
     // Every selected step is done. prepare ends with a gate that nothing
     // after it in this run would check.
+    if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check) {
+      finish(d, ctx, selection.steps.last, std::move(joins), true);
+      return;
+    }
     if (selection.steps.last == StepId::prepare && !ctx.gate_ok) {
       StepOutcome out;
       detail::request_gate(ctx, StepId::prepare, out);
@@ -198,7 +208,17 @@ void decide(Decision& d, const Context& ctx) {
   // knet-stress, run a check): later steps need the check before writing.
   d.current_step = step;
   d.steps[static_cast<std::size_t>(index)] = StepState::running;
-  finish(d, ctx, step, run(step, ctx), step == selection.steps.last);
+  auto out = run(step, ctx);
+  if (!out.halt) {
+    for (auto& w : joins.writes)
+      out.writes.push_back(std::move(w));
+    for (auto& w : joins.waits)
+      out.waits.push_back(std::move(w));
+    out.wants_check = out.wants_check || joins.wants_check;
+    if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check)
+      out.scope_complete = false;
+  }
+  finish(d, ctx, step, std::move(out), step == selection.steps.last);
 }
 
 }  // namespace

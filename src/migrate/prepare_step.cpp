@@ -32,7 +32,7 @@ bool prepare_done(const Context& ctx) {
   if (ctx.cleanup_started())
     return true;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!node_prepared(ctx, node))
+    if (!ctx.joining(name) && !node_prepared(ctx, node))
       return false;
   }
   return source_patched(ctx) && ctx.snap.applied_bundles.contains(ctx.settings.bundles.cilium) &&
@@ -63,7 +63,7 @@ StepOutcome run_prepare(const Context& ctx) {
   }
   bool all_labelled = true;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (node_prepared(ctx, node))
+    if (node_prepared(ctx, node) || ctx.joining(name))
       continue;
     all_labelled = false;
     LabelNode label{name, {}, {}};

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "node_roll.hpp"
+
 namespace cnimig::migrate::detail {
 
 Context::Context(const ClusterSnapshot& snapshot, const MigrationSettings& s, const Budget& b,
@@ -40,6 +42,10 @@ Context::Context(const ClusterSnapshot& snapshot, const MigrationSettings& s, co
   gate_ok = !failed && watched_ready && check_current;
   for (const auto& [name, node] : snap.nodes)
     phases.emplace(name, node_phase(node, snap, settings));
+}
+
+bool Context::joining(const std::string& node) const {
+  return is_join_phase(phase(node));
 }
 
 bool Context::has_label(const NodeState& node, const std::string& key) const {

@@ -50,6 +50,9 @@ struct Context {
   bool migration_started() const;
   bool resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const;
   NodePhase phase(const std::string& node) const { return phases.at(node); }
+  // The node joined during the migration and is being brought into its
+  // state (node_join.cpp): the steps leave it alone until then.
+  bool joining(const std::string& node) const;
 };
 
 struct StepOutcome {
@@ -85,5 +88,9 @@ StepOutcome run_prepare(const Context& ctx);
 // roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
 StepOutcome run_cleanup(const Context& ctx);
+// After cleanup: the rollout its selector removal started has finished and,
+// if this run wrote anything, a connectivity check passed since its last
+// write (scope_complete then).
+StepOutcome run_final_gate(const Context& ctx);
 
 }  // namespace cnimig::migrate::detail

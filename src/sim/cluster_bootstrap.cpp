@@ -81,11 +81,7 @@ json::object pdb(std::string_view ns, std::string_view name, const json::object&
 
 }  // namespace
 
-json::object make_node(const ClusterOptions& options, std::size_t i) {
-  const auto name = options.node_name_prefix + std::to_string(i);
-  const auto ip = "172." + std::to_string(16 + i / 65536 % 16) + "." +
-                  std::to_string(i / 256 % 256) + "." +
-                  std::to_string(i % 256 == 255 ? 254 : i % 256 + 1);
+json::object node_status(std::string_view name, std::string_view ip) {
   const auto now = rfc3339_now();
   auto cond = [&](std::string_view type, bool value, std::string_view reason) {
     return json::object{
@@ -94,6 +90,29 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
   };
   json::object capacity{
       {"cpu", "8"}, {"memory", "32863392Ki"}, {"pods", "110"}, {"ephemeral-storage", "102350Mi"}};
+  return json::object{
+      {"capacity", capacity},
+      {"allocatable", capacity},
+      {"conditions", json::array{cond("MemoryPressure", false, "KubeletHasSufficientMemory"),
+                                 cond("DiskPressure", false, "KubeletHasNoDiskPressure"),
+                                 cond("PIDPressure", false, "KubeletHasSufficientPID"),
+                                 cond("Ready", true, "KubeletReady")}},
+      {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", ip}},
+                                json::object{{"type", "Hostname"}, {"address", name}}}},
+      {"nodeInfo", json::object{{"kubeletVersion", "v1.32.0"},
+                                {"kubeProxyVersion", "v1.32.0"},
+                                {"containerRuntimeVersion", "containerd://1.7.24"},
+                                {"osImage", "Debian GNU/Linux 12 (bookworm)"},
+                                {"kernelVersion", "6.1.0-28-amd64"},
+                                {"operatingSystem", "linux"},
+                                {"architecture", "amd64"}}}};
+}
+
+json::object make_node(const ClusterOptions& options, std::size_t i) {
+  const auto name = options.node_name_prefix + std::to_string(i);
+  const auto ip = "172." + std::to_string(16 + i / 65536 % 16) + "." +
+                  std::to_string(i / 256 % 256) + "." +
+                  std::to_string(i % 256 == 255 ? 254 : i % 256 + 1);
   return json::object{
       {"apiVersion", "v1"},
       {"kind", "Node"},
@@ -107,23 +126,7 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
                     {"annotations", json::object{{"node.alpha.kubernetes.io/ttl", "0"}}}}},
       {"spec", json::object{{"podCIDR", "10." + std::to_string(64 + i / 256 % 64) + "." +
                                             std::to_string(i % 256) + ".0/24"}}},
-      {"status",
-       json::object{
-           {"capacity", capacity},
-           {"allocatable", capacity},
-           {"conditions", json::array{cond("MemoryPressure", false, "KubeletHasSufficientMemory"),
-                                      cond("DiskPressure", false, "KubeletHasNoDiskPressure"),
-                                      cond("PIDPressure", false, "KubeletHasSufficientPID"),
-                                      cond("Ready", true, "KubeletReady")}},
-           {"addresses", json::array{json::object{{"type", "InternalIP"}, {"address", ip}},
-                                     json::object{{"type", "Hostname"}, {"address", name}}}},
-           {"nodeInfo", json::object{{"kubeletVersion", "v1.32.0"},
-                                     {"kubeProxyVersion", "v1.32.0"},
-                                     {"containerRuntimeVersion", "containerd://1.7.24"},
-                                     {"osImage", "Debian GNU/Linux 12 (bookworm)"},
-                                     {"kernelVersion", "6.1.0-28-amd64"},
-                                     {"operatingSystem", "linux"},
-                                     {"architecture", "amd64"}}}}}};
+      {"status", node_status(name, ip)}};
 }
 
 void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pods_per_node) {

@@ -15,4 +15,8 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
 
 boost::json::object make_node(const ClusterOptions& options, std::size_t index);
 
+// What a node's kubelet reports when it registers: capacity, the Ready
+// condition, its addresses and nodeInfo.
+boost::json::object node_status(std::string_view name, std::string_view ip);
+
 }  // namespace cnimig::sim

@@ -1,9 +1,22 @@
 #include "kubelet_model.hpp"
 
+#include "cluster_bootstrap.hpp"
+
 namespace cnimig::sim {
 
 namespace json = boost::json;
 using namespace fields;
+
+namespace {
+// A Ready condition at all: the node's kubelet has reported (True or False).
+bool has_condition(const json::object& node, std::string_view type) {
+  if (const auto* conds = arr(status(node), "conditions"))
+    for (const auto& c : *conds)
+      if (c.is_object() && str(&c.get_object(), "type") == type)
+        return true;
+  return false;
+}
+}  // namespace
 
 KubeletModel::KubeletModel(boost::asio::io_context& io, ControllerContext& ctx)
     : io_(io), ctx_(ctx), timer_(io) {}
@@ -56,6 +69,9 @@ void KubeletModel::run_due() {
       case Step::remove:
         remove(task);
         break;
+      case Step::register_node:
+        register_node(task);
+        break;
     }
   }
   arm();
@@ -71,6 +87,12 @@ ObjectPtr KubeletModel::current(const Task& task) const {
 }
 
 void KubeletModel::observe(const Change& change) {
+  if (change.resource == &ctx_.nodes && change.type == ChangeType::added &&
+      !has_condition(*change.object, "Ready")) {
+    schedule(scaled(ctx_.options, ctx_.options.pod_start_delay), Step::register_node,
+             std::string(name(*change.object)), std::string(uid(*change.object)));
+    return;
+  }
   if (change.resource != &ctx_.pods)
     return;
   if (change.type == ChangeType::deleted) {
@@ -270,6 +292,22 @@ void KubeletModel::make_ready(const Task& task) {
     for (auto& c : *cs)
       c.as_object()["ready"] = true;
   (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+}
+
+void KubeletModel::register_node(const Task& task) {
+  auto node = ctx_.store.get(ctx_.nodes, "", task.key);
+  if (!node || uid(*node) != task.uid || has_condition(*node, "Ready"))
+    return;
+  json::object next = *node;
+  auto reported = node_status(task.key, ctx_.network.node_ip(task.key));
+  auto& st = next["status"];
+  if (!st.is_object())
+    st = json::object{};
+  // What the manifest gave (e.g. capacity) stays; the kubelet adds the rest.
+  for (auto& [k, v] : reported)
+    if (!st.as_object().contains(k) || k == "conditions")
+      st.as_object()[k] = std::move(v);
+  (void)ctx_.store.update_status(ctx_.nodes, std::move(next));
 }
 
 void KubeletModel::remove(const Task& task) {

@@ -5,7 +5,10 @@
 // the pod ContainerCreating until the node's network changes), then turns Ready
 // after the ready delay (CNI agents: the agent delay; never on the
 // never-ready-node fault). A pod with deletionTimestamp is removed after the
-// termination delay. All waits are one timer queue on the io_context.
+// termination delay. A Node created without a Ready condition (`kubectl create
+// -f node.yaml`, a cluster autoscaler's new machine) is registered by its
+// kubelet after the start delay: capacity, addresses and Ready=True. All
+// waits are one timer queue on the io_context.
 
 #include <chrono>
 #include <map>
@@ -34,10 +37,10 @@ class KubeletModel {
   std::size_t waiting_for_network() const;
 
  private:
-  enum class Step { start, ready, remove };
+  enum class Step { start, ready, remove, register_node };
   struct Task {
     Step step;
-    std::string key;  // ns/name
+    std::string key;  // ns/name (nodes: name)
     std::string uid;
   };
   using Clock = std::chrono::steady_clock;
@@ -47,6 +50,7 @@ class KubeletModel {
   void start(const Task& task);
   void make_ready(const Task& task);
   void remove(const Task& task);
+  void register_node(const Task& task);
   ObjectPtr current(const Task& task) const;
   bool never_ready(std::string_view node) const;
 

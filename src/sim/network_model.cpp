@@ -37,6 +37,11 @@ std::string NetworkModel::node_ip(std::string_view node) {
          std::to_string(i % 256 == 255 ? 254 : i % 256 + 1);
 }
 
+std::string NetworkModel::pod_cidr(std::string_view node) {
+  const auto i = node_state(node).index;
+  return "10." + std::to_string(64 + i / 256 % 64) + "." + std::to_string(i % 256) + ".0/24";
+}
+
 RoleMask NetworkModel::expected_roles(const json::object& node) const {
   RoleMask m = 0;
   for (const auto& [key, ds] : agent_daemonsets_)
@@ -191,7 +196,9 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
     s.knet_owner = std::string(str(ref, "name"));
   if (!s.node.empty()) {
     auto& n = node_state(s.node);
-    s.counted = s.ready && !s.host_network && s.interfaces.has_value();
+    // A deleted node's pods (the pod garbage collector marks them Failed
+    // before removing them) are no longer counted: their node is gone.
+    s.counted = s.ready && !s.host_network && s.interfaces.has_value() && n.node != nullptr;
     if (s.role && s.ready)
       ++n.ready[static_cast<std::size_t>(*s.role)];
     if (s.role)

@@ -67,7 +67,7 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
     for (const auto& p : n.pods) {
       if (target.name.empty() && !p.host_network && !p.uid.empty() && !p.terminating) {
         node = name;
-        target = migrate::DeletePod{p.ns, p.name, p.uid};
+        target = migrate::DeletePod{p.ns, p.name, p.uid, false};
       }
     }
   }

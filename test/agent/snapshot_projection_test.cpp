@@ -24,7 +24,27 @@ BOOST_AUTO_TEST_CASE(pod_keeps_uid_owner_and_creation_second) {
   BOOST_TEST(p.created == 1795595400);
   BOOST_TEST(p.ready);
   BOOST_TEST(!p.terminating);
+  BOOST_TEST(!p.unmanaged());
+  BOOST_TEST(!p.empty_dir);
   BOOST_TEST(pod_node_name(pod) == "node-1");
+}
+
+// kubectl drain's two refusals need two facts: whether a controller owns the
+// pod (an ownerReference without controller: true does not count) and
+// whether it has an emptyDir volume.
+BOOST_AUTO_TEST_CASE(pod_keeps_whether_it_is_unmanaged_and_has_empty_dir) {
+  const auto pod = boost::json::parse(R"({
+    "metadata": {"name": "debug", "namespace": "default", "uid": "u-1",
+                 "ownerReferences": [{"kind": "ConfigMap", "name": "x"}]},
+    "spec": {"nodeName": "node-1",
+             "volumes": [{"name": "cfg", "configMap": {"name": "x"}},
+                         {"name": "scratch", "emptyDir": {}}]}
+  })")
+                       .as_object();
+  const auto p = project_pod(pod);
+  BOOST_TEST(p.owner_kind.empty());
+  BOOST_TEST(p.unmanaged());
+  BOOST_TEST(p.empty_dir);
 }
 
 // A label change bumps no generation: the status can look ready while not

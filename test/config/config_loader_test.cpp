@@ -49,7 +49,19 @@ BOOST_AUTO_TEST_CASE(minimal_config_takes_defaults_and_resolves_paths) {
   BOOST_TEST(c->parallelism.max_parallel_nodes == 1u);
   BOOST_TEST(c->parallelism.max_requests_in_flight == 32u);
   BOOST_TEST(c->timeouts.gate.count() == 15 * 60 * 1000);
+  BOOST_TEST(!c->drain.delete_unmanaged_pods);
+  BOOST_TEST(c->drain.delete_empty_dir_data);
   BOOST_TEST(c->source == fs::absolute(s.config()));
+}
+
+BOOST_AUTO_TEST_CASE(drain_section_is_read) {
+  Scratch s;
+  auto c = parse_config(
+      std::string(kMinimal) + "drain:\n  deleteUnmanagedPods: true\n  deleteEmptyDirData: false\n",
+      s.config());
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST(c->drain.delete_unmanaged_pods);
+  BOOST_TEST(!c->drain.delete_empty_dir_data);
 }
 
 BOOST_AUTO_TEST_CASE(full_config_is_read) {
@@ -175,6 +187,11 @@ const std::vector<BadCase> kBadCases = {
      ":6:14: sourceCNI.daemonSet: invalid name 'Calico'"},
     {"connectivity command empty", "connectivity:\n  command: []\n",
      ":6:12: connectivity.command: expected a non-empty list"},
+    {"drain flag not a boolean", "drain:\n  deleteUnmanagedPods: yes\n",
+     ":6:24: drain.deleteUnmanagedPods: expected true or false, found 'yes'"},
+    {"drain flag a list", "drain:\n  deleteEmptyDirData: [true]\n",
+     ":6:23: drain.deleteEmptyDirData: expected true or false, found a list"},
+    {"unknown drain key", "drain:\n  force: true\n", ":6:3: drain.force: unknown key"},
     {"lease bad namespace", "lease:\n  namespace: kube.system\n",
      ":6:14: lease.namespace: invalid namespace"},
     {"top level not a mapping", "", ""},  // replaced below

@@ -2,6 +2,8 @@
 // exit code and event stream, kubectl's view of the final cluster, and the
 // simulator's connectivity oracle (/sim/v1/report).
 #define BOOST_TEST_MODULE e2e_migration
+#include <fstream>
+
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -58,4 +60,48 @@ BOOST_AUTO_TEST_CASE(rerun_after_completion_changes_nothing) {
   // Only the Lease is written on a finished cluster.
   BOOST_TEST(request_count(after, "delete") == request_count(before, "delete"));
   BOOST_TEST(request_count(after, "patch nodes") == request_count(before, "patch nodes"));
+}
+
+// A pod without a controller is lost for good once evicted: like kubectl
+// drain without --force, the agent refuses, in the plan and in a run, before
+// it cordons anything, naming the pod. Once it is gone, a rerun completes.
+BOOST_AUTO_TEST_CASE(bare_pod_is_refused_before_any_node_is_cordoned) {
+  SimCluster cluster(4);
+  const auto manifest = cluster.dir / "bare.yaml";
+  std::ofstream(manifest) << "apiVersion: v1\nkind: Pod\nmetadata:\n  name: debug\n"
+                             "  namespace: default\nspec:\n  nodeName: node-2\n"
+                             "  containers:\n  - name: sh\n    image: busybox\n";
+  auto created = cluster.kubectl({"create", "-f", manifest.string()});
+  BOOST_TEST_REQUIRE(created.exit_code == 0, created.stderr_text);
+  cluster.wait_settled();
+
+  auto plan = cluster.agent({});
+  BOOST_TEST(plan.exit_code == 1, plan.stderr_text);
+  bool plan_names_it = false;
+  for (const auto& e : events_of(plan)) {
+    if (e.at("event").as_string() == "plan.halted")
+      plan_names_it = e.at("error").as_string().find("default/debug") != std::string::npos;
+  }
+  BOOST_TEST(plan_names_it, plan.stdout_text);
+
+  auto run = cluster.agent({"--apply"});
+  BOOST_TEST(run.exit_code == 1, run.stderr_text);
+  const auto events = events_of(run);
+  bool halt_names_it = false;
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == "migration.halted")
+      halt_names_it = e.at("error").as_string().find("node-2: default/debug (no controller)") !=
+                      std::string::npos;
+  }
+  BOOST_TEST(halt_names_it, run.stdout_text);
+  BOOST_TEST(!has_event(events, "node.cordoned"));
+  BOOST_TEST(cluster.report().at("cordoned").at("max_at_once").as_int64() == 0);
+  auto pod = cluster.kubectl({"get", "pod", "debug", "-n", "default"});
+  BOOST_TEST(pod.exit_code == 0, "the bare pod is still there");
+
+  auto removed = cluster.kubectl({"delete", "pod", "debug", "-n", "default", "--wait=true"});
+  BOOST_TEST_REQUIRE(removed.exit_code == 0, removed.stderr_text);
+  auto rerun = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(rerun.exit_code == 0, rerun.stderr_text);
+  check_migrated(cluster, 1);
 }

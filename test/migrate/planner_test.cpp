@@ -5,6 +5,7 @@
 #include "cnimig/migrate/planner.hpp"
 
 #include <algorithm>
+#include <functional>
 
 #include <boost/test/unit_test.hpp>
 
@@ -272,6 +273,10 @@ BOOST_AUTO_TEST_CASE(every_phase_is_reached) {
   run_plan(start, S, Budget{1, 1}, Selection{}, SimulatedEffects(S), 100000, observe);
   // cilium-migrated is Ready at once in the effects model; this phase has its own test.
   phases.insert(NodePhase::migrate_cilium_ready_wait);
+  // Only a node that joins mid-run has these (suite joining_nodes).
+  for (auto p : {NodePhase::joining, NodePhase::join_cni_wait, NodePhase::join_deleting_pods,
+                 NodePhase::join_awaiting_gate})
+    phases.insert(p);
   for (int p = 0; p <= static_cast<int>(NodePhase::cleaned); ++p) {
     BOOST_TEST(phases.contains(static_cast<NodePhase>(p)), to_string(static_cast<NodePhase>(p)));
   }
@@ -1047,6 +1052,260 @@ BOOST_AUTO_TEST_CASE(undescribed_daemon_set_pods_are_recreated_in_place) {
     BOOST_TEST(std::count_if(n.pods.begin(), n.pods.end(),
                              [](const PodState& p) { return p.owner_name == "fluent-bit"; }) == 1);
   }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// kubectl drain refuses pods that would be lost (no controller, without
+// --force) and, without --delete-emptydir-data, pods with emptyDir volumes.
+BOOST_AUTO_TEST_SUITE(pods_a_drain_would_lose)
+
+ClusterSnapshot with_pod_on(std::size_t node, const std::string& name, const std::string& kind,
+                            bool empty_dir) {
+  auto snap = make_cluster(S);
+  PodState p;
+  p.ns = "default";
+  p.name = name;
+  p.uid = "uid-" + name;
+  p.owner_kind = kind;
+  p.owner_name = kind.empty() ? "" : name + "-rs";
+  p.created = 100;
+  p.empty_dir = empty_dir;
+  snap.nodes.at(node_name(node)).pods.push_back(p);
+  return snap;
+}
+
+bool cordons_any(const std::vector<Action>& actions) {
+  return std::any_of(actions.begin(), actions.end(), [](const Action& a) {
+    const auto* c = std::get_if<SetCordon>(&a.kind);
+    return c != nullptr && c->unschedulable;
+  });
+}
+
+BOOST_AUTO_TEST_CASE(unmanaged_pod_halts_before_any_node_is_cordoned) {
+  auto run = run_plan(with_pod_on(2, "debug", "", false), S, Budget{1, 1}, Selection{},
+                      SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome.has_value());
+  const auto* halt = std::get_if<Halt>(&run.outcome->kind);
+  BOOST_REQUIRE(halt != nullptr);
+  BOOST_TEST(halt->reason.find("node-2: default/debug (no controller)") != std::string::npos,
+             halt->reason);
+  BOOST_TEST(halt->reason.find("drain.deleteUnmanagedPods") != std::string::npos);
+  BOOST_TEST((run.outcome->step == StepId::roll));
+  BOOST_TEST(!cordons_any(run.actions), "no node was cordoned before the refusal");
+}
+
+BOOST_AUTO_TEST_CASE(unmanaged_pod_is_evicted_when_the_config_opts_in) {
+  auto settings = S;
+  settings.delete_unmanaged_pods = true;
+  auto run = run_plan(with_pod_on(2, "debug", "", false), settings, Budget{1, 1}, Selection{},
+                      SimulatedEffects(settings));
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::any_of(run.actions.begin(), run.actions.end(), [](const Action& a) {
+    const auto* e = std::get_if<EvictPod>(&a.kind);
+    return e != nullptr && e->name == "debug";
+  }));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_in_flight_is_given_back_before_the_refusal) {
+  // The bare pod appears on node-2 while node-0 is being rolled: node-0 is
+  // finished and uncordoned, no other node starts, then the run halts.
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_draining;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_draining);
+  PodState bare;
+  bare.ns = "default";
+  bare.name = "debug";
+  bare.uid = "uid-debug";
+  bare.created = snap.now;
+  snap.nodes.at("node-2").pods.push_back(bare);
+  auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_REQUIRE(std::holds_alternative<Halt>(run.outcome->kind));
+  for (const auto& [name, node] : run.final_snapshot.nodes)
+    BOOST_TEST(!node.unschedulable, name << " left cordoned");
+  BOOST_TEST(phase_of(run.final_snapshot, "node-0") == NodePhase::rolled);
+  BOOST_TEST(phase_of(run.final_snapshot, "node-1") == NodePhase::prepared);
+}
+
+BOOST_AUTO_TEST_CASE(empty_dir_pod_is_named_in_the_plan_and_deleted_by_default) {
+  auto run = run_plan(with_pod_on(1, "cache", "ReplicaSet", true), S, Budget{1, 1}, Selection{},
+                      SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  const auto evict = std::find_if(run.actions.begin(), run.actions.end(), [](const Action& a) {
+    const auto* e = std::get_if<EvictPod>(&a.kind);
+    return e != nullptr && e->name == "cache";
+  });
+  BOOST_REQUIRE(evict != run.actions.end());
+  BOOST_TEST(
+      describe(*evict).find("default/cache (its emptyDir data is lost)") != std::string::npos,
+      describe(*evict));
+}
+
+BOOST_AUTO_TEST_CASE(empty_dir_pod_is_refused_when_the_config_keeps_its_data) {
+  auto settings = S;
+  settings.delete_empty_dir_data = false;
+  auto run = run_plan(with_pod_on(1, "cache", "ReplicaSet", true), settings, Budget{1, 1},
+                      Selection{}, SimulatedEffects(settings));
+  BOOST_REQUIRE(run.outcome.has_value());
+  const auto* halt = std::get_if<Halt>(&run.outcome->kind);
+  BOOST_REQUIRE(halt != nullptr);
+  BOOST_TEST(halt->reason.find("node-1: default/cache (emptyDir)") != std::string::npos,
+             halt->reason);
+  BOOST_TEST(!cordons_any(run.actions));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// Removing cilium-migrated's node selector rolls every Cilium agent: the
+// migration ends only once that rollout is done and a check passed after it.
+BOOST_AUTO_TEST_SUITE(completion)
+
+BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout_and_a_final_check) {
+  auto run = run_plan(make_cluster(S), S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  // The last action before Done is the final check, after cleanup's last write.
+  BOOST_REQUIRE(!run.actions.empty());
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(run.actions.back().kind));
+
+  auto snap = run.final_snapshot;
+  ++snap.write_generation;  // cleanup's last write, as a driver counts it
+  auto& cilium = snap.workloads.at(S.cilium_migrated());
+  cilium.ready = false;
+  cilium.detail = "3/4 ready";
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!d.finished());
+  BOOST_TEST(d.actions.empty());
+  BOOST_REQUIRE(d.waits.size() == 1u);
+  const auto& wait = std::get<WaitFor>(d.waits[0].kind);
+  BOOST_TEST(wait.gate == "resources-ready");
+  BOOST_REQUIRE(wait.pending.size() == 1u);
+  BOOST_TEST(wait.pending[0].find("cilium-migrated not ready (3/4 ready)") != std::string::npos,
+             wait.pending[0]);
+
+  cilium.ready = true;
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(!d.finished());
+  BOOST_REQUIRE(d.actions.size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+
+  snap.last_check = CheckResult{false, snap.write_generation, "knet-stress-x unreachable"};
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_REQUIRE(d.halted());
+
+  snap.last_check = CheckResult{true, snap.write_generation, ""};
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(d.finished());
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// A node that joins during the migration (a cluster autoscaler's) has no
+// migration label: after prepare no CNI DaemonSet selects it.
+BOOST_AUTO_TEST_SUITE(joining_nodes)
+
+void add_bare_node(ClusterSnapshot& snap, const std::string& name) {
+  NodeState n;
+  n.name = name;
+  n.labels["kubernetes.io/hostname"] = name;
+  snap.nodes.emplace(name, std::move(n));
+}
+
+const LabelNode* join_label(const std::vector<Action>& actions, const std::string& node) {
+  for (const auto& a : actions) {
+    if (const auto* l = std::get_if<LabelNode>(&a.kind); l && l->join && l->node == node)
+      return l;
+  }
+  return nullptr;
+}
+
+// Joins `node-9` once `when` holds, then runs the plan to its end: the join
+// labels are those given, the run completes, and the joiner's pods were
+// re-created after its labels.
+void join_and_complete(const std::function<bool(const ClusterSnapshot&)>& when,
+                       const std::map<std::string, std::string>& expected) {
+  FixtureOptions o;
+  o.knet_stress_installed = true;
+  auto snap = drive_until(make_cluster(S, o), Budget{1, 1}, when);
+  BOOST_REQUIRE(when(snap));
+  add_bare_node(snap, "node-9");
+  BOOST_TEST(phase_of(snap, "node-9") == NodePhase::joining);
+  auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
+  BOOST_REQUIRE(run.outcome.has_value());
+  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  const auto* label = join_label(run.actions, "node-9");
+  BOOST_REQUIRE(label != nullptr);
+  BOOST_TEST(event_name(Action{StepId::roll, "node-9", *label}) == "node.joined");
+  BOOST_TEST((label->set == expected));
+  // Announced first, so a restart between the two finds the join.
+  const auto announce = find_index(run.actions, [](const Action& a) {
+    return annotates(a, "node-9", S.annotation(annotation_names::kJoin), "started");
+  });
+  const auto labelled = find_index(run.actions, [](const Action& a) {
+    const auto* l = std::get_if<LabelNode>(&a.kind);
+    return l && l->join;
+  });
+  BOOST_TEST(announce < labelled);
+  BOOST_TEST(std::any_of(run.actions.begin(), run.actions.end(), [](const Action& a) {
+    const auto* d = std::get_if<DeletePod>(&a.kind);
+    return d != nullptr && a.node == "node-9" && d->name.starts_with("knet-stress");
+  }));
+  const auto joined = find_index(run.actions, [](const Action& a) {
+    return removes_annotation(a, "node-9", S.annotation(annotation_names::kJoin));
+  });
+  BOOST_REQUIRE(joined != std::string::npos);
+  for (std::size_t i = 0; i < joined; ++i)
+    BOOST_TEST(!cordons(run.actions[i], "node-9", true), "a joining node is never cordoned");
+  for (const auto& [name, node] : run.final_snapshot.nodes)
+    BOOST_TEST(phase_of(run.final_snapshot, name) == NodePhase::cleaned, name);
+}
+
+const auto& L = S.labels;
+
+BOOST_AUTO_TEST_CASE(joining_during_the_roll_gets_the_prepared_labels_and_is_rolled) {
+  join_and_complete(
+      [](const ClusterSnapshot& s) { return phase_of(s, "node-0") == NodePhase::rolled; },
+      {{L.calico_cilium, L.value}, {L.cni_priority_calico, L.value}});
+}
+
+BOOST_AUTO_TEST_CASE(joining_during_priority_gets_both_cnis_with_cilium_first) {
+  join_and_complete(
+      [](const ClusterSnapshot& s) { return phase_of(s, "node-0") == NodePhase::prioritised; },
+      {{L.calico_cilium, L.value}, {L.rolled, L.value}, {L.cni_priority_cilium, L.value}});
+}
+
+BOOST_AUTO_TEST_CASE(joining_during_migrate_gets_cilium_alone) {
+  join_and_complete(
+      [](const ClusterSnapshot& s) { return phase_of(s, "node-0") == NodePhase::migrated; },
+      {{L.rolled, L.value}, {L.cilium, L.value}, {L.migrated, L.value}});
+}
+
+BOOST_AUTO_TEST_CASE(joining_before_the_source_cni_is_patched_is_prepared_as_usual) {
+  auto snap = make_cluster(S);
+  add_bare_node(snap, "node-9");
+  BOOST_TEST(phase_of(snap, "node-9") == NodePhase::unprepared);
+}
+
+BOOST_AUTO_TEST_CASE(join_waits_for_the_cnis_that_select_the_node) {
+  FixtureOptions o;
+  o.knet_stress_installed = true;
+  auto snap = drive_until(make_cluster(S, o), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::rolled;
+  });
+  add_bare_node(snap, "node-9");
+  auto& n = snap.nodes.at("node-9");
+  n.annotations[S.annotation(annotation_names::kJoin)] = "started";
+  n.labels[L.calico_cilium] = L.value;
+  n.labels[L.cni_priority_calico] = L.value;
+  BOOST_REQUIRE(phase_of(snap, "node-9") == NodePhase::join_cni_wait);
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  const auto* wait = steps::wait_named(d, "node-9", "cni-ready");
+  BOOST_REQUIRE(wait != nullptr);
+  BOOST_TEST(wait->pending.size() == 3u);  // canal, cilium, kube-multus-calico
+  BOOST_TEST(!steps::touches_pods_of(d, "node-9"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

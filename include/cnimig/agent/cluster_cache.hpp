@@ -70,6 +70,10 @@ class ClusterCache {
   std::set<migrate::ObjectRef> interesting_;
   migrate::ClusterSnapshot snapshot_;
   std::unordered_map<std::string, std::string> node_uids_;
+  // Nodes the watch saw deleted. Their pods stay until the pod garbage
+  // collector removes them, and an update of one must not bring the node
+  // back as a placeholder: the core would take it for a node that joined.
+  std::set<std::string> deleted_nodes_;
   // The resourceVersion each node / workload ("Kind ns/name") in the
   // snapshot was projected from.
   std::unordered_map<std::string, std::uint64_t> node_versions_;

@@ -92,6 +92,14 @@ struct Parallelism {
   unsigned max_requests_in_flight = 32;
 };
 
+// What a drain may lose (kubectl drain's --force and --delete-emptydir-data).
+struct DrainSettings {
+  // Pods without a controller are gone for good once evicted: refused unless set.
+  bool delete_unmanaged_pods = false;
+  // Pods with emptyDir volumes lose that data; the original tool deleted them.
+  bool delete_empty_dir_data = true;
+};
+
 // coordination.k8s.io/v1 Lease that keeps a second agent out.
 struct LeaseSettings {
   std::string name = "cnimig-agent";
@@ -110,6 +118,7 @@ struct Config {
   Connectivity connectivity;
   Timeouts timeouts;
   Parallelism parallelism;
+  DrainSettings drain;
   LeaseSettings lease;
 };
 

@@ -119,6 +119,11 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "a label write on the node finished",
      {field::string("node"), field::string("action"), field::integer("duration_ms"),
       field::number("reaction_ms").optional()}},
+    {"node.joined",
+     "a node that joined during the migration was given the labels of the state it is in "
+     "(its pods are then re-created once its CNIs run)",
+     {field::string("node"), field::string("action"), field::integer("duration_ms"),
+      field::number("reaction_ms").optional()}},
     {"node.annotated",
      "an annotation write on the node finished",
      {field::string("node"), field::string("action"), field::integer("duration_ms"),

@@ -20,6 +20,9 @@ struct LabelNode {
   std::string node;
   std::map<std::string, std::string> set;
   std::vector<std::string> remove;
+  // The labels that bring a node which joined during the migration into its
+  // state (event node.joined instead of node.labelled).
+  bool join = false;
   friend bool operator==(const LabelNode&, const LabelNode&) = default;
 };
 struct AnnotateNode {
@@ -47,7 +50,8 @@ struct RemoveTaint {
 struct EvictPod {
   std::string ns;
   std::string name;
-  std::string uid;  // metadata.uid: this incarnation only
+  std::string uid;         // metadata.uid: this incarnation only
+  bool empty_dir = false;  // its emptyDir data is lost (shown in the plan)
   friend bool operator==(const EvictPod&, const EvictPod&) = default;
 };
 // With a uid precondition: a StatefulSet's replacement keeps the name, and
@@ -55,7 +59,8 @@ struct EvictPod {
 struct DeletePod {
   std::string ns;
   std::string name;
-  std::string uid;  // metadata.uid
+  std::string uid;         // metadata.uid
+  bool empty_dir = false;  // its emptyDir data is lost (shown in the plan)
   friend bool operator==(const DeletePod&, const DeletePod&) = default;
 };
 // Server-side apply of a bundle; the driver rewrites the default label keys

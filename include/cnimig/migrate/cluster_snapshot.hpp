@@ -30,9 +30,16 @@ struct PodState {
   bool mirror = false;
   bool ready = true;
   bool terminating = false;  // metadata.deletionTimestamp is set
+  // spec.volumes[].emptyDir: the volume's data is lost when the pod is
+  // evicted or deleted (kubectl drain refuses such pods without
+  // --delete-emptydir-data).
+  bool empty_dir = false;
   std::int64_t created = 0;  // metadata.creationTimestamp, Unix seconds
 
   bool daemon_set_owned() const { return owner_kind == "DaemonSet"; }
+  // No controller re-creates it: evicted or deleted, it is gone for good
+  // (kubectl drain refuses it without --force).
+  bool unmanaged() const { return owner_kind.empty() && !mirror; }
   friend bool operator==(const PodState&, const PodState&) = default;
 };
 

@@ -53,6 +53,15 @@ struct MigrationSettings {
 
   BundleIds bundles;
 
+  // config `drain:`. A pod without a controller is lost for good once
+  // evicted; kubectl drain refuses it without --force, and so does the
+  // migration (before the node is cordoned) unless this is set.
+  bool delete_unmanaged_pods = false;
+  // Pods with emptyDir volumes lose that data when re-created. The original
+  // tool deleted them; false refuses them like unmanaged pods
+  // (kubectl drain's --delete-emptydir-data).
+  bool delete_empty_dir_data = true;
+
   // Test only, never set from the configuration or a flag: the roll step
   // labels each node rolled without re-creating its pods, the mistake that
   // leaves pods without a Cilium interface. test/e2e/engine_e2e_test.cpp runs
@@ -114,6 +123,10 @@ inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";
 // taint) and is scheduled back onto the node is not evicted again and again:
 // the step's deletion or taint deals with it.
 inline constexpr std::string_view kDrainSince = "drain-since";
+// A node that joined during the migration: "started", "deleting",
+// "pods-deleted" (node_join.cpp), and its deletion cut-off.
+inline constexpr std::string_view kJoin = "join";
+inline constexpr std::string_view kJoinPodsBefore = "join-pods-before";
 }  // namespace annotation_names
 
 namespace stage {

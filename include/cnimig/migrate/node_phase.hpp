@@ -13,7 +13,15 @@ namespace cnimig::migrate {
 
 enum class NodePhase {
   unprepared,  // no migration label yet (prepare labels it)
-  prepared,    // calico-cilium + priority-calico: waiting for its roll
+
+  // A node that joined after prepare gave the CNIs their node selectors
+  // (annotation join=...): it gets the labels of the state the migration is
+  // in, then its pods are re-created once its CNIs run (node_join.cpp).
+  joining,             // no migration label: the join labels next
+  join_cni_wait,       // labelled: waiting for its CNI agents to run Ready
+  join_deleting_pods,  // deleting the pods created before its CNIs were in place
+  join_awaiting_gate,  // gate, then the annotation removal ends the join
+  prepared,            // calico-cilium + priority-calico: waiting for its roll
 
   // roll (annotation roll=...)
   roll_started,        // intent recorded, cordon next

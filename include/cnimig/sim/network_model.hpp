@@ -85,6 +85,9 @@ class NetworkModel {
 
   // The node's InternalIP (hostNetwork pods, hostIP).
   std::string node_ip(std::string_view node);
+  // The node's pod CIDR on the source network (spec.podCIDR), where its pods'
+  // source IPs come from.
+  std::string pod_cidr(std::string_view node);
 
  private:
   struct NodeState {

@@ -230,6 +230,55 @@ check "rollout status ds/canal" 0 'successfully rolled out' -- \
   K rollout status ds/canal -n kube-system --timeout=60s
 check "rollout status deploy/coredns" 0 'successfully rolled out' -- \
   K rollout status deploy/coredns -n kube-system --timeout=60s
+kill "$MODEL_PID" 2>/dev/null; wait "$MODEL_PID" 2>/dev/null
+export KUBECONFIG=$WORK/kubeconfig
+
+# Nodes created and deleted at runtime, against the full cluster model: the
+# kubelet model registers a new node (Ready), its DaemonSet pods run Ready and
+# its CNI is up; a deleted node's pods are removed (the pod garbage
+# collector), its DaemonSets stop counting it and so does the oracle.
+MODEL_KUBECONFIG=$WORK/churn.kubeconfig
+"$SIM" --nodes 3 --pods-per-node 1 --time-scale 0.1 --kubeconfig-out "$MODEL_KUBECONFIG" \
+  >"$WORK/churn.out" 2>"$WORK/churn.err" &
+MODEL_PID=$!
+if ! wait_for 20 grep -q '"event":"sim.ready"' "$WORK/churn.out"; then
+  echo "FAIL: the model cnimig-sim did not print sim.ready"; cat "$WORK/churn.err"; exit 1
+fi
+M() { "$KUBECTL" --kubeconfig "$MODEL_KUBECONFIG" --request-timeout=20s "$@"; }
+cat >"$WORK/node.yaml" <<'YAML'
+apiVersion: v1
+kind: Node
+metadata:
+  name: node-7
+  labels: {kubernetes.io/hostname: node-7, kubernetes.io/os: linux}
+YAML
+check "create node" 0 'node/node-7 created' -- M create -f "$WORK/node.yaml"
+check "new node turns Ready" 0 'condition met' -- M wait --for=condition=Ready node/node-7 --timeout=20s
+check "new node gets a pod CIDR" 0 '^10\.[0-9]+\.[0-9]+\.0/24$' -- M get node node-7 -o jsonpath='{.spec.podCIDR}'
+node7_pods() { M get pods -n kube-system --field-selector spec.nodeName=node-7 "$@"; }
+node7_agents_ready() {
+  [[ $(node7_pods -o jsonpath='{range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}' |
+    grep -c True) -ge 2 ]]
+}
+if wait_for 20 node7_agents_ready; then
+  echo "ok: new node's DaemonSet pods (canal, kube-proxy) are Ready"; PASSED=$((PASSED + 1))
+else
+  echo "FAIL: DaemonSet pods not Ready on node-7"; node7_pods -o wide; FAILED=$((FAILED + 1))
+fi
+CANAL7=$(node7_pods -l k8s-app=canal -o name)
+check "new node's CNI config is in place" 0 '10-canal.conflist' -- M exec -n kube-system "$CANAL7" -- ls /etc/cni/net.d
+check "report counts the new node" 0 '"nodes":4,' -- M get --raw /sim/v1/report
+check "delete node" 0 'node "node-7" deleted' -- M delete node node-7
+node7_pods_gone() { [[ -z $(M get pods -A --field-selector spec.nodeName=node-7 -o name) ]]; }
+if wait_for 20 node7_pods_gone; then
+  echo "ok: deleted node's pods are removed"; PASSED=$((PASSED + 1))
+else
+  echo "FAIL: pods left on node-7"; M get pods -A -o wide | grep node-7; FAILED=$((FAILED + 1))
+fi
+check "report no longer counts it" 0 '"nodes":3,' -- M get --raw /sim/v1/report
+check "kube-proxy desires 3 again" 0 '^3$' -- \
+  M get ds kube-proxy -n kube-system -o jsonpath='{.status.desiredNumberScheduled}'
+kill "$MODEL_PID" 2>/dev/null; wait "$MODEL_PID" 2>/dev/null
 
 echo "kubectl suite: $PASSED passed, $FAILED failed"
 [[ $FAILED -eq 0 ]]
