@@ -81,6 +81,9 @@ class WatchStream {
   void close();
 
   const std::string& resource_version() const noexcept { return resource_version_; }
+  // Whether the stream is (re)listing rather than watching: after a final
+  // error, whether the list or the watch request failed.
+  bool listing() const noexcept { return listing_; }
   const WatchStats& stats() const noexcept { return stats_; }
 
  private:
