@@ -100,7 +100,11 @@ asio::awaitable<Result<void>> ClusterCache::wait_synced(
     std::chrono::steady_clock::duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const auto left = [&] { return deadline - std::chrono::steady_clock::now(); };
-  const auto synced = [](const auto& informer) { return informer.synced(); };
+  // Listed, and watching: a watch the server refuses for good (a 403 on
+  // watch where list is allowed) shows only once the list is done.
+  const auto synced = [](const auto& informer) {
+    return informer.synced() && informer.stream().watch_opened();
+  };
   // One at a time (not `a && b` across co_awaits, which GCC 12 mishandles).
   // Each wait also ends when its informer stops: a failed one reports now.
   bool all = co_await nodes_->wait_until(synced, left());

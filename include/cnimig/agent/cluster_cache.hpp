@@ -35,7 +35,8 @@ class ClusterCache {
   boost::asio::awaitable<Result<void>> run();
   void stop();
 
-  // Succeeds once every informer has listed. Fails at once when a list or
+  // Succeeds once every informer has listed and its watch has been answered.
+  // Fails at once when a list or
   // watch is refused for good (the error of the first informer that failed,
   // its message led by the request, e.g. "list nodes: ..."), else with
   // Errc::timeout.

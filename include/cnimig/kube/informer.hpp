@@ -42,7 +42,9 @@ class Informer {
            WatchOptions options = {})
       : stream_(client, std::move(collection), std::move(options)),
         projection_(std::move(projection)),
-        changed_(client.get_executor(), std::chrono::steady_clock::time_point::max()) {}
+        changed_(client.get_executor(), std::chrono::steady_clock::time_point::max()) {
+    stream_.on_watch_opened([this] { notify(); });  // waiters on stream().watch_opened()
+  }
 
   // Feeds the cache until stop() or a fatal error. Run it once, owned by the caller.
   boost::asio::awaitable<Result<void>> run() {
