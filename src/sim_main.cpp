@@ -21,7 +21,7 @@ int usage(const std::string& problem) {
   std::cerr << "cnimig-sim: " << problem << "\n"
             << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
                "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
-               "                  [--cluster model|static]\n"
+               "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
                "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
                "  app pods per node, no controllers): the kubectl suite's fixture.\n"
                "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
@@ -75,6 +75,10 @@ int main(int argc, char** argv) {
         if (!v || (std::string(v) != "model" && std::string(v) != "static"))
           return usage("--cluster wants model or static");
         cluster = v;
+      } else if (arg == "--server-version") {
+        const char* v = value();
+        if (!v || !cnimig::sim::parse_version(v, options.server_major, options.server_minor))
+          return usage("--server-version wants MAJOR.MINOR, e.g. 1.34");
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)

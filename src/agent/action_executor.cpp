@@ -502,6 +502,27 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
   return out;
 }
 
+namespace {
+
+// A probe whose exec the API server refused (403) proves nothing about
+// connectivity, and retrying will not help: the credentials lack the
+// permission (a WebSocket exec needs `get pods/exec`, from Kubernetes 1.35
+// also `create`). The error names it.
+std::optional<Error> refused_probe(const probe::ConnectivityReport& report,
+                                   const std::string& permission) {
+  for (const auto& f : report.failures) {
+    if (!f.exec_error || f.exec_error->code != Errc::forbidden)
+      continue;
+    Error e = *f.exec_error;
+    e.message = permission + " (the API server refused the knet-stress probe's exec into " +
+                f.target.namespace_ + "/" + f.target.pod + ": " + e.message + ")";
+    return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 // Retries a failing check until timeouts.connectivity: right after a node
 // changes, peers may need a moment to see each other. Only the final outcome
 // is recorded, with the write generation at which the passing (or last)
@@ -533,6 +554,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
       events_.emit(passed);
       co_return Result<void>{};
     }
+    if (auto denied = refused_probe(report, settings_.exec_permission))
+      co_return *denied;
     std::string detail = !selection.missing.empty()
                              ? selection.missing
                              : std::to_string(report.failures.size()) + "/" + std::to_string(pods) +

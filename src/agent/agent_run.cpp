@@ -12,6 +12,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cnimig/agent/action_executor.hpp"
@@ -26,12 +27,15 @@
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/plan_summary_facts.hpp"
 #include "cnimig/agent/plan_summary_report.hpp"
+#include "cnimig/agent/permission_check.hpp"
+#include "cnimig/agent/run_summary.hpp"
 #include "cnimig/agent/sliced_plan.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
+#include "cnimig/kube/server_version.hpp"
 #include "cnimig/migrate/planner.hpp"
 #include "cnimig/migrate/simulated_effects.hpp"
 
@@ -47,26 +51,6 @@ constexpr std::size_t kDryRunFanOut = 16;
 // Plan rounds between returns to the io_context: a round costs about a
 // millisecond at 5,000 nodes and microseconds on small clusters.
 constexpr std::size_t kPlanRoundsPerSlice = 8;
-
-// The permissions the migration needs (each checked with a
-// SelfSubjectAccessReview before the first write).
-std::vector<kube::AccessCheck> required_permissions() {
-  return {
-      {"patch", "", "nodes", "", "", ""},
-      {"list", "", "nodes", "", "", ""},
-      {"watch", "", "pods", "", "", ""},
-      {"delete", "", "pods", "", "", ""},
-      {"create", "", "pods", "eviction", "", ""},
-      {"create", "", "pods", "exec", "", ""},
-      {"patch", "apps", "daemonsets", "", "", ""},
-      {"delete", "apps", "daemonsets", "", "", ""},
-      {"watch", "apps", "deployments", "", "", ""},
-      {"watch", "apps", "statefulsets", "", "", ""},
-      {"create", "coordination.k8s.io", "leases", "", "", ""},
-      {"update", "coordination.k8s.io", "leases", "", "", ""},
-      {"create", "", "events", "", "", ""},
-  };
-}
 
 // What the cluster holds when a plan starts, for plan mode's dry-run checks.
 // The plan's snapshot itself goes to the core (no copy of 150,000 pods), so
@@ -105,9 +89,12 @@ struct Run {
   int stop_signal = 0;
   int exit_code = kExitDone;
   std::vector<std::string> preflight_warnings;  // for the plan summary
+  std::optional<kube::ServerVersion> server_version;  // from GET /version
 
   asio::awaitable<void> main();
   asio::awaitable<void> body();
+  asio::awaitable<bool> check_permissions();
+  int watches_failed(const Error& error);
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
   struct WriteChecks {
     ActionExecutor& executor;
@@ -316,6 +303,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   exec_settings.check.probe_timeout = options.config.timeouts.probe;
   exec_settings.knet_stress_namespace = options.config.connectivity.namespace_;
   exec_settings.knet_stress_daemonsets = options.config.connectivity.daemonsets;
+  exec_settings.exec_permission = exec_permission(server_version);
   if (const char* p = std::getenv("CNIMIG_POD_NAME"))
     exec_settings.own_pod_name = p;
   if (const char* n = std::getenv("CNIMIG_POD_NAMESPACE"))
@@ -386,16 +374,61 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   const auto& result = std::get<0>(outcome);
   switch (result.outcome) {
     case RunOutcome::completed:
-      spdlog::info(
-          "migration completed: {} node(s) on Cilium in {:.1f} s", cache.snapshot().nodes.size(),
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+      spdlog::info("{}", completion_summary(settings.selection.steps,
+                                            settings.selection.nodes.empty()
+                                                ? cache.snapshot().nodes.size()
+                                                : settings.selection.nodes.size(),
+                                            std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                std::chrono::steady_clock::now() - started)));
       co_return kExitDone;
     case RunOutcome::halted:
       co_return kExitHalted;
+    case RunOutcome::denied:
+      co_return kExitUsage;
     case RunOutcome::interrupted:
       co_return stop_signal == SIGTERM ? 143 : 130;
   }
   co_return kExitHalted;
+}
+
+// SelfSubjectAccessReviews for every permission the migration will use on
+// this server; false (exit_code set, event emitted) when one is missing.
+asio::awaitable<bool> Run::check_permissions() {
+  auto denied = co_await missing_permissions(*client, required_permissions(server_version));
+  if (!denied) {
+    spdlog::error("permission check failed: {}", denied.error().describe());
+    events.emit(
+        events::Event(events::catalogued("cluster.unreachable")).error(denied.error().describe()));
+    exit_code = kExitUnreachable;
+    co_return false;
+  }
+  if (denied->empty())
+    co_return true;
+  std::string list;
+  for (const auto& d : *denied)
+    list += (list.empty() ? "" : ", ") + d;
+  events.emit(
+      events::Event(events::catalogued("preflight.failed")).error("missing permissions: " + list));
+  spdlog::error("the agent's credentials lack permissions the migration needs: {}", list);
+  exit_code = kExitUsage;
+  co_return false;
+}
+
+// The first list or watch of a resource failed for good (the informers
+// retry everything transient). A 403 is a permission the credentials lack,
+// like a denied access review; anything else (a 401, a timeout) means the
+// cluster cannot be used.
+int Run::watches_failed(const Error& error) {
+  if (error.code == Errc::forbidden) {
+    events.emit(events::Event(events::catalogued("preflight.failed"))
+                    .error("missing permissions: " + error.message));
+    spdlog::error("the agent's credentials lack permissions the migration needs: {}",
+                  error.message);
+    return kExitUsage;
+  }
+  events.emit(events::Event(events::catalogued("cluster.unreachable")).error(error.describe()));
+  spdlog::error("watching the cluster failed: {}", error.describe());
+  return kExitUnreachable;
 }
 
 asio::awaitable<void> Run::main() {
@@ -424,6 +457,20 @@ asio::awaitable<void> Run::body() {
   }
   events.emit(events::Event(events::catalogued("cluster.connected"))
                   .field("server", client->config().server));
+  {
+    boost::system::error_code ec;
+    const auto info = boost::json::parse(version->body, ec);
+    if (!ec && info.is_object())
+      server_version = kube::parse_server_version(info.get_object());
+    if (server_version) {
+      spdlog::info("the API server runs Kubernetes {}.{} ({})", server_version->major,
+                   server_version->minor, server_version->git_version);
+    } else {
+      spdlog::warn(
+          "the API server's /version names no Kubernetes version; assuming the newest "
+          "authorization rules");
+    }
+  }
 
   const auto& c = options.config;
   const auto rewrite = LabelRewrite::from(c.labels);
@@ -440,30 +487,9 @@ asio::awaitable<void> Run::body() {
   }
 
   if (options.apply) {
-    std::vector<std::string> denied;
-    for (const auto& check : required_permissions()) {
-      auto allowed = co_await client->can_i(check, kube::RequestOptions());
-      if (!allowed) {
-        spdlog::error("permission check failed: {}", allowed.error().describe());
-        exit_code = kExitUnreachable;
-        co_return;
-      }
-      if (!*allowed) {
-        denied.push_back(check.verb + " " + (check.group.empty() ? "" : check.group + "/") +
-                         check.resource +
-                         (check.subresource.empty() ? "" : "/" + check.subresource));
-      }
-    }
-    if (!denied.empty()) {
-      std::string list;
-      for (const auto& d : denied)
-        list += (list.empty() ? "" : ", ") + d;
-      events.emit(events::Event(events::catalogued("preflight.failed"))
-                      .error("missing permissions: " + list));
-      spdlog::error("the agent's credentials lack permissions the migration needs: {}", list);
-      exit_code = kExitUsage;
+    const bool granted = co_await check_permissions();
+    if (!granted)
       co_return;
-    }
   }
   // Cilium's Geneve tunnel needs UDP 6081 between nodes; the API cannot tell.
   spdlog::warn(
@@ -484,10 +510,9 @@ asio::awaitable<void> Run::body() {
   ClusterCache cache(*client, settings.migration.annotation_prefix,
                      workloads_of_interest(settings.migration, bundles));
   auto work = [&]() -> asio::awaitable<int> {
-    if (!co_await cache.wait_synced(c.timeouts.gate)) {
-      spdlog::error("the watches did not sync within {}s", c.timeouts.gate.count() / 1000);
-      co_return kExitUnreachable;
-    }
+    auto synced = co_await cache.wait_synced(c.timeouts.gate);
+    if (!synced)
+      co_return watches_failed(synced.error());
     for (const auto& n : options.nodes) {
       if (!cache.snapshot().nodes.contains(n)) {
         spdlog::error("--nodes: the cluster has no node {}", n);
@@ -571,7 +596,7 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     }
   });
 
-  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone, {}};
+  Run run{options, *sink, io, std::move(*client), {}, metrics.get(), nullptr, 0, kExitDone, {}, {}};
 
   // SIGINT/SIGTERM: the first asks for a stop at the next safe point, a
   // second one cancels what is running.

@@ -97,20 +97,62 @@ void ClusterCache::stop() {
   changes_.notify();
 }
 
-asio::awaitable<bool> ClusterCache::wait_synced(std::chrono::steady_clock::duration timeout) {
+asio::awaitable<Result<void>> ClusterCache::wait_synced(
+    std::chrono::steady_clock::duration timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   const auto left = [&] { return deadline - std::chrono::steady_clock::now(); };
-  const auto synced = [](const auto& informer) { return informer.synced(); };
+  // Listed, and watching: a watch the server refuses for good (a 403 on
+  // watch where list is allowed) shows only once the list is done.
+  const auto synced = [](const auto& informer) {
+    return informer.synced() && informer.stream().watch_opened();
+  };
   // One at a time (not `a && b` across co_awaits, which GCC 12 mishandles).
-  if (!co_await nodes_->wait_until(synced, left()))
-    co_return false;
-  if (!co_await pods_->wait_until(synced, left()))
-    co_return false;
-  if (!co_await daemonsets_->wait_until(synced, left()))
-    co_return false;
-  if (!co_await deployments_->wait_until(synced, left()))
-    co_return false;
-  co_return co_await statefulsets_->wait_until(synced, left());
+  // Each wait also ends when its informer stops: a failed one reports now.
+  bool all = co_await nodes_->wait_until(synced, left());
+  if (all)
+    all = co_await pods_->wait_until(synced, left());
+  if (all)
+    all = co_await daemonsets_->wait_until(synced, left());
+  if (all)
+    all = co_await deployments_->wait_until(synced, left());
+  if (all)
+    all = co_await statefulsets_->wait_until(synced, left());
+  if (all)
+    co_return Result<void>{};
+  if (auto failed = watch_failure())
+    co_return *failed;
+  co_return make_error(
+      Errc::timeout,
+      "the watches did not sync within " +
+          std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) + "s");
+}
+
+namespace {
+
+// An informer's final error, led by the request the server refused.
+template <class T>
+std::optional<Error> refused(const kube::Informer<T>& informer, std::string_view resource) {
+  const auto& failure = informer.failure();
+  if (!failure)
+    return std::nullopt;
+  Error e = *failure;
+  e.message = std::string(informer.stream().listing() ? "list " : "watch ") +
+              std::string(resource) + ": " + e.message;
+  return e;
+}
+
+}  // namespace
+
+std::optional<Error> ClusterCache::watch_failure() const {
+  if (auto e = refused(*nodes_, "nodes"))
+    return e;
+  if (auto e = refused(*pods_, "pods"))
+    return e;
+  if (auto e = refused(*daemonsets_, "apps/daemonsets"))
+    return e;
+  if (auto e = refused(*deployments_, "apps/deployments"))
+    return e;
+  return refused(*statefulsets_, "apps/statefulsets");
 }
 
 std::string ClusterCache::node_uid(const std::string& node) const {

@@ -68,7 +68,9 @@ LeaseKeeper::LeaseKeeper(kube::Client& client, config::LeaseSettings settings, s
       clock_(std::move(clock)) {}
 
 asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
-                                                 const boost::json::object* current) {
+                                                 const boost::json::object* current,
+                                                 kube::RequestOptions options) {
+  const auto sent = std::chrono::steady_clock::now();
   const auto now = format_rfc3339(clock_(), TimePrecision::microseconds);
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(settings_.duration).count();
   boost::json::object spec{{"holderIdentity", identity_},
@@ -76,7 +78,7 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
                            {"renewTime", now},
                            {"leaseTransitions", transitions_}};
   boost::json::object metadata{{"name", settings_.name}, {"namespace", settings_.namespace_}};
-  if (verdict == LeaseVerdict::create || verdict == LeaseVerdict::take_over)
+  if (verdict != LeaseVerdict::renew)
     spec["acquireTime"] = now;
   if (current != nullptr) {
     const auto& old_spec = current->at("spec").as_object();
@@ -92,16 +94,19 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
                             {"spec", std::move(spec)}};
   // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
   Result<boost::json::object> written = make_error(Errc::internal, "unset");
+  kube::WriteOptions write_options;
+  write_options.request = options;
   if (verdict == LeaseVerdict::create) {
     const auto collection = lease_path(settings_).collection();
-    written = co_await client_.create(collection, lease, kube::WriteOptions());
+    written = co_await client_.create(collection, lease, write_options);
   } else {
     const auto path = lease_path(settings_);
-    written = co_await client_.replace(path, lease, kube::WriteOptions());
+    written = co_await client_.replace(path, lease, write_options);
   }
   if (!written)
     co_return written.error();
   resource_version_ = kube::resource_version_of(*written);
+  held_until_ = sent + settings_.duration;
   co_return Result<void>{};
 }
 
@@ -132,13 +137,16 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
       e.reason = "LeaseHeld";
       co_return e;
     }
-    transitions_ =
-        record ? record->transitions + (decision.verdict == LeaseVerdict::take_over ? 1 : 0) : 0;
+    const bool new_holder =
+        decision.verdict == LeaseVerdict::take_over || decision.verdict == LeaseVerdict::acquire;
+    transitions_ = record ? record->transitions + (new_holder ? 1 : 0) : 0;
+    // A released Lease (the previous run's release()) is simply acquired.
     if (decision.verdict == LeaseVerdict::take_over) {
       spdlog::warn("taking over the stale Lease {}/{} from {}", settings_.namespace_,
-                   settings_.name, decision.holder.empty() ? "nobody" : decision.holder);
+                   settings_.name, decision.holder);
     }
-    auto written = co_await write(decision.verdict, current ? &*current : nullptr);
+    auto written =
+        co_await write(decision.verdict, current ? &*current : nullptr, kube::RequestOptions());
     if (written)
       co_return written;
     const auto& e = written.error();
@@ -157,33 +165,84 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
                                            " attempts (lost races or server errors)");
 }
 
+asio::awaitable<Result<void>> LeaseKeeper::renew_once(std::chrono::steady_clock::duration left) {
+  // The keeper repeats a failed renewal itself, within the Lease's time.
+  kube::RequestOptions options;
+  options.max_attempts = 1;
+  options.timeout =
+      std::min(options.timeout, std::chrono::duration_cast<std::chrono::milliseconds>(left));
+  const auto path = lease_path(settings_);
+  auto current = co_await client_.get(path, options);
+  if (!current) {
+    if (current.error().code != Errc::not_found)
+      co_return current.error();
+    // Deleted under us: create it again, as client-go's leader election
+    // does. An agent that created it first wins (409), and the next attempt
+    // reads its holder.
+    co_return co_await write(LeaseVerdict::create, nullptr, options);
+  }
+  const auto record = read_record(*current);
+  if (record.holder_identity != identity_) {
+    Error e =
+        make_error(Errc::conflict,
+                   "Lease " + settings_.namespace_ + "/" + settings_.name + " was taken by " +
+                       (record.holder_identity.empty() ? std::string("nobody (it was released)")
+                                                       : record.holder_identity));
+    e.reason = "LeaseLost";
+    co_return e;
+  }
+  co_return co_await write(LeaseVerdict::renew, &*current, options);
+}
+
 asio::awaitable<Result<void>> LeaseKeeper::keep_renewed() {
+  using Clock = std::chrono::steady_clock;
+  using std::chrono::milliseconds;
+  // The client's backoff between failed renewals (one agent: no jitter
+  // needed, the midpoint will do).
+  const kube::RetryPolicy policy;
   asio::steady_timer timer(co_await asio::this_coro::executor);
-  const auto period =
-      std::max<std::chrono::milliseconds>(settings_.duration / 3, std::chrono::milliseconds(100));
+  const auto period = std::max<milliseconds>(settings_.duration / 3, milliseconds(100));
+  int failures = 0;
+  Error last;
   for (;;) {
-    timer.expires_after(period);
+    auto wait = period;
+    if (failures > 0) {
+      // At most half of what is left each time, so that the last attempts
+      // come just before the Lease would expire.
+      const auto left = std::chrono::duration_cast<milliseconds>(held_until_ - Clock::now());
+      wait = std::max(std::min(policy.delay(failures, last, 0.5), left / 2), milliseconds(10));
+    }
+    timer.expires_after(wait);
     boost::system::error_code ec;
     co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     if (ec)
       co_return Result<void>{};  // cancelled: the run is ending
-    const auto path = lease_path(settings_);
-    auto current = co_await client_.get(path, kube::RequestOptions());
-    if (!current) {
-      if (current.error().retryable())
-        continue;  // try again next period; the Lease has slack
-      co_return current.error();
+    const auto left = held_until_ - Clock::now();
+    if (left <= Clock::duration::zero()) {
+      co_return make_error(
+          Errc::timeout,
+          "Lease " + settings_.namespace_ + "/" + settings_.name +
+              " expired: not renewed within its duration (" +
+              std::to_string(
+                  std::chrono::duration_cast<std::chrono::seconds>(settings_.duration).count()) +
+              "s); the last renewal failed with " + last.describe());
     }
-    const auto record = read_record(*current);
-    if (record.holder_identity != identity_) {
-      co_return make_error(Errc::conflict, "Lease " + settings_.namespace_ + "/" + settings_.name +
-                                               " was taken by " + record.holder_identity);
+    auto renewed = co_await renew_once(left);
+    if (renewed) {
+      if (failures > 0) {
+        spdlog::info("renewed Lease {}/{} after {} failed attempt(s)", settings_.namespace_,
+                     settings_.name, failures);
+      }
+      failures = 0;
+      continue;
     }
-    if (auto renewed = co_await write(LeaseVerdict::renew, &*current); !renewed) {
-      if (renewed.error().retryable())
-        continue;
-      co_return renewed;
-    }
+    if (renewed.error().reason == "LeaseLost")
+      co_return renewed.error();
+    last = renewed.error();
+    ++failures;
+    spdlog::warn("renewing Lease {}/{} failed ({}); trying again while it holds ({} ms left)",
+                 settings_.namespace_, settings_.name, last.describe(),
+                 std::chrono::duration_cast<milliseconds>(held_until_ - Clock::now()).count());
   }
 }
 

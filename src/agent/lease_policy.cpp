@@ -19,8 +19,11 @@ LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std:
     return {LeaseVerdict::create, {}, std::nullopt};
   if (current->holder_identity == identity)
     return {LeaseVerdict::renew, identity, std::nullopt};
-  // Released, never renewed, or renewed too long ago: free to take.
-  if (current->holder_identity.empty() || !current->renew_time || current->duration.count() <= 0) {
+  // Released by its holder: free, and nobody's to take over.
+  if (current->holder_identity.empty())
+    return {LeaseVerdict::acquire, {}, std::nullopt};
+  // Never renewed, or renewed too long ago: free to take.
+  if (!current->renew_time || current->duration.count() <= 0) {
     return {LeaseVerdict::take_over, current->holder_identity, std::nullopt};
   }
   const auto expires = *current->renew_time + current->duration;

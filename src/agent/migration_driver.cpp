@@ -157,6 +157,8 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
       co_return;
     }
     if (!result) {
+      if (result.error().code == Errc::forbidden && !denied_)
+        denied_ = result.error();
       event = events::Event(events::catalogued("action.failed"))
                   .step(migrate::to_string(action.step))
                   .duration(since(began))
@@ -397,6 +399,15 @@ asio::awaitable<RunResult> MigrationDriver::run() {
       events_.emit(
           events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
       co_return RunResult{RunOutcome::completed, {}};
+    }
+    if (decision.halted() && running_ == 0 && denied_ &&
+        decision.current_step == migrate::StepId::preflight) {
+      // Nothing but the knet-stress install can have been written yet.
+      const auto reason = "missing permissions: " + denied_->message;
+      events_.emit(events::Event(events::catalogued("preflight.failed")).error(reason));
+      spdlog::error("the agent's credentials lack permissions the migration needs: {}",
+                    denied_->message);
+      co_return RunResult{RunOutcome::denied, reason};
     }
     if (decision.halted() && running_ == 0) {
       const auto reason = *decision.halt_reason();

@@ -1,5 +1,7 @@
 #include "cnimig/kube/watch_stream.hpp"
 
+#include <utility>
+
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -199,6 +201,8 @@ asio::awaitable<Result<void>> WatchStream::open_watch() {
   }
   open_ = std::move(open);
   decoder_.reset();
+  if (!std::exchange(watch_opened_, true) && on_watch_opened_)
+    on_watch_opened_();
   co_return Result<void>{};
 }
 

@@ -51,7 +51,8 @@ std::string_view event_name(const Action& action) noexcept {
           [](const DeleteBundle&) -> std::string_view { return "manifest.deleted"; },
           [](const PatchDaemonSetNodeSelector&) -> std::string_view { return "daemonset.patched"; },
           [](const DeleteObject&) -> std::string_view { return "object.deleted"; },
-          [](const RunConnectivityCheck&) -> std::string_view { return "probe.started"; },
+          // A check reports its outcome; probe.failed only for rounds it retries.
+          [](const RunConnectivityCheck&) -> std::string_view { return "probe.passed"; },
           [](const WaitFor&) -> std::string_view { return "gate.waiting"; },
           [](const Halt&) -> std::string_view { return "migration.halted"; },
           [](const Done&) -> std::string_view { return "migration.completed"; },

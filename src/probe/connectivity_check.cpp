@@ -56,6 +56,7 @@ asio::awaitable<PodProbeResult> probe_one(PodExecutor& executor, const ProbeTarg
   auto& exec = std::get<0>(outcome);
   if (!exec) {
     result.detail = trimmed(exec.error().describe());
+    result.exec_error = exec.error();
     co_return result;
   }
   result.exit_code = exec->exit_code;

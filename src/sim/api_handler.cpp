@@ -249,6 +249,7 @@ ApiHandler::~ApiHandler() {
 
 void ApiHandler::set_faults(FaultSpec faults) {
   faults_ = std::move(faults);
+  authorizer_.set_rules(faults_.forbidden, std::chrono::steady_clock::now());
   counted_writes_ = 0;
   held_writes_ = 0;
   first_held_.clear();
@@ -407,6 +408,10 @@ json::object ApiHandler::report() const {
   r["evictions_allowed"] = evictions_allowed_;
   r["evictions_blocked"] = evictions_blocked_;
   r["faults_injected"] = faults_injected_;
+  json::object forbidden;
+  for (const auto& [k, v] : forbidden_)
+    forbidden[k] = v;
+  r["forbidden"] = std::move(forbidden);
   r["writes"] = store_.writes();
   r["resource_version"] = store_.resource_version();
   return r;
@@ -463,9 +468,11 @@ ApiResponse ApiHandler::discovery(std::string_view path, bool& handled) const {
   handled = true;
   const auto types = resource_types();
   if (path == "/version" || path == "/version/") {
-    json::object v{{"major", "1"},
-                   {"minor", "32"},
-                   {"gitVersion", "v1.32.0-cnimig-sim"},
+    const auto major = std::to_string(authorizer_.major());
+    const auto minor = std::to_string(authorizer_.minor());
+    json::object v{{"major", major},
+                   {"minor", minor},
+                   {"gitVersion", "v" + major + "." + minor + ".0-cnimig-sim"},
                    {"gitCommit", "cnimig-sim"},
                    {"gitTreeState", "clean"},
                    {"buildDate", "2026-01-01T00:00:00Z"},
@@ -664,10 +671,14 @@ ApiResponse ApiHandler::openapi_v3(std::string_view path) const {
   }
   if (paths.empty())
     return error_response(not_found("the server could not find the requested resource"));
-  return object_response(json::object{{"openapi", "3.0.0"},
-                                      {"info", {{"title", "Kubernetes"}, {"version", "v1.32.0"}}},
-                                      {"paths", std::move(paths)},
-                                      {"components", {{"schemas", json::object()}}}});
+  return object_response(
+      json::object{{"openapi", "3.0.0"},
+                   {"info",
+                    {{"title", "Kubernetes"},
+                     {"version", "v" + std::to_string(authorizer_.major()) + "." +
+                                     std::to_string(authorizer_.minor()) + ".0"}}},
+                   {"paths", std::move(paths)},
+                   {"components", {{"schemas", json::object()}}}});
 }
 
 ApiResult ApiHandler::handle(const ApiRequest& request) {
@@ -758,6 +769,8 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
   // as "dryrun <verb> <resource>", never as the write itself.
   const bool dry_run = write && requests_dry_run(q, m, request.body);
   count_request(dry_run ? "dryrun " + verb : verb, resource);
+  if (auto denied = authorize(verb, rp))
+    return {std::move(*denied), nullptr};
 
   ApiResult result;
   if (auto fault = injected_fault(verb, result.hold)) {
@@ -958,6 +971,16 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
   return {ApiResponse{200, "application/json", std::move(body)}, nullptr};
 }
 
+std::optional<ApiResponse> ApiHandler::authorize(const std::string& verb, const ResourcePath& rp) {
+  const AccessRequest asked{verb, rp.type->group, rp.type->plural, rp.subresource, rp.ns, rp.name};
+  const auto* rule = authorizer_.refusal(asked, std::chrono::steady_clock::now());
+  if (rule == nullptr)
+    return std::nullopt;
+  ++forbidden_[verb + " " + rp.type->plural + (rp.type->group.empty() ? "" : "." + rp.type->group) +
+               (rp.subresource.empty() ? "" : "/" + rp.subresource)];
+  return error_response(forbidden_error(asked, *rule), rp.type->plural, rp.name);
+}
+
 ApiResponse ApiHandler::self_subject_access_review(const std::string& body) {
   // kubectl's typed client sends this one as protobuf; we answer the same for
   // any body, so a non-JSON body is fine (the JSON reply decodes either way).
@@ -965,7 +988,22 @@ ApiResponse ApiHandler::self_subject_access_review(const std::string& body) {
   if (!obj)
     obj = json::object{{"metadata", json::object()}, {"spec", json::object()}};
   ++access_reviews_;
-  (*obj)["status"] = json::object{{"allowed", true}, {"reason", "cnimig-sim allows every request"}};
+  // The request the review asks about meets the same rules as the request
+  // itself would.
+  AccessRequest asked;
+  if (const auto* spec = obj_at(*obj, "spec")) {
+    if (const auto* a = obj_at(*spec, "resourceAttributes")) {
+      asked = AccessRequest{str_at(a, "verb"),        str_at(a, "group"),     str_at(a, "resource"),
+                            str_at(a, "subresource"), str_at(a, "namespace"), str_at(a, "name")};
+    }
+  }
+  if (authorizer_.review_allows(asked, std::chrono::steady_clock::now())) {
+    (*obj)["status"] =
+        json::object{{"allowed", true}, {"reason", "cnimig-sim allows every request"}};
+  } else {
+    (*obj)["status"] =
+        json::object{{"allowed", false}, {"reason", "denied by cnimig-sim's forbidden fault"}};
+  }
   if (!obj->contains("apiVersion"))
     (*obj)["apiVersion"] = "authorization.k8s.io/v1";
   if (!obj->contains("kind"))

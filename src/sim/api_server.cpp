@@ -335,7 +335,9 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     const auto rp = ApiHandler::parse_path(target.substr(0, qpos));
     const Query q = Query::parse(
         qpos == std::string::npos ? std::string_view{} : std::string_view(target).substr(qpos + 1));
-    handler.count_request("create", "pods/exec");
+    // The upgrade is a GET: kube-apiserver authorizes it as `get pods/exec`
+    // (and from 1.35 also as `create`, see Authorizer).
+    handler.count_request("get", "pods/exec");
     auto reject = [&](http::status status, std::string message) -> awaitable<void> {
       http::response<http::string_body> res{status, req.version()};
       res.set(http::field::content_type, "application/json");
@@ -349,6 +351,18 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     if (!rp || !rp->type || rp->type->plural != "pods" || rp->subresource != "exec") {
       co_await reject(http::status::bad_request, "only pods/exec upgrades to WebSocket");
       co_return;
+    }
+    // Authorization comes first: a 403 says nothing about the pod.
+    for (const auto& verb : handler.authorizer().websocket_exec_verbs()) {
+      if (auto denied = handler.authorize(verb, *rp)) {
+        http::response<http::string_body> res{static_cast<http::status>(denied->status),
+                                              req.version()};
+        res.set(http::field::content_type, denied->content_type);
+        res.body() = std::move(denied->body);
+        res.keep_alive(false);
+        co_await send(stream, res);
+        co_return;
+      }
     }
     auto pod = handler.store().get(*rp->type, rp->ns, rp->name);
     if (!pod) {

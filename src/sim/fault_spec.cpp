@@ -36,7 +36,39 @@ std::string number(double v) {
   return o.str();
 }
 
+// VERB:RESOURCE[:DURATION]
+Result<ForbiddenRule> parse_forbidden(const std::string& text) {
+  const auto bad = [&] {
+    return make_error(
+        Errc::invalid_argument,
+        "--faults: forbidden and admission-denied want VERB:RESOURCE[:DURATION], got \"" + text +
+            "\"");
+  };
+  const auto first = text.find(':');
+  if (first == std::string::npos || first == 0)
+    return bad();
+  ForbiddenRule rule;
+  rule.verb = text.substr(0, first);
+  const auto second = text.find(':', first + 1);
+  rule.resource =
+      text.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
+  if (rule.resource.empty())
+    return bad();
+  if (second != std::string::npos) {
+    auto d = parse_duration(text.substr(second + 1));
+    if (!d || d->count() <= 0)
+      return bad();
+    rule.duration = *d;
+  }
+  return rule;
+}
+
 }  // namespace
+
+std::string ForbiddenRule::to_string() const {
+  return verb + ":" + resource +
+         (duration.count() > 0 ? ":" + std::to_string(duration.count()) + "ms" : "");
+}
 
 Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
   double value = 0;
@@ -83,6 +115,14 @@ Result<FaultSpec> FaultSpec::parse(std::string_view text) {
         spec.error_verbs = split_bars(value);
       } else if (key == "stop-at-write-skip") {
         spec.stop_at_write_skip = split_bars(value);
+      } else if (key == "forbidden" || key == "admission-denied") {
+        for (const auto& text : split_bars(value)) {
+          auto rule = parse_forbidden(text);
+          if (!rule)
+            return rule.error();
+          rule->admission = key == "admission-denied";
+          spec.forbidden.push_back(std::move(*rule));
+        }
       } else if (key == "error-status") {
         spec.error_status = std::stoi(value);
       } else if (key == "timeout-rate") {
@@ -146,6 +186,15 @@ std::string FaultSpec::to_string() const {
     add("stop-at-write", std::to_string(stop_at_write));
   if (!stop_at_write_skip.empty())
     add("stop-at-write-skip", join_bars(stop_at_write_skip));
+  for (const bool admission : {false, true}) {
+    std::string rules;
+    for (const auto& r : forbidden) {
+      if (r.admission == admission)
+        rules += (rules.empty() ? "" : "|") + r.to_string();
+    }
+    if (!rules.empty())
+      add(admission ? "admission-denied" : "forbidden", rules);
+  }
   for (const auto& [k, v] : extra)
     add(k, v);
   return out;

@@ -62,6 +62,7 @@ Result<void> Simulator::start() {
   server_options.bookmark_interval = options_.bookmark_interval;
 
   handler_ = std::make_unique<ApiHandler>(store_, options_.watch_history);
+  handler_->authorizer().set_version(options_.server_major, options_.server_minor);
   handler_->set_faults(options_.faults);
   handler_->set_fault_listener(fault_listener_);
   cluster_ = factory_ ? factory_(*io_, store_, *handler_, options_)

@@ -47,7 +47,7 @@ migrate::PodState* find_uid(migrate::ClusterSnapshot& snap, const std::string& u
 }
 
 asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache, Outcome& out) {
-  out.synced = co_await cache.wait_synced(20s);
+  out.synced = (co_await cache.wait_synced(20s)).has_value();
   if (!out.synced) {
     cache.stop();
     co_return;

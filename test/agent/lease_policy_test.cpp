@@ -42,9 +42,17 @@ BOOST_AUTO_TEST_CASE(stale_lease_is_taken_over_at_exactly_its_duration) {
   BOOST_TEST((decide_lease(r, "me", kNow).verdict == LeaseVerdict::refuse));
 }
 
-BOOST_AUTO_TEST_CASE(released_or_malformed_lease_is_free) {
-  BOOST_TEST(
-      (decide_lease(LeaseRecord{"", kNow, 30s, 1}, "me", kNow).verdict == LeaseVerdict::take_over));
+// The previous run's release() leaves no holder: the next run acquires the
+// Lease without taking it over from anyone (no "stale Lease" warning).
+BOOST_AUTO_TEST_CASE(released_lease_is_acquired_not_taken_over) {
+  auto d = decide_lease(LeaseRecord{"", kNow, 1s, 1}, "me", kNow);
+  BOOST_TEST((d.verdict == LeaseVerdict::acquire));
+  BOOST_TEST(d.holder.empty());
+  BOOST_TEST((decide_lease(LeaseRecord{"", std::nullopt, 0s, 1}, "me", kNow).verdict ==
+              LeaseVerdict::acquire));
+}
+
+BOOST_AUTO_TEST_CASE(malformed_lease_is_free) {
   BOOST_TEST((decide_lease(LeaseRecord{"other", std::nullopt, 30s, 1}, "me", kNow).verdict ==
               LeaseVerdict::take_over));
   BOOST_TEST((decide_lease(LeaseRecord{"other", kNow, 0s, 1}, "me", kNow).verdict ==

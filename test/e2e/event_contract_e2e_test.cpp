@@ -35,6 +35,14 @@ std::map<std::string, int> check_stream(const std::string& stdout_text, const st
       BOOST_ERROR(run << " line " << line_no << ": " << problem << "\n  " << line);
     if (const auto* e = object.if_contains("event"); e && e->is_string())
       ++seen[std::string(e->get_string())];
+    // plan.action's kind is the event the action emits when applied.
+    const auto* event = object.if_contains("event");
+    const auto* kind = object.if_contains("kind");
+    if (event && event->is_string() && event->get_string() == "plan.action" && kind &&
+        kind->is_string() && !cnimig::events::in_catalogue(kind->get_string())) {
+      BOOST_ERROR(run << " line " << line_no << ": plan.action kind " << kind->get_string()
+                      << " is not a catalogued event\n  " << line);
+    }
   }
   return seen;
 }

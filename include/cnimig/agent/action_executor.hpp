@@ -30,6 +30,9 @@ struct ExecutorSettings {
   std::vector<std::string> knet_stress_daemonsets = {"knet-stress", "knet-stress-2"};
   std::string own_pod_namespace;  // in-cluster: the agent never evicts or deletes its own pod
   std::string own_pod_name;
+  // What a probe's exec needs on this server (permission_check.hpp's
+  // exec_permission): named when the API server refuses one with 403.
+  std::string exec_permission = "get pods/exec";
   // Plan mode's server-side check (README.md "Usage"): every write goes out
   // with dryRun=All, so the API server validates and admits it (RBAC,
   // admission, schema, preconditions) and persists nothing. A PDB-blocked

@@ -35,8 +35,15 @@ class ClusterCache {
   boost::asio::awaitable<Result<void>> run();
   void stop();
 
-  // True once every informer has listed; false on timeout or failure.
-  boost::asio::awaitable<bool> wait_synced(std::chrono::steady_clock::duration timeout);
+  // Succeeds once every informer has listed and its watch has been answered.
+  // Fails at once when a list or
+  // watch is refused for good (the error of the first informer that failed,
+  // its message led by the request, e.g. "list nodes: ..."), else with
+  // Errc::timeout.
+  boost::asio::awaitable<Result<void>> wait_synced(std::chrono::steady_clock::duration timeout);
+  // The first informer's final error (a 401 or 403 on its list or watch), as
+  // wait_synced() reports it; nullopt while every informer runs.
+  std::optional<Error> watch_failure() const;
 
   migrate::ClusterSnapshot& snapshot() noexcept { return snapshot_; }
   const migrate::ClusterSnapshot& snapshot() const noexcept { return snapshot_; }

@@ -31,8 +31,12 @@ class LeaseKeeper {
   boost::asio::awaitable<Result<void>> acquire();
 
   // Renews every third of the Lease duration until cancelled (then returns
-  // success). Returns an error if the Lease was lost: the caller must stop
-  // writing at once.
+  // success). A renewal that fails for any reason (a 403 while a restarted
+  // API server's authorization cache syncs, a 5xx, a timeout, a dropped
+  // connection, a lost race) is tried again, with kube::RetryPolicy's backoff,
+  // for as long as the Lease still holds. Returns an error only when the
+  // Lease is lost: another agent holds it, or it expired unrenewed. The
+  // caller must then stop writing at once.
   boost::asio::awaitable<Result<void>> keep_renewed();
 
   // Gives the Lease up (empty holder), so the next agent need not wait for it
@@ -43,13 +47,21 @@ class LeaseKeeper {
 
  private:
   boost::asio::awaitable<Result<void>> write(LeaseVerdict verdict,
-                                             const boost::json::object* current);
+                                             const boost::json::object* current,
+                                             kube::RequestOptions options);
+  // One renewal: read the Lease, write it back renewed. Fails with reason
+  // "LeaseLost" when another agent holds it; any other error is worth
+  // another attempt. `left`: how long the Lease still holds.
+  boost::asio::awaitable<Result<void>> renew_once(std::chrono::steady_clock::duration left);
 
   kube::Client& client_;
   config::LeaseSettings settings_;
   std::string identity_;
   Clock clock_;
   std::string resource_version_;  // of the Lease as we last wrote it
+  // When the Lease we last wrote expires for everyone else: the local time
+  // the write began (its renewTime, conservatively) plus its duration.
+  std::chrono::steady_clock::time_point held_until_{};
   int transitions_ = 0;
 };
 

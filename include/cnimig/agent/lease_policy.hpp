@@ -25,7 +25,8 @@ struct LeaseRecord {
 enum class LeaseVerdict {
   create,     // no Lease: create it, held by us
   renew,      // ours: bump renewTime
-  take_over,  // someone else's, expired: take it (leaseTransitions + 1)
+  acquire,    // released (no holder, as release() leaves it): take it (leaseTransitions + 1)
+  take_over,  // someone else's, expired or malformed: take it (leaseTransitions + 1)
   refuse,     // someone else's and live: do not start
 };
 

@@ -33,7 +33,10 @@ struct DriverSettings {
   config::Timeouts timeouts;
 };
 
-enum class RunOutcome { completed, halted, interrupted };
+// denied: the API server refused a request of the preflight step with 403
+// (a probe's exec, say): a permission the credentials lack, reported as
+// `preflight.failed` (exit 2) rather than as a halted gate.
+enum class RunOutcome { completed, halted, interrupted, denied };
 
 struct RunResult {
   RunOutcome outcome = RunOutcome::completed;
@@ -112,6 +115,7 @@ class MigrationDriver {
   std::chrono::steady_clock::time_point started_at_;
   std::chrono::steady_clock::time_point step_started_at_;
   bool preflight_reported_ = false;
+  std::optional<Error> denied_;  // the first action the API server refused with 403
   std::string logged_progress_;  // step and node count last written as a log line
 };
 

@@ -77,7 +77,9 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "the API server did not answer or refused the credentials (exit 3)",
      {field::string("error")}},
     {"preflight.failed",
-     "the credentials lack permissions the migration needs (exit 2, nothing written)",
+     "the credentials lack permissions the migration needs: an access review, the first list "
+     "or watch of a resource, or a probe's exec was refused (exit 2, nothing written but the "
+     "knet-stress install)",
      {field::string("error")}},
     {"preflight.warning",
      "a requirement the API cannot check (UDP 6081 for Geneve)",

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,15 +42,19 @@ class Informer {
            WatchOptions options = {})
       : stream_(client, std::move(collection), std::move(options)),
         projection_(std::move(projection)),
-        changed_(client.get_executor(), std::chrono::steady_clock::time_point::max()) {}
+        changed_(client.get_executor(), std::chrono::steady_clock::time_point::max()) {
+    stream_.on_watch_opened([this] { notify(); });  // waiters on stream().watch_opened()
+  }
 
   // Feeds the cache until stop() or a fatal error. Run it once, owned by the caller.
   boost::asio::awaitable<Result<void>> run() {
     for (;;) {
       auto ev = co_await stream_.next();
       if (!ev) {
-        notify();  // waiters re-check (and see stopped())
+        if (ev.error().code != Errc::cancelled)
+          failure_ = ev.error();
         stopped_ = true;
+        notify();  // waiters re-check (and see stopped() and failure())
         co_return ev.error();
       }
       apply(*ev);
@@ -63,6 +68,9 @@ class Informer {
 
   bool synced() const noexcept { return synced_; }
   bool stopped() const noexcept { return stopped_; }
+  // The error that ended run() (a 401 or 403, say), unless stop() ended it.
+  // The stream's listing() tells whether the list or the watch failed.
+  const std::optional<Error>& failure() const noexcept { return failure_; }
   // Bumped on every change to the cache; lets callers skip re-evaluation.
   std::uint64_t version() const noexcept { return version_; }
   std::size_t size() const noexcept { return items_.size(); }
@@ -171,6 +179,7 @@ class Informer {
   std::uint64_t version_ = 0;
   bool synced_ = false;
   bool stopped_ = false;
+  std::optional<Error> failure_;
 };
 
 }  // namespace cnimig::kube

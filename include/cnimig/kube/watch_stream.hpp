@@ -16,6 +16,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -81,6 +82,14 @@ class WatchStream {
   void close();
 
   const std::string& resource_version() const noexcept { return resource_version_; }
+  // Whether the stream is (re)listing rather than watching: after a final
+  // error, whether the list or the watch request failed.
+  bool listing() const noexcept { return listing_; }
+  // Whether a watch request has been answered 200 at least once: a watch
+  // refused for good (403) is only seen after the list has synced.
+  bool watch_opened() const noexcept { return watch_opened_; }
+  // Called once, when the first watch request is answered 200.
+  void on_watch_opened(std::function<void()> handler) { on_watch_opened_ = std::move(handler); }
   const WatchStats& stats() const noexcept { return stats_; }
 
  private:
@@ -104,6 +113,8 @@ class WatchStream {
   WatchEventDecoder decoder_;
   int failures_ = 0;
   bool closed_ = false;
+  bool watch_opened_ = false;
+  std::function<void()> on_watch_opened_;
   WatchStats stats_;
 };
 

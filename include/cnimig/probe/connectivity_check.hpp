@@ -5,11 +5,13 @@
 // because proving nothing is not proof of connectivity.
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <boost/asio/awaitable.hpp>
 
+#include "cnimig/common/error.hpp"
 #include "cnimig/probe/pod_executor.hpp"
 
 namespace cnimig::probe {
@@ -19,6 +21,9 @@ struct PodProbeResult {
   bool passed = false;
   int exit_code = -1;  // -1 when the exec itself failed or timed out
   std::string detail;  // stderr of the probe or the exec error, trimmed
+  // The exec's own error (a 403, a dropped stream), when it did not run:
+  // such a failure says nothing about connectivity.
+  std::optional<Error> exec_error;
   std::chrono::milliseconds duration{0};
 };
 

@@ -19,6 +19,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "cnimig/sim/authorizer.hpp"
 #include "cnimig/sim/fault_spec.hpp"
 #include "cnimig/sim/label_selector.hpp"
 #include "cnimig/sim/object_store.hpp"
@@ -141,6 +142,12 @@ class ApiHandler {
 
   ApiResult handle(const ApiRequest& request);
 
+  // The fault spec's `forbidden` rules and the version served (GET /version).
+  Authorizer& authorizer() { return authorizer_; }
+  // nullopt when the request may go ahead, else its 403 (counted in the
+  // report's "forbidden").
+  std::optional<ApiResponse> authorize(const std::string& verb, const ResourcePath& rp);
+
   // Resolves /api/v1/... and /apis/<g>/<v>/... paths; nullopt when not a resource path.
   static std::optional<ResourcePath> parse_path(std::string_view path);
 
@@ -204,9 +211,11 @@ class ApiHandler {
   std::uint64_t evictions_allowed_ = 0;
   std::uint64_t evictions_blocked_ = 0;
   std::uint64_t faults_injected_ = 0;
-  std::uint64_t counted_writes_ = 0;  // client writes counted toward stop-at-write
-  std::uint64_t held_writes_ = 0;     // writes held since stop-at-write triggered
-  std::string first_held_;            // "verb resource ns/name" of the write that triggered it
+  Authorizer authorizer_;
+  std::map<std::string, std::uint64_t> forbidden_;  // "verb resource" -> 403s answered
+  std::uint64_t counted_writes_ = 0;                // client writes counted toward stop-at-write
+  std::uint64_t held_writes_ = 0;                   // writes held since stop-at-write triggered
+  std::string first_held_;  // "verb resource ns/name" of the write that triggered it
   std::function<boost::json::object()> report_source_;
   std::function<void(const FaultSpec&)> cluster_fault_sink_;
   std::function<void(const boost::json::object&)> fault_listener_;

@@ -9,6 +9,7 @@
 //   error-rate=0.1,error-verbs=get|patch,watch-cut=2s,gone-on-resume=1,latency=20ms
 //   watch-delay=500ms
 //   stop-at-write=7,stop-at-write-skip=leases|events,never-ready-node=node-2
+//   forbidden=list:nodes|get:pods/exec,forbidden=*:leases:2s,admission-denied=get:pods/exec
 
 #include <chrono>
 #include <cstdint>
@@ -16,10 +17,30 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cnimig/common/result.hpp"
 
 namespace cnimig::sim {
+
+// `forbidden=VERB:RESOURCE[:DURATION]`: requests authorized as VERB on
+// RESOURCE are answered 403 Forbidden, and access reviews deny them, as a
+// role without that rule would; with a DURATION only for that long after the
+// spec took effect (an API server just restarted answers 403 until its
+// authorization cache has synced, then 200).
+// `admission-denied=VERB:RESOURCE[:DURATION]`: the same 403, from an
+// admission webhook instead of RBAC, so access reviews (which ask only the
+// authorizer) allow what the request is then refused.
+struct ForbiddenRule {
+  std::string verb;      // "get", "list", "watch", "create", ...; "*": every verb
+  std::string resource;  // plural[/subresource], optionally plural.group: "nodes", "pods/exec",
+                         // "leases.coordination.k8s.io"; "*": every resource
+  std::chrono::milliseconds duration{0};  // 0: for as long as the spec holds
+  bool admission = false;                 // refused by admission: access reviews allow it
+
+  std::string to_string() const;  // VERB:RESOURCE[:DURATION]
+  friend bool operator==(const ForbiddenRule&, const ForbiddenRule&) = default;
+};
 
 struct FaultSpec {
   double error_rate = 0;                   // fraction of matching requests answered with an error
@@ -40,6 +61,8 @@ struct FaultSpec {
   // Resource plurals (e.g. leases, events) whose writes are not counted toward
   // stop-at-write; once stopped, their writes are held like any other.
   std::set<std::string> stop_at_write_skip;
+  // `forbidden=A|B`, or several `forbidden=` keys.
+  std::vector<ForbiddenRule> forbidden;
   std::map<std::string, std::string> extra;
 
   static Result<FaultSpec> parse(std::string_view text);

@@ -28,6 +28,10 @@ struct SimulatorOptions {
   std::size_t pods_per_node = 0;
   std::string listen = "127.0.0.1:0";  // host:port; port 0 = ephemeral
   FaultSpec faults;
+  // The Kubernetes release GET /version reports; it decides how a WebSocket
+  // exec is authorized (Authorizer::websocket_exec_verbs).
+  int server_major = 1;
+  int server_minor = 32;
   double time_scale = 1.0;
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(5)};
   std::size_t watch_history = 200000;  // events a watch can resume across
