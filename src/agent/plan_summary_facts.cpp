@@ -51,7 +51,7 @@ PlanFacts plan_facts(const migrate::ClusterSnapshot& snapshot,
       facts.cordoned_by_administrator.push_back(name);
     for (const auto& pod : node.pods) {
       // A mirror pod belongs to its kubelet, which the migration never evicts.
-      if (pod.owner_kind.empty() && !pod.mirror && !pod.uid.empty())
+      if (pod.unmanaged() && !pod.uid.empty())
         facts.unmanaged_pods.emplace(pod.uid, pod.ns + "/" + pod.name);
     }
   }

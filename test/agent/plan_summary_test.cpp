@@ -32,7 +32,9 @@ const agent::StepSummary& step_of(const agent::PlanSummary& s, StepId id) {
 }
 
 // A 4-node cluster where node-2 was cordoned by an administrator and node-1
-// runs a pod no controller owns.
+// runs a pod no controller owns, which the operator allowed the drain to
+// delete (drain.deleteUnmanagedPods): the plan goes through and the summary
+// warns about it.
 struct FourNodePlan {
   MigrationSettings settings = MigrationSettings::defaults();
   ClusterSnapshot cluster;
@@ -40,7 +42,8 @@ struct FourNodePlan {
   Budget budget{1, 1};
   config::Timeouts timeouts;
 
-  explicit FourNodePlan(Budget b = {1, 1}) : budget(b) {
+  explicit FourNodePlan(Budget b = {1, 1}, bool delete_unmanaged = true) : budget(b) {
+    settings.delete_unmanaged_pods = delete_unmanaged;
     test::FixtureOptions o;
     o.nodes = 4;
     o.knet_stress_installed = true;
@@ -171,6 +174,21 @@ BOOST_AUTO_TEST_CASE(rendered_text_names_what_a_person_reviews) {
     BOOST_TEST(text.find(needle) != std::string::npos, needle << " in:\n" << text);
   }
   BOOST_TEST(std::all_of(text.begin(), text.end(), [](char c) { return c == '\n' || c >= ' '; }));
+}
+
+// Without the opt-in the core refuses the drain before cordoning anything,
+// and the summary's halt reason names the pod.
+BOOST_AUTO_TEST_CASE(a_plan_refused_for_an_unmanaged_pod_names_it) {
+  FourNodePlan p({1, 1}, false);
+  const auto s = p.summarize(agent::plan_facts(p.cluster, p.settings));
+  BOOST_TEST_REQUIRE(s.halt_reason.has_value());
+  BOOST_TEST(s.halt_reason->find("default/debug-shell") != std::string::npos);
+  const auto cordons =
+      std::count_if(p.run.actions.begin(), p.run.actions.end(), [](const Action& a) {
+        const auto* c = std::get_if<SetCordon>(&a.kind);
+        return c != nullptr && c->unschedulable;
+      });
+  BOOST_TEST(cordons == 0);
 }
 
 BOOST_AUTO_TEST_CASE(a_halted_plan_says_why) {
