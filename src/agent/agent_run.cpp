@@ -25,12 +25,13 @@
 #include "cnimig/agent/migration_driver.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/node_event.hpp"
+#include "cnimig/agent/permission_check.hpp"
 #include "cnimig/agent/plan_summary_facts.hpp"
 #include "cnimig/agent/plan_summary_report.hpp"
-#include "cnimig/agent/permission_check.hpp"
 #include "cnimig/agent/run_summary.hpp"
 #include "cnimig/agent/sliced_plan.hpp"
 #include "cnimig/agent/systemd_notifier.hpp"
+#include "cnimig/common/exit_code.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client.hpp"
@@ -45,7 +46,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
-constexpr int kExitDone = 0, kExitHalted = 1, kExitUsage = 2, kExitUnreachable = 3;
 // Plan mode's dryRun=All checks in flight at once.
 constexpr std::size_t kDryRunFanOut = 16;
 // Plan rounds between returns to the io_context: a round costs about a
@@ -88,7 +88,7 @@ struct Run {
   MigrationDriver* driver = nullptr;
   int stop_signal = 0;
   int exit_code = kExitDone;
-  std::vector<std::string> preflight_warnings;  // for the plan summary
+  std::vector<std::string> preflight_warnings;        // for the plan summary
   std::optional<kube::ServerVersion> server_version;  // from GET /version
 
   asio::awaitable<void> main();
@@ -231,7 +231,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   // the run there (nothing has been written), however long the plan.
   auto planned = co_await run_plan_sliced(runner, kPlanRoundsPerSlice);
   if (!planned)
-    co_return stop_signal == SIGINT ? 130 : 143;
+    co_return stop_signal == SIGINT ? kExitInterrupted : kExitTerminated;
   const auto& run = *planned;
   for (std::size_t i = 0; i < run.actions.size() && !options.plan_summary_only; ++i) {
     const auto& a = run.actions[i];
@@ -386,7 +386,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     case RunOutcome::denied:
       co_return kExitUsage;
     case RunOutcome::interrupted:
-      co_return stop_signal == SIGTERM ? 143 : 130;
+      co_return stop_signal == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
   co_return kExitHalted;
 }
@@ -639,7 +639,7 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     sink->emit(events::Event(events::catalogued("migration.interrupted"))
                    .duration(std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::steady_clock::now() - started)));
-    return run.stop_signal == SIGTERM ? 143 : 130;
+    return run.stop_signal == SIGTERM ? kExitTerminated : kExitInterrupted;
   }
   return run.exit_code;
 }

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/common/exit_code.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulated_cluster.hpp"
@@ -36,7 +37,7 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
   sim::Simulator simulator(sim_options, sim::cluster_model_factory());
   if (auto started = simulator.start(); !started) {
     spdlog::error("cannot start the simulated cluster: {}", started.error().describe());
-    return 3;
+    return kExitUnreachable;
   }
   const auto dir = std::filesystem::temp_directory_path() /
                    ("cnimig-simulate-" + std::to_string(std::random_device{}()));
@@ -45,7 +46,7 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
   if (auto written = simulator.write_kubeconfig(kubeconfig.string()); !written) {
     spdlog::error("cannot write the simulated cluster's kubeconfig: {}",
                   written.error().describe());
-    return 3;
+    return kExitUnreachable;
   }
   events.emit(events::Event(events::catalogued("sim.started"))
                   .field("url", simulator.url())
@@ -61,7 +62,7 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
     spdlog::error("{}", settled.error().describe());
     simulator.stop();
     std::filesystem::remove_all(dir);
-    return 1;
+    return kExitHalted;
   }
 
   options.kubeconfig = kubeconfig;
@@ -80,9 +81,9 @@ int run_simulated(AgentRunOptions options, const SimulationOptions& simulation,
                   .field("max_nodes_cordoned", cordoned));
   spdlog::info("simulated cluster: {} connectivity violations, at most {} node(s) cordoned at once",
                max_concurrent, cordoned);
-  if (code == 0 && max_concurrent != 0) {
+  if (code == kExitDone && max_concurrent != 0) {
     spdlog::error("the oracle saw pods lose each other during the migration");
-    code = 1;
+    code = kExitHalted;
   }
   return code;
 }

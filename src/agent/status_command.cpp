@@ -14,6 +14,7 @@
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/status_report.hpp"
+#include "cnimig/common/exit_code.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
 
@@ -23,7 +24,6 @@ namespace {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
-constexpr int kExitDone = 0, kExitUsage = 2, kExitUnreachable = 3;
 // The first actions shown: a decision can start hundreds of nodes' writes.
 constexpr std::size_t kNextShown = 12;
 

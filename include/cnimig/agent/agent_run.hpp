@@ -32,9 +32,6 @@ struct AgentRunOptions {
   bool plan_summary_only = false;
 };
 
-// Exit code 4: another agent holds the Lease (nothing was written).
-inline constexpr int kExitLeaseHeld = 4;
-
 int run_agent(const AgentRunOptions& options, events::EventSink& events);
 
 }  // namespace cnimig::agent
