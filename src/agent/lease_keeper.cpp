@@ -25,31 +25,6 @@ kube::ResourcePath lease_path(const config::LeaseSettings& s) {
       .named(s.name);
 }
 
-LeaseRecord read_record(const boost::json::object& lease) {
-  LeaseRecord r;
-  const auto* spec = lease.if_contains("spec");
-  if (spec == nullptr || !spec->is_object())
-    return r;
-  const auto& s = spec->get_object();
-  if (const auto* v = s.if_contains("holderIdentity"); v != nullptr && v->is_string()) {
-    r.holder_identity = std::string(v->get_string());
-  }
-  for (const char* field : {"renewTime", "acquireTime"}) {
-    if (const auto* v = s.if_contains(field); v != nullptr && v->is_string()) {
-      r.renew_time = parse_rfc3339(v->get_string());
-      if (r.renew_time)
-        break;
-    }
-  }
-  if (const auto* v = s.if_contains("leaseDurationSeconds"); v != nullptr && v->is_int64()) {
-    r.duration = std::chrono::seconds(v->get_int64());
-  }
-  if (const auto* v = s.if_contains("leaseTransitions"); v != nullptr && v->is_int64()) {
-    r.transitions = static_cast<int>(v->get_int64());
-  }
-  return r;
-}
-
 }  // namespace
 
 std::string default_identity() {
@@ -123,7 +98,7 @@ asio::awaitable<Result<void>> LeaseKeeper::acquire() {
     auto current = co_await client_.get(path, kube::RequestOptions());
     std::optional<LeaseRecord> record;
     if (current) {
-      record = read_record(*current);
+      record = lease_record(*current);
     } else if (current.error().code != Errc::not_found) {
       co_return current.error();
     }
@@ -181,7 +156,7 @@ asio::awaitable<Result<void>> LeaseKeeper::renew_once(std::chrono::steady_clock:
     // reads its holder.
     co_return co_await write(LeaseVerdict::create, nullptr, options);
   }
-  const auto record = read_record(*current);
+  const auto record = lease_record(*current);
   if (record.holder_identity != identity_) {
     Error e =
         make_error(Errc::conflict,
@@ -249,7 +224,7 @@ asio::awaitable<Result<void>> LeaseKeeper::keep_renewed() {
 asio::awaitable<void> LeaseKeeper::release() {
   const auto path = lease_path(settings_);
   auto current = co_await client_.get(path, kube::RequestOptions());
-  if (!current || read_record(*current).holder_identity != identity_)
+  if (!current || lease_record(*current).holder_identity != identity_)
     co_return;
   auto lease = *current;
   auto& spec = lease["spec"].as_object();

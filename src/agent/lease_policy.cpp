@@ -1,6 +1,33 @@
 #include "cnimig/agent/lease_policy.hpp"
 
+#include "cnimig/common/rfc3339.hpp"
+
 namespace cnimig::agent {
+
+LeaseRecord lease_record(const boost::json::object& lease) {
+  LeaseRecord r;
+  const auto* spec = lease.if_contains("spec");
+  if (spec == nullptr || !spec->is_object())
+    return r;
+  const auto& s = spec->get_object();
+  if (const auto* v = s.if_contains("holderIdentity"); v != nullptr && v->is_string()) {
+    r.holder_identity = std::string(v->get_string());
+  }
+  for (const char* field : {"renewTime", "acquireTime"}) {
+    if (const auto* v = s.if_contains(field); v != nullptr && v->is_string()) {
+      r.renew_time = parse_rfc3339(v->get_string());
+      if (r.renew_time)
+        break;
+    }
+  }
+  if (const auto* v = s.if_contains("leaseDurationSeconds"); v != nullptr && v->is_int64()) {
+    r.duration = std::chrono::seconds(v->get_int64());
+  }
+  if (const auto* v = s.if_contains("leaseTransitions"); v != nullptr && v->is_int64()) {
+    r.transitions = static_cast<int>(v->get_int64());
+  }
+  return r;
+}
 
 std::string holder_identity(std::string_view explicit_identity, std::string_view pod_name,
                             std::string_view hostname) {

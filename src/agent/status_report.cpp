@@ -85,12 +85,12 @@ LeaseStatus lease_status(const std::string& name, const json::object* lease,
   if (spec_value == nullptr || !spec_value->is_object())
     return out;
   const auto& spec = spec_value->get_object();
-  out.holder = spec_string(spec, "holderIdentity");
+  // The keeper's own reading of the Lease, so status calls it live exactly
+  // when a second agent would be refused.
+  const LeaseRecord record = lease_record(*lease);
+  out.holder = record.holder_identity;
   out.renew_time = spec_string(spec, "renewTime");
-  if (const auto* d = spec.if_contains("leaseDurationSeconds"); d != nullptr && d->is_int64())
-    out.duration_seconds = d->get_int64();
-  LeaseRecord record{out.holder, parse_rfc3339(out.renew_time),
-                     std::chrono::seconds(out.duration_seconds), 0};
+  out.duration_seconds = record.duration.count();
   const std::chrono::system_clock::time_point now{std::chrono::seconds(server_now)};
   if (record.renew_time) {
     out.seconds_since_renewal =

@@ -135,4 +135,16 @@ BOOST_AUTO_TEST_CASE(lease_holder_renewal_and_expiry) {
   BOOST_TEST(agent::status_json(r).at("lease").at("holder").as_string() == "host-a");
 }
 
+// A Lease just acquired and not yet renewed carries only acquireTime: status
+// reads it as the Lease keeper does (live), not as a stale Lease.
+BOOST_AUTO_TEST_CASE(a_lease_never_renewed_is_live_from_its_acquire_time) {
+  const auto acquired = boost::json::parse(R"({"spec":{"holderIdentity":"host-b",
+      "acquireTime":"2026-12-02T10:00:00.000000Z","leaseDurationSeconds":30}})")
+                            .as_object();
+  const auto s = agent::lease_status("kube-system/cnimig-agent", &acquired, kRenewed + 10);
+  BOOST_TEST(s.holder == "host-b");
+  BOOST_TEST(s.live);
+  BOOST_TEST(s.seconds_since_renewal == 10);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -12,6 +12,8 @@
 #include <string>
 #include <string_view>
 
+#include <boost/json/object.hpp>
+
 namespace cnimig::agent {
 
 struct LeaseRecord {
@@ -21,6 +23,11 @@ struct LeaseRecord {
   std::chrono::seconds duration{0};  // spec.leaseDurationSeconds
   int transitions = 0;               // spec.leaseTransitions
 };
+
+// The record of a coordination.k8s.io/v1 Lease object (renewTime, or
+// acquireTime when it was never renewed); absent or mistyped fields stay
+// empty, which decide_lease() treats as a stale Lease.
+LeaseRecord lease_record(const boost::json::object& lease);
 
 enum class LeaseVerdict {
   create,     // no Lease: create it, held by us
