@@ -31,14 +31,6 @@ bool exited(pid_t pid) {
          info.si_pid == pid;
 }
 
-boost::json::object put_faults(const SimCluster& cluster, const std::string& spec) {
-  const auto file = cluster.dir / "faults";
-  std::ofstream(file, std::ios::trunc) << spec;
-  auto r = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
-  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
-  return boost::json::parse(r.stdout_text).as_object();
-}
-
 struct Chain {
   int points = 0;              // kills
   std::uint64_t counted = 0;   // counted writes before the final run completed
@@ -53,8 +45,8 @@ Chain run_chain(SimCluster& cluster, std::uint64_t stride) {
   std::uint64_t allow = 0;  // writes let through in this run before the held one
   for (int run = 0;; ++run) {
     BOOST_TEST_REQUIRE(run < 2000, "the chain does not end");
-    put_faults(cluster,
-               "stop-at-write=" + std::to_string(allow + 1) + ",stop-at-write-skip=leases|events");
+    cluster.put_faults("stop-at-write=" + std::to_string(allow + 1) +
+                       ",stop-at-write-skip=leases|events");
     BackgroundProcess agent(cluster.agent_argv({"--apply"}));
     std::optional<std::string> held;
     const auto deadline = std::chrono::steady_clock::now() + 120s;
@@ -110,7 +102,7 @@ void check_chain(std::uint64_t stride) {
   SimCluster cluster(4);
   const auto chain = run_chain(cluster, stride);
   check_migrated(cluster, 1);
-  const auto faults = put_faults(cluster, "");
+  const auto faults = cluster.put_faults("");
   (void)faults;
   std::printf(
       "crash-resume stride=%llu kills=%d points_covered=%zu "
@@ -137,7 +129,7 @@ BOOST_AUTO_TEST_CASE(crash_resume_every_write, *boost::unit_test::disabled()) {
 // and writes nothing.
 BOOST_AUTO_TEST_CASE(left_behind_lease_refuses_another_holder) {
   SimCluster cluster(4);
-  put_faults(cluster, "stop-at-write=3,stop-at-write-skip=leases|events");
+  cluster.put_faults("stop-at-write=3,stop-at-write-skip=leases|events");
   {
     BackgroundProcess agent(cluster.agent_argv({"--apply"}));
     auto held = cluster.sim->wait_for_line(
@@ -146,7 +138,7 @@ BOOST_AUTO_TEST_CASE(left_behind_lease_refuses_another_holder) {
     BOOST_TEST_REQUIRE(held.has_value(), agent.stderr_text());
     BOOST_TEST_REQUIRE(agent.stop(SIGKILL) == 128 + SIGKILL);
   }
-  put_faults(cluster, "");
+  cluster.put_faults("");
   const auto before = cluster.report();
   auto other =
       run_process(cluster.agent_argv({"--apply"}), {"CNIMIG_LEASE_IDENTITY=other-host"}, 120s);

@@ -18,13 +18,6 @@ using namespace cnimig::test;
 
 namespace {
 
-void put_faults(const SimCluster& cluster, const std::string& spec) {
-  const auto file = cluster.dir / "faults";
-  std::ofstream(file, std::ios::trunc) << spec;
-  auto r = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
-  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
-}
-
 // config/config.yaml with absolute manifest paths and short gate and drain
 // timeouts, so a halt comes in seconds instead of the production 15 minutes.
 std::string short_timeout_config(const SimCluster& cluster) {
@@ -71,7 +64,7 @@ BOOST_AUTO_TEST_CASE(migration_completes_through_api_faults) {
   // Open: the agent retries (the run completes through 10% errors) but emits
   // no api.retry event yet; a warning until it does.
   BOOST_WARN_MESSAGE(has_event(events, "api.retry"), "the agent emitted no api.retry event");
-  put_faults(cluster, "");  // the referees' kubectl calls see no injected errors
+  cluster.put_faults("");  // the referees' kubectl calls see no injected errors
   BOOST_TEST(cluster.report().at("faults_injected").to_number<std::int64_t>() > 0);
   check_migrated(cluster, 1);
 }
@@ -82,7 +75,7 @@ BOOST_AUTO_TEST_CASE(blocking_pdb_halts_then_resumes_once_relaxed) {
   auto halted = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(halted.exit_code == 1, halted.stderr_text);
   BOOST_TEST(mentions(halted, "apps/web"), halted.stdout_text);
-  put_faults(cluster, "");
+  cluster.put_faults("");
   auto resumed = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(resumed.exit_code == 0, resumed.stderr_text);
   check_migrated(cluster, 1);
@@ -94,7 +87,7 @@ BOOST_AUTO_TEST_CASE(never_ready_node_halts_at_the_gate_then_resumes_once_fixed)
   auto halted = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(halted.exit_code == 1, halted.stderr_text);
   BOOST_TEST(mentions(halted, "node-2"), halted.stdout_text);
-  put_faults(cluster, "");
+  cluster.put_faults("");
   auto resumed = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(resumed.exit_code == 0, resumed.stderr_text);
   check_migrated(cluster, 1);
@@ -124,6 +117,6 @@ BOOST_AUTO_TEST_CASE(lagging_watch_neither_overruns_the_budget_nor_repeats_write
   BOOST_TEST(writes.size() > 40u);
   for (const auto& [key, n] : writes)
     BOOST_TEST(n == 1, key << " written " << n << " times");
-  put_faults(cluster, "");
+  cluster.put_faults("");
   check_migrated(cluster, 1);
 }

@@ -179,10 +179,7 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
   BOOST_TEST_REQUIRE(agent.wait_for_line(entering("node-3", "migrate-labelled"), 300s).has_value(),
                      agent.stderr_text());
-  const auto faults = cluster.dir / "faults";
-  std::ofstream(faults) << "never-ready-node=node-3";
-  auto set = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", faults.string()});
-  BOOST_TEST_REQUIRE(set.exit_code == 0, set.stderr_text);
+  cluster.put_faults("never-ready-node=node-3");
   auto waiting = [](const std::string& l) {
     return field(l, "event") == "gate.waiting" && field(l, "step") == "cleanup" &&
            field(l, "pending").find("cilium-migrated not ready") != std::string::npos;
@@ -191,9 +188,7 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
       agent.wait_for_line([&](const std::string& l) { return waiting(l) || run_ended(l); }, 300s);
   BOOST_TEST_REQUIRE(seen.has_value(), agent.stderr_text());
   BOOST_TEST(waiting(*seen), "completion came before the rollout: " << *seen);
-  std::ofstream(faults, std::ios::trunc).flush();
-  auto cleared = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", faults.string()});
-  BOOST_TEST_REQUIRE(cleared.exit_code == 0, cleared.stderr_text);
+  cluster.put_faults("");
   auto end = agent.wait_for_line(run_ended, 300s);
   BOOST_TEST_REQUIRE(end.has_value(), agent.stderr_text());
   BOOST_TEST(field(*end, "event") == "migration.completed");

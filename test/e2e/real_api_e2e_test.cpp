@@ -26,13 +26,6 @@ using namespace cnimig::test;
 
 namespace {
 
-void put_faults(const SimCluster& cluster, const std::string& spec) {
-  const auto file = cluster.dir / "faults";
-  std::ofstream(file, std::ios::trunc) << spec;
-  auto r = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
-  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
-}
-
 // config/config.yaml with absolute manifest paths and each line that starts
 // with a key of `lines` replaced by that key and its value.
 std::string config_with(const SimCluster& cluster,
@@ -116,7 +109,7 @@ BOOST_AUTO_TEST_CASE(lease_renewal_rides_out_a_window_of_403) {
   auto acquired = agent.wait_for_line(
       [](const std::string& l) { return l.find("\"lease.acquired\"") != std::string::npos; }, 120s);
   BOOST_TEST_REQUIRE(acquired.has_value(), agent.stderr_text());
-  put_faults(cluster, "forbidden=*:leases:3s");
+  cluster.put_faults("forbidden=*:leases:3s");
   agent.wait_for_line([](const std::string&) { return false; }, 600s);  // to the end
   const int code = agent.stop(SIGTERM);
   BOOST_TEST(code == 0, agent.stderr_text());

@@ -6,6 +6,7 @@
 // from cnimig_e2e_test() in test/e2e/CMakeLists.txt.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <random>
 #include <set>
@@ -71,6 +72,15 @@ struct SimCluster {
   ProcessResult kubectl(std::vector<std::string> args) const {
     args.insert(args.begin(), "kubectl");
     return run_process(args, {"KUBECONFIG=" + kubeconfig.string()}, 60s);
+  }
+  // Replaces the simulator's faults at runtime (PUT /sim/v1/faults through
+  // kubectl; an empty spec clears them all) and returns what it now applies.
+  boost::json::object put_faults(const std::string& spec) const {
+    const auto file = dir / "faults";
+    std::ofstream(file, std::ios::trunc) << spec;
+    auto r = kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
+    BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+    return boost::json::parse(r.stdout_text).as_object();
   }
   // Waits, as an operator would before planning, until the fresh cluster's
   // CNI and kube-proxy run on every node: the plan of a cluster whose CNI is

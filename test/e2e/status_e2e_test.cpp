@@ -84,10 +84,7 @@ BOOST_AUTO_TEST_CASE(status_during_and_after_a_migration) {
       table.stdout_text);
 
   // Release the budget (an empty spec clears every fault): the run completes.
-  const auto empty = cluster.dir / "no-faults";
-  std::ofstream(empty).flush();
-  auto cleared = cluster.kubectl({"replace", "--raw", "/sim/v1/faults", "-f", empty.string()});
-  BOOST_TEST_REQUIRE(cleared.exit_code == 0, cleared.stderr_text);
+  cluster.put_faults("");
   auto done = agent.wait_for_line(
       [](const std::string& l) { return is_event(l, "migration.completed"); }, 600s);
   BOOST_TEST_REQUIRE(done.has_value(), agent.stderr_text());
