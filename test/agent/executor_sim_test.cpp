@@ -19,6 +19,8 @@
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
+#include "simulator_client.hpp"
+
 namespace asio = boost::asio;
 using namespace cnimig;
 using namespace std::chrono_literals;
@@ -105,29 +107,18 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
   options.pods_per_node = 2;
   options.time_scale = 0.05;
   sim::Simulator simulator(options, sim::cluster_model_factory());
-  BOOST_TEST_REQUIRE(simulator.start().has_value());
-  const auto kubeconfig = std::filesystem::temp_directory_path() /
-                          ("cnimig-agent-test-" + std::to_string(std::random_device{}()));
-  BOOST_TEST_REQUIRE(simulator.write_kubeconfig(kubeconfig.string()).has_value());
-
-  kube::LoadOptions load;
-  load.kubeconfig = kubeconfig;
-  auto config = kube::load_client_config(load);
-  BOOST_TEST_REQUIRE(config.has_value());
   asio::io_context io;
-  auto client = kube::Client::create(io.get_executor(), std::move(*config));
-  BOOST_TEST_REQUIRE(client.has_value());
-  agent::ClusterCache cache(**client, "cnimig.io/", {});
+  test::SimulatorClient connected(simulator, io);
+  agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
   Outcome out;
   bool cache_ended = false;
   asio::co_spawn(io, cache.run(), [&](std::exception_ptr, Result<void>) { cache_ended = true; });
-  asio::co_spawn(io, scenario(**client, cache, out), [](std::exception_ptr e) {
+  asio::co_spawn(io, scenario(*connected.client, cache, out), [](std::exception_ptr e) {
     if (e)
       std::rethrow_exception(e);
   });
   io.run_for(60s);
   simulator.stop();
-  std::filesystem::remove(kubeconfig);
 
   BOOST_TEST(cache_ended);
   BOOST_TEST_REQUIRE(out.synced);

@@ -17,6 +17,8 @@
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
+#include "simulator_client.hpp"
+
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 using namespace cnimig;
@@ -86,25 +88,15 @@ BOOST_AUTO_TEST_CASE(a_failing_renewal_is_retried_until_expiry_another_holder_is
   options.nodes = 1;
   options.time_scale = 0.05;
   sim::Simulator simulator(options, sim::cluster_model_factory());
-  BOOST_TEST_REQUIRE(simulator.start().has_value());
-  const auto kubeconfig = std::filesystem::temp_directory_path() /
-                          ("cnimig-lease-test-" + std::to_string(std::random_device{}()));
-  BOOST_TEST_REQUIRE(simulator.write_kubeconfig(kubeconfig.string()).has_value());
-  kube::LoadOptions load;
-  load.kubeconfig = kubeconfig;
-  auto config = kube::load_client_config(load);
-  BOOST_TEST_REQUIRE(config.has_value());
   asio::io_context io;
-  auto client = kube::Client::create(io.get_executor(), std::move(*config));
-  BOOST_TEST_REQUIRE(client.has_value());
+  test::SimulatorClient connected(simulator, io);
   Outcome out;
-  asio::co_spawn(io, scenario(**client, out), [](std::exception_ptr e) {
+  asio::co_spawn(io, scenario(*connected.client, out), [](std::exception_ptr e) {
     if (e)
       std::rethrow_exception(e);
   });
   io.run_for(90s);
   simulator.stop();
-  std::filesystem::remove(kubeconfig);
 
   BOOST_TEST_REQUIRE(out.acquired_taken);
   BOOST_TEST_REQUIRE(out.taken.has_value(), "the keeper kept a Lease another agent holds");
