@@ -13,11 +13,16 @@
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/kube/watch_stream.hpp"
 
+#include "executor_support.hpp"
+
 namespace cnimig::agent {
 namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
+using detail::gone_is_fine;
+using detail::object_at;
+using detail::pause;
 
 kube::ResourcePath node_path(const std::string& node) {
   return kube::ResourcePath::core("nodes").named(node);
@@ -32,23 +37,6 @@ kube::ResourcePath workload_path(const migrate::ObjectRef& ref) {
   const auto* info = find_kind("apps/v1", ref.kind);
   const std::string plural = info != nullptr ? info->plural : "daemonsets";
   return kube::ResourcePath::of("apps", "v1", plural).in(ref.ns).named(ref.name);
-}
-
-// Success, or the object was already gone: both mean "deleted".
-Result<void> gone_is_fine(const Result<boost::json::object>& r) {
-  if (r || r.error().code == Errc::not_found)
-    return {};
-  return r.error();
-}
-
-asio::awaitable<void> pause(std::chrono::milliseconds d) {
-  asio::steady_timer timer(co_await asio::this_coro::executor, d);
-  co_await timer.async_wait(asio::use_awaitable);
-}
-
-const boost::json::object* object_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
 }
 
 // Patch bodies are built outside the coroutines: GCC 12 miscompiles braced
@@ -156,12 +144,12 @@ bool selector_matches(const boost::json::object& selector, const boost::json::ob
   return true;
 }
 
-ActionExecutor::ActionExecutor(kube::Client& client, migrate::ClusterSnapshot& snapshot,
+ActionExecutor::ActionExecutor(kube::Client& client, const migrate::ClusterSnapshot& cluster,
                                const std::map<std::string, ManifestBundle>& bundles,
                                ExecutorSettings settings, events::EventSink& events,
                                probe::PodExecutor& prober)
     : client_(client),
-      snapshot_(snapshot),
+      cluster_(cluster),
       bundles_(bundles),
       settings_(std::move(settings)),
       events_(events),
@@ -172,7 +160,8 @@ bool ActionExecutor::is_own_pod(const std::string& ns, const std::string& name) 
          name == settings_.own_pod_name;
 }
 
-asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& action) {
+asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& action,
+                                                      const migrate::RunRecord& run) {
   using namespace migrate;
   const auto& k = action.kind;
   if (const auto* a = std::get_if<LabelNode>(&k)) {
@@ -206,8 +195,8 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   if (const auto* a = std::get_if<DeleteObject>(&k))
     co_return co_await delete_object(a->object);
   if (std::holds_alternative<RunConnectivityCheck>(k))
-    co_return co_await connectivity_check(action);
-  co_return Result<void>{};  // WaitFor, Halt, Done: nothing to execute
+    co_return co_await connectivity_check(action, run);
+  co_return Result<void>{};  // WaitFor: nothing to execute
 }
 
 asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node,
@@ -283,117 +272,6 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
                        "node " + node + " kept changing while its taints were edited");
 }
 
-asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
-                                                          const std::string& pod) {
-  const auto pod_path = kube::ResourcePath::core("pods").in(ns).named(pod);
-  const auto pdb_path = kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns);
-  auto object = co_await client_.get(pod_path, kube::RequestOptions());
-  auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
-  if (!object || !pdbs)
-    co_return std::string("a PodDisruptionBudget");
-  const auto* meta = object_at(*object, "metadata");
-  const auto* labels = meta != nullptr ? object_at(*meta, "labels") : nullptr;
-  const boost::json::object empty;
-  for (const auto& pdb : pdbs->items) {
-    const auto* spec = object_at(pdb, "spec");
-    const auto* selector = spec != nullptr ? object_at(*spec, "selector") : nullptr;
-    if (selector != nullptr && selector_matches(*selector, labels != nullptr ? *labels : empty)) {
-      co_return ns + "/" + std::string(pdb.at("metadata").at("name").as_string());
-    }
-  }
-  co_return std::string("a PodDisruptionBudget");
-}
-
-// Through the eviction API, so PodDisruptionBudgets decide. A 429 means the
-// budget allows no disruption now: retry with backoff until the drain
-// timeout, then give up with the PDB named.
-asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& action,
-                                                    const migrate::EvictPod& pod) {
-  if (is_own_pod(pod.ns, pod.name))
-    co_return Result<void>{};
-  const auto deadline = Clock::now() + settings_.timeouts.drain;
-  std::chrono::milliseconds backoff{500};
-  std::string pdb;
-  const auto unblock = [&] {
-    std::erase_if(snapshot_.blocked_evictions, [&](const migrate::BlockedEviction& b) {
-      return b.ns == pod.ns && b.name == pod.name;
-    });
-  };
-  for (;;) {
-    kube::DeleteOptions options;
-    options.request.max_attempts = 1;
-    options.dry_run = settings_.dry_run;
-    auto r = co_await client_.evict(pod.ns, pod.name, options);
-    if (r || r.error().code == Errc::not_found) {
-      unblock();
-      record_removed(action.node, pod.uid);  // never evicted twice
-      co_return Result<void>{};
-    }
-    if (r.error().code == Errc::too_many_requests) {
-      if (pdb.empty()) {
-        pdb = co_await blocking_pdb(pod.ns, pod.name);
-        snapshot_.blocked_evictions.push_back({pod.ns, pod.name, pdb});
-        events_.emit(events::Event(events::catalogued("pod.eviction_blocked"))
-                         .step(migrate::to_string(action.step))
-                         .node(action.node)
-                         .resource("Pod " + pod.ns + "/" + pod.name)
-                         .field("pdb", pdb));
-      }
-      if (settings_.dry_run) {
-        unblock();  // admitted but for the budget, which a real run waits for
-        co_return Result<void>{};
-      }
-    } else if (!r.error().retryable()) {
-      unblock();
-      co_return r.error();
-    }
-    if (Clock::now() + backoff > deadline) {
-      unblock();
-      co_return make_error(
-          Errc::timeout,
-          "eviction of pod " + pod.ns + "/" + pod.name + " was refused by " +
-              (pdb.empty() ? std::string("the API server") : "PodDisruptionBudget " + pdb) +
-              " until the drain timeout");
-    }
-    co_await pause(std::max(backoff, r.error().retry_after));
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(30));
-  }
-}
-
-void ActionExecutor::record_removed(const std::string& node, const std::string& uid) {
-  if (uid.empty() || settings_.dry_run)
-    return;
-  auto n = snapshot_.nodes.find(node);
-  if (n == snapshot_.nodes.end())
-    return;
-  // The watch may have delivered the deletion before this answer: then there
-  // is nothing left to guard, and recording the uid would keep it forever.
-  const auto& pods = n->second.pods;
-  if (std::any_of(pods.begin(), pods.end(),
-                  [&](const migrate::PodState& p) { return p.uid == uid; }))
-    snapshot_.removed_pods.insert(uid);
-}
-
-asio::awaitable<Result<void>> ActionExecutor::delete_pod(const std::string& node,
-                                                         const migrate::DeletePod& pod) {
-  if (is_own_pod(pod.ns, pod.name))
-    co_return Result<void>{};
-  const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
-  kube::DeleteOptions options;
-  options.dry_run = settings_.dry_run;
-  // Only this incarnation: a StatefulSet's replacement has the same name.
-  options.precondition_uid = pod.uid;
-  auto removed = co_await client_.remove(path, options);
-  // 409 on the uid precondition: the name now belongs to a replacement, so
-  // the pod we meant is gone.
-  if (!removed && removed.error().code == Errc::conflict && !pod.uid.empty())
-    removed = boost::json::object();
-  if (auto r = gone_is_fine(removed); !r)
-    co_return r;
-  record_removed(node, pod.uid);  // never deleted twice
-  co_return Result<void>{};
-}
-
 asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id) {
   auto it = bundles_.find(id);
   if (it == bundles_.end())
@@ -463,123 +341,6 @@ asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::Objec
   options.dry_run = settings_.dry_run;
   auto removed = co_await client_.remove(path, options);
   co_return gone_is_fine(removed);
-}
-
-ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
-                                    const std::string& knet_stress_namespace,
-                                    const std::vector<std::string>& knet_stress_daemonsets) {
-  ProbeSelection out;
-  std::vector<std::string> absent;
-  for (const auto& name : knet_stress_daemonsets) {
-    const auto* w = snapshot.workload({migrate::kDaemonSet, knet_stress_namespace, name});
-    if (w == nullptr || !w->exists) {
-      absent.push_back(knet_stress_namespace + "/" + name);
-      continue;
-    }
-    out.expected += w->desired;
-  }
-  for (const auto& [name, node] : snapshot.nodes) {
-    for (const auto& pod : node.pods) {
-      // A pod this run deleted is going even while the watch still shows it.
-      if (pod.ns != knet_stress_namespace || !pod.daemon_set_owned() || pod.terminating ||
-          !pod.ready || snapshot.removed_pods.contains(pod.uid)) {
-        continue;
-      }
-      if (std::find(knet_stress_daemonsets.begin(), knet_stress_daemonsets.end(), pod.owner_name) ==
-          knet_stress_daemonsets.end()) {
-        continue;
-      }
-      out.targets.push_back({pod.ns, pod.name, name});
-    }
-  }
-  const auto present = static_cast<std::int64_t>(out.targets.size());
-  if (present != out.expected || out.expected == 0) {
-    out.missing = std::to_string(present) + "/" + std::to_string(out.expected) +
-                  " knet-stress pods present and Ready";
-  }
-  for (const auto& ds : absent)
-    out.missing += (out.missing.empty() ? "" : "; ") + ("DaemonSet " + ds + " absent");
-  return out;
-}
-
-namespace {
-
-// A probe whose exec the API server refused (403) proves nothing about
-// connectivity, and retrying will not help: the credentials lack the
-// permission (a WebSocket exec needs `get pods/exec`, from Kubernetes 1.35
-// also `create`). The error names it.
-std::optional<Error> refused_probe(const probe::ConnectivityReport& report,
-                                   const std::string& permission) {
-  for (const auto& f : report.failures) {
-    if (!f.exec_error || f.exec_error->code != Errc::forbidden)
-      continue;
-    Error e = *f.exec_error;
-    e.message = permission + " (the API server refused the knet-stress probe's exec into " +
-                f.target.namespace_ + "/" + f.target.pod + ": " + e.message + ")";
-    return e;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-// Retries a failing check until timeouts.connectivity: right after a node
-// changes, peers may need a moment to see each other. Only the final outcome
-// is recorded, with the write generation at which the passing (or last)
-// attempt started, so a check that predates a write never opens a gate.
-asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::Action& action) {
-  const auto deadline = Clock::now() + settings_.timeouts.connectivity;
-  std::chrono::milliseconds backoff{1000};
-  for (int round = 1;; ++round) {
-    const auto generation = snapshot_.write_generation;
-    auto selection = select_probe_targets(snapshot_, settings_.knet_stress_namespace,
-                                          settings_.knet_stress_daemonsets);
-    const auto pods = selection.targets.size();
-    // A subset of the pods proves nothing about the nodes left out: the
-    // round fails, and is retried like any other, until every pod is there.
-    probe::ConnectivityReport report;
-    if (selection.missing.empty()) {
-      report = co_await probe::run_connectivity_check(prober_, std::move(selection.targets),
-                                                      settings_.check);
-    }
-    if (report.passed) {
-      snapshot_.last_check = migrate::CheckResult{true, generation, {}};
-      auto passed = events::Event(events::catalogued("probe.passed"))
-                        .step(migrate::to_string(action.step))
-                        .duration(report.duration)
-                        .field("pods", static_cast<std::int64_t>(report.probed))
-                        .field("rounds", round);
-      if (!action.node.empty())
-        passed.node(action.node);
-      events_.emit(passed);
-      co_return Result<void>{};
-    }
-    if (auto denied = refused_probe(report, settings_.exec_permission))
-      co_return *denied;
-    std::string detail = !selection.missing.empty()
-                             ? selection.missing
-                             : std::to_string(report.failures.size()) + "/" + std::to_string(pods) +
-                                   " knet-stress pods cannot reach all peers";
-    for (std::size_t i = 0; i < report.failures.size() && i < 3; ++i) {
-      const auto& f = report.failures[i];
-      detail +=
-          (i == 0 ? ": " : "; ") + f.target.pod + " on " + f.target.node + " (" + f.detail + ")";
-    }
-    auto failed = events::Event(events::catalogued("probe.failed"))
-                      .step(migrate::to_string(action.step))
-                      .duration(report.duration)
-                      .error(detail)
-                      .field("round", round);
-    if (!action.node.empty())
-      failed.node(action.node);
-    events_.emit(failed);
-    if (Clock::now() + backoff > deadline) {
-      snapshot_.last_check = migrate::CheckResult{false, generation, detail};
-      co_return Result<void>{};
-    }
-    co_await pause(backoff);
-    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(15));
-  }
 }
 
 }  // namespace cnimig::agent

@@ -98,6 +98,7 @@ struct Run {
   asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);
   struct WriteChecks {
     ActionExecutor& executor;
+    const migrate::RunRecord& record;
     std::vector<migrate::Action> todo;
     std::size_t next = 0;
     std::size_t failed = 0;
@@ -136,14 +137,15 @@ bool checkable_now(const migrate::Action& a, const ExistingObjects& existing) {
 // bounded fan-out. Returns how many the server refused.
 asio::awaitable<std::size_t> Run::check_writes(const ExistingObjects& existing,
                                                const std::vector<migrate::Action>& actions) {
-  // The executor records outcomes in a snapshot; a dry run reads none of it.
-  migrate::ClusterSnapshot scratch;
+  // A dry run's outcomes go nowhere (no handler), and it reads no cluster.
+  const migrate::ClusterSnapshot scratch;
+  const migrate::RunRecord no_record;
   KubePodExecutor prober(*client);
   ExecutorSettings exec_settings;
   exec_settings.timeouts = options.config.timeouts;
   exec_settings.dry_run = true;
   ActionExecutor executor(*client, scratch, bundles, exec_settings, events, prober);
-  WriteChecks checks{executor, {}, 0, 0};
+  WriteChecks checks{executor, no_record, {}, 0, 0};
   std::set<std::string> seen;
   std::size_t skipped = 0;
   for (const auto& a : actions) {
@@ -189,7 +191,7 @@ asio::awaitable<std::size_t> Run::check_writes(const ExistingObjects& existing,
 asio::awaitable<void> Run::check_worker(WriteChecks& checks) {
   while (checks.next < checks.todo.size()) {
     const auto& a = checks.todo[checks.next++];
-    auto result = co_await checks.executor.execute(a);
+    auto result = co_await checks.executor.execute(a, checks.record);
     if (result)
       continue;
     ++checks.failed;
@@ -212,16 +214,13 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
       std::min<std::size_t>(settings.max_parallel_nodes, budget.max_unavailable);
   migrate::SimulatedEffects effects(settings.migration);
   // The plan is this run's last use of the cache's snapshot: it is handed
-  // over, not copied (each copy is tens of MB at 150,000 pods). Watch events
-  // that arrive while the plan runs still reach the cache (its moved-from
-  // snapshot, which nothing reads any more).
-  auto snapshot = std::move(cache.snapshot());
+  // over, not copied (each copy is tens of MB at 150,000 pods).
+  migrate::PlanState snapshot(cache.release_snapshot());
   // The server's clock: the model compares it with pods' creationTimestamps.
   const auto server_time = client->server_clock().earliest(std::chrono::steady_clock::now());
   snapshot.now = std::chrono::floor<std::chrono::seconds>(
                      server_time.value_or(std::chrono::system_clock::now()).time_since_epoch())
                      .count();
-  detect_applied_bundles(snapshot, bundles);
   const ExistingObjects existing(snapshot, cache);
   auto facts = plan_facts(snapshot, settings.migration);
   facts.warnings.insert(facts.warnings.end(), preflight_warnings.begin(), preflight_warnings.end());
@@ -247,8 +246,8 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   const auto refused = co_await check_writes(existing, run.actions);
   const PlanReport report{*client, events, run, budget, settings.timeouts, bundles};
   co_await report_plan_summary(report, std::move(facts));
-  if (run.outcome && std::holds_alternative<migrate::Halt>(run.outcome->kind)) {
-    const auto& reason = std::get<migrate::Halt>(run.outcome->kind).reason;
+  if (run.outcome && std::holds_alternative<migrate::Halt>(*run.outcome)) {
+    const auto& reason = std::get<migrate::Halt>(*run.outcome).reason;
     events.emit(events::Event(events::catalogued("plan.halted")).error(reason));
     spdlog::error("the plan halts: {}", reason);
     co_return kExitHalted;
@@ -331,8 +330,6 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
     asio::co_spawn(io, record(*client, std::move(event)), asio::detached);
   };
 
-  // The bundles' objects decide whether a bundle counts as applied; refresh
-  // that on every change, before the core looks.
   MigrationDriver migration(cache, executor, client->server_clock(), settings, events, hooks);
   driver = &migration;
 
@@ -347,17 +344,8 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
       co_await timer.async_wait(asio::use_awaitable);
     }
   };
-  auto bundles_refresh = [&]() -> asio::awaitable<void> {
-    for (;;) {
-      detect_applied_bundles(cache.snapshot(), bundles);
-      const auto seen = cache.changes().version();
-      co_await cache.changes().wait(seen, std::chrono::steady_clock::time_point::max());
-    }
-  };
-  detect_applied_bundles(cache.snapshot(), bundles);
   const auto started = std::chrono::steady_clock::now();
-  auto outcome =
-      co_await (migration.run() || lease.keep_renewed() || watchdog() || bundles_refresh());
+  auto outcome = co_await (migration.run() || lease.keep_renewed() || watchdog());
   driver = nullptr;
   (void)notifier.stopping();
   co_await lease.release();
@@ -509,6 +497,8 @@ asio::awaitable<void> Run::body() {
 
   ClusterCache cache(*client, settings.migration.annotation_prefix,
                      workloads_of_interest(settings.migration, bundles));
+  // The bundles' objects decide whether a bundle counts as applied.
+  cache.track_bundles(bundles);
   auto work = [&]() -> asio::awaitable<int> {
     auto synced = co_await cache.wait_synced(c.timeouts.gate);
     if (!synced)

@@ -5,6 +5,7 @@
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
+#include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/snapshot_projection.hpp"
 
 namespace cnimig::agent {
@@ -234,8 +235,6 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
   if (it == list.end()) {
     list.push_back(std::move(state));
   } else {
-    if (it->uid != state.uid)
-      snapshot_.removed_pods.erase(it->uid);  // a new incarnation under the old name
     *it = std::move(state);
   }
   return node;
@@ -250,12 +249,7 @@ void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
       return;
     list = &n->second.pods;
   }
-  std::erase_if(*list, [&](const migrate::PodState& p) {
-    if (p.name != name || p.ns != ns)
-      return false;
-    snapshot_.removed_pods.erase(p.uid);  // its removal is complete
-    return true;
-  });
+  std::erase_if(*list, [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });
 }
 
 char ClusterCache::upsert_workload(const char* kind, const boost::json::object& object) {
@@ -267,6 +261,7 @@ char ClusterCache::upsert_workload(const char* kind, const boost::json::object& 
   if (stale(workload_versions_, workload_key(kind, key), resource_version(object)))
     return 0;  // the snapshot already shows a newer version (our write's answer)
   snapshot_.workloads[ref] = project_workload(kind, object);
+  refresh_bundles();
   return 0;
 }
 
@@ -274,6 +269,17 @@ void ClusterCache::remove_workload(const char* kind, const std::string& key) {
   workload_versions_.erase(workload_key(kind, key));
   const auto [ns, name] = split_key(key);
   snapshot_.workloads.erase(migrate::ObjectRef{kind, ns, name});
+  refresh_bundles();
+}
+
+void ClusterCache::track_bundles(const std::map<std::string, ManifestBundle>& bundles) {
+  bundles_ = &bundles;
+  refresh_bundles();
+}
+
+void ClusterCache::refresh_bundles() {
+  if (bundles_ != nullptr)
+    detect_applied_bundles(snapshot_, *bundles_);
 }
 
 }  // namespace cnimig::agent

@@ -15,63 +15,14 @@ namespace {
 
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
-using migrate::NodePhase;
 
 std::chrono::milliseconds since(Clock::time_point t) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t);
 }
 
-// Phases in which a node is between steps: acting on it would start new work.
-// A joining node is never cordoned: a stop may leave it anywhere in its join.
-bool idle(NodePhase p) {
-  switch (p) {
-    case NodePhase::unprepared:
-    case NodePhase::joining:
-    case NodePhase::join_cni_wait:
-    case NodePhase::join_deleting_pods:
-    case NodePhase::join_awaiting_gate:
-    case NodePhase::prepared:
-    case NodePhase::rolled:
-    case NodePhase::prioritised:
-    case NodePhase::migrated:
-    case NodePhase::cleaned:
-      return true;
-    default:
-      return false;
-  }
-}
-
-// The phase a node has once a per-node step is done with it.
-std::optional<NodePhase> done_phase(migrate::StepId step) {
-  switch (step) {
-    case migrate::StepId::roll:
-      return NodePhase::rolled;
-    case migrate::StepId::priority:
-      return NodePhase::prioritised;
-    case migrate::StepId::migrate:
-      return NodePhase::migrated;
-    default:
-      return std::nullopt;
-  }
-}
-
-// Milestones worth an Event on the Node (`kubectl describe node`).
-std::optional<std::pair<const char*, const char*>> milestone(NodePhase p) {
-  switch (p) {
-    case NodePhase::rolled:
-      return std::pair{"CniMigrationRolled", "pods re-created with both CNIs' interfaces"};
-    case NodePhase::prioritised:
-      return std::pair{"CniMigrationPrioritised", "pods now take their IP from Cilium"};
-    case NodePhase::migrated:
-      return std::pair{"CniMigrated", "node runs Cilium only"};
-    default:
-      return std::nullopt;
-  }
-}
-
 }  // namespace
 
-MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
+MigrationDriver::MigrationDriver(ChangeSource& cache, ActionRunner& executor,
                                  const kube::ServerClock& clock, DriverSettings settings,
                                  events::EventSink& events, ProgressHooks hooks)
     : cache_(cache),
@@ -86,6 +37,11 @@ MigrationDriver::MigrationDriver(ClusterCache& cache, ActionExecutor& executor,
   // one too many, or repeat the write.
   executor_.on_written([this](std::string_view kind, const boost::json::object& object) {
     cache_.apply_written(kind, object);
+  });
+  // What an action finds out goes into the run's record, and wakes the loop.
+  executor_.on_outcome([this](const ActionOutcome& outcome) {
+    fold(record_, outcome, cache_.snapshot());
+    cache_.changes().notify();
   });
   if (hooks_.metrics) {
     hooks_.metrics->define_histogram(
@@ -104,29 +60,20 @@ void MigrationDriver::request_stop() {
   cache_.changes().notify();
 }
 
-std::chrono::milliseconds MigrationDriver::timeout_for(const std::string& gate) const {
-  const auto& t = settings_.timeouts;
-  if (gate == "pods-gone")
-    return t.pod_deletion;
-  if (gate == "cilium-migrated-ready" || gate == "cni-ready")
-    return t.rollout;
-  if (gate == "eviction-blocked")
-    return t.drain;
-  if (gate == "writes-in-flight" || gate == "connectivity-check")
-    return std::chrono::hours(24 * 365);
-  return t.gate;
+std::optional<std::chrono::milliseconds> MigrationDriver::timeout_for(migrate::Gate gate) const {
+  return settings_.timeouts.for_gate(gate);
 }
 
 // A member coroutine, not a capturing lambda: the coroutine frame would
 // refer to the closure, which dies when start() returns.
 asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group,
                                                  Trigger trigger) {
-  auto& snap = cache_.snapshot();
+  auto& record = record_;
   for (const auto& action : group) {
     const auto began = Clock::now();
     std::optional<double> reaction_ms;
     if (migrate::is_write(action)) {
-      ++snap.write_generation;
+      ++record.write_generation;
       if (trigger && *trigger) {
         reaction_ms = std::chrono::duration<double, std::milli>(began - **trigger).count();
         trigger->reset();
@@ -134,8 +81,8 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
           hooks_.metrics->observe(kReactionHistogram, {}, *reaction_ms / 1000.0);
       }
     }
-    auto result = co_await executor_.execute(action);
-    std::erase(snap.in_flight, action);
+    auto result = co_await executor_.execute(action, record_);
+    std::erase(record.in_flight, action);
     auto event = events::Event(migrate::event_name(action))
                      .step(migrate::to_string(action.step))
                      .duration(since(began))
@@ -152,7 +99,7 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
       spdlog::info("node {} was deleted; dropping its remaining actions ({})", action.node,
                    migrate::describe(action));
       for (const auto& rest : group)
-        std::erase(snap.in_flight, rest);
+        std::erase(record.in_flight, rest);
       cache_.changes().notify();
       co_return;
     }
@@ -167,11 +114,11 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
       if (!action.node.empty())
         event.node(action.node);
       events_.emit(event);
-      snap.failures.push_back(
+      record.failures.push_back(
           {action.node, migrate::describe(action) + ": " + result.error().describe()});
       // The rest of this node's group depends on what failed: drop it.
       for (const auto& rest : group)
-        std::erase(snap.in_flight, rest);
+        std::erase(record.in_flight, rest);
       cache_.changes().notify();
       co_return;
     }
@@ -182,9 +129,8 @@ asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> gr
 }
 
 void MigrationDriver::start(std::vector<migrate::Action> group, Trigger trigger) {
-  auto& snap = cache_.snapshot();
   for (const auto& a : group)
-    snap.in_flight.push_back(a);
+    record_.in_flight.push_back(a);
   ++running_;
   auto& cancel = cancels_.emplace_back();
   auto it = std::prev(cancels_.end());
@@ -195,7 +141,7 @@ void MigrationDriver::start(std::vector<migrate::Action> group, Trigger trigger)
           // Cancelled by a second stop request, or a bug: the
           // actions are no longer running either way.
           for (const auto& a : group)
-            std::erase(cache_.snapshot().in_flight, a);
+            std::erase(record_.in_flight, a);
         }
         finished_.push_back(it);  // erased by run(): Asio clears the bound slot after this returns
         --running_;
@@ -209,7 +155,7 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
     const auto* wait = std::get_if<migrate::WaitFor>(&w.kind);
     if (wait == nullptr)
       continue;
-    const auto key = w.node + "|" + wait->gate;
+    const auto key = w.node + "|" + std::string(migrate::to_string(wait->gate));
     auto previous = waiting_.find(key);
     if (previous != waiting_.end()) {
       now.emplace(key, previous->second);
@@ -221,7 +167,7 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
       pending += (pending.empty() ? "" : ", ") + p;
     auto event = events::Event(events::catalogued("gate.waiting"))
                      .step(migrate::to_string(w.step))
-                     .field("gate", wait->gate);
+                     .field("gate", migrate::to_string(wait->gate));
     if (!w.node.empty())
       event.node(w.node);
     if (!pending.empty())
@@ -231,7 +177,7 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
   for (const auto& [key, w] : waiting_) {
     if (!now.contains(key)) {
       auto event = events::Event(events::catalogued("gate.passed"))
-                       .field("gate", w.gate)
+                       .field("gate", migrate::to_string(w.gate))
                        .duration(since(w.since));
       if (current_step_)
         event.step(migrate::to_string(*current_step_));
@@ -243,14 +189,14 @@ void MigrationDriver::track_waits(const migrate::Decision& d) {
   // A wait past its timeout becomes a failure: the core stops new nodes and halts.
   for (auto& [key, w] : now) {
     const auto limit = timeout_for(w.gate);
-    if (Clock::now() - w.since >= limit) {
-      auto& snap = cache_.snapshot();
-      const auto reason =
-          "timed out after " + std::to_string(limit.count() / 1000) + "s waiting for " + w.gate;
-      if (std::none_of(snap.failures.begin(), snap.failures.end(), [&](const migrate::Failure& f) {
+    if (limit && Clock::now() - w.since >= *limit) {
+      auto& failures = record_.failures;
+      const auto reason = "timed out after " + std::to_string(limit->count() / 1000) +
+                          "s waiting for " + std::string(migrate::to_string(w.gate));
+      if (std::none_of(failures.begin(), failures.end(), [&](const migrate::Failure& f) {
             return f.node == w.node && f.reason == reason;
           })) {
-        snap.failures.push_back({w.node, reason});
+        failures.push_back({w.node, reason});
         cache_.changes().notify();
       }
     }
@@ -285,9 +231,8 @@ Clock::time_point MigrationDriver::next_server_second() const {
 Clock::time_point MigrationDriver::next_deadline() const {
   auto deadline = Clock::time_point::max();
   for (const auto& [key, w] : waiting_) {
-    const auto limit = timeout_for(w.gate);
-    if (limit < std::chrono::hours(24 * 365))
-      deadline = std::min(deadline, w.since + limit);
+    if (const auto limit = timeout_for(w.gate))
+      deadline = std::min(deadline, w.since + *limit);
   }
   return deadline;
 }
@@ -326,8 +271,8 @@ void MigrationDriver::report(const migrate::Decision& d) {
       event.step(migrate::to_string(*d.current_step));
     events_.emit(event);
     if (it != phases_.end()) {
-      if (auto m = milestone(phase); m && hooks_.node_milestone)
-        hooks_.node_milestone(node, m->first, m->second, false);
+      if (auto m = migrate::milestone(phase); m && hooks_.node_milestone)
+        hooks_.node_milestone(node, m->reason, m->message, false);
     }
     phases_[node] = phase;
   }
@@ -335,14 +280,14 @@ void MigrationDriver::report(const migrate::Decision& d) {
   events::ProgressSnapshot p;
   p.step = d.current_step ? std::string(migrate::to_string(*d.current_step)) : "done";
   p.elapsed = since(step_started_at_);
-  const auto target = d.current_step ? done_phase(*d.current_step) : std::nullopt;
+  const auto target = d.current_step ? migrate::done_phase(*d.current_step) : std::nullopt;
   for (const auto& [node, phase] : d.node_phases) {
     if (!settings_.selection.includes_node(node))
       continue;
     ++p.nodes_total;
     if (target && static_cast<int>(phase) >= static_cast<int>(*target))
       ++p.nodes_done;
-    if (!idle(phase))
+    if (!migrate::at_safe_point(phase))
       p.in_flight.emplace_back(node, migrate::to_string(phase));
   }
   if (hooks_.progress_line)
@@ -360,9 +305,9 @@ void MigrationDriver::report(const migrate::Decision& d) {
     hooks_.status(events::format_progress(p, 200));
 }
 
-asio::awaitable<RunResult> MigrationDriver::run() {
+void MigrationDriver::begin() {
   started_at_ = step_started_at_ = Clock::now();
-  auto& snap = cache_.snapshot();
+  const auto& snap = cache_.snapshot();
   budget_.max_parallel_nodes = settings_.max_parallel_nodes;
   budget_.max_unavailable = settings_.max_unavailable.resolve(snap.nodes.size());
   if (budget_.max_parallel_nodes > budget_.max_unavailable) {
@@ -375,103 +320,112 @@ asio::awaitable<RunResult> MigrationDriver::run() {
           .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
           .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
           .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
+}
 
+std::optional<RunResult> MigrationDriver::ended(const migrate::Decision& decision) {
+  if (running_ != 0)
+    return std::nullopt;
+  if (decision.finished()) {
+    events_.emit(
+        events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
+    return RunResult{RunOutcome::completed, {}};
+  }
+  if (decision.halted() && denied_ && decision.current_step == migrate::StepId::preflight) {
+    // Nothing but the knet-stress install can have been written yet.
+    const auto reason = "missing permissions: " + denied_->message;
+    events_.emit(events::Event(events::catalogued("preflight.failed")).error(reason));
+    spdlog::error("the agent's credentials lack permissions the migration needs: {}",
+                  denied_->message);
+    return RunResult{RunOutcome::denied, reason};
+  }
+  if (decision.halted()) {
+    const auto reason = *decision.halt_reason();
+    auto event = events::Event(events::catalogued("migration.halted"))
+                     .error(reason)
+                     .duration(since(started_at_));
+    if (decision.current_step)
+      event.step(migrate::to_string(*decision.current_step));
+    events_.emit(event);
+    return RunResult{RunOutcome::halted, reason};
+  }
+  // A stop waits for every node to reach a safe point; a second request
+  // stops as soon as nothing runs.
+  if (stop_requested() && (decision.all_at_safe_point() || stop_requests_ > 1)) {
+    events_.emit(
+        events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
+    return RunResult{RunOutcome::interrupted, "stopped by signal"};
+  }
+  return std::nullopt;
+}
+
+void MigrationDriver::start_actions(const migrate::Decision& decision,
+                                    std::optional<Clock::time_point> event_at) {
+  const auto running = [&](const migrate::Action& action) {
+    return std::find(record_.in_flight.begin(), record_.in_flight.end(), action) !=
+           record_.in_flight.end();
+  };
+  // Group the writes by node, keeping their order; a node already busy
+  // gets nothing new until its running group ends.
+  std::map<std::string, std::vector<migrate::Action>> groups;
+  for (const auto& action : decision.actions()) {
+    if (running(action))
+      continue;
+    // After a stop request only what brings a node in progress to its next
+    // safe point; after a second one, nothing.
+    if (stop_requested() && (stop_requests_ > 1 || !decision.continues_a_node(action)))
+      continue;
+    groups[action.node].push_back(action);
+  }
+  auto trigger =
+      event_at ? std::make_shared<std::optional<Clock::time_point>>(event_at) : Trigger();
+  for (auto& [node, group] : groups) {
+    const bool busy = std::any_of(record_.in_flight.begin(), record_.in_flight.end(),
+                                  [&](const migrate::Action& a) { return a.node == node; });
+    if (!busy)
+      start(std::move(group), trigger);
+  }
+}
+
+Clock::time_point MigrationDriver::wake_at(const migrate::Decision& decision) const {
+  auto deadline = next_deadline();
+  const bool clock_wait =
+      std::any_of(decision.waits.begin(), decision.waits.end(), [](const migrate::Action& w) {
+        const auto* wait = std::get_if<migrate::WaitFor>(&w.kind);
+        return wait != nullptr && wait->gate == migrate::Gate::cut_off;
+      });
+  if (clock_wait)
+    deadline = std::min(deadline, next_server_second());  // only time ends this wait
+  return deadline;
+}
+
+asio::awaitable<RunResult> MigrationDriver::run() {
+  begin();
+  const auto& snap = cache_.snapshot();
   for (;;) {
     for (auto done : finished_)
       cancels_.erase(done);
     finished_.clear();
     // A failure about a node that no longer exists holds nothing: its gate
     // and its pods went with it.
-    std::erase_if(snap.failures, [&](const migrate::Failure& f) {
+    std::erase_if(record_.failures, [&](const migrate::Failure& f) {
       return !f.node.empty() && !snap.nodes.contains(f.node);
     });
+    forget_gone_pods(record_, snap);
     const auto seen = cache_.changes().version();
     // The first watch event since the last decision: the one this decision
     // reacts to at the latest (an upper bound when several arrived).
     const auto event_at = cache_.changes().take_event_time();
     // The server's clock, not ours: the core compares it with
     // creationTimestamps the server wrote.
-    snap.now = server_now();
+    record_.now = server_now();
     const auto decision =
-        migrate::next_actions(snap, settings_.migration, budget_, settings_.selection);
+        migrate::next_actions(snap, record_, settings_.migration, budget_, settings_.selection);
     report(decision);
-    if (decision.finished() && running_ == 0) {
-      events_.emit(
-          events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
-      co_return RunResult{RunOutcome::completed, {}};
-    }
-    if (decision.halted() && running_ == 0 && denied_ &&
-        decision.current_step == migrate::StepId::preflight) {
-      // Nothing but the knet-stress install can have been written yet.
-      const auto reason = "missing permissions: " + denied_->message;
-      events_.emit(events::Event(events::catalogued("preflight.failed")).error(reason));
-      spdlog::error("the agent's credentials lack permissions the migration needs: {}",
-                    denied_->message);
-      co_return RunResult{RunOutcome::denied, reason};
-    }
-    if (decision.halted() && running_ == 0) {
-      const auto reason = *decision.halt_reason();
-      auto event = events::Event(events::catalogued("migration.halted"))
-                       .error(reason)
-                       .duration(since(started_at_));
-      if (decision.current_step)
-        event.step(migrate::to_string(*decision.current_step));
-      events_.emit(event);
-      co_return RunResult{RunOutcome::halted, reason};
-    }
-    // A stop waits for every node to reach a safe point (an idle phase):
-    // cordoned or tainted nodes are what a stop must not leave behind. A
-    // second request stops as soon as nothing runs.
-    const bool safe = std::all_of(decision.node_phases.begin(), decision.node_phases.end(),
-                                  [](const auto& np) { return idle(np.second); });
-    if (stop_requested() && running_ == 0 && (safe || stop_requests_ > 1)) {
-      events_.emit(
-          events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
-      co_return RunResult{RunOutcome::interrupted, "stopped by signal"};
-    }
-
-    // Group the writes by node, keeping their order; a node already busy
-    // gets nothing new until its running group ends.
-    std::map<std::string, std::vector<migrate::Action>> groups;
-    for (const auto& action : decision.actions) {
-      if (std::holds_alternative<migrate::Halt>(action.kind) ||
-          std::holds_alternative<migrate::Done>(action.kind) ||
-          std::holds_alternative<migrate::WaitFor>(action.kind)) {
-        continue;
-      }
-      if (std::find(snap.in_flight.begin(), snap.in_flight.end(), action) != snap.in_flight.end())
-        continue;
-      if (stop_requested()) {
-        // Only bring nodes already in progress to their next safe point
-        // (connectivity checks included: a node's gate may wait for one).
-        if (stop_requests_ > 1)
-          continue;
-        auto phase = decision.node_phases.find(action.node);
-        const bool check = std::holds_alternative<migrate::RunConnectivityCheck>(action.kind);
-        if (!check &&
-            (action.node.empty() || phase == decision.node_phases.end() || idle(phase->second)))
-          continue;
-      }
-      groups[action.node].push_back(action);
-    }
-    auto trigger =
-        event_at ? std::make_shared<std::optional<Clock::time_point>>(event_at) : Trigger();
-    for (auto& [node, group] : groups) {
-      const bool busy = std::any_of(snap.in_flight.begin(), snap.in_flight.end(),
-                                    [&](const migrate::Action& a) { return a.node == node; });
-      if (!busy)
-        start(std::move(group), trigger);
-    }
+    if (auto result = ended(decision))
+      co_return *result;
+    start_actions(decision, event_at);
     track_waits(decision);
-    auto deadline = next_deadline();
-    const bool clock_wait =
-        std::any_of(decision.waits.begin(), decision.waits.end(), [](const migrate::Action& w) {
-          const auto* wait = std::get_if<migrate::WaitFor>(&w.kind);
-          return wait != nullptr && wait->gate == "cut-off";
-        });
-    if (clock_wait)
-      deadline = std::min(deadline, next_server_second());  // only time ends this wait
-    co_await cache_.changes().wait(seen, deadline);
+    co_await cache_.changes().wait(seen, wake_at(decision));
   }
 }
 

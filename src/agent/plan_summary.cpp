@@ -207,7 +207,7 @@ PlanSummary summarize_plan(const PlanSummaryInput& input) {
   for (const auto& w : input.facts.warnings)
     f.out.warnings.push_back(w);
   if (input.outcome) {
-    if (const auto* halt = std::get_if<migrate::Halt>(&input.outcome->kind))
+    if (const auto* halt = std::get_if<migrate::Halt>(&*input.outcome))
       f.out.halt_reason = halt->reason;
   }
   return std::move(f.out);

@@ -55,6 +55,7 @@ asio::awaitable<LeaseStatus> StatusRun::read_lease(std::int64_t now) {
 asio::awaitable<void> StatusRun::main() {
   const auto settings = migration_settings(options.config);
   ClusterCache cache(client, settings.annotation_prefix, workloads_of_interest(settings, bundles));
+  cache.track_bundles(bundles);
   auto synced = co_await (cache.wait_synced(options.config.timeouts.gate) || cache.run());
   cache.stop();
   if (synced.index() != 0 || !std::get<0>(synced)) {
@@ -63,19 +64,18 @@ asio::awaitable<void> StatusRun::main() {
     exit_code = kExitUnreachable;
     co_return;
   }
-  auto& snapshot = cache.snapshot();
-  detect_applied_bundles(snapshot, bundles);
+  const auto& snapshot = cache.snapshot();
   // The server's clock, as the driver uses it (cut-offs, the Lease's expiry).
   const auto server = client.server_clock().earliest(std::chrono::steady_clock::now());
-  snapshot.now = std::chrono::floor<std::chrono::seconds>(
-                     server.value_or(std::chrono::system_clock::now()).time_since_epoch())
-                     .count();
+  const std::int64_t now = std::chrono::floor<std::chrono::seconds>(
+                               server.value_or(std::chrono::system_clock::now()).time_since_epoch())
+                               .count();
   const auto& p = options.config.parallelism;
   migrate::Budget budget;
   budget.max_unavailable = p.max_unavailable.resolve(snapshot.nodes.size());
   budget.max_parallel_nodes = std::min<std::size_t>(p.max_parallel_nodes, budget.max_unavailable);
-  auto lease = co_await read_lease(snapshot.now);
-  report = make_status(snapshot, settings, budget, std::move(lease), kNextShown);
+  auto lease = co_await read_lease(now);
+  report = make_status(snapshot, now, settings, budget, std::move(lease), kNextShown);
 }
 
 }  // namespace

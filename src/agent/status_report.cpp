@@ -50,14 +50,12 @@ std::string spec_string(const json::object& spec, std::string_view key) {
 }
 
 void describe_decision(const migrate::Decision& d, std::size_t limit, StatusReport& out) {
-  for (const auto& a : d.actions) {
-    if (std::holds_alternative<migrate::Done>(a.kind)) {
-      out.finished = true;
-    } else if (const auto* h = std::get_if<migrate::Halt>(&a.kind)) {
-      out.halt = h->reason;
-    } else if (out.next.size() < limit) {
+  out.finished = d.finished();
+  if (const auto* reason = d.halt_reason())
+    out.halt = *reason;
+  for (const auto& a : d.actions()) {
+    if (out.next.size() < limit)
       out.next.push_back(migrate::describe(a));
-    }
   }
   if (!out.next.empty())
     return;
@@ -66,7 +64,8 @@ void describe_decision(const migrate::Decision& d, std::size_t limit, StatusRepo
       std::string pending;
       for (const auto& p : wait->pending)
         pending += (pending.empty() ? "" : ", ") + p;
-      out.waiting.push_back((w.node.empty() ? "" : w.node + ": ") + wait->gate +
+      out.waiting.push_back((w.node.empty() ? "" : w.node + ": ") +
+                            std::string(migrate::to_string(wait->gate)) +
                             (pending.empty() ? "" : " (" + pending + ")"));
     }
   }
@@ -101,14 +100,17 @@ LeaseStatus lease_status(const std::string& name, const json::object* lease,
   return out;
 }
 
-StatusReport make_status(const migrate::ClusterSnapshot& snapshot,
+StatusReport make_status(const migrate::ClusterSnapshot& snapshot, std::int64_t server_now,
                          const migrate::MigrationSettings& settings, const migrate::Budget& budget,
                          LeaseStatus lease, std::size_t next_limit) {
   StatusReport out;
   out.lease = std::move(lease);
   out.nodes_total = snapshot.nodes.size();
   const migrate::Selection all;
-  auto d = migrate::next_actions(snapshot, settings, budget, all);
+  // What a new process would decide: a record with nothing in it yet.
+  migrate::RunRecord record;
+  record.now = server_now;
+  auto d = migrate::next_actions(snapshot, record, settings, budget, all);
   out.current_step = d.current_step;
   for (const auto& [name, node] : snapshot.nodes) {
     out.nodes.push_back(NodeStatus{name, d.node_phases.at(name), node.unschedulable, node.ready});
@@ -130,15 +132,15 @@ StatusReport make_status(const migrate::ClusterSnapshot& snapshot,
   }
   // A run writes nothing before a connectivity check passes in that run:
   // show what it decides once its check passed.
-  const bool only_check =
-      !d.actions.empty() && std::all_of(d.actions.begin(), d.actions.end(), [](const auto& a) {
-        return std::holds_alternative<migrate::RunConnectivityCheck>(a.kind);
-      });
+  const bool only_check = !d.actions().empty() &&
+                          std::all_of(d.actions().begin(), d.actions().end(), [](const auto& a) {
+                            return std::holds_alternative<migrate::RunConnectivityCheck>(a.kind);
+                          });
   if (only_check) {
     out.needs_check_first = true;
-    auto checked = snapshot;
+    auto checked = record;
     checked.last_check = migrate::CheckResult{true, checked.write_generation, {}};
-    d = migrate::next_actions(checked, settings, budget, all);
+    d = migrate::next_actions(snapshot, checked, settings, budget, all);
   }
   describe_decision(d, next_limit, out);
   return out;

@@ -1,8 +1,6 @@
 #include "cnimig/config/config_loader.hpp"
 
-#include <charconv>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -10,166 +8,12 @@
 #include "cnimig/config/duration.hpp"
 #include "cnimig/config/kubernetes_names.hpp"
 
+#include "yaml_reader.hpp"
+
 namespace cnimig::config {
 namespace {
 
-// Walks the YAML tree, collecting every problem with its position so one run
-// reports all of them; the result is only used when `problems` stays empty.
-class Reader {
- public:
-  explicit Reader(std::filesystem::path file) : file_(std::move(file)) {}
-
-  void problem(const YAML::Mark& mark, const std::string& key, const std::string& text) {
-    std::ostringstream out;
-    out << file_.string();
-    if (!mark.is_null())
-      out << ':' << mark.line + 1 << ':' << mark.column + 1;
-    out << ": ";
-    if (!key.empty())
-      out << key << ": ";
-    out << text;
-    problems_.push_back(out.str());
-  }
-
-  const std::vector<std::string>& problems() const { return problems_; }
-  const std::filesystem::path& file() const { return file_; }
-
-  // A mapping (or nothing: an absent or null section keeps its defaults).
-  // Reports keys outside `allowed` and keys given twice.
-  bool mapping(const YAML::Node& node, const std::string& key,
-               std::initializer_list<std::string_view> allowed, const YAML::Mark& parent_mark) {
-    if (!node || node.IsNull())
-      return false;
-    if (!node.IsMap()) {
-      problem(mark_of(node, parent_mark), key, "expected a mapping, found " + kind_of(node));
-      return false;
-    }
-    std::set<std::string> seen;
-    for (const auto& entry : node) {
-      const auto name = entry.first.Scalar();
-      const auto child = join(key, name);
-      if (!seen.insert(name).second) {
-        problem(entry.first.Mark(), child, "duplicate key");
-      } else if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(),
-                                                  std::string_view(name)) == allowed.end()) {
-        std::string known;
-        for (auto a : allowed)
-          known += (known.empty() ? "" : ", ") + std::string(a);
-        problem(entry.first.Mark(), child, "unknown key (expected one of: " + known + ")");
-      }
-    }
-    return true;
-  }
-
-  // The value of `name` inside mapping `node`; sets `mark` to where it is (or
-  // to the mapping, when absent, so "missing" errors still point somewhere).
-  YAML::Node child(const YAML::Node& node, std::string_view name, YAML::Mark& mark) {
-    for (const auto& entry : node) {
-      if (entry.first.Scalar() == name) {
-        mark = entry.second.Mark().is_null() ? entry.first.Mark() : entry.second.Mark();
-        return entry.second;
-      }
-    }
-    mark = node.Mark();
-    return YAML::Node(YAML::NodeType::Undefined);
-  }
-
-  bool string(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
-              std::string& out, bool allow_empty = false) {
-    if (!node.IsDefined())
-      return false;
-    if (node.IsNull() && allow_empty) {
-      out.clear();
-      return true;
-    }
-    if (!node.IsScalar()) {
-      problem(mark, key, "expected a string, found " + kind_of(node));
-      return false;
-    }
-    if (node.Scalar().empty() && !allow_empty) {
-      problem(mark, key, "must not be empty");
-      return false;
-    }
-    out = node.Scalar();
-    return true;
-  }
-
-  void positive(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
-                unsigned& out, unsigned max) {
-    if (!node.IsDefined())
-      return;
-    unsigned value = 0;
-    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
-    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!node.IsScalar() || ec != std::errc{} || end != text.data() + text.size() || value == 0 ||
-        value > max) {
-      problem(mark, key,
-              "expected an integer from 1 to " + std::to_string(max) + ", found " + describe(node));
-      return;
-    }
-    out = value;
-  }
-
-  // YAML 1.2 core schema booleans only ("yes"/"on" are strings there).
-  void boolean(const YAML::Node& node, const std::string& key, const YAML::Mark& mark, bool& out) {
-    if (!node.IsDefined())
-      return;
-    const std::string text = node.IsScalar() ? node.Scalar() : std::string();
-    if (text == "true" || text == "True" || text == "TRUE") {
-      out = true;
-    } else if (text == "false" || text == "False" || text == "FALSE") {
-      out = false;
-    } else {
-      problem(
-          mark, key,
-          "expected true or false, found " + (node.IsScalar() ? "'" + text + "'" : describe(node)));
-    }
-  }
-
-  void duration(const YAML::Node& node, const std::string& key, const YAML::Mark& mark,
-                std::chrono::milliseconds& out) {
-    if (!node.IsDefined())
-      return;
-    if (!node.IsScalar()) {
-      problem(mark, key, "expected a duration such as 30s or 15m, found " + kind_of(node));
-      return;
-    }
-    auto parsed = parse_duration(node.Scalar());
-    if (!parsed) {
-      problem(mark, key, parsed.error().message);
-      return;
-    }
-    out = *parsed;
-  }
-
-  static std::string join(const std::string& parent, std::string_view key) {
-    return parent.empty() ? std::string(key) : parent + "." + std::string(key);
-  }
-
-  static std::string kind_of(const YAML::Node& node) {
-    switch (node.Type()) {
-      case YAML::NodeType::Map:
-        return "a mapping";
-      case YAML::NodeType::Sequence:
-        return "a list";
-      case YAML::NodeType::Scalar:
-        return "'" + node.Scalar() + "'";
-      case YAML::NodeType::Null:
-        return "nothing";
-      default:
-        return "nothing";
-    }
-  }
-  static std::string describe(const YAML::Node& node) { return kind_of(node); }
-
-  static YAML::Mark mark_of(const YAML::Node& node, const YAML::Mark& fallback) {
-    return node.Mark().is_null() ? fallback : node.Mark();
-  }
-
- private:
-  std::filesystem::path file_;
-  std::vector<std::string> problems_;
-};
+using detail::Reader;
 
 void read_labels(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LabelKeys& labels) {
   if (!r.mapping(node, "labels",
@@ -360,7 +204,8 @@ void read_connectivity(Reader& r, const YAML::Node& node, const YAML::Mark& mark
 
 void read_timeouts(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Timeouts& out) {
   if (!r.mapping(node, "timeouts",
-                 {"apiRequest", "gate", "connectivity", "probe", "drain", "podDeletion", "rollout"},
+                 {"apiRequest", "gate", "connectivity", "probe", "drain", "podDeletion", "rollout",
+                  "gates"},
                  mark)) {
     return;
   }
@@ -376,6 +221,25 @@ void read_timeouts(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Ti
   for (const auto& [name, target] : fields) {
     YAML::Mark at;
     r.duration(r.child(node, name, at), Reader::join("timeouts", name), at, *target);
+  }
+  YAML::Mark at;
+  const auto gates = r.child(node, "gates", at);
+  if (!r.mapping(gates, "timeouts.gates", {}, at))
+    return;
+  for (const auto& entry : gates) {
+    const auto name = entry.first.Scalar();
+    const auto key = Reader::join("timeouts.gates", name);
+    const auto gate = parse_gate(name);
+    if (!gate) {
+      std::string known;
+      for (Gate g : kAllGates)
+        known += (known.empty() ? "" : ", ") + std::string(to_string(g));
+      r.problem(entry.first.Mark(), key, "unknown gate (expected one of: " + known + ")");
+      continue;
+    }
+    std::chrono::milliseconds value{};
+    if (r.duration(entry.second, key, Reader::mark_of(entry.second, entry.first.Mark()), value))
+      out.gates[*gate] = value;
   }
 }
 

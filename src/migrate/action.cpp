@@ -29,8 +29,7 @@ std::string join_map(const std::map<std::string, std::string>& set,
 
 bool is_write(const Action& action) noexcept {
   return !(std::holds_alternative<RunConnectivityCheck>(action.kind) ||
-           std::holds_alternative<WaitFor>(action.kind) ||
-           std::holds_alternative<Halt>(action.kind) || std::holds_alternative<Done>(action.kind));
+           std::holds_alternative<WaitFor>(action.kind));
 }
 
 std::string_view event_name(const Action& action) noexcept {
@@ -54,8 +53,6 @@ std::string_view event_name(const Action& action) noexcept {
           // A check reports its outcome; probe.failed only for rounds it retries.
           [](const RunConnectivityCheck&) -> std::string_view { return "probe.passed"; },
           [](const WaitFor&) -> std::string_view { return "gate.waiting"; },
-          [](const Halt&) -> std::string_view { return "migration.halted"; },
-          [](const Done&) -> std::string_view { return "migration.completed"; },
       },
       action.kind);
 }
@@ -99,14 +96,12 @@ std::string describe(const Action& action) {
                  [](const DeleteObject& a) { return "delete " + a.object.describe(); },
                  [](const RunConnectivityCheck&) { return std::string("connectivity check"); },
                  [](const WaitFor& a) {
-                   std::string s = "wait for " + a.gate;
+                   std::string s = "wait for " + std::string(to_string(a.gate));
                    for (std::size_t i = 0; i < a.pending.size(); ++i) {
                      s += (i == 0 ? ": " : ", ") + a.pending[i];
                    }
                    return s;
                  },
-                 [](const Halt& a) { return "halt: " + a.reason; },
-                 [](const Done&) { return std::string("done"); },
              },
              action.kind);
 }

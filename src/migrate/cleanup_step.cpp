@@ -86,12 +86,12 @@ StepOutcome run_final_gate(const Context& ctx) {
   std::sort(pending.begin(), pending.end());
   pending.erase(std::unique(pending.begin(), pending.end()), pending.end());
   if (!pending.empty()) {
-    out.wait(StepId::cleanup, "", "resources-ready", std::move(pending));
+    out.wait(StepId::cleanup, "", Gate::resources_ready, std::move(pending));
     return out;
   }
   // A run that wrote nothing (a rerun on a finished cluster) has nothing to
   // prove: it plans nothing, as before.
-  if (ctx.snap.write_generation > 0 && !ctx.check_current) {
+  if (ctx.run.write_generation > 0 && !ctx.check_current) {
     out.wants_check = true;
     return out;
   }
@@ -114,7 +114,7 @@ StepOutcome run_cleanup(const Context& ctx) {
         joining.push_back(name);
     }
     if (!joining.empty()) {
-      out.wait(step, "", "node-joining", std::move(joining));
+      out.wait(step, "", Gate::node_joining, std::move(joining));
       return out;
     }
     if (!ctx.snap.exists(s.cilium_migrated())) {

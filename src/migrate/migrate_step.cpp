@@ -96,7 +96,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       out.write(step.step, name, to_cilium(s, name));
       break;
     case NodePhase::migrate_cilium_ready_wait:
-      out.wait(step.step, name, "cilium-migrated-ready",
+      out.wait(step.step, name, Gate::cilium_migrated_ready,
                {s.cilium_migrated().describe() + " on " + name});
       break;
     case NodePhase::migrate_cilium_ready:
@@ -106,7 +106,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       // A restart finds the node here without the phase's Ready check: pods
       // re-created before 00-cilium.conf is in place would get no Cilium IP.
       if (!runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set)) {
-        out.wait(step.step, name, "cilium-migrated-ready",
+        out.wait(step.step, name, Gate::cilium_migrated_ready,
                  {s.cilium_migrated().describe() + " on " + name});
         break;
       }

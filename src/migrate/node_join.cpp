@@ -84,7 +84,7 @@ void advance_join(const Context& ctx, StepId step, const NodeState& node, NodePh
       break;
     case NodePhase::join_cni_wait:
       if (auto pending = agents_not_ready(ctx, node); !pending.empty()) {
-        out.wait(step, name, "cni-ready", std::move(pending));
+        out.wait(step, name, Gate::cni_ready, std::move(pending));
       } else {
         out.write(step, name,
                   cutoff_annotation(ctx, node, annotation_names::kJoin,

@@ -12,12 +12,12 @@ namespace cnimig::migrate::detail {
 namespace {
 
 bool in_flight(const Context& ctx, const Action& action) {
-  return std::find(ctx.snap.in_flight.begin(), ctx.snap.in_flight.end(), action) !=
-         ctx.snap.in_flight.end();
+  return std::find(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), action) !=
+         ctx.run.in_flight.end();
 }
 
 const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
-  for (const auto& b : ctx.snap.blocked_evictions) {
+  for (const auto& b : ctx.run.blocked_evictions) {
     if (b.ns == pod.ns && b.name == pod.name)
       return &b;
   }
@@ -68,7 +68,7 @@ void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome&
   out.write(step, node.name,
             AnnotateNode{node.name,
                          {{ctx.settings.annotation(annotation_names::kDrainSince),
-                           std::to_string(ctx.snap.now + 1)}},
+                           std::to_string(ctx.run.now + 1)}},
                          {}});
   out.write(step, node.name, SetCordon{node.name, true});
 }
@@ -96,7 +96,7 @@ bool runs_pod(const NodeState& node, const std::string& ns, const std::string& d
 }
 
 bool going(const Context& ctx, const PodState& pod) {
-  return pod.terminating || (!pod.uid.empty() && ctx.snap.removed_pods.contains(pod.uid));
+  return pod.terminating || (!pod.uid.empty() && ctx.run.removed_pods.contains(pod.uid));
 }
 
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
@@ -104,7 +104,7 @@ AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
   const auto& s = ctx.settings;
   return AnnotateNode{node.name,
                       {{s.annotation(stage_key), std::string(stage::kDeleting)},
-                       {s.annotation(before_key), std::to_string(ctx.snap.now + 1)}},
+                       {s.annotation(before_key), std::to_string(ctx.run.now + 1)}},
                       {}};
 }
 
@@ -136,9 +136,9 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
     }
   }
   if (!gone.empty())
-    out.wait(step, node.name, "pods-gone", std::move(gone));
+    out.wait(step, node.name, Gate::pods_gone, std::move(gone));
   if (!pdb.empty())
-    out.wait(step, node.name, "eviction-blocked", std::move(pdb));
+    out.wait(step, node.name, Gate::eviction_blocked, std::move(pdb));
   return false;
 }
 
@@ -148,11 +148,10 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
   std::int64_t cut = cutoff(ctx, node, before_key);
   if (cut < 0) {
     // The cut-off went missing (edited by hand): record a new one first.
-    out.write(
-        step, node.name,
-        AnnotateNode{node.name,
-                     {{ctx.settings.annotation(before_key), std::to_string(ctx.snap.now + 1)}},
-                     {}});
+    out.write(step, node.name,
+              AnnotateNode{node.name,
+                           {{ctx.settings.annotation(before_key), std::to_string(ctx.run.now + 1)}},
+                           {}});
     return false;
   }
   auto pods = pods_to_recreate(node, cut);
@@ -160,11 +159,11 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
     std::erase_if(pods, [&](const PodState* p) { return !deletable(*p); });
   if (pods.empty())
     return true;
-  if (ctx.snap.now < cut) {
+  if (ctx.run.now < cut) {
     // A pod deleted now could be replaced within a second that is still
     // before the cut-off, and the replacement would look old: wait for the
     // server's clock (at most a second or two).
-    out.wait(step, node.name, "cut-off", {"server time " + std::to_string(cut)});
+    out.wait(step, node.name, Gate::cut_off, {"server time " + std::to_string(cut)});
     return false;
   }
   std::vector<std::string> gone;
@@ -181,7 +180,7 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
     }
   }
   if (!gone.empty())
-    out.wait(step, node.name, "pods-gone", std::move(gone));
+    out.wait(step, node.name, Gate::pods_gone, std::move(gone));
   return false;
 }
 
@@ -196,7 +195,7 @@ AnnotateNode start_annotation(const Context& ctx, const NodeState& node,
     // will not cordon it, so its drain begins now.
     a.set.emplace(was, "true");
     a.set.emplace(ctx.settings.annotation(annotation_names::kDrainSince),
-                  std::to_string(ctx.snap.now + 1));
+                  std::to_string(ctx.run.now + 1));
   } else if (node.annotations.contains(was)) {
     a.remove.push_back(was);
   }

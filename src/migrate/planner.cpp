@@ -54,7 +54,12 @@ StepOutcome run(StepId step, const Context& ctx) {
 }
 
 void halt(Decision& d, StepId step, std::string reason) {
-  d.actions.push_back(Action{step, "", Halt{std::move(reason)}});
+  d.next = Halt{step, std::move(reason)};
+}
+
+// The writes being built (a Decision starts as an empty Actions).
+std::vector<Action>& writes(Decision& d) {
+  return std::get<Actions>(d.next).writes;
 }
 
 // Turns a step's outcome into the decision.
@@ -64,18 +69,18 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
     return;
   }
   for (auto& w : out.writes) {
-    if (std::find(ctx.snap.in_flight.begin(), ctx.snap.in_flight.end(), w) ==
-        ctx.snap.in_flight.end()) {
-      d.actions.push_back(std::move(w));
+    if (std::find(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), w) ==
+        ctx.run.in_flight.end()) {
+      writes(d).push_back(std::move(w));
     }
   }
   d.waits = std::move(out.waits);
-  if (!d.actions.empty())
+  if (!d.actions().empty())
     return;
   if (ctx.failed) {
-    if (!ctx.snap.in_flight.empty()) {
+    if (!ctx.run.in_flight.empty()) {
       d.waits.push_back(
-          Action{step, "", WaitFor{"in-flight", {"actions in flight before halting"}}});
+          Action{step, "", WaitFor{Gate::in_flight, {"actions in flight before halting"}}});
       return;
     }
     halt(d, step, "gate failed: " + ctx.failure_reason);
@@ -84,23 +89,23 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
   if (out.wants_check) {
     // A check counts only if no write happens while or after it runs.
     if (ctx.writes_in_flight) {
-      d.waits.push_back(Action{step, "", WaitFor{"writes-in-flight", {}}});
+      d.waits.push_back(Action{step, "", WaitFor{Gate::writes_in_flight, {}}});
     } else if (ctx.check_in_flight) {
-      d.waits.push_back(Action{step, "", WaitFor{"connectivity-check", {}}});
+      d.waits.push_back(Action{step, "", WaitFor{Gate::connectivity_check, {}}});
     } else {
-      d.actions.push_back(Action{step, "", RunConnectivityCheck{}});
+      writes(d).push_back(Action{step, "", RunConnectivityCheck{}});
     }
     return;
   }
   if (!d.waits.empty())
     return;
-  if (!ctx.snap.in_flight.empty()) {
-    d.waits.push_back(Action{step, "", WaitFor{"in-flight", {}}});
+  if (!ctx.run.in_flight.empty()) {
+    d.waits.push_back(Action{step, "", WaitFor{Gate::in_flight, {}}});
     return;
   }
   if (out.scope_complete) {
     if (last_selected) {
-      d.actions.push_back(Action{step, "", Done{}});
+      d.next = Done{step};
     } else {
       halt(d, step,
            std::string("step ") + std::string(to_string(step)) +
@@ -115,43 +120,16 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
 
 }  // namespace
 
-bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings) {
+bool step_done(StepId step, const ClusterSnapshot& snapshot, const RunRecord& record,
+               const MigrationSettings& settings) {
   Budget budget;
   Selection selection;
-  Context ctx(snapshot, settings, budget, selection);
+  Context ctx(snapshot, record, settings, budget, selection);
   return done(step, ctx);
 }
 
-std::string_view to_string(StepState state) noexcept {
-  switch (state) {
-    case StepState::done:
-      return "done";
-    case StepState::running:
-      return "running";
-    case StepState::pending:
-      return "pending";
-    case StepState::not_selected:
-      return "not-selected";
-  }
-  return "unknown";
-}
-
-bool Decision::halted() const {
-  return std::any_of(actions.begin(), actions.end(),
-                     [](const Action& a) { return std::holds_alternative<Halt>(a.kind); });
-}
-
-bool Decision::finished() const {
-  return std::any_of(actions.begin(), actions.end(),
-                     [](const Action& a) { return std::holds_alternative<Done>(a.kind); });
-}
-
-const std::string* Decision::halt_reason() const {
-  for (const auto& a : actions) {
-    if (const auto* h = std::get_if<Halt>(&a.kind))
-      return &h->reason;
-  }
-  return nullptr;
+bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings) {
+  return step_done(step, snapshot, RunRecord{}, settings);
 }
 
 namespace {
@@ -192,10 +170,10 @@ void decide(Decision& d, const Context& ctx) {
       StepOutcome out;
       detail::request_gate(ctx, StepId::prepare, out);
       finish(d, ctx, StepId::prepare, std::move(out), true);
-      if (!d.actions.empty() || !d.waits.empty())
+      if (!std::holds_alternative<Actions>(d.next) || !d.actions().empty() || !d.waits.empty())
         return;
     }
-    d.actions.push_back(Action{selection.steps.last, "", Done{}});
+    d.next = Done{selection.steps.last};
     return;
   }
   if (index < static_cast<int>(selection.steps.first) && step != StepId::preflight) {
@@ -223,9 +201,10 @@ void decide(Decision& d, const Context& ctx) {
 
 }  // namespace
 
-Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
-                      const Budget& budget, const Selection& selection) {
-  Context ctx(snapshot, settings, budget, selection);
+Decision next_actions(const ClusterSnapshot& snapshot, const RunRecord& record,
+                      const MigrationSettings& settings, const Budget& budget,
+                      const Selection& selection) {
+  Context ctx(snapshot, record, settings, budget, selection);
   Decision d;
   decide(d, ctx);
   // Moved, not copied: a map of every node, on every call.

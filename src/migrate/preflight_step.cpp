@@ -53,7 +53,7 @@ StepOutcome run_preflight(const Context& ctx, bool may_write) {
     if (!only_knet) {
       out.halt = "preflight resources do not exist: " + list;
     } else if (ctx.snap.applied_bundles.contains(ctx.settings.bundles.knet_stress)) {
-      out.wait(step, "", "resources-ready", missing);
+      out.wait(step, "", Gate::resources_ready, missing);
     } else if (!may_write) {
       out.halt = "preflight resources do not exist (" + list +
                  "); select step preflight to install knet-stress";
@@ -64,7 +64,7 @@ StepOutcome run_preflight(const Context& ctx, bool may_write) {
   }
   std::vector<std::string> pending;
   if (!preflight_resources_ready(ctx, &pending)) {
-    out.wait(step, "", "resources-ready", std::move(pending));
+    out.wait(step, "", Gate::resources_ready, std::move(pending));
     return out;
   }
   if (!ctx.checked_this_run && !ctx.failed)

@@ -57,7 +57,7 @@ StepOutcome run_prepare(const Context& ctx) {
     if (preflight_resources_ready(ctx, &pending)) {
       out.wants_check = true;
     } else {
-      out.wait(step, "", "resources-ready", std::move(pending));
+      out.wait(step, "", Gate::resources_ready, std::move(pending));
     }
     return out;
   }

@@ -36,7 +36,7 @@ bool cilium_first(const Context& ctx, const NodeStep& step, const NodeState& nod
   if (pending.empty())
     return true;
   if (!ctx.failed)
-    out.wait(step.step, node.name, "cni-ready", std::move(pending));
+    out.wait(step.step, node.name, Gate::cni_ready, std::move(pending));
   return false;
 }
 
@@ -64,7 +64,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       if (ctx.watched_ready)
         return roll_stage(ctx, step, node, RollStage::cordon, out);
       if (!ctx.failed)
-        out.wait(step.step, node.name, "resources-ready", ctx.not_ready);
+        out.wait(step.step, node.name, Gate::resources_ready, ctx.not_ready);
       return NodeHold::unavailable;
     case NodePhase::priority_awaiting_gate:
       return finish_after_gate(ctx, step, node, std::nullopt, out);

@@ -12,15 +12,10 @@
 
 #include "cnimig/migrate/planner.hpp"
 
+#include "simulated_tracker.hpp"
+
 namespace cnimig::migrate {
 namespace {
-
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
 
 bool selects(const std::map<std::string, std::string>& selector, const NodeState& node) {
   for (const auto& [k, v] : selector) {
@@ -29,15 +24,6 @@ bool selects(const std::map<std::string, std::string>& selector, const NodeState
       return false;
   }
   return true;
-}
-
-// The kube-scheduler's view, reduced to what the migration changes.
-bool schedulable(const NodeState& node) {
-  if (node.unschedulable || !node.ready)
-    return false;
-  return std::none_of(node.taints.begin(), node.taints.end(), [](const Taint& t) {
-    return t.effect == "NoSchedule" || t.effect == "NoExecute";
-  });
 }
 
 std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
@@ -52,166 +38,7 @@ std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
   return {};
 }
 
-std::size_t name_hash(const std::string& ns, const std::string& name) {
-  const std::hash<std::string> h;
-  return h(ns) * 31 + h(name);
-}
-
 }  // namespace
-
-// Nodes are told apart by address: the model never adds or removes one, so
-// the map's nodes stay put for the whole run; nullptr stands for the
-// unscheduled pods. Whatever the model changes on a node it touch()es first;
-// the indexes catch up lazily, node by node, before they are read.
-class SimulatedEffects::Tracker {
- public:
-  explicit Tracker(ClusterSnapshot& snap) : snap_(snap) {
-    for (auto& [name, node] : snap.nodes)
-      stale_.insert(&node);
-    unscheduled_stale_ = true;
-  }
-
-  void touch(NodeState* node) {
-    if (node == nullptr) {
-      unscheduled_stale_ = true;
-      return;
-    }
-    stale_.insert(node);
-    unreconciled_.insert(node->name);
-  }
-  void touch(const std::string& node) {
-    auto it = snap_.nodes.find(node);
-    if (it != snap_.nodes.end())
-      touch(&it->second);
-  }
-  void touch_unscheduled() { unscheduled_stale_ = true; }
-  // A DaemonSet appeared, went, or changed its selector: every node is reconciled.
-  void workloads_changed() { reconcile_all_ = true; }
-
-  bool taken(const std::string& ns, const std::string& name) {
-    refresh();
-    auto [lo, hi] = where_.equal_range(name_hash(ns, name));
-    for (auto it = lo; it != hi; ++it) {
-      if (holds(it->second, ns, name) != nullptr)
-        return true;
-    }
-    return false;
-  }
-
-  // The first node, in name order, holding a pod ns/name (remove_pod's
-  // search); nullptr when no node does.
-  NodeState* node_holding(const std::string& ns, const std::string& name) {
-    refresh();
-    NodeState* first = nullptr;
-    auto [lo, hi] = where_.equal_range(name_hash(ns, name));
-    for (auto it = lo; it != hi; ++it) {
-      if (it->second != nullptr && holds(it->second, ns, name) != nullptr &&
-          (first == nullptr || it->second->name < first->name)) {
-        first = it->second;
-      }
-    }
-    return first;
-  }
-
-  // The schedulable node with the fewest workload pods, the first by name
-  // among equals; nullptr when none is schedulable.
-  NodeState* emptiest_schedulable() {
-    refresh();
-    return schedulable_.empty() ? nullptr : schedulable_.begin()->second;
-  }
-
-  // The nodes whose DaemonSet pods may not match the workloads, in name
-  // order (all of them after a workload change); forgets them.
-  std::vector<NodeState*> take_unreconciled() {
-    std::vector<NodeState*> out;
-    if (reconcile_all_) {
-      for (auto& [name, node] : snap_.nodes)
-        out.push_back(&node);
-    } else {
-      for (const auto& name : unreconciled_) {
-        if (auto it = snap_.nodes.find(name); it != snap_.nodes.end())
-          out.push_back(&it->second);
-      }
-    }
-    reconcile_all_ = false;
-    unreconciled_.clear();
-    return out;
-  }
-
- private:
-  struct Indexed {
-    std::vector<std::size_t> names;  // name_hash of its pods when last indexed
-    std::size_t workload_pods = 0;
-    bool schedulable = false;
-  };
-  struct ByLoadThenName {
-    bool operator()(const std::pair<std::size_t, NodeState*>& a,
-                    const std::pair<std::size_t, NodeState*>& b) const {
-      if (a.first != b.first)
-        return a.first < b.first;
-      return a.second->name < b.second->name;
-    }
-  };
-
-  const PodState* holds(const NodeState* node, const std::string& ns,
-                        const std::string& name) const {
-    const auto& pods = node != nullptr ? node->pods : snap_.unscheduled_pods;
-    for (const auto& p : pods) {
-      if (p.name == name && p.ns == ns)
-        return &p;
-    }
-    return nullptr;
-  }
-
-  void reindex(NodeState* node) {
-    auto& entry = indexed_[node];
-    for (auto h : entry.names) {
-      auto [lo, hi] = where_.equal_range(h);
-      for (auto it = lo; it != hi; ++it) {
-        if (it->second == node) {
-          where_.erase(it);
-          break;
-        }
-      }
-    }
-    if (node != nullptr && entry.schedulable)
-      schedulable_.erase({entry.workload_pods, node});
-    const auto& pods = node != nullptr ? node->pods : snap_.unscheduled_pods;
-    entry.names.clear();
-    entry.workload_pods = 0;
-    for (const auto& p : pods) {
-      const auto h = name_hash(p.ns, p.name);
-      entry.names.push_back(h);
-      where_.emplace(h, node);
-      if (!p.daemon_set_owned())
-        ++entry.workload_pods;
-    }
-    if (node != nullptr) {
-      entry.schedulable = schedulable(*node);
-      if (entry.schedulable)
-        schedulable_.insert({entry.workload_pods, node});
-    }
-  }
-
-  void refresh() {
-    for (auto* node : stale_)
-      reindex(node);
-    stale_.clear();
-    if (unscheduled_stale_) {
-      reindex(nullptr);
-      unscheduled_stale_ = false;
-    }
-  }
-
-  ClusterSnapshot& snap_;
-  std::set<NodeState*> stale_;
-  bool unscheduled_stale_ = false;
-  std::set<std::string> unreconciled_;
-  bool reconcile_all_ = true;
-  std::unordered_multimap<std::size_t, NodeState*> where_;  // name_hash -> node holding it
-  std::unordered_map<NodeState*, Indexed> indexed_;
-  std::set<std::pair<std::size_t, NodeState*>, ByLoadThenName> schedulable_;
-};
 
 SimulatedEffects::SimulatedEffects(MigrationSettings settings) : settings_(std::move(settings)) {}
 
@@ -219,7 +46,7 @@ SimulatedEffects::SimulatedEffects(MigrationSettings settings) : settings_(std::
 // re-creates the same pods (the interruption tests rely on it): the name is
 // the owner's (and node's) plus the second, with a suffix when several pods
 // of one owner are created within one second; the uid adds the write count.
-void SimulatedEffects::name_new_pod(const ClusterSnapshot& snap, Tracker& tracker, PodState& pod,
+void SimulatedEffects::name_new_pod(const PlanState& snap, Tracker& tracker, PodState& pod,
                                     const std::string& base) const {
   auto taken = [&](const std::string& name) { return tracker.taken(pod.ns, name); };
   pod.name = base + "-" + std::to_string(snap.now);
@@ -228,16 +55,51 @@ void SimulatedEffects::name_new_pod(const ClusterSnapshot& snap, Tracker& tracke
   pod.uid = pod.ns + "/" + pod.name + "#" + std::to_string(snap.write_generation);
 }
 
-void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action) const {
+void SimulatedEffects::apply(PlanState& snap, const Action& action) const {
   Tracker tracker(snap);
   apply(snap, action, tracker);
 }
 
-void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action, Tracker& tracker) const {
-  const auto& s = settings_;
+void SimulatedEffects::apply(PlanState& snap, const Action& action, Tracker& tracker) const {
   snap.now += seconds_per_action;
   if (is_write(action))
     snap.write_generation += 1;
+  if (const auto* e = std::get_if<EvictPod>(&action.kind)) {
+    remove_pod(snap, tracker, e->ns, e->name);
+  } else if (const auto* d = std::get_if<DeletePod>(&action.kind)) {
+    remove_pod(snap, tracker, d->ns, d->name);
+  } else if (std::holds_alternative<RunConnectivityCheck>(action.kind)) {
+    CheckResult result;
+    result.passed = check_outcome ? check_outcome(snap) : true;
+    result.generation = snap.write_generation;
+    if (!result.passed)
+      result.detail = "simulated failure";
+    snap.last_check = result;
+  } else if (!change_node(snap, tracker, action)) {
+    change_workloads(snap, tracker, action);
+  }
+  reconcile_daemon_sets(snap, tracker);
+  schedule_pending(snap, tracker);
+}
+
+// An evicted or deleted pod goes, and its controller re-creates it.
+void SimulatedEffects::remove_pod(PlanState& snap, Tracker& tracker, const std::string& ns,
+                                  const std::string& name) const {
+  NodeState* node = tracker.node_holding(ns, name);
+  if (node == nullptr)
+    return;
+  auto it = std::find_if(node->pods.begin(), node->pods.end(),
+                         [&](const PodState& p) { return p.ns == ns && p.name == name; });
+  if (it->mirror)
+    return;  // the kubelet re-creates its mirror pod at once
+  PodState pod = *it;
+  tracker.touch(node);
+  node->pods.erase(it);
+  replace_pod(snap, tracker, node->name, std::move(pod));
+}
+
+// Labels, annotations, cordon and taints; false for the other actions.
+bool SimulatedEffects::change_node(PlanState& snap, Tracker& tracker, const Action& action) const {
   // Every node the action changes is touched before the change.
   auto node_of = [&](const std::string& name) -> NodeState* {
     auto it = snap.nodes.find(name);
@@ -246,149 +108,124 @@ void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action, Tracke
     tracker.touch(&it->second);
     return &it->second;
   };
-  auto remove_pod = [&](const std::string& ns, const std::string& name) {
-    NodeState* node = tracker.node_holding(ns, name);
-    if (node == nullptr)
-      return;
-    auto it = std::find_if(node->pods.begin(), node->pods.end(),
-                           [&](const PodState& p) { return p.ns == ns && p.name == name; });
-    if (it->mirror)
-      return;  // the kubelet re-creates its mirror pod at once
-    PodState pod = *it;
-    tracker.touch(node);
-    node->pods.erase(it);
-    replace_pod(snap, tracker, node->name, std::move(pod));
+  const auto merge = [](std::map<std::string, std::string>& into,
+                        const std::map<std::string, std::string>& set,
+                        const std::vector<std::string>& remove) {
+    for (const auto& [k, v] : set)
+      into[k] = v;
+    for (const auto& k : remove)
+      into.erase(k);
   };
-  std::visit(Overloaded{
-                 [&](const LabelNode& a) {
-                   if (auto* n = node_of(a.node)) {
-                     for (const auto& [k, v] : a.set)
-                       n->labels[k] = v;
-                     for (const auto& k : a.remove)
-                       n->labels.erase(k);
-                   }
-                 },
-                 [&](const AnnotateNode& a) {
-                   if (auto* n = node_of(a.node)) {
-                     for (const auto& [k, v] : a.set)
-                       n->annotations[k] = v;
-                     for (const auto& k : a.remove)
-                       n->annotations.erase(k);
-                   }
-                 },
-                 [&](const SetCordon& a) {
-                   if (auto* n = node_of(a.node))
-                     n->unschedulable = a.unschedulable;
-                 },
-                 [&](const AddTaint& a) {
-                   auto* n = node_of(a.node);
-                   if (n == nullptr)
-                     return;
-                   if (std::find(n->taints.begin(), n->taints.end(), a.taint) == n->taints.end()) {
-                     n->taints.push_back(a.taint);
-                   }
-                   if (a.taint.effect == "NoExecute") {
-                     // The taint manager evicts what does not tolerate it; in this
-                     // model DaemonSet pods tolerate everything, like the CNI agents
-                     // and knet-stress do.
-                     std::vector<PodState> evicted;
-                     std::erase_if(n->pods, [&](const PodState& p) {
-                       if (p.daemon_set_owned() || p.mirror)
-                         return false;
-                       evicted.push_back(p);
-                       return true;
-                     });
-                     for (auto& p : evicted)
-                       replace_pod(snap, tracker, a.node, std::move(p));
-                   }
-                 },
-                 [&](const RemoveTaint& a) {
-                   if (auto* n = node_of(a.node)) {
-                     std::erase_if(n->taints, [&](const Taint& t) {
-                       return t.key == a.taint.key && t.effect == a.taint.effect;
-                     });
-                   }
-                 },
-                 [&](const EvictPod& a) { remove_pod(a.ns, a.name); },
-                 [&](const DeletePod& a) { remove_pod(a.ns, a.name); },
-                 [&](const ApplyBundle& a) {
-                   auto add = [&](const ObjectRef& ref,
-                                  std::map<std::string, std::string> selector) {
-                     auto& w = snap.workloads[ref];
-                     w.exists = true;
-                     w.ready = true;
-                     w.node_selector = std::move(selector);
-                   };
-                   const auto& l = s.labels;
-                   if (a.id == s.bundles.cilium) {
-                     add(s.cilium(), {{l.calico_cilium, l.value}});
-                     add(s.cilium_migrated(), {{l.cilium, l.value}});
-                   } else if (a.id == s.bundles.multus) {
-                     add(s.multus_calico(), {{l.cni_priority_calico, l.value}});
-                     add(s.multus_cilium(), {{l.cni_priority_cilium, l.value}});
-                   } else if (a.id == s.bundles.knet_stress) {
-                     for (const auto& ref : s.knet_stress())
-                       add(ref, {});
-                   }
-                   snap.applied_bundles.insert(a.id);
-                   tracker.workloads_changed();
-                 },
-                 [&](const DeleteBundle& a) {
-                   for (auto& [ref, w] : snap.workloads) {
-                     if (bundle_of(s, ref) == a.id)
-                       w = WorkloadState{};  // known, and absent
-                   }
-                   snap.applied_bundles.erase(a.id);
-                   tracker.workloads_changed();
-                 },
-                 [&](const PatchDaemonSetNodeSelector& a) {
-                   auto it = snap.workloads.find(ObjectRef{kDaemonSet, a.ns, a.name});
-                   if (it == snap.workloads.end())
-                     return;
-                   for (const auto& [k, v] : a.set)
-                     it->second.node_selector[k] = v;
-                   for (const auto& k : a.remove)
-                     it->second.node_selector.erase(k);
-                   tracker.workloads_changed();
-                 },
-                 [&](const DeleteObject& a) {
-                   snap.workloads[a.object] = WorkloadState{};  // known, and absent
-                   if (auto bundle = bundle_of(s, a.object); !bundle.empty()) {
-                     snap.applied_bundles.erase(bundle);
-                   }
-                   if (a.object.kind != kDaemonSet) {
-                     // Its ReplicaSets / the StatefulSet go, and their pods with them.
-                     auto owned = [&](const PodState& p) {
-                       return p.ns == a.object.ns && !p.daemon_set_owned() &&
-                              p.owner_name.starts_with(a.object.name);
-                     };
-                     for (auto& [name, node] : snap.nodes) {
-                       if (std::erase_if(node.pods, owned) > 0)
-                         tracker.touch(&node);
-                     }
-                     std::erase_if(snap.unscheduled_pods, owned);
-                     tracker.touch_unscheduled();
-                   }
-                   tracker.workloads_changed();
-                 },
-                 [&](const RunConnectivityCheck&) {
-                   CheckResult result;
-                   result.passed = check_outcome ? check_outcome(snap) : true;
-                   result.generation = snap.write_generation;
-                   if (!result.passed)
-                     result.detail = "simulated failure";
-                   snap.last_check = result;
-                 },
-                 [](const WaitFor&) {},
-                 [](const Halt&) {},
-                 [](const Done&) {},
-             },
-             action.kind);
-  reconcile_daemon_sets(snap, tracker);
-  schedule_pending(snap, tracker);
+  const auto& k = action.kind;
+  if (const auto* a = std::get_if<LabelNode>(&k)) {
+    if (auto* n = node_of(a->node))
+      merge(n->labels, a->set, a->remove);
+  } else if (const auto* a = std::get_if<AnnotateNode>(&k)) {
+    if (auto* n = node_of(a->node))
+      merge(n->annotations, a->set, a->remove);
+  } else if (const auto* a = std::get_if<SetCordon>(&k)) {
+    if (auto* n = node_of(a->node))
+      n->unschedulable = a->unschedulable;
+  } else if (const auto* a = std::get_if<AddTaint>(&k)) {
+    if (auto* n = node_of(a->node))
+      add_taint(snap, tracker, *n, a->taint);
+  } else if (const auto* a = std::get_if<RemoveTaint>(&k)) {
+    if (auto* n = node_of(a->node)) {
+      std::erase_if(n->taints, [&](const Taint& t) {
+        return t.key == a->taint.key && t.effect == a->taint.effect;
+      });
+    }
+  } else {
+    return false;
+  }
+  return true;
 }
 
-void SimulatedEffects::replace_pod(ClusterSnapshot& snap, Tracker& tracker, const std::string& node,
+void SimulatedEffects::add_taint(PlanState& snap, Tracker& tracker, NodeState& node,
+                                 const Taint& taint) const {
+  if (std::find(node.taints.begin(), node.taints.end(), taint) == node.taints.end())
+    node.taints.push_back(taint);
+  if (taint.effect != "NoExecute")
+    return;
+  // The taint manager evicts what does not tolerate it; in this model
+  // DaemonSet pods tolerate everything, like the CNI agents and knet-stress do.
+  std::vector<PodState> evicted;
+  std::erase_if(node.pods, [&](const PodState& p) {
+    if (p.daemon_set_owned() || p.mirror)
+      return false;
+    evicted.push_back(p);
+    return true;
+  });
+  for (auto& p : evicted)
+    replace_pod(snap, tracker, node.name, std::move(p));
+}
+
+// Bundles, DaemonSet selectors and deleted objects.
+void SimulatedEffects::change_workloads(PlanState& snap, Tracker& tracker,
+                                        const Action& action) const {
+  const auto& s = settings_;
+  const auto& k = action.kind;
+  if (const auto* a = std::get_if<ApplyBundle>(&k)) {
+    auto add = [&](const ObjectRef& ref, std::map<std::string, std::string> selector) {
+      auto& w = snap.workloads[ref];
+      w.exists = true;
+      w.ready = true;
+      w.node_selector = std::move(selector);
+    };
+    const auto& l = s.labels;
+    if (a->id == s.bundles.cilium) {
+      add(s.cilium(), {{l.calico_cilium, l.value}});
+      add(s.cilium_migrated(), {{l.cilium, l.value}});
+    } else if (a->id == s.bundles.multus) {
+      add(s.multus_calico(), {{l.cni_priority_calico, l.value}});
+      add(s.multus_cilium(), {{l.cni_priority_cilium, l.value}});
+    } else if (a->id == s.bundles.knet_stress) {
+      for (const auto& ref : s.knet_stress())
+        add(ref, {});
+    }
+    snap.applied_bundles.insert(a->id);
+  } else if (const auto* a = std::get_if<DeleteBundle>(&k)) {
+    for (auto& [ref, w] : snap.workloads) {
+      if (bundle_of(s, ref) == a->id)
+        w = WorkloadState{};  // known, and absent
+    }
+    snap.applied_bundles.erase(a->id);
+  } else if (const auto* a = std::get_if<PatchDaemonSetNodeSelector>(&k)) {
+    auto it = snap.workloads.find(ObjectRef{kDaemonSet, a->ns, a->name});
+    if (it == snap.workloads.end())
+      return;
+    for (const auto& [key, v] : a->set)
+      it->second.node_selector[key] = v;
+    for (const auto& key : a->remove)
+      it->second.node_selector.erase(key);
+  } else if (const auto* a = std::get_if<DeleteObject>(&k)) {
+    delete_object(snap, tracker, a->object);
+  } else {
+    return;  // WaitFor
+  }
+  tracker.workloads_changed();
+}
+
+void SimulatedEffects::delete_object(PlanState& snap, Tracker& tracker,
+                                     const ObjectRef& object) const {
+  snap.workloads[object] = WorkloadState{};  // known, and absent
+  if (auto bundle = bundle_of(settings_, object); !bundle.empty())
+    snap.applied_bundles.erase(bundle);
+  if (object.kind == kDaemonSet)
+    return;
+  // Its ReplicaSets / the StatefulSet go, and their pods with them.
+  auto owned = [&](const PodState& p) {
+    return p.ns == object.ns && !p.daemon_set_owned() && p.owner_name.starts_with(object.name);
+  };
+  for (auto& [name, node] : snap.nodes) {
+    if (std::erase_if(node.pods, owned) > 0)
+      tracker.touch(&node);
+  }
+  std::erase_if(snap.unscheduled_pods, owned);
+  tracker.touch_unscheduled();
+}
+
+void SimulatedEffects::replace_pod(PlanState& snap, Tracker& tracker, const std::string& node,
                                    PodState pod) const {
   if (pod.daemon_set_owned()) {
     // A DaemonSet the snapshot does not describe (not watched, e.g. an
@@ -423,7 +260,7 @@ void SimulatedEffects::replace_pod(ClusterSnapshot& snap, Tracker& tracker, cons
   snap.unscheduled_pods.push_back(std::move(pod));
 }
 
-void SimulatedEffects::schedule_pending(ClusterSnapshot& snap, Tracker& tracker) const {
+void SimulatedEffects::schedule_pending(PlanState& snap, Tracker& tracker) const {
   std::vector<PodState> still;
   auto pending = std::move(snap.unscheduled_pods);
   snap.unscheduled_pods.clear();
@@ -452,7 +289,7 @@ void SimulatedEffects::schedule_pending(ClusterSnapshot& snap, Tracker& tracker)
 // Only the nodes touched since the last call (every node after a DaemonSet
 // changed): elsewhere nothing this depends on has changed, so there it would
 // find nothing to do.
-void SimulatedEffects::reconcile_daemon_sets(ClusterSnapshot& snap, Tracker& tracker) const {
+void SimulatedEffects::reconcile_daemon_sets(PlanState& snap, Tracker& tracker) const {
   const auto& s = settings_;
   const auto nodes = tracker.take_unreconciled();
   if (nodes.empty())
@@ -521,79 +358,6 @@ void SimulatedEffects::reconcile_daemon_sets(ClusterSnapshot& snap, Tracker& tra
       node->pods.push_back(std::move(pod));
     }
   }
-}
-
-PlanRunner::PlanRunner(ClusterSnapshot snapshot, const MigrationSettings& settings,
-                       const Budget& budget, const Selection& selection,
-                       const SimulatedEffects& effects, std::size_t max_rounds,
-                       const PlanObserver& observer)
-    : snapshot_(std::move(snapshot)),
-      settings_(settings),
-      budget_(budget),
-      selection_(selection),
-      effects_(effects),
-      max_rounds_(max_rounds),
-      observer_(observer),
-      tracker_(std::make_unique<SimulatedEffects::Tracker>(snapshot_)) {}
-
-PlanRunner::~PlanRunner() = default;
-
-bool PlanRunner::advance(std::size_t rounds) {
-  for (std::size_t i = 0; i < rounds && !ended_; ++i) {
-    if (run_.rounds >= max_rounds_) {
-      ended_ = true;
-      break;
-    }
-    ++run_.rounds;
-    Decision d = next_actions(snapshot_, settings_, budget_, selection_);
-    if (d.halted() || d.finished()) {
-      --run_.rounds;  // counted as run_plan always has: the deciding round is not one
-      run_.outcome = d.actions.back();
-      ended_ = true;
-      break;
-    }
-    if (d.actions.empty() && !d.waits.empty() &&
-        std::all_of(d.waits.begin(), d.waits.end(),
-                    [](const Action& w) { return std::get<WaitFor>(w.kind).gate == "cut-off"; })) {
-      // Only time passing ends this wait: let the model's clock tick.
-      snapshot_.now += 1;
-      continue;
-    }
-    if (d.actions.empty()) {
-      // Effects are immediate here, so a wait would never end.
-      std::string what;
-      for (const auto& w : d.waits)
-        what += (what.empty() ? "" : "; ") + describe(w);
-      --run_.rounds;
-      run_.outcome = Action{d.current_step.value_or(StepId::preflight), "",
-                            Halt{"plan cannot proceed: " + what}};
-      ended_ = true;
-      break;
-    }
-    for (const auto& a : d.actions) {
-      effects_.apply(snapshot_, a, *tracker_);
-      run_.actions.push_back(a);
-      if (observer_)
-        observer_(snapshot_, a);
-    }
-  }
-  return ended_;
-}
-
-PlanRun PlanRunner::finish() {
-  tracker_.reset();  // it points into the snapshot
-  run_.final_snapshot = std::move(snapshot_);
-  return std::move(run_);
-}
-
-PlanRun run_plan(ClusterSnapshot snapshot, const MigrationSettings& settings, const Budget& budget,
-                 const Selection& selection, const SimulatedEffects& effects,
-                 std::size_t max_rounds, const PlanObserver& observer) {
-  PlanRunner runner(std::move(snapshot), settings, budget, selection, effects, max_rounds,
-                    observer);
-  while (!runner.advance(max_rounds)) {
-  }
-  return runner.finish();
 }
 
 }  // namespace cnimig::migrate

@@ -8,24 +8,24 @@
 
 namespace cnimig::migrate::detail {
 
-Context::Context(const ClusterSnapshot& snapshot, const MigrationSettings& s, const Budget& b,
-                 const Selection& sel)
-    : snap(snapshot), settings(s), budget(b), selection(sel) {
-  for (const auto& f : snap.failures) {
+Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
+                 const MigrationSettings& s, const Budget& b, const Selection& sel)
+    : snap(snapshot), run(record), settings(s), budget(b), selection(sel) {
+  for (const auto& f : run.failures) {
     failed = true;
     if (!failure_reason.empty())
       failure_reason += "; ";
     failure_reason += f.node.empty() ? f.reason : f.node + ": " + f.reason;
   }
-  if (snap.last_check && !snap.last_check->passed) {
+  if (run.last_check && !run.last_check->passed) {
     failed = true;
     if (!failure_reason.empty())
       failure_reason += "; ";
     failure_reason += "connectivity check failed";
-    if (!snap.last_check->detail.empty())
-      failure_reason += ": " + snap.last_check->detail;
+    if (!run.last_check->detail.empty())
+      failure_reason += ": " + run.last_check->detail;
   }
-  for (const auto& a : snap.in_flight) {
+  for (const auto& a : run.in_flight) {
     if (is_write(a))
       writes_in_flight = true;
     if (std::holds_alternative<RunConnectivityCheck>(a.kind))
@@ -36,9 +36,9 @@ Context::Context(const ClusterSnapshot& snapshot, const MigrationSettings& s, co
     if (!resource_ready(ref, &not_ready))
       watched_ready = false;
   }
-  checked_this_run = snap.last_check && snap.last_check->passed;
+  checked_this_run = run.last_check && run.last_check->passed;
   check_current =
-      checked_this_run && snap.last_check->generation == snap.write_generation && !writes_in_flight;
+      checked_this_run && run.last_check->generation == run.write_generation && !writes_in_flight;
   gate_ok = !failed && watched_ready && check_current;
   for (const auto& [name, node] : snap.nodes)
     phases.emplace(name, node_phase(node, snap, settings));
@@ -125,10 +125,10 @@ void request_gate(const Context& ctx, StepId step, StepOutcome& out) {
     return;
   if (!ctx.watched_ready) {
     bool already = std::any_of(out.waits.begin(), out.waits.end(), [](const Action& a) {
-      return std::get<WaitFor>(a.kind).gate == "resources-ready";
+      return std::get<WaitFor>(a.kind).gate == Gate::resources_ready;
     });
     if (!already)
-      out.wait(step, "", "resources-ready", ctx.not_ready);
+      out.wait(step, "", Gate::resources_ready, ctx.not_ready);
     return;
   }
   if (!ctx.check_current)

@@ -11,15 +11,17 @@
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 #include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::migrate::detail {
 
 struct Context {
-  Context(const ClusterSnapshot& snapshot, const MigrationSettings& settings, const Budget& budget,
-          const Selection& selection);
+  Context(const ClusterSnapshot& snapshot, const RunRecord& record,
+          const MigrationSettings& settings, const Budget& budget, const Selection& selection);
 
   const ClusterSnapshot& snap;
+  const RunRecord& run;
   const MigrationSettings& settings;
   const Budget& budget;
   const Selection& selection;
@@ -68,8 +70,8 @@ struct StepOutcome {
   void write(StepId step, std::string node, ActionKind kind) {
     writes.push_back(Action{step, std::move(node), std::move(kind)});
   }
-  void wait(StepId step, std::string node, std::string gate, std::vector<std::string> pending) {
-    waits.push_back(Action{step, std::move(node), WaitFor{std::move(gate), std::move(pending)}});
+  void wait(StepId step, std::string node, Gate gate, std::vector<std::string> pending) {
+    waits.push_back(Action{step, std::move(node), WaitFor{gate, std::move(pending)}});
   }
 };
 

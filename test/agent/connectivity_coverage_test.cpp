@@ -97,9 +97,11 @@ CheckRun run_check(migrate::ClusterSnapshot snap) {
   PassingProber prober;
   const std::map<std::string, agent::ManifestBundle> bundles;
   agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
+  migrate::RunRecord record;
+  executor.on_outcome([&](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
   const migrate::Action check{migrate::StepId::roll, "", migrate::RunConnectivityCheck{}};
   bool done = false;
-  asio::co_spawn(io, executor.execute(check), [&](std::exception_ptr e, Result<void> r) {
+  asio::co_spawn(io, executor.execute(check, record), [&](std::exception_ptr e, Result<void> r) {
     if (e)
       std::rethrow_exception(e);
     BOOST_TEST(r.has_value());
@@ -107,7 +109,7 @@ CheckRun run_check(migrate::ClusterSnapshot snap) {
   });
   io.run_for(10s);
   BOOST_TEST_REQUIRE(done);
-  return CheckRun{snap.last_check, prober.calls};
+  return CheckRun{record.last_check, prober.calls};
 }
 
 }  // namespace
@@ -116,7 +118,7 @@ BOOST_AUTO_TEST_SUITE(connectivity_coverage)
 
 BOOST_AUTO_TEST_CASE(selection_counts_ready_pods_against_desired) {
   auto snap = whole_cluster();
-  auto all = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  auto all = agent::select_probe_targets(snap, migrate::RunRecord{}, kNamespace, kDaemonSets);
   BOOST_TEST(all.targets.size() == 8u);
   BOOST_TEST(all.expected == 8);
   BOOST_TEST(all.missing.empty(), all.missing);
@@ -124,7 +126,7 @@ BOOST_AUTO_TEST_CASE(selection_counts_ready_pods_against_desired) {
   drop_pod(snap, "node-3", "knet-stress-2");            // not yet created there
   pod_of(snap, "node-1", "knet-stress").ready = false;  // created, not Ready
   pod_of(snap, "node-2", "knet-stress").terminating = true;
-  auto partial = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  auto partial = agent::select_probe_targets(snap, migrate::RunRecord{}, kNamespace, kDaemonSets);
   BOOST_TEST(partial.targets.size() == 5u);
   BOOST_TEST(partial.missing == "5/8 knet-stress pods present and Ready");
   for (const auto& t : partial.targets)
@@ -136,7 +138,7 @@ BOOST_AUTO_TEST_CASE(absent_daemon_set_is_named) {
   snap.workloads.erase({migrate::kDaemonSet, kNamespace, "knet-stress-2"});
   for (int i = 0; i < 4; ++i)
     drop_pod(snap, "node-" + std::to_string(i), "knet-stress-2");
-  auto s = agent::select_probe_targets(snap, kNamespace, kDaemonSets);
+  auto s = agent::select_probe_targets(snap, migrate::RunRecord{}, kNamespace, kDaemonSets);
   BOOST_TEST(s.targets.size() == 4u);
   BOOST_TEST(s.missing == "DaemonSet knet-stress/knet-stress-2 absent");
 }

@@ -1,8 +1,9 @@
 // The driver's side of "one delete per pod" against an in-process cnimig-sim
 // over HTTPS: the client learns the server's clock from its Date headers, and
 // a pod whose deletion the API accepted counts as removed (so the core, which
-// never removes a pod in ClusterSnapshot::removed_pods, does not delete it
-// again) until the watch shows it gone, and no longer after.
+// never removes a pod in RunRecord::removed_pods, does not delete it again)
+// until the watch shows it gone, and no longer after. The executor reports
+// the removal; the record it is folded into is the driver's.
 
 #include <filesystem>
 #include <random>
@@ -12,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "cnimig/agent/action_executor.hpp"
+#include "cnimig/agent/action_outcome.hpp"
 #include "cnimig/agent/cluster_cache.hpp"
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/events/json_lines_writer.hpp"
@@ -38,9 +40,9 @@ struct Outcome {
   bool uid_forgotten = false;
 };
 
-migrate::PodState* find_uid(migrate::ClusterSnapshot& snap, const std::string& uid) {
-  for (auto& [name, node] : snap.nodes) {
-    for (auto& p : node.pods) {
+const migrate::PodState* find_uid(const migrate::ClusterSnapshot& snap, const std::string& uid) {
+  for (const auto& [name, node] : snap.nodes) {
+    for (const auto& p : node.pods) {
       if (p.uid == uid)
         return &p;
     }
@@ -62,7 +64,7 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now() - *t)
             .count();
   }
-  auto& snap = cache.snapshot();
+  const auto& snap = cache.snapshot();
   std::string node;
   migrate::DeletePod target;
   for (const auto& [name, n] : snap.nodes) {
@@ -82,18 +84,22 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
   agent::KubePodExecutor prober(client);
   const std::map<std::string, agent::ManifestBundle> bundles;
   agent::ActionExecutor executor(client, snap, bundles, agent::ExecutorSettings(), sink, prober);
+  // Folded as the driver folds them.
+  migrate::RunRecord record;
+  executor.on_outcome([&](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
   const migrate::Action action{migrate::StepId::roll, node, target};
-  auto result = co_await executor.execute(action);
+  auto result = co_await executor.execute(action, record);
   out.deleted = result.has_value();
   out.guarded_after_delete =
-      snap.removed_pods.contains(target.uid) || find_uid(snap, target.uid) == nullptr;
+      record.removed_pods.contains(target.uid) || find_uid(snap, target.uid) == nullptr;
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (find_uid(snap, target.uid) != nullptr && std::chrono::steady_clock::now() < deadline) {
     const auto seen = cache.changes().version();
     co_await cache.changes().wait(seen, deadline);
   }
   out.gone = find_uid(snap, target.uid) == nullptr;
-  out.uid_forgotten = !snap.removed_pods.contains(target.uid);
+  agent::forget_gone_pods(record, snap);  // what the driver does before each decision
+  out.uid_forgotten = !record.removed_pods.contains(target.uid);
   cache.stop();
 }
 

@@ -37,7 +37,7 @@ const agent::StepSummary& step_of(const agent::PlanSummary& s, StepId id) {
 // warns about it.
 struct FourNodePlan {
   MigrationSettings settings = MigrationSettings::defaults();
-  ClusterSnapshot cluster;
+  PlanState cluster;
   PlanRun run;
   Budget budget{1, 1};
   config::Timeouts timeouts;
@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(a_plan_refused_for_an_unmanaged_pod_names_it) {
 
 BOOST_AUTO_TEST_CASE(a_halted_plan_says_why) {
   FourNodePlan p;
-  const std::optional<Action> halt = Action{StepId::roll, "", Halt{"gate failed"}};
+  const std::optional<RunEnd> halt = Halt{StepId::roll, "gate failed"};
   const agent::PlanFacts none;
   agent::PlanSummaryInput in{p.run.actions, halt, p.budget, p.timeouts, none, {}};
   const auto s = agent::summarize_plan(in);

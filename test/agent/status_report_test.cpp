@@ -27,7 +27,7 @@ bool any_contains(const std::vector<std::string>& items, std::string_view needle
                      [&](const std::string& s) { return s.find(needle) != std::string::npos; });
 }
 
-ClusterSnapshot cluster(const MigrationSettings& s) {
+PlanState cluster(const MigrationSettings& s) {
   test::FixtureOptions o;
   o.nodes = 4;
   o.knet_stress_installed = true;
@@ -36,9 +36,9 @@ ClusterSnapshot cluster(const MigrationSettings& s) {
 
 // The cluster as a fresh process sees it the first time a node is draining
 // in the roll step (a plan played up to there).
-ClusterSnapshot mid_roll(const MigrationSettings& s) {
-  std::optional<ClusterSnapshot> seen;
-  const PlanObserver observer = [&](const ClusterSnapshot& snap, const Action&) {
+PlanState mid_roll(const MigrationSettings& s) {
+  std::optional<PlanState> seen;
+  const PlanObserver observer = [&](const PlanState& snap, const Action&) {
     if (seen)
       return;
     for (const auto& [name, node] : snap.nodes) {
@@ -62,7 +62,8 @@ BOOST_AUTO_TEST_SUITE(status_report)
 
 BOOST_AUTO_TEST_CASE(fresh_cluster_waits_for_its_first_check_then_prepares) {
   const auto s = MigrationSettings::defaults();
-  const auto r = agent::make_status(cluster(s), s, Budget{}, agent::LeaseStatus{}, 3);
+  const auto c = cluster(s);
+  const auto r = agent::make_status(c, c.now, s, Budget{}, agent::LeaseStatus{}, 3);
   BOOST_TEST(r.nodes_total == 4u);
   BOOST_TEST(std::all_of(r.nodes.begin(), r.nodes.end(),
                          [](const auto& n) { return n.phase == NodePhase::unprepared; }));
@@ -77,7 +78,8 @@ BOOST_AUTO_TEST_CASE(fresh_cluster_waits_for_its_first_check_then_prepares) {
 
 BOOST_AUTO_TEST_CASE(mid_roll_shows_the_node_in_flight_and_the_steps_done) {
   const auto s = MigrationSettings::defaults();
-  const auto r = agent::make_status(mid_roll(s), s, Budget{}, agent::LeaseStatus{}, 12);
+  const auto c = mid_roll(s);
+  const auto r = agent::make_status(c, c.now, s, Budget{}, agent::LeaseStatus{}, 12);
   BOOST_TEST((step_of(r, StepId::preflight).state == StepState::done));
   BOOST_TEST((step_of(r, StepId::prepare).state == StepState::done));
   BOOST_TEST(step_of(r, StepId::prepare).nodes_done == 4u);
@@ -104,7 +106,7 @@ BOOST_AUTO_TEST_CASE(a_finished_migration_says_so) {
   const auto s = MigrationSettings::defaults();
   const auto plan = run_plan(cluster(s), s, Budget{}, Selection{}, SimulatedEffects(s));
   BOOST_TEST_REQUIRE(plan.outcome.has_value());
-  const auto r = agent::make_status(test::fresh_process(plan.final_snapshot), s, Budget{},
+  const auto r = agent::make_status(plan.final_snapshot, plan.final_snapshot.now, s, Budget{},
                                     agent::LeaseStatus{}, 12);
   BOOST_TEST(r.finished);
   BOOST_TEST(r.next.empty());

@@ -83,6 +83,8 @@ BOOST_AUTO_TEST_CASE(full_config_is_read) {
                            "timeouts:\n"
                            "  gate: 1h30m\n"
                            "  probe: 250ms\n"
+                           "  gates:\n"
+                           "    pods-gone: 2m\n"
                            "parallelism:\n"
                            "  maxParallelNodes: 3\n"
                            "  maxUnavailable: 25%\n"
@@ -101,6 +103,12 @@ BOOST_AUTO_TEST_CASE(full_config_is_read) {
   BOOST_TEST(c->watched_resources.statefulsets.empty());
   BOOST_TEST(c->timeouts.gate.count() == 90 * 60 * 1000);
   BOOST_TEST(c->timeouts.probe.count() == 250);
+  // A gate named in timeouts.gates takes that timeout; the others keep theirs.
+  BOOST_TEST(c->timeouts.for_gate(config::Gate::pods_gone)->count() == 2 * 60 * 1000);
+  BOOST_TEST(c->timeouts.for_gate(config::Gate::eviction_blocked)->count() ==
+             c->timeouts.drain.count());
+  BOOST_TEST(c->timeouts.for_gate(config::Gate::resources_ready)->count() == 90 * 60 * 1000);
+  BOOST_TEST(!c->timeouts.for_gate(config::Gate::connectivity_check).has_value());
   BOOST_TEST(c->parallelism.max_parallel_nodes == 3u);
   BOOST_TEST(c->parallelism.max_unavailable.percent);
   BOOST_TEST(c->parallelism.max_unavailable.value == 25u);
@@ -170,7 +178,13 @@ const std::vector<BadCase> kBadCases = {
     {"bad duration", "timeouts:\n  gate: 15 minutes\n",
      ":6:9: timeouts.gate: invalid duration '15 minutes'"},
     {"zero duration", "timeouts:\n  probe: 0s\n", ":6:10: timeouts.probe: invalid duration '0s'"},
-    {"unknown timeout", "timeouts:\n  gates: 1m\n", ":6:3: timeouts.gates: unknown key"},
+    {"unknown timeout", "timeouts:\n  gatez: 1m\n", ":6:3: timeouts.gatez: unknown key"},
+    {"misspelt gate", "timeouts:\n  gates:\n    pod-gone: 1m\n",
+     ":7:5: timeouts.gates.pod-gone: unknown gate (expected one of: resources-ready,"},
+    {"gate timeout not a duration", "timeouts:\n  gates:\n    pods-gone: soon\n",
+     ":7:16: timeouts.gates.pods-gone: invalid duration 'soon'"},
+    {"gates not a mapping", "timeouts:\n  gates: 1m\n",
+     ":6:10: timeouts.gates: expected a mapping, found '1m'"},
     {"parallel nodes not a number", "parallelism:\n  maxParallelNodes: many\n",
      ":6:21: parallelism.maxParallelNodes: expected an integer from 1 to 10000, found 'many'"},
     {"parallel nodes zero", "parallelism:\n  maxParallelNodes: 0\n",

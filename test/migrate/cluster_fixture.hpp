@@ -12,8 +12,10 @@
 
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/gate.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 #include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/simulated_effects.hpp"
 #include "cnimig/migrate/step_id.hpp"
 
 namespace cnimig::migrate {
@@ -25,6 +27,11 @@ inline std::ostream& operator<<(std::ostream& os, NodePhase p) {
   return os << to_string(p);
 }
 }  // namespace cnimig::migrate
+namespace cnimig::config {
+inline std::ostream& operator<<(std::ostream& os, Gate g) {
+  return os << to_string(g);
+}
+}  // namespace cnimig::config
 
 namespace cnimig::migrate::test {
 
@@ -38,8 +45,8 @@ inline std::string node_name(std::size_t i) {
   return "node-" + std::to_string(i);
 }
 
-inline ClusterSnapshot make_cluster(const MigrationSettings& s, const FixtureOptions& o = {}) {
-  ClusterSnapshot snap;
+inline PlanState make_cluster(const MigrationSettings& s, const FixtureOptions& o = {}) {
+  PlanState snap;
   snap.now = 1000;
   auto ds = [&](const ObjectRef& ref) { snap.workloads[ref] = WorkloadState{true, true, {}, {}}; };
   ds(s.source_cni);
@@ -92,13 +99,10 @@ inline ClusterSnapshot make_cluster(const MigrationSettings& s, const FixtureOpt
 }
 
 // Forget everything a driver keeps in memory: what a fresh process sees.
-inline ClusterSnapshot fresh_process(ClusterSnapshot snap) {
-  snap.write_generation = 0;
-  snap.last_check.reset();
-  snap.blocked_evictions.clear();
-  snap.failures.clear();
-  snap.in_flight.clear();
-  snap.removed_pods.clear();
+inline PlanState fresh_process(PlanState snap) {
+  RunRecord fresh;
+  fresh.now = snap.now;  // the server's clock goes on
+  static_cast<RunRecord&>(snap) = fresh;
   return snap;
 }
 

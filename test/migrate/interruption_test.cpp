@@ -54,7 +54,7 @@ void interruption_sweep(Budget budget, FixtureOptions options) {
       start, s, budget, Selection{}, effects, 100000,
       [&](const ClusterSnapshot& snap, const Action& a) { reference_monitor.observe(snap, a); });
   BOOST_REQUIRE(reference.outcome.has_value());
-  BOOST_REQUIRE_MESSAGE(std::holds_alternative<Done>(reference.outcome->kind),
+  BOOST_REQUIRE_MESSAGE(std::holds_alternative<Done>(*reference.outcome),
                         describe(*reference.outcome));
   BOOST_TEST(reference_monitor.violations.empty());
   for (const auto& v : reference_monitor.violations)
@@ -67,7 +67,7 @@ void interruption_sweep(Budget budget, FixtureOptions options) {
 
   for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
     SafetyMonitor monitor(s, budget, options.cordoned);
-    ClusterSnapshot snap = start;
+    PlanState snap = start;
     for (std::size_t i = 0; i < k; ++i) {
       effects.apply(snap, reference.actions[i]);
       monitor.observe(snap, reference.actions[i]);
@@ -75,7 +75,7 @@ void interruption_sweep(Budget budget, FixtureOptions options) {
     auto resumed =
         run_plan(fresh_process(snap), s, budget, Selection{}, effects, 100000,
                  [&](const ClusterSnapshot& after, const Action& a) { monitor.observe(after, a); });
-    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(resumed.outcome->kind),
+    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome),
                           "interrupted after " << k << " actions: "
                                                << (resumed.outcome ? describe(*resumed.outcome)
                                                                    : std::string("no outcome")));
@@ -114,12 +114,12 @@ BOOST_AUTO_TEST_CASE(failed_gate_after_every_action_then_resume) {
   failing.check_outcome = [](const ClusterSnapshot&) { return false; };
   const auto start = make_cluster(s);
   auto reference = run_plan(start, s, budget, Selection{}, effects);
-  BOOST_REQUIRE(reference.outcome && std::holds_alternative<Done>(reference.outcome->kind));
+  BOOST_REQUIRE(reference.outcome && std::holds_alternative<Done>(*reference.outcome));
   const auto expected = canonical(reference.final_snapshot);
   std::size_t halted = 0;
   for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
     SafetyMonitor monitor(s, budget, {});
-    ClusterSnapshot snap = start;
+    PlanState snap = start;
     for (std::size_t i = 0; i < k; ++i) {
       effects.apply(snap, reference.actions[i]);
       monitor.observe(snap, reference.actions[i]);
@@ -129,7 +129,7 @@ BOOST_AUTO_TEST_CASE(failed_gate_after_every_action_then_resume) {
     };
     auto stopped = run_plan(snap, s, budget, Selection{}, failing, 100000, observe);
     BOOST_REQUIRE(stopped.outcome.has_value());
-    if (std::holds_alternative<Halt>(stopped.outcome->kind)) {
+    if (std::holds_alternative<Halt>(*stopped.outcome)) {
       ++halted;
       // No write follows a failed check other than giving nodes back.
       bool after_check = false;
@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(failed_gate_after_every_action_then_resume) {
     }
     auto resumed = run_plan(fresh_process(stopped.final_snapshot), s, budget, Selection{}, effects,
                             100000, observe);
-    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(resumed.outcome->kind),
+    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome),
                           "k=" << k);
     BOOST_TEST(monitor.violations.empty(), "k=" << k);
     for (const auto& v : monitor.violations)

@@ -62,13 +62,13 @@ bool cordons(const Action& a, const std::string& node, bool on) {
 
 // Applies decisions until `stop` holds on the snapshot (or the run ends).
 template <class Stop>
-ClusterSnapshot drive_until(ClusterSnapshot snap, Budget budget, Stop stop, Selection sel = {}) {
+PlanState drive_until(PlanState snap, Budget budget, Stop stop, Selection sel = {}) {
   SimulatedEffects effects(S);
   for (int round = 0; round < 10000 && !stop(snap); ++round) {
     auto d = next_actions(snap, S, budget, sel);
-    if (d.halted() || d.finished() || d.actions.empty())
+    if (d.halted() || d.finished() || d.actions().empty())
       break;
-    for (const auto& a : d.actions) {
+    for (const auto& a : d.actions()) {
       effects.apply(snap, a);
       if (stop(snap))
         return snap;
@@ -102,7 +102,7 @@ void run_with_budget(Budget budget, std::set<std::string> cordoned, std::size_t 
       run_plan(make_cluster(S, o), S, budget, Selection{}, SimulatedEffects(S), 100000,
                [&](const ClusterSnapshot& snap, const Action& a) { monitor.observe(snap, a); });
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
   BOOST_TEST(monitor.violations.empty());
   for (const auto& v : monitor.violations)
     BOOST_TEST_MESSAGE(v);
@@ -151,23 +151,23 @@ BOOST_AUTO_TEST_CASE(preflight_installs_knet_stress_then_checks) {
   auto snap = make_cluster(S);
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_TEST((d.current_step == StepId::preflight));
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::get<ApplyBundle>(d.actions[0].kind).id == "knet-stress");
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::get<ApplyBundle>(d.actions()[0].kind).id == "knet-stress");
 
   SimulatedEffects effects(S);
-  effects.apply(snap, d.actions[0]);
+  effects.apply(snap, d.actions()[0]);
   // Not ready yet: wait, no check.
   snap.workloads[S.knet_stress()[0]].ready = false;
   d = next_actions(snap, S, Budget{}, Selection{});
-  BOOST_TEST(d.actions.empty());
+  BOOST_TEST(d.actions().empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
-  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "resources-ready");
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == Gate::resources_ready);
   snap.workloads[S.knet_stress()[0]].ready = true;
   d = next_actions(snap, S, Budget{}, Selection{});
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
   BOOST_TEST(!step_done(StepId::preflight, snap, S));
-  effects.apply(snap, d.actions[0]);
+  effects.apply(snap, d.actions()[0]);
   BOOST_TEST(step_done(StepId::preflight, snap, S));
   d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_TEST((d.current_step == StepId::prepare));
@@ -180,7 +180,7 @@ BOOST_AUTO_TEST_CASE(preflight_failed_check_halts_without_writes) {
   snap.last_check = CheckResult{false, 0, "knet-stress-node-1 cannot reach knet-stress-2-node-3"};
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_REQUIRE(d.halted());
-  BOOST_TEST(d.actions.size() == 1u);
+  BOOST_TEST(d.actions().empty());  // a Halt or Done comes with no writes
   BOOST_TEST(d.halt_reason()->find("knet-stress-node-1") != std::string::npos);
 }
 
@@ -199,21 +199,21 @@ BOOST_AUTO_TEST_CASE(prepare_labels_every_node_before_patching_the_source_cni) {
   snap.last_check = CheckResult{true, 0, ""};
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_TEST((d.current_step == StepId::prepare));
-  BOOST_TEST(all_of_kind<LabelNode>(d.actions).size() == 4u);
-  BOOST_TEST(all_of_kind<PatchDaemonSetNodeSelector>(d.actions).empty());
-  BOOST_TEST(all_of_kind<ApplyBundle>(d.actions).empty());
-  for (const auto* l : all_of_kind<LabelNode>(d.actions)) {
+  BOOST_TEST(all_of_kind<LabelNode>(d.actions()).size() == 4u);
+  BOOST_TEST(all_of_kind<PatchDaemonSetNodeSelector>(d.actions()).empty());
+  BOOST_TEST(all_of_kind<ApplyBundle>(d.actions()).empty());
+  for (const auto* l : all_of_kind<LabelNode>(d.actions())) {
     BOOST_TEST(l->set.at(S.labels.calico_cilium) == "true");
     BOOST_TEST(l->set.at(S.labels.cni_priority_calico) == "true");
   }
   SimulatedEffects effects(S);
-  for (const auto& a : d.actions)
+  for (const auto& a : d.actions())
     effects.apply(snap, a);
   BOOST_TEST(!step_done(StepId::prepare, snap, S));
   d = next_actions(snap, S, Budget{}, Selection{});
-  BOOST_TEST(all_of_kind<PatchDaemonSetNodeSelector>(d.actions).size() == 1u);
-  BOOST_TEST(all_of_kind<ApplyBundle>(d.actions).size() == 2u);
-  for (const auto& a : d.actions)
+  BOOST_TEST(all_of_kind<PatchDaemonSetNodeSelector>(d.actions()).size() == 1u);
+  BOOST_TEST(all_of_kind<ApplyBundle>(d.actions()).size() == 2u);
+  for (const auto& a : d.actions())
     effects.apply(snap, a);
   BOOST_TEST(step_done(StepId::prepare, snap, S));
 }
@@ -225,8 +225,8 @@ BOOST_AUTO_TEST_CASE(prepare_after_restart_checks_before_writing) {
   snap.nodes.at("node-0").labels[S.labels.calico_cilium] = "true";  // a run stopped here
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_TEST((d.current_step == StepId::prepare));
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
 }
 
 BOOST_AUTO_TEST_CASE(done_predicates_are_monotonic_and_ordered) {
@@ -254,7 +254,7 @@ BOOST_AUTO_TEST_CASE(done_predicates_are_monotonic_and_ordered) {
     }
   };
   auto run = run_plan(start, S, Budget{2, 2}, Selection{}, SimulatedEffects(S), 100000, observe);
-  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   for (std::size_t i = 0; i + 1 < 6; ++i)
     BOOST_TEST(first_done[i] <= first_done[i + 1]);
   for (StepId step : kAllSteps)
@@ -293,9 +293,9 @@ BOOST_AUTO_TEST_CASE(cilium_migrated_not_ready_waits) {
   }
   BOOST_TEST(phase_of(snap, "node-0") == NodePhase::migrate_cilium_ready_wait);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(d.actions.empty());
+  BOOST_TEST(d.actions().empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
-  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "cilium-migrated-ready");
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == Gate::cilium_migrated_ready);
   BOOST_TEST(d.waits[0].node == "node-0");
 }
 
@@ -323,7 +323,7 @@ void multus_not_swapped_yet(ClusterSnapshot& snap, const std::string& node) {
 }
 
 bool touches_pods_of(const Decision& d, const std::string& node) {
-  return std::any_of(d.actions.begin(), d.actions.end(), [&](const Action& a) {
+  return std::any_of(d.actions().begin(), d.actions().end(), [&](const Action& a) {
     return a.node == node &&
            (std::holds_alternative<SetCordon>(a.kind) || std::holds_alternative<EvictPod>(a.kind) ||
             std::holds_alternative<DeletePod>(a.kind) ||
@@ -331,7 +331,7 @@ bool touches_pods_of(const Decision& d, const std::string& node) {
   });
 }
 
-const WaitFor* wait_named(const Decision& d, const std::string& node, const std::string& gate) {
+const WaitFor* wait_named(const Decision& d, const std::string& node, Gate gate) {
   for (const auto& w : d.waits) {
     const auto& wait = std::get<WaitFor>(w.kind);
     if (w.node == node && wait.gate == gate)
@@ -350,7 +350,7 @@ BOOST_AUTO_TEST_CASE(priority_roll_waits_for_multus_cilium_on_the_node) {
   multus_not_swapped_yet(snap, "node-0");
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(!touches_pods_of(d, "node-0"));
-  const auto* wait = wait_named(d, "node-0", "cni-ready");
+  const auto* wait = wait_named(d, "node-0", Gate::cni_ready);
   BOOST_REQUIRE(wait != nullptr);
   BOOST_TEST(wait->pending.size() == 2u);
   BOOST_TEST(wait->pending.at(0) == S.multus_cilium().describe() + " not Ready on node-0");
@@ -363,11 +363,11 @@ BOOST_AUTO_TEST_CASE(priority_roll_waits_for_multus_cilium_on_the_node) {
   }
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(!touches_pods_of(d, "node-0"));
-  BOOST_TEST(wait_named(d, "node-0", "cni-ready") != nullptr);
+  BOOST_TEST(wait_named(d, "node-0", Gate::cni_ready) != nullptr);
   // Once the node runs kube-multus-cilium alone, the roll starts.
   d = next_actions(ready, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(wait_named(d, "node-0", "cni-ready") == nullptr);
-  BOOST_TEST(std::any_of(d.actions.begin(), d.actions.end(),
+  BOOST_TEST(wait_named(d, "node-0", Gate::cni_ready) == nullptr);
+  BOOST_TEST(std::any_of(d.actions().begin(), d.actions().end(),
                          [](const Action& a) { return cordons(a, "node-0", true); }));
 }
 
@@ -382,7 +382,7 @@ BOOST_AUTO_TEST_CASE(priority_restart_past_the_swap_deletes_nothing_before_multu
     multus_not_swapped_yet(snap, "node-0");
     auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
     BOOST_TEST(!touches_pods_of(d, "node-0"), to_string(target));
-    BOOST_TEST(wait_named(d, "node-0", "cni-ready") != nullptr, to_string(target));
+    BOOST_TEST(wait_named(d, "node-0", Gate::cni_ready) != nullptr, to_string(target));
   }
 }
 
@@ -398,8 +398,8 @@ BOOST_AUTO_TEST_CASE(migrate_restart_deletes_nothing_before_cilium_migrated_is_r
       p.ready = false;
   }
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
-  BOOST_TEST(wait_named(d, "node-0", "cilium-migrated-ready") != nullptr);
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions()).empty());
+  BOOST_TEST(wait_named(d, "node-0", Gate::cilium_migrated_ready) != nullptr);
 }
 
 BOOST_AUTO_TEST_CASE(drain_waits_for_terminating_and_pdb_blocked_pods) {
@@ -421,18 +421,18 @@ BOOST_AUTO_TEST_CASE(drain_waits_for_terminating_and_pdb_blocked_pods) {
   BOOST_REQUIRE((web && db));
   snap.blocked_evictions.push_back(BlockedEviction{db->ns, db->name, "db-pdb"});
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
-  std::set<std::string> gates;
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions()).empty());
+  std::set<Gate> gates;
   for (const auto& w : d.waits)
     gates.insert(std::get<WaitFor>(w.kind).gate);
-  BOOST_TEST(gates.contains("pods-gone"));
-  BOOST_TEST(gates.contains("eviction-blocked"));
+  BOOST_TEST(gates.contains(Gate::pods_gone));
+  BOOST_TEST(gates.contains(Gate::eviction_blocked));
   // The mirror pod and DaemonSet pods are never evicted.
   snap.blocked_evictions.clear();
   for (auto& p : pods)
     p.terminating = false;
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  auto evicted = all_of_kind<EvictPod>(d.actions);
+  auto evicted = all_of_kind<EvictPod>(d.actions());
   BOOST_TEST(evicted.size() == 2u);
   for (const auto* e : evicted)
     BOOST_TEST((e->name == web->name || e->name == db->name));
@@ -465,7 +465,7 @@ BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
   snap.now = drain_began + 2;
   BOOST_TEST(phase_of(snap, "node-0") == NodePhase::roll_drained);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions()).empty());
   // It predates the deletion cut-off, so the roll re-creates it with the rest.
   snap = drive_until(std::move(snap), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
@@ -474,7 +474,7 @@ BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
   snap.now = std::stoll(
       snap.nodes.at("node-0").annotations.at(S.annotation(annotation_names::kRollPodsBefore)));
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  const auto deleted = all_of_kind<DeletePod>(d.actions);
+  const auto deleted = all_of_kind<DeletePod>(d.actions());
   BOOST_TEST(std::any_of(deleted.begin(), deleted.end(),
                          [](const DeletePod* p) { return p->name == "cilium-operator-x1"; }));
 
@@ -488,7 +488,7 @@ BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
       p.created = drain_began;
   }
   d = next_actions(again, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(!all_of_kind<EvictPod>(d.actions).empty());
+  BOOST_TEST(!all_of_kind<EvictPod>(d.actions()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
@@ -496,10 +496,10 @@ BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
     return phase_of(s, "node-0") == NodePhase::roll_draining;
   });
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_REQUIRE(!d.actions.empty());
-  snap.in_flight = d.actions;
+  BOOST_REQUIRE(!d.actions().empty());
+  snap.in_flight = d.actions();
   auto again = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(again.actions.empty());
+  BOOST_TEST(again.actions().empty());
   BOOST_TEST(!again.waits.empty());
   // A gate never counts a check while a write is still running.
   snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
@@ -508,8 +508,8 @@ BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
   snap.last_check = CheckResult{true, snap.write_generation, ""};
   snap.in_flight.push_back(Action{StepId::roll, "node-9", SetCordon{"node-9", true}});
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<LabelNode>(d.actions).empty());
-  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions).empty());
+  BOOST_TEST(all_of_kind<LabelNode>(d.actions()).empty());
+  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).empty());
 }
 
 BOOST_AUTO_TEST_CASE(stale_check_does_not_open_the_gate) {
@@ -518,12 +518,12 @@ BOOST_AUTO_TEST_CASE(stale_check_does_not_open_the_gate) {
   });
   snap.last_check = CheckResult{true, snap.write_generation - 1, ""};
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
   snap.last_check->generation = snap.write_generation;
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_REQUIRE(!all_of_kind<LabelNode>(d.actions).empty());
-  BOOST_TEST(all_of_kind<LabelNode>(d.actions)[0]->set.contains(S.labels.rolled));
+  BOOST_REQUIRE(!all_of_kind<LabelNode>(d.actions()).empty());
+  BOOST_TEST(all_of_kind<LabelNode>(d.actions())[0]->set.contains(S.labels.rolled));
 }
 
 BOOST_AUTO_TEST_CASE(unready_watched_resource_holds_the_gate) {
@@ -533,10 +533,10 @@ BOOST_AUTO_TEST_CASE(unready_watched_resource_holds_the_gate) {
   snap.workloads[S.multus_calico()].ready = false;
   snap.workloads[S.multus_calico()].detail = "3/4 ready";
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(d.actions.empty());
+  BOOST_TEST(d.actions().empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
   const auto& w = std::get<WaitFor>(d.waits[0].kind);
-  BOOST_TEST(w.gate == "resources-ready");
+  BOOST_TEST(w.gate == Gate::resources_ready);
   BOOST_TEST(w.pending.at(0).find("kube-multus-calico not ready (3/4 ready)") != std::string::npos);
 }
 
@@ -550,7 +550,7 @@ struct FullRun {
     FixtureOptions o;
     o.cordoned = std::move(cordoned);
     run = run_plan(make_cluster(S, o), S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
-    BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+    BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   }
 };
 
@@ -723,8 +723,8 @@ BOOST_AUTO_TEST_CASE(failed_check_stops_new_nodes_and_halts_at_a_safe_point) {
         }
       });
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_REQUIRE(std::holds_alternative<Halt>(run.outcome->kind));
-  BOOST_TEST(std::get<Halt>(run.outcome->kind).reason.find("connectivity check failed") !=
+  BOOST_REQUIRE(std::holds_alternative<Halt>(*run.outcome));
+  BOOST_TEST(std::get<Halt>(*run.outcome).reason.find("connectivity check failed") !=
              std::string::npos);
   BOOST_TEST(started_before_failure == 2u);
   BOOST_TEST(started_after.empty());
@@ -736,7 +736,7 @@ BOOST_AUTO_TEST_CASE(failed_check_stops_new_nodes_and_halts_at_a_safe_point) {
   // A fresh run (new process, check passing again) resumes and completes.
   auto resumed = run_plan(fresh_process(run.final_snapshot), S, Budget{2, 2}, Selection{},
                           SimulatedEffects(S));
-  BOOST_REQUIRE(resumed.outcome && std::holds_alternative<Done>(resumed.outcome->kind));
+  BOOST_REQUIRE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome));
 }
 
 BOOST_AUTO_TEST_CASE(reported_failure_mid_drain_halts_without_new_writes) {
@@ -747,7 +747,7 @@ BOOST_AUTO_TEST_CASE(reported_failure_mid_drain_halts_without_new_writes) {
       Failure{"node-0", "eviction of default/db-0 blocked by PodDisruptionBudget db-pdb for 15m"});
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_REQUIRE(d.halted());
-  BOOST_TEST(d.actions.size() == 1u);
+  BOOST_TEST(d.actions().empty());  // a Halt or Done comes with no writes
   BOOST_TEST(d.halt_reason()->find("db-pdb") != std::string::npos);
 }
 
@@ -757,9 +757,9 @@ BOOST_AUTO_TEST_CASE(failure_lets_pods_deleted_node_be_uncordoned_first) {
   });
   snap.failures.push_back(Failure{"", "gate timed out"});
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(cordons(d.actions[0], "node-0", false));
-  SimulatedEffects(S).apply(snap, d.actions[0]);
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(cordons(d.actions()[0], "node-0", false));
+  SimulatedEffects(S).apply(snap, d.actions()[0]);
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(d.halted());
 }
@@ -771,14 +771,14 @@ BOOST_AUTO_TEST_CASE(refuses_a_step_whose_predecessor_is_not_done) {
   auto sel = selecting("migrate");
   // Without a check of this run, the unselected preflight runs its read-only part first.
   auto d = next_actions(snap, S, Budget{}, sel);
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
   snap.last_check = CheckResult{true, 0, ""};
   d = next_actions(snap, S, Budget{}, sel);
   BOOST_REQUIRE(d.halted());
   BOOST_TEST(d.halt_reason()->find("refusing to run step migrate") != std::string::npos);
   BOOST_TEST(d.halt_reason()->find("prepare") != std::string::npos);
-  BOOST_TEST(d.actions.size() == 1u);
+  BOOST_TEST(d.actions().empty());  // a Halt or Done comes with no writes
 }
 
 BOOST_AUTO_TEST_CASE(unselected_preflight_does_not_install_knet_stress) {
@@ -792,7 +792,7 @@ BOOST_AUTO_TEST_CASE(steps_run_one_range_at_a_time) {
   SimulatedEffects effects(S);
   for (const char* range : {"0-1", "roll", "priority", "migrate-cleanup"}) {
     auto run = run_plan(fresh_process(snap), S, Budget{2, 2}, selecting(range), effects);
-    BOOST_REQUIRE_MESSAGE(run.outcome && std::holds_alternative<Done>(run.outcome->kind),
+    BOOST_REQUIRE_MESSAGE(run.outcome && std::holds_alternative<Done>(*run.outcome),
                           range << ": " << (run.outcome ? describe(*run.outcome) : "none"));
     snap = run.final_snapshot;
     auto sel = selecting(range);
@@ -807,7 +807,7 @@ BOOST_AUTO_TEST_CASE(steps_run_one_range_at_a_time) {
 
 BOOST_AUTO_TEST_CASE(prepare_alone_ends_with_a_gate) {
   auto run = run_plan(make_cluster(S), S, Budget{}, selecting("0-1"), SimulatedEffects(S));
-  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   BOOST_REQUIRE(run.actions.size() >= 2u);
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(run.actions.back().kind));
 }
@@ -819,7 +819,7 @@ BOOST_AUTO_TEST_CASE(nodes_subset) {
   auto sel = selecting("roll");
   sel.nodes = {"node-1", "node-3"};
   auto run = run_plan(fresh_process(snap), S, Budget{2, 2}, sel, SimulatedEffects(S));
-  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   const auto& end = run.final_snapshot;
   BOOST_TEST(end.nodes.at("node-1").labels.contains(S.labels.rolled));
   BOOST_TEST(end.nodes.at("node-3").labels.contains(S.labels.rolled));
@@ -848,7 +848,7 @@ BOOST_AUTO_TEST_CASE(finished_cluster_is_done_without_writes) {
   auto run = run_plan(make_cluster(S), S, Budget{}, Selection{}, SimulatedEffects(S));
   auto d = next_actions(fresh_process(run.final_snapshot), S, Budget{}, Selection{});
   BOOST_TEST(d.finished());
-  BOOST_TEST(d.actions.size() == 1u);
+  BOOST_TEST(d.actions().empty());  // a Halt or Done comes with no writes
   for (auto st : d.steps)
     BOOST_TEST((st == StepState::done));
 }
@@ -871,8 +871,8 @@ BOOST_AUTO_TEST_CASE(cutoff_is_the_next_server_second) {
   });
   BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_drained);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(annotates(d.actions[0], "node-0", S.annotation(annotation_names::kRollPodsBefore),
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(annotates(d.actions()[0], "node-0", S.annotation(annotation_names::kRollPodsBefore),
                        std::to_string(snap.now + 1)));
 }
 
@@ -886,9 +886,9 @@ BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cuto
   // The server's clock is still in the second the cut-off was recorded in.
   snap.now = cut - 1;
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions()).empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
-  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "cut-off");
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == Gate::cut_off);
   BOOST_TEST(d.waits[0].node == "node-0");
 
   // Once it has: the pods created before the cut-off go, not a pod created in
@@ -903,7 +903,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cuto
   fresh.created = cut;
   snap.nodes.at("node-0").pods.push_back(fresh);
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  auto deleted = all_of_kind<DeletePod>(d.actions);
+  auto deleted = all_of_kind<DeletePod>(d.actions());
   BOOST_TEST(!deleted.empty());
   for (const auto* del : deleted) {
     BOOST_TEST(del->name != fresh.name);
@@ -918,15 +918,15 @@ BOOST_AUTO_TEST_CASE(a_pod_already_removed_is_not_removed_again) {
   BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
   snap.now = recorded_cutoff(snap, "node-0", annotation_names::kRollPodsBefore);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  auto first = all_of_kind<DeletePod>(d.actions);
+  auto first = all_of_kind<DeletePod>(d.actions());
   BOOST_REQUIRE(!first.empty());
   // The API accepted the deletions; the watch has not caught up yet.
   for (const auto* del : first)
-    snap.removed_pods.insert(del->uid);
+    snap.removed_pods.emplace(del->uid, "node-0");
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<DeletePod>(d.actions).empty());
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions()).empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
-  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == "pods-gone");
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == Gate::pods_gone);
 
   // The same for evictions during a drain.
   snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
@@ -934,9 +934,9 @@ BOOST_AUTO_TEST_CASE(a_pod_already_removed_is_not_removed_again) {
   });
   BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_draining);
   for (const auto& p : snap.nodes.at("node-0").pods)
-    snap.removed_pods.insert(p.uid);
+    snap.removed_pods.emplace(p.uid, "node-0");
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  BOOST_TEST(all_of_kind<EvictPod>(d.actions).empty());
+  BOOST_TEST(all_of_kind<EvictPod>(d.actions()).empty());
 }
 
 // A cluster whose controllers re-create pods within the same second as the
@@ -950,7 +950,7 @@ BOOST_AUTO_TEST_CASE(fast_controllers_cause_one_delete_per_pod) {
   for (Budget budget : {Budget{1, 1}, Budget{3, 3}}) {
     auto run = run_plan(make_cluster(S, o), S, budget, Selection{}, fast, 20000);
     BOOST_REQUIRE(run.outcome.has_value());
-    BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+    BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
     std::map<std::string, int> per_uid;
     std::map<std::pair<StepId, std::string>, int> per_node_step;
     for (const auto& a : run.actions) {
@@ -1010,7 +1010,7 @@ BOOST_AUTO_TEST_CASE(detects_the_skipped_roll) {
       make_cluster(broken, o), broken, Budget{1, 1}, Selection{}, SimulatedEffects(broken), 100000,
       [&](const ClusterSnapshot& snap, const Action& a) { monitor.observe(snap, a); });
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome));
   BOOST_TEST(!monitor.violations.empty());
   for (const auto& a : run.actions)
     BOOST_TEST(!(a.step == StepId::roll && std::holds_alternative<DeletePod>(a.kind)));
@@ -1043,7 +1043,7 @@ BOOST_AUTO_TEST_CASE(undescribed_daemon_set_pods_are_recreated_in_place) {
     n.pods.push_back(p);
   }
   auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
-  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   std::size_t deletes = 0;
   for (const auto* d : all_of_kind<DeletePod>(run.actions))
     deletes += d->ns == "logging";
@@ -1060,8 +1060,8 @@ BOOST_AUTO_TEST_SUITE_END()
 // --force) and, without --delete-emptydir-data, pods with emptyDir volumes.
 BOOST_AUTO_TEST_SUITE(pods_a_drain_would_lose)
 
-ClusterSnapshot with_pod_on(std::size_t node, const std::string& name, const std::string& kind,
-                            bool empty_dir) {
+PlanState with_pod_on(std::size_t node, const std::string& name, const std::string& kind,
+                      bool empty_dir) {
   auto snap = make_cluster(S);
   PodState p;
   p.ns = "default";
@@ -1086,12 +1086,12 @@ BOOST_AUTO_TEST_CASE(unmanaged_pod_halts_before_any_node_is_cordoned) {
   auto run = run_plan(with_pod_on(2, "debug", "", false), S, Budget{1, 1}, Selection{},
                       SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome.has_value());
-  const auto* halt = std::get_if<Halt>(&run.outcome->kind);
+  const auto* halt = std::get_if<Halt>(&*run.outcome);
   BOOST_REQUIRE(halt != nullptr);
   BOOST_TEST(halt->reason.find("node-2: default/debug (no controller)") != std::string::npos,
              halt->reason);
   BOOST_TEST(halt->reason.find("drain.deleteUnmanagedPods") != std::string::npos);
-  BOOST_TEST((run.outcome->step == StepId::roll));
+  BOOST_TEST((step_of(*run.outcome) == StepId::roll));
   BOOST_TEST(!cordons_any(run.actions), "no node was cordoned before the refusal");
 }
 
@@ -1101,7 +1101,7 @@ BOOST_AUTO_TEST_CASE(unmanaged_pod_is_evicted_when_the_config_opts_in) {
   auto run = run_plan(with_pod_on(2, "debug", "", false), settings, Budget{1, 1}, Selection{},
                       SimulatedEffects(settings));
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
   BOOST_TEST(std::any_of(run.actions.begin(), run.actions.end(), [](const Action& a) {
     const auto* e = std::get_if<EvictPod>(&a.kind);
     return e != nullptr && e->name == "debug";
@@ -1123,7 +1123,7 @@ BOOST_AUTO_TEST_CASE(a_node_in_flight_is_given_back_before_the_refusal) {
   snap.nodes.at("node-2").pods.push_back(bare);
   auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_REQUIRE(std::holds_alternative<Halt>(run.outcome->kind));
+  BOOST_REQUIRE(std::holds_alternative<Halt>(*run.outcome));
   for (const auto& [name, node] : run.final_snapshot.nodes)
     BOOST_TEST(!node.unschedulable, name << " left cordoned");
   BOOST_TEST(phase_of(run.final_snapshot, "node-0") == NodePhase::rolled);
@@ -1134,7 +1134,7 @@ BOOST_AUTO_TEST_CASE(empty_dir_pod_is_named_in_the_plan_and_deleted_by_default) 
   auto run = run_plan(with_pod_on(1, "cache", "ReplicaSet", true), S, Budget{1, 1}, Selection{},
                       SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
   const auto evict = std::find_if(run.actions.begin(), run.actions.end(), [](const Action& a) {
     const auto* e = std::get_if<EvictPod>(&a.kind);
     return e != nullptr && e->name == "cache";
@@ -1151,7 +1151,7 @@ BOOST_AUTO_TEST_CASE(empty_dir_pod_is_refused_when_the_config_keeps_its_data) {
   auto run = run_plan(with_pod_on(1, "cache", "ReplicaSet", true), settings, Budget{1, 1},
                       Selection{}, SimulatedEffects(settings));
   BOOST_REQUIRE(run.outcome.has_value());
-  const auto* halt = std::get_if<Halt>(&run.outcome->kind);
+  const auto* halt = std::get_if<Halt>(&*run.outcome);
   BOOST_REQUIRE(halt != nullptr);
   BOOST_TEST(halt->reason.find("node-1: default/cache (emptyDir)") != std::string::npos,
              halt->reason);
@@ -1166,7 +1166,7 @@ BOOST_AUTO_TEST_SUITE(completion)
 
 BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout_and_a_final_check) {
   auto run = run_plan(make_cluster(S), S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
-  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(run.outcome->kind));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
   // The last action before Done is the final check, after cleanup's last write.
   BOOST_REQUIRE(!run.actions.empty());
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(run.actions.back().kind));
@@ -1178,10 +1178,10 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout_and_a_final_check) 
   cilium.detail = "3/4 ready";
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(!d.finished());
-  BOOST_TEST(d.actions.empty());
+  BOOST_TEST(d.actions().empty());
   BOOST_REQUIRE(d.waits.size() == 1u);
   const auto& wait = std::get<WaitFor>(d.waits[0].kind);
-  BOOST_TEST(wait.gate == "resources-ready");
+  BOOST_TEST(wait.gate == Gate::resources_ready);
   BOOST_REQUIRE(wait.pending.size() == 1u);
   BOOST_TEST(wait.pending[0].find("cilium-migrated not ready (3/4 ready)") != std::string::npos,
              wait.pending[0]);
@@ -1189,8 +1189,8 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout_and_a_final_check) 
   cilium.ready = true;
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(!d.finished());
-  BOOST_REQUIRE(d.actions.size() == 1u);
-  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions[0].kind));
+  BOOST_REQUIRE(d.actions().size() == 1u);
+  BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
 
   snap.last_check = CheckResult{false, snap.write_generation, "knet-stress-x unreachable"};
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
@@ -1235,7 +1235,7 @@ void join_and_complete(const std::function<bool(const ClusterSnapshot&)>& when,
   BOOST_TEST(phase_of(snap, "node-9") == NodePhase::joining);
   auto run = run_plan(snap, S, Budget{1, 1}, Selection{}, SimulatedEffects(S));
   BOOST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
   const auto* label = join_label(run.actions, "node-9");
   BOOST_REQUIRE(label != nullptr);
   BOOST_TEST(event_name(Action{StepId::roll, "node-9", *label}) == "node.joined");
@@ -1302,7 +1302,7 @@ BOOST_AUTO_TEST_CASE(join_waits_for_the_cnis_that_select_the_node) {
   n.labels[L.cni_priority_calico] = L.value;
   BOOST_REQUIRE(phase_of(snap, "node-9") == NodePhase::join_cni_wait);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
-  const auto* wait = steps::wait_named(d, "node-9", "cni-ready");
+  const auto* wait = steps::wait_named(d, "node-9", Gate::cni_ready);
   BOOST_REQUIRE(wait != nullptr);
   BOOST_TEST(wait->pending.size() == 3u);  // canal, cilium, kube-multus-calico
   BOOST_TEST(!steps::touches_pods_of(d, "node-9"));

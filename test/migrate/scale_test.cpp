@@ -53,14 +53,14 @@ BOOST_AUTO_TEST_CASE(five_thousand_nodes) {
   for (int round = 0; round < 2; ++round) {
     auto d = next_actions(snap, s, budget, Selection{});
     BOOST_TEST_REQUIRE((d.current_step == StepId::roll));
-    for (const auto& a : d.actions)
+    for (const auto& a : d.actions())
       effects.apply(snap, a);
   }
   const int calls = 20;
   auto start = std::chrono::steady_clock::now();
   std::size_t actions = 0;
   for (int i = 0; i < calls; ++i)
-    actions += next_actions(snap, s, budget, Selection{}).actions.size();
+    actions += next_actions(snap, s, budget, Selection{}).actions().size();
   auto per_call = std::chrono::duration_cast<std::chrono::microseconds>(
                       std::chrono::steady_clock::now() - start) /
                   calls;

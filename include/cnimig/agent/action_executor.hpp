@@ -1,8 +1,11 @@
 #pragma once
 // Carries out the core's actions against the API. Each is idempotent (an
 // object already gone counts as deleted, a label already set is set again).
-// Outcomes the core must see are written into the snapshot: the connectivity
-// check's result, evictions a PodDisruptionBudget blocks, and failures.
+// What the core must see is reported as outcomes (action_outcome.hpp: the
+// connectivity check's result, evictions a PodDisruptionBudget blocks, pods
+// removed) for the driver to fold into its record; a write that fails for
+// good is returned as an error. It reads the cluster view and the record,
+// and edits neither.
 
 #include <functional>
 #include <map>
@@ -12,6 +15,8 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include "cnimig/agent/action_outcome.hpp"
+#include "cnimig/agent/action_runner.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/config/config.hpp"
 #include "cnimig/events/event_sink.hpp"
@@ -19,6 +24,7 @@
 #include "cnimig/migrate/action.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/run_record.hpp"
 #include "cnimig/probe/connectivity_check.hpp"
 
 namespace cnimig::agent {
@@ -40,23 +46,28 @@ struct ExecutorSettings {
   bool dry_run = false;
 };
 
-class ActionExecutor {
+class ActionExecutor final : public ActionRunner {
  public:
-  ActionExecutor(kube::Client& client, migrate::ClusterSnapshot& snapshot,
+  // `cluster`: the watch cache's view (which pods a check probes).
+  ActionExecutor(kube::Client& client, const migrate::ClusterSnapshot& cluster,
                  const std::map<std::string, ManifestBundle>& bundles, ExecutorSettings settings,
                  events::EventSink& events, probe::PodExecutor& prober);
 
   // Runs one action to completion. A write that fails for good is returned
   // as an error (the driver records it as a Failure); a connectivity check
-  // that keeps failing until its timeout is a result, not an error.
-  boost::asio::awaitable<Result<void>> execute(const migrate::Action& action);
+  // that keeps failing until its timeout is an outcome, not an error. `run`
+  // is the driver's record as it stands while the action runs (a check
+  // reads the write generation and the pods this run removed).
+  boost::asio::awaitable<Result<void>> execute(const migrate::Action& action,
+                                               const migrate::RunRecord& run) override;
+
+  // Called with every outcome as it happens (not at all when unset).
+  void on_outcome(OutcomeHandler handler) override { outcome_ = std::move(handler); }
 
   // Called with the API's answer to every write of a Node or workload (its
   // kind, the object as stored), so the driver's cache shows the write before
   // the watch does (ClusterCache::apply_written). Not called in dry runs.
-  using WrittenHandler =
-      std::function<void(std::string_view kind, const boost::json::object& object)>;
-  void on_written(WrittenHandler handler) { written_ = std::move(handler); }
+  void on_written(WrittenHandler handler) override { written_ = std::move(handler); }
 
   // Dry runs: how many manifest objects were sent, and how many were not
   // because they live in a Namespace the same dry run would create.
@@ -80,23 +91,25 @@ class ActionExecutor {
                                              const migrate::EvictPod& pod);
   boost::asio::awaitable<Result<void>> delete_pod(const std::string& node,
                                                   const migrate::DeletePod& pod);
-  // Records an accepted eviction or deletion (ClusterSnapshot::removed_pods)
-  // unless the watch has already removed the pod.
-  void record_removed(const std::string& node, const std::string& uid);
+  void report_outcome(const ActionOutcome& outcome) const;
+  // Reports an accepted eviction or deletion (not in dry runs).
+  void record_removed(const std::string& node, const std::string& uid) const;
   boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
-  boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action);
+  boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action,
+                                                          const migrate::RunRecord& run);
   boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);
   bool is_own_pod(const std::string& ns, const std::string& name) const;
 
   kube::Client& client_;
-  migrate::ClusterSnapshot& snapshot_;
+  const migrate::ClusterSnapshot& cluster_;
   const std::map<std::string, ManifestBundle>& bundles_;
   ExecutorSettings settings_;
   events::EventSink& events_;
   probe::PodExecutor& prober_;
   WrittenHandler written_;
+  OutcomeHandler outcome_;
   DryRunTally dry_run_;
 };
 
@@ -111,7 +124,9 @@ struct ProbeSelection {
   // Ready"); empty when it is.
   std::string missing;
 };
+// Pods `run` removed are going even while the watch still shows them.
 ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const migrate::RunRecord& run,
                                     const std::string& knet_stress_namespace,
                                     const std::vector<std::string>& knet_stress_daemonsets);
 

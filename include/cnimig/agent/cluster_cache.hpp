@@ -1,9 +1,9 @@
 #pragma once
 // The driver's view of the cluster: informers over nodes, pods, DaemonSets,
 // Deployments and StatefulSets that keep one migrate::ClusterSnapshot up to
-// date in place. Each pod lives once, as a PodState in its node's list (the
-// pod informer itself keeps only the pod's node name), so memory stays small
-// at 150,000 pods. Every change wakes `changes()`.
+// date in place. The cache owns that snapshot: nothing else edits it. Each pod lives once, as a
+// PodState in its node's list (the pod informer itself keeps only the pod's node name), so memory
+// stays small at 150,000 pods. Every change wakes `changes()`.
 
 #include <chrono>
 #include <memory>
@@ -16,6 +16,8 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "cnimig/agent/change_signal.hpp"
+#include "cnimig/agent/change_source.hpp"
+#include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/informer.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
@@ -23,13 +25,17 @@
 
 namespace cnimig::agent {
 
-class ClusterCache {
+class ClusterCache final : public ChangeSource {
  public:
   // `workloads`: the DaemonSets, Deployments and StatefulSets the core reads
   // (watched, preflight, cleanup, the CNI DaemonSets, the bundles' workloads).
   ClusterCache(kube::Client& client, std::string annotation_prefix,
                std::set<migrate::ObjectRef> workloads);
-  ~ClusterCache();
+  ~ClusterCache() override;
+
+  // The bundles whose objects decide ClusterSnapshot::applied_bundles,
+  // refreshed on every workload change. Must outlive the cache.
+  void track_bundles(const std::map<std::string, ManifestBundle>& bundles);
 
   // Runs every informer until stop(); the first fatal watch error ends it.
   boost::asio::awaitable<Result<void>> run();
@@ -45,15 +51,18 @@ class ClusterCache {
   // wait_synced() reports it; nullopt while every informer runs.
   std::optional<Error> watch_failure() const;
 
-  migrate::ClusterSnapshot& snapshot() noexcept { return snapshot_; }
-  const migrate::ClusterSnapshot& snapshot() const noexcept { return snapshot_; }
-  ChangeSignal& changes() noexcept { return changes_; }
+  const migrate::ClusterSnapshot& snapshot() const noexcept override { return snapshot_; }
+  ChangeSignal& changes() noexcept override { return changes_; }
+  // Plan mode's hand-over: the plan is the run's last use of the snapshot,
+  // moved out rather than copied (tens of MB at 150,000 pods). Watch events
+  // that arrive later update what is left, which nothing reads any more.
+  migrate::ClusterSnapshot release_snapshot() noexcept { return std::move(snapshot_); }
 
   // Read-your-writes: the API's answer to one of our writes (a Node, or a
   // DaemonSet, Deployment or StatefulSet: `kind`) goes into the snapshot at
   // once, so the next decision sees what this run already did; the watch,
   // which may trail it, never takes the snapshot back to an older version.
-  void apply_written(std::string_view kind, const boost::json::object& object);
+  void apply_written(std::string_view kind, const boost::json::object& object) override;
   // metadata.uid of a node, for Events that point at it.
   std::string node_uid(const std::string& node) const;
   // The node of pod ns/name as the pod informer holds it now ("" while
@@ -67,6 +76,7 @@ class ClusterCache {
   char upsert_node(const boost::json::object& node);
   char upsert_workload(const char* kind, const boost::json::object& object);
   void remove_workload(const char* kind, const std::string& key);
+  void refresh_bundles();
 
   // Whether a watch event of resourceVersion `rv` for `key` is older than
   // what the snapshot shows (after apply_written); records `rv` otherwise.
@@ -75,6 +85,7 @@ class ClusterCache {
 
   std::string annotation_prefix_;
   std::set<migrate::ObjectRef> interesting_;
+  const std::map<std::string, ManifestBundle>* bundles_ = nullptr;
   migrate::ClusterSnapshot snapshot_;
   std::unordered_map<std::string, std::string> node_uids_;
   // Nodes the watch saw deleted. Their pods stay until the pod garbage

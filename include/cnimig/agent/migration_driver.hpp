@@ -13,14 +13,17 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 
-#include "cnimig/agent/action_executor.hpp"
-#include "cnimig/agent/cluster_cache.hpp"
+#include "cnimig/agent/action_runner.hpp"
+#include "cnimig/agent/change_source.hpp"
+#include "cnimig/config/config.hpp"
 #include "cnimig/events/event_sink.hpp"
 #include "cnimig/events/metrics_registry.hpp"
 #include "cnimig/events/progress_line.hpp"
 #include "cnimig/kube/server_clock.hpp"
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/decision.hpp"
+#include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::agent {
@@ -63,8 +66,10 @@ inline constexpr const char* kReactionHistogram = "cnimig_reaction_seconds";
 
 class MigrationDriver {
  public:
-  // `clock`: the API server's (the client's), for ClusterSnapshot::now.
-  MigrationDriver(ClusterCache& cache, ActionExecutor& executor, const kube::ServerClock& clock,
+  // `cache`: the watch-fed view (ClusterCache); `executor`: runs the
+  // actions (ActionExecutor). `clock`: the API server's (the client's), for
+  // RunRecord::now.
+  MigrationDriver(ChangeSource& cache, ActionRunner& executor, const kube::ServerClock& clock,
                   DriverSettings settings, events::EventSink& events, ProgressHooks hooks = {});
 
   // Runs until every selected step is done, the core halts, or a stop request
@@ -76,23 +81,35 @@ class MigrationDriver {
   void request_stop();
   bool stop_requested() const noexcept { return stop_requests_ > 0; }
 
+  // The run's own record (the core's second input), owned by the driver.
+  const migrate::RunRecord& record() const noexcept { return record_; }
+
  private:
   // The watch event a group of writes reacts to; the first group to issue
   // a write records the reaction time and clears it.
   using Trigger = std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>>;
+  void begin();
+  // The run's result once the decision ends it (nothing running).
+  std::optional<RunResult> ended(const migrate::Decision& decision);
+  void start_actions(const migrate::Decision& decision,
+                     std::optional<std::chrono::steady_clock::time_point> event_at);
+  // The next timeout of a wait, or the next server second for a cut-off.
+  std::chrono::steady_clock::time_point wake_at(const migrate::Decision& decision) const;
   void start(std::vector<migrate::Action> group, Trigger trigger);
   boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group, Trigger trigger);
   void track_waits(const migrate::Decision& d);
   std::chrono::steady_clock::time_point next_deadline() const;
   void report(const migrate::Decision& d);
-  std::chrono::milliseconds timeout_for(const std::string& gate) const;
+  // nullopt: a wait bounded by the timeouts of what it waits for.
+  std::optional<std::chrono::milliseconds> timeout_for(migrate::Gate gate) const;
   // The server's time in whole seconds, one it has certainly reached.
   std::int64_t server_now();
   // When server_now() will next move on (to wake a "cut-off" wait).
   std::chrono::steady_clock::time_point next_server_second() const;
 
-  ClusterCache& cache_;
-  ActionExecutor& executor_;
+  ChangeSource& cache_;
+  ActionRunner& executor_;
+  migrate::RunRecord record_;
   const kube::ServerClock& clock_;
   bool clock_warned_ = false;
   DriverSettings settings_;
@@ -106,7 +123,7 @@ class MigrationDriver {
   struct Waiting {
     std::chrono::steady_clock::time_point since;
     std::string node;
-    std::string gate;
+    migrate::Gate gate;
   };
   std::map<std::string, Waiting> waiting_;  // by describe(WaitFor)
   std::optional<migrate::StepId> current_step_;

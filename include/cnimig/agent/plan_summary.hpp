@@ -18,6 +18,7 @@
 #include "cnimig/migrate/action.hpp"
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 
 namespace cnimig::agent {
@@ -40,7 +41,7 @@ struct PlanFacts {
 
 struct PlanSummaryInput {
   const std::vector<migrate::Action>& actions;
-  const std::optional<migrate::Action>& outcome;  // Done or Halt; empty: unfinished
+  const std::optional<migrate::RunEnd>& outcome;  // Done or Halt; empty: unfinished
   const migrate::Budget& budget;
   const config::Timeouts& timeouts;
   const PlanFacts& facts;

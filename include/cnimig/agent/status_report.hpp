@@ -65,7 +65,8 @@ struct StatusReport {
 };
 
 // `next_limit` caps `next` (the first actions of a decision can be hundreds).
-StatusReport make_status(const migrate::ClusterSnapshot& snapshot,
+// `server_now`: the API server's clock (Unix seconds), as a run reads it.
+StatusReport make_status(const migrate::ClusterSnapshot& snapshot, std::int64_t server_now,
                          const migrate::MigrationSettings& settings, const migrate::Budget& budget,
                          LeaseStatus lease, std::size_t next_limit);
 

@@ -7,8 +7,11 @@
 #include <chrono>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
+
+#include "cnimig/config/gate.hpp"
 
 namespace cnimig::config {
 
@@ -70,6 +73,15 @@ struct Timeouts {
   ms drain{std::chrono::minutes(15)};        // evictions (PDB 429s retried) and pods gone
   ms pod_deletion{std::chrono::minutes(5)};  // deleted pods disappear
   ms rollout{std::chrono::minutes(10)};      // a DaemonSet becomes ready on a node
+  // `timeouts.gates`: one gate's timeout by its name, instead of the default
+  // for_gate() gives it.
+  std::map<Gate, ms> gates;
+
+  // How long a run waits for `gate` before it counts as failed: the one
+  // place that maps gates to timeouts. nullopt for the waits on the run's
+  // own actions (a running check, writes before a check), which are bounded
+  // by those actions' timeouts.
+  std::optional<ms> for_gate(Gate g) const;
 };
 
 // `maxUnavailable` is a count or a percentage of nodes, like a DaemonSet's.

@@ -10,6 +10,7 @@
 #include <variant>
 #include <vector>
 
+#include "cnimig/migrate/gate.hpp"
 #include "cnimig/migrate/object_ref.hpp"
 #include "cnimig/migrate/step_id.hpp"
 #include "cnimig/migrate/taint.hpp"
@@ -88,33 +89,21 @@ struct DeleteObject {
   friend bool operator==(const DeleteObject&, const DeleteObject&) = default;
 };
 // Exec the probe in every knet-stress pod; the result comes back as
-// ClusterSnapshot::last_check with the generation at which it started.
+// RunRecord::last_check with the generation at which it started.
 struct RunConnectivityCheck {
   friend bool operator==(const RunConnectivityCheck&, const RunConnectivityCheck&) = default;
 };
 // Nothing to do until the snapshot changes. `gate` names what is awaited
-// ("resources-ready", "pods-gone", "cilium-migrated-ready", "cni-ready",
-// "connectivity-check", "writes-in-flight", "eviction-blocked"); `pending`
-// lists the objects.
+// (its timeout is config::Timeouts::for_gate); `pending` lists the objects.
 struct WaitFor {
-  std::string gate;
+  Gate gate = Gate::resources_ready;
   std::vector<std::string> pending;
   friend bool operator==(const WaitFor&, const WaitFor&) = default;
-};
-// Stop the run: a failed gate or a refused step. The cluster is consistent
-// and a later run resumes from it.
-struct Halt {
-  std::string reason;
-  friend bool operator==(const Halt&, const Halt&) = default;
-};
-// Every selected step is done.
-struct Done {
-  friend bool operator==(const Done&, const Done&) = default;
 };
 
 using ActionKind = std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod,
                                 DeletePod, ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector,
-                                DeleteObject, RunConnectivityCheck, WaitFor, Halt, Done>;
+                                DeleteObject, RunConnectivityCheck, WaitFor>;
 
 struct Action {
   StepId step = StepId::preflight;
@@ -124,8 +113,8 @@ struct Action {
   friend bool operator==(const Action&, const Action&) = default;
 };
 
-// A write changes the cluster (everything but RunConnectivityCheck, WaitFor,
-// Halt and Done). Each write bumps ClusterSnapshot::write_generation.
+// A write changes the cluster (everything but RunConnectivityCheck and
+// WaitFor). Each write bumps RunRecord::write_generation.
 bool is_write(const Action& action) noexcept;
 
 // The action's event name, e.g. "node.cordoned", "pod.evicted", "gate.waiting".

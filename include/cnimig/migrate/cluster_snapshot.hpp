@@ -1,16 +1,15 @@
 #pragma once
-// What the watches have seen, slimmed to the fields the core reads. The driver
-// may keep one ClusterSnapshot as its watch cache and update it in place; the
-// core takes it by const reference and never keeps it.
+// What the watches have seen, slimmed to the fields the core reads. The
+// watch cache (agent's ClusterCache) owns it and alone updates it; what the
+// run itself did and learnt is the driver's RunRecord (run_record.hpp). The
+// core takes both by const reference and keeps neither.
 
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
-#include "cnimig/migrate/action.hpp"
 #include "cnimig/migrate/object_ref.hpp"
 #include "cnimig/migrate/taint.hpp"
 
@@ -75,47 +74,7 @@ struct WorkloadState {
   friend bool operator==(const WorkloadState&, const WorkloadState&) = default;
 };
 
-// The latest connectivity check of this run (src/migrate/README.md: every
-// knet-stress instance reaches all its peers). The driver retries a failing
-// check until its timeout and reports only the final outcome, so `passed ==
-// false` is a failed gate.
-struct CheckResult {
-  bool passed = false;
-  // ClusterSnapshot::write_generation when the check started. A check counts
-  // for a gate only if no write happened since (generation == current).
-  std::uint64_t generation = 0;
-  std::string detail;  // failing pods, for the Halt reason
-
-  friend bool operator==(const CheckResult&, const CheckResult&) = default;
-};
-
-// An eviction answered 429 because a PodDisruptionBudget allows no disruption.
-// The driver retries it with backoff; the core only reports it in its waits.
-struct BlockedEviction {
-  std::string ns;
-  std::string name;
-  std::string pdb;
-
-  friend bool operator==(const BlockedEviction&, const BlockedEviction&) = default;
-};
-
-// Something the driver gave up on (a gate or drain timeout, a PDB that never
-// allowed the eviction). Any failure stops new nodes from starting.
-struct Failure {
-  std::string node;  // empty when not about one node
-  std::string reason;
-
-  friend bool operator==(const Failure&, const Failure&) = default;
-};
-
 struct ClusterSnapshot {
-  // API server time in Unix seconds, a second the server's clock has
-  // certainly reached (the driver learns the server's clock from the Date
-  // headers of its responses, kube::ServerClock): it is compared with pods'
-  // creationTimestamp, which the server's clock wrote. Never this machine's
-  // clock: the two may be seconds apart.
-  std::int64_t now = 0;
-
   std::map<std::string, NodeState> nodes;  // by name
   std::vector<PodState> unscheduled_pods;  // not bound to a node (the core ignores them)
 
@@ -125,19 +84,6 @@ struct ClusterSnapshot {
 
   // Bundle ids whose objects all exist (the driver detects this from objects).
   std::set<std::string> applied_bundles;
-
-  // --- driver state of this run (empty after a restart) ---
-  // Incremented by the driver for every write it issues.
-  std::uint64_t write_generation = 0;
-  std::optional<CheckResult> last_check;
-  std::vector<BlockedEviction> blocked_evictions;
-  std::vector<Failure> failures;
-  // metadata.uid of the pods this run evicted or deleted (the API accepted
-  // it) that the watch still shows: the core treats them as terminating, so
-  // no pod is evicted or deleted twice while its removal is on the way.
-  std::set<std::string> removed_pods;
-  // Actions issued and not yet finished; the core does not emit them again.
-  std::vector<Action> in_flight;
 
   const WorkloadState* workload(const ObjectRef& ref) const {
     auto it = workloads.find(ref);

@@ -6,11 +6,12 @@
 //
 // Driver loop:
 //   for (;;) {
-//     update the ClusterSnapshot from watch events (bump write_generation per
-//       write issued, record last_check, failures, blocked evictions, in_flight);
-//     Decision d = next_actions(snapshot, settings, budget, selection);
+//     the cache updates the ClusterSnapshot from watch events; the driver
+//       keeps its RunRecord (bump write_generation per write issued, record
+//       last_check, failures, blocked evictions, removed pods, in_flight);
+//     Decision d = next_actions(snapshot, record, settings, budget, selection);
 //     if (d.finished()) exit 0;  if (d.halted()) exit 1 with *d.halt_reason();
-//     start d.actions not already running (keep per-node order);
+//     start d.actions() not already running (keep per-node order);
 //     if nothing was started, wait for the next relevant watch event / result
 //       (each WaitFor in d.waits has a deadline from config: on expiry, add a
 //       Failure and call again, which brings in-flight nodes to a safe point
@@ -21,16 +22,22 @@
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::migrate {
 
-Decision next_actions(const ClusterSnapshot& snapshot, const MigrationSettings& settings,
-                      const Budget& budget, const Selection& selection);
+Decision next_actions(const ClusterSnapshot& snapshot, const RunRecord& record,
+                      const MigrationSettings& settings, const Budget& budget,
+                      const Selection& selection);
 
 // A step's done predicate on the snapshot (what the cluster records, so it
 // survives restarts). Later progress implies earlier steps: e.g. after cleanup
 // has removed the labels, migrate is still done.
+// Without a record: what a new process would find (preflight is done only
+// once the migration has visibly started).
 bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings);
+bool step_done(StepId step, const ClusterSnapshot& snapshot, const RunRecord& record,
+               const MigrationSettings& settings);
 
 }  // namespace cnimig::migrate

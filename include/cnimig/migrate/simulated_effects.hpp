@@ -18,10 +18,31 @@
 
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::migrate {
+
+// What the model evolves: the cluster as a watch cache would show it and the
+// record a driver would keep, in one value (a real run keeps them apart, in
+// the cache and the driver; the model plays both).
+struct PlanState : ClusterSnapshot, RunRecord {
+  PlanState() = default;
+  // Implicit: a snapshot alone is what a new process starts from.
+  PlanState(ClusterSnapshot cluster, RunRecord record = {})
+      : ClusterSnapshot(std::move(cluster)), RunRecord(std::move(record)) {}
+
+  const ClusterSnapshot& cluster() const noexcept { return *this; }
+  const RunRecord& record() const noexcept { return *this; }
+  friend bool operator==(const PlanState&, const PlanState&) = default;
+};
+
+// The core on the model: next_actions and step_done with its record.
+Decision next_actions(const PlanState& state, const MigrationSettings& settings,
+                      const Budget& budget, const Selection& selection);
+bool step_done(StepId step, const PlanState& state, const MigrationSettings& settings);
 
 class SimulatedEffects {
  public:
@@ -36,10 +57,10 @@ class SimulatedEffects {
   class Tracker;
 
   // Applies `action` (advancing `now` by `seconds_per_action` and, for
-  // writes, write_generation by one). WaitFor, Halt and Done change only `now`.
-  void apply(ClusterSnapshot& snapshot, const Action& action) const;
+  // writes, write_generation by one). WaitFor changes only `now`.
+  void apply(PlanState& state, const Action& action) const;
   // The same with a Tracker kept across the actions of a run (run_plan's).
-  void apply(ClusterSnapshot& snapshot, const Action& action, Tracker& tracker) const;
+  void apply(PlanState& state, const Action& action, Tracker& tracker) const;
 
   // 1 by default. 0 models a fast cluster where controllers re-create pods
   // many times within one second (run_plan then lets the clock tick only
@@ -50,13 +71,18 @@ class SimulatedEffects {
   std::function<bool(const ClusterSnapshot&)> check_outcome;
 
  private:
-  void reconcile_daemon_sets(ClusterSnapshot& snapshot, Tracker& tracker) const;
-  void schedule_pending(ClusterSnapshot& snapshot, Tracker& tracker) const;
-  void replace_pod(ClusterSnapshot& snapshot, Tracker& tracker, const std::string& node,
-                   PodState pod) const;
+  void remove_pod(PlanState& state, Tracker& tracker, const std::string& ns,
+                  const std::string& name) const;
+  bool change_node(PlanState& state, Tracker& tracker, const Action& action) const;
+  void add_taint(PlanState& state, Tracker& tracker, NodeState& node, const Taint& taint) const;
+  void change_workloads(PlanState& state, Tracker& tracker, const Action& action) const;
+  void delete_object(PlanState& state, Tracker& tracker, const ObjectRef& object) const;
+  void reconcile_daemon_sets(PlanState& state, Tracker& tracker) const;
+  void schedule_pending(PlanState& state, Tracker& tracker) const;
+  void replace_pod(PlanState& state, Tracker& tracker, const std::string& node, PodState pod) const;
 
   // Sets the name and uid of a pod the model creates.
-  void name_new_pod(const ClusterSnapshot& snapshot, Tracker& tracker, PodState& pod,
+  void name_new_pod(const PlanState& state, Tracker& tracker, PodState& pod,
                     const std::string& base) const;
 
   MigrationSettings settings_;
@@ -64,12 +90,12 @@ class SimulatedEffects {
 
 struct PlanRun {
   std::vector<Action> actions;  // every action applied, in order (no waits)
-  ClusterSnapshot final_snapshot;
-  std::optional<Action> outcome;  // the final Halt or Done; empty when max_rounds ran out
+  PlanState final_snapshot;
+  std::optional<RunEnd> outcome;  // the final Halt or Done; empty when max_rounds ran out
   std::size_t rounds = 0;
 };
 
-using PlanObserver = std::function<void(const ClusterSnapshot&, const Action&)>;
+using PlanObserver = std::function<void(const PlanState&, const Action&)>;
 
 // run_plan a slice at a time, for a caller that must stay responsive: plan
 // mode returns to its io_context between slices, so that a signal stops a
@@ -77,7 +103,7 @@ using PlanObserver = std::function<void(const ClusterSnapshot&, const Action&)>;
 // and must outlive it.
 class PlanRunner {
  public:
-  PlanRunner(ClusterSnapshot snapshot, const MigrationSettings& settings, const Budget& budget,
+  PlanRunner(PlanState state, const MigrationSettings& settings, const Budget& budget,
              const Selection& selection, const SimulatedEffects& effects,
              std::size_t max_rounds = 100000, const PlanObserver& observer = {});
   ~PlanRunner();
@@ -92,7 +118,7 @@ class PlanRunner {
   PlanRun finish();
 
  private:
-  ClusterSnapshot snapshot_;
+  PlanState snapshot_;
   const MigrationSettings& settings_;
   const Budget& budget_;
   const Selection& selection_;
@@ -106,7 +132,7 @@ class PlanRunner {
 
 // Calls next_actions, applies every returned action, repeats until Halt or
 // Done. `observer` runs after each applied action (tests check invariants).
-PlanRun run_plan(ClusterSnapshot snapshot, const MigrationSettings& settings, const Budget& budget,
+PlanRun run_plan(PlanState state, const MigrationSettings& settings, const Budget& budget,
                  const Selection& selection, const SimulatedEffects& effects,
                  std::size_t max_rounds = 100000, const PlanObserver& observer = {});
 

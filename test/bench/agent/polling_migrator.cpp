@@ -37,10 +37,10 @@ struct Poller {
   std::map<std::string, agent::ManifestBundle> bundles;
   std::set<migrate::ObjectRef> interesting;
   migrate::ClusterSnapshot snap;
+  migrate::RunRecord record;  // the driver's side: kept across re-lists
   PollingResult result;
 
-  // One full re-list of everything the core reads, into `snap` (the
-  // driver-side fields, write_generation, last_check and failures, stay).
+  // One full re-list of everything the core reads, into `snap`.
   asio::awaitable<Result<void>> relist() {
     snap.nodes.clear();
     snap.unscheduled_pods.clear();
@@ -82,15 +82,7 @@ struct Poller {
           snap.workloads[ref] = agent::project_workload(kind, o);
       }
     }
-    snap.applied_bundles.clear();
-    for (const auto& [id, bundle] : bundles) {
-      bool all = true;
-      for (const auto& o : bundle.objects())
-        if (o.info.group == "apps" && !snap.exists({o.kind, o.namespace_, o.name}))
-          all = false;
-      if (all)
-        snap.applied_bundles.insert(id);
-    }
+    agent::detect_applied_bundles(snap, bundles);
     co_return Result<void>{};
   }
 
@@ -120,6 +112,7 @@ struct Poller {
     exec_settings.knet_stress_namespace = config.connectivity.namespace_;
     exec_settings.knet_stress_daemonsets = config.connectivity.daemonsets;
     agent::ActionExecutor executor(client, snap, bundles, exec_settings, sink, prober);
+    executor.on_outcome([this](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
     migrate::Budget budget;
     budget.max_parallel_nodes = config.parallelism.max_parallel_nodes;
     migrate::Selection selection;
@@ -137,10 +130,11 @@ struct Poller {
         co_return;
       }
       budget.max_unavailable = config.parallelism.max_unavailable.resolve(snap.nodes.size());
-      snap.now = std::chrono::duration_cast<std::chrono::seconds>(
-                     std::chrono::system_clock::now().time_since_epoch())
-                     .count();
-      const auto decision = migrate::next_actions(snap, settings, budget, selection);
+      agent::forget_gone_pods(record, snap);
+      record.now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+      const auto decision = migrate::next_actions(snap, record, settings, budget, selection);
       if (decision.finished()) {
         result.completed = true;
         result.makespan =
@@ -152,16 +146,12 @@ struct Poller {
         co_return;
       }
       // What a script does: each action in turn, then sleep.
-      for (const auto& action : decision.actions) {
-        if (std::holds_alternative<migrate::WaitFor>(action.kind) ||
-            std::holds_alternative<migrate::Done>(action.kind) ||
-            std::holds_alternative<migrate::Halt>(action.kind))
-          continue;
+      for (const auto& action : decision.actions()) {
         if (migrate::is_write(action))
-          ++snap.write_generation;
-        auto r = co_await executor.execute(action);
+          ++record.write_generation;
+        auto r = co_await executor.execute(action, record);
         if (!r) {
-          snap.failures.push_back(
+          record.failures.push_back(
               {action.node, migrate::describe(action) + ": " + r.error().describe()});
           break;
         }

@@ -65,5 +65,5 @@ BOOST_AUTO_TEST_CASE(whole_plan) {
   figure("plan_actions", static_cast<double>(run.actions.size()), "actions");
   figure("plan_rounds", static_cast<double>(run.rounds), "rounds");
   BOOST_TEST_REQUIRE(run.outcome.has_value());
-  BOOST_TEST(std::holds_alternative<Done>(run.outcome->kind), describe(*run.outcome));
+  BOOST_TEST(std::holds_alternative<Done>(*run.outcome), describe(*run.outcome));
 }

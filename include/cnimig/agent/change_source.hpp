@@ -1,0 +1,26 @@
+#pragma once
+// What the driver reads the cluster from: the watch-fed view and the signal
+// that wakes it when the view (or anything else it waits on) changes.
+// ClusterCache is the real one; the driver's unit test has its own.
+
+#include <string_view>
+
+#include <boost/json/object.hpp>
+
+#include "cnimig/agent/change_signal.hpp"
+#include "cnimig/migrate/cluster_snapshot.hpp"
+
+namespace cnimig::agent {
+
+class ChangeSource {
+ public:
+  virtual ~ChangeSource() = default;
+  // Owned and updated by the source alone.
+  virtual const migrate::ClusterSnapshot& snapshot() const = 0;
+  virtual ChangeSignal& changes() = 0;
+  // Read-your-writes: the API's answer to one of the run's writes (a Node or
+  // a workload: `kind`), shown at once rather than when the watch brings it.
+  virtual void apply_written(std::string_view kind, const boost::json::object& object) = 0;
+};
+
+}  // namespace cnimig::agent

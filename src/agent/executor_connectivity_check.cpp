@@ -1,0 +1,145 @@
+// Client calls pass every options argument explicitly: GCC 12 destroys the
+// temporary of a defaulted `= {}` coroutine parameter twice.
+// ActionExecutor's connectivity check: which knet-stress pods it probes and
+// how a failing check is retried until timeouts.connectivity.
+
+#include <algorithm>
+
+#include "cnimig/agent/action_executor.hpp"
+#include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/kube/retry_policy.hpp"
+
+#include "executor_support.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// Peers see a node's change within seconds: retried from one second up to
+// every 15 s.
+const kube::RetryPolicy kCheckRetry{.base = std::chrono::milliseconds(1000),
+                                    .cap = std::chrono::seconds(15)};
+
+}  // namespace
+
+ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const migrate::RunRecord& run,
+                                    const std::string& knet_stress_namespace,
+                                    const std::vector<std::string>& knet_stress_daemonsets) {
+  ProbeSelection out;
+  std::vector<std::string> absent;
+  for (const auto& name : knet_stress_daemonsets) {
+    const auto* w = snapshot.workload({migrate::kDaemonSet, knet_stress_namespace, name});
+    if (w == nullptr || !w->exists) {
+      absent.push_back(knet_stress_namespace + "/" + name);
+      continue;
+    }
+    out.expected += w->desired;
+  }
+  for (const auto& [name, node] : snapshot.nodes) {
+    for (const auto& pod : node.pods) {
+      // A pod this run deleted is going even while the watch still shows it.
+      if (pod.ns != knet_stress_namespace || !pod.daemon_set_owned() || pod.terminating ||
+          !pod.ready || run.removed_pods.contains(pod.uid)) {
+        continue;
+      }
+      if (std::find(knet_stress_daemonsets.begin(), knet_stress_daemonsets.end(), pod.owner_name) ==
+          knet_stress_daemonsets.end()) {
+        continue;
+      }
+      out.targets.push_back({pod.ns, pod.name, name});
+    }
+  }
+  const auto present = static_cast<std::int64_t>(out.targets.size());
+  if (present != out.expected || out.expected == 0) {
+    out.missing = std::to_string(present) + "/" + std::to_string(out.expected) +
+                  " knet-stress pods present and Ready";
+  }
+  for (const auto& ds : absent)
+    out.missing += (out.missing.empty() ? "" : "; ") + ("DaemonSet " + ds + " absent");
+  return out;
+}
+
+namespace {
+
+// A probe whose exec the API server refused (403) proves nothing about
+// connectivity, and retrying will not help: the credentials lack the
+// permission (a WebSocket exec needs `get pods/exec`, from Kubernetes 1.35
+// also `create`). The error names it.
+std::optional<Error> refused_probe(const probe::ConnectivityReport& report,
+                                   const std::string& permission) {
+  for (const auto& f : report.failures) {
+    if (!f.exec_error || f.exec_error->code != Errc::forbidden)
+      continue;
+    Error e = *f.exec_error;
+    e.message = permission + " (the API server refused the knet-stress probe's exec into " +
+                f.target.namespace_ + "/" + f.target.pod + ": " + e.message + ")";
+    return e;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+// Retries a failing check until timeouts.connectivity: right after a node
+// changes, peers may need a moment to see each other. Only the final outcome
+// is recorded, with the write generation at which the passing (or last)
+// attempt started, so a check that predates a write never opens a gate.
+asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::Action& action,
+                                                                 const migrate::RunRecord& run) {
+  const auto deadline = Clock::now() + settings_.timeouts.connectivity;
+  for (int round = 1;; ++round) {
+    const auto generation = run.write_generation;
+    auto selection = select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
+                                          settings_.knet_stress_daemonsets);
+    const auto pods = selection.targets.size();
+    // A subset of the pods proves nothing about the nodes left out: the
+    // round fails, and is retried like any other, until every pod is there.
+    probe::ConnectivityReport report;
+    if (selection.missing.empty()) {
+      report = co_await probe::run_connectivity_check(prober_, std::move(selection.targets),
+                                                      settings_.check);
+    }
+    if (report.passed) {
+      report_outcome(CheckFinished{{true, generation, {}}});
+      auto passed = events::Event(events::catalogued("probe.passed"))
+                        .step(migrate::to_string(action.step))
+                        .duration(report.duration)
+                        .field("pods", static_cast<std::int64_t>(report.probed))
+                        .field("rounds", round);
+      if (!action.node.empty())
+        passed.node(action.node);
+      events_.emit(passed);
+      co_return Result<void>{};
+    }
+    if (auto denied = refused_probe(report, settings_.exec_permission))
+      co_return *denied;
+    std::string detail = !selection.missing.empty()
+                             ? selection.missing
+                             : std::to_string(report.failures.size()) + "/" + std::to_string(pods) +
+                                   " knet-stress pods cannot reach all peers";
+    for (std::size_t i = 0; i < report.failures.size() && i < 3; ++i) {
+      const auto& f = report.failures[i];
+      detail +=
+          (i == 0 ? ": " : "; ") + f.target.pod + " on " + f.target.node + " (" + f.detail + ")";
+    }
+    auto failed = events::Event(events::catalogued("probe.failed"))
+                      .step(migrate::to_string(action.step))
+                      .duration(report.duration)
+                      .error(detail)
+                      .field("round", round);
+    if (!action.node.empty())
+      failed.node(action.node);
+    events_.emit(failed);
+    const auto backoff = kCheckRetry.backoff(round, detail::jitter01());
+    if (Clock::now() + backoff > deadline) {
+      report_outcome(CheckFinished{{false, generation, detail}});
+      co_return Result<void>{};
+    }
+    co_await detail::pause(backoff);
+  }
+}
+
+}  // namespace cnimig::agent

@@ -1,0 +1,135 @@
+// Client calls pass every options argument explicitly: GCC 12 destroys the
+// temporary of a defaulted `= {}` coroutine parameter twice.
+// ActionExecutor's pod removals: evictions (PodDisruptionBudgets decide)
+// and deletions, each reported once the API accepted it.
+
+#include <boost/json/serialize.hpp>
+
+#include "cnimig/agent/action_executor.hpp"
+#include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/kube/retry_policy.hpp"
+
+#include "executor_support.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+namespace asio = boost::asio;
+using Clock = std::chrono::steady_clock;
+
+// A PodDisruptionBudget that allows no disruption now may allow one in
+// seconds (a replica became Ready) or minutes: retried from half a second up
+// to every 30 s, with the server's Retry-After when it gives one, until the
+// drain timeout.
+const kube::RetryPolicy kEvictionRetry{.base = std::chrono::milliseconds(500),
+                                       .cap = std::chrono::seconds(30)};
+
+}  // namespace
+
+asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
+                                                          const std::string& pod) {
+  const auto pod_path = kube::ResourcePath::core("pods").in(ns).named(pod);
+  const auto pdb_path = kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns);
+  auto object = co_await client_.get(pod_path, kube::RequestOptions());
+  auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
+  if (!object || !pdbs)
+    co_return std::string("a PodDisruptionBudget");
+  const auto* meta = detail::object_at(*object, "metadata");
+  const auto* labels = meta != nullptr ? detail::object_at(*meta, "labels") : nullptr;
+  const boost::json::object empty;
+  for (const auto& pdb : pdbs->items) {
+    const auto* spec = detail::object_at(pdb, "spec");
+    const auto* selector = spec != nullptr ? detail::object_at(*spec, "selector") : nullptr;
+    if (selector != nullptr && selector_matches(*selector, labels != nullptr ? *labels : empty)) {
+      co_return ns + "/" + std::string(pdb.at("metadata").at("name").as_string());
+    }
+  }
+  co_return std::string("a PodDisruptionBudget");
+}
+
+// Through the eviction API, so PodDisruptionBudgets decide. A 429 means the
+// budget allows no disruption now: retry with backoff until the drain
+// timeout, then give up with the PDB named.
+asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& action,
+                                                    const migrate::EvictPod& pod) {
+  if (is_own_pod(pod.ns, pod.name))
+    co_return Result<void>{};
+  const auto deadline = Clock::now() + settings_.timeouts.drain;
+  std::string pdb;
+  const auto unblock = [&] {
+    if (!pdb.empty())
+      report_outcome(EvictionSettled{pod.ns, pod.name});
+  };
+  for (int attempt = 1;; ++attempt) {
+    kube::DeleteOptions options;
+    options.request.max_attempts = 1;
+    options.dry_run = settings_.dry_run;
+    auto r = co_await client_.evict(pod.ns, pod.name, options);
+    if (r || r.error().code == Errc::not_found) {
+      unblock();
+      record_removed(action.node, pod.uid);  // never evicted twice
+      co_return Result<void>{};
+    }
+    if (r.error().code == Errc::too_many_requests) {
+      if (pdb.empty()) {
+        pdb = co_await blocking_pdb(pod.ns, pod.name);
+        report_outcome(EvictionBlocked{{pod.ns, pod.name, pdb}});
+        events_.emit(events::Event(events::catalogued("pod.eviction_blocked"))
+                         .step(migrate::to_string(action.step))
+                         .node(action.node)
+                         .resource("Pod " + pod.ns + "/" + pod.name)
+                         .field("pdb", pdb));
+      }
+      if (settings_.dry_run) {
+        unblock();  // admitted but for the budget, which a real run waits for
+        co_return Result<void>{};
+      }
+    } else if (!r.error().retryable()) {
+      unblock();
+      co_return r.error();
+    }
+    const auto wait = kEvictionRetry.delay(attempt, r.error(), detail::jitter01());
+    if (Clock::now() + wait > deadline) {
+      unblock();
+      co_return make_error(
+          Errc::timeout,
+          "eviction of pod " + pod.ns + "/" + pod.name + " was refused by " +
+              (pdb.empty() ? std::string("the API server") : "PodDisruptionBudget " + pdb) +
+              " until the drain timeout");
+    }
+    co_await detail::pause(wait);
+  }
+}
+
+void ActionExecutor::report_outcome(const ActionOutcome& outcome) const {
+  if (outcome_)
+    outcome_(outcome);
+}
+
+void ActionExecutor::record_removed(const std::string& node, const std::string& uid) const {
+  if (uid.empty() || settings_.dry_run)
+    return;
+  report_outcome(PodRemoved{node, uid});
+}
+
+asio::awaitable<Result<void>> ActionExecutor::delete_pod(const std::string& node,
+                                                         const migrate::DeletePod& pod) {
+  if (is_own_pod(pod.ns, pod.name))
+    co_return Result<void>{};
+  const auto path = kube::ResourcePath::core("pods").in(pod.ns).named(pod.name);
+  kube::DeleteOptions options;
+  options.dry_run = settings_.dry_run;
+  // Only this incarnation: a StatefulSet's replacement has the same name.
+  options.precondition_uid = pod.uid;
+  auto removed = co_await client_.remove(path, options);
+  // 409 on the uid precondition: the name now belongs to a replacement, so
+  // the pod we meant is gone.
+  if (!removed && removed.error().code == Errc::conflict && !pod.uid.empty())
+    removed = boost::json::object();
+  if (auto r = detail::gone_is_fine(removed); !r)
+    co_return r;
+  record_removed(node, pod.uid);  // never deleted twice
+  co_return Result<void>{};
+}
+
+}  // namespace cnimig::agent

@@ -1,0 +1,306 @@
+// MigrationDriver alone: no sockets, no simulator. A fake change source holds
+// the cluster as the core's effects model changes it, and a fake executor
+// applies each action to that model (or fails, or hangs) and reports the
+// outcomes a real executor would. The tests check that the driver executes
+// what the core asks, folds outcomes into its own record, ends on Halt and
+// Done, reacts to a change of the cluster, and stops at a safe point.
+
+#include "cnimig/agent/migration_driver.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include "cnimig/agent/action_runner.hpp"
+#include "cnimig/agent/change_source.hpp"
+#include "cnimig/kube/server_clock.hpp"
+#include "cnimig/migrate/decision.hpp"
+#include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/simulated_effects.hpp"
+
+#include "cluster_fixture.hpp"
+
+namespace asio = boost::asio;
+using namespace cnimig;
+using namespace std::chrono_literals;
+using agent::RunOutcome;
+
+namespace {
+
+std::int64_t system_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The cluster as the effects model changes it. Its clock is this machine's,
+// as the driver's is without a Date header: a pod re-created after a cut-off
+// must not predate it.
+class FakeCluster final : public agent::ChangeSource {
+ public:
+  FakeCluster(asio::any_io_executor ex, migrate::PlanState state)
+      : state_(std::move(state)), changes_(ex) {
+    state_.now = system_seconds();
+  }
+
+  const migrate::ClusterSnapshot& snapshot() const override { return state_; }
+  agent::ChangeSignal& changes() override { return changes_; }
+  void apply_written(std::string_view, const boost::json::object&) override {}
+
+  // The only writer of the model: what a watch event would bring.
+  migrate::PlanState& model() { return state_; }
+  void changed() { changes_.notify_event(); }
+
+ private:
+  migrate::PlanState state_;
+  agent::ChangeSignal changes_;
+};
+
+// Applies each write to the model at once (as a cooperative cluster would,
+// seen through the watch), reports the outcomes a real executor reports,
+// and records what it ran.
+class FakeExecutor final : public agent::ActionRunner {
+ public:
+  FakeExecutor(FakeCluster& cluster, const migrate::MigrationSettings& settings)
+      : cluster_(cluster), effects_(settings) {
+    effects_.seconds_per_action = 0;  // the model's clock is the real one
+  }
+
+  asio::awaitable<Result<void>> execute(const migrate::Action& action,
+                                        const migrate::RunRecord& run) override {
+    executed.push_back(action);
+    if (hang && hang(action)) {
+      // Never finishes by itself: only a cancellation ends it.
+      asio::steady_timer forever(co_await asio::this_coro::executor,
+                                 std::chrono::steady_clock::time_point::max());
+      co_await forever.async_wait(asio::use_awaitable);
+    }
+    if (on_execute)
+      on_execute(action);
+    if (fail && fail(action))
+      co_return make_error(Errc::conflict, "refused by the fake API");
+    if (std::holds_alternative<migrate::RunConnectivityCheck>(action.kind)) {
+      const bool passed = !check_fails;
+      outcome_(agent::CheckFinished{{passed, run.write_generation, passed ? "" : "pod-x down"}});
+      co_return Result<void>{};
+    }
+    if (const auto* e = std::get_if<migrate::EvictPod>(&action.kind))
+      outcome_(agent::PodRemoved{action.node, e->uid});
+    if (const auto* d = std::get_if<migrate::DeletePod>(&action.kind))
+      outcome_(agent::PodRemoved{action.node, d->uid});
+    if (!run.removed_pods.empty())
+      ++removals_recorded;  // folded into the driver's record before the watch shows them gone
+    auto& model = cluster_.model();
+    model.now = system_seconds();
+    effects_.apply(model, action);
+    cluster_.changed();
+    co_return Result<void>{};
+  }
+  void on_outcome(OutcomeHandler handler) override { outcome_ = std::move(handler); }
+  void on_written(WrittenHandler) override {}
+
+  std::vector<migrate::Action> executed;
+  std::size_t removals_recorded = 0;
+  bool check_fails = false;
+  std::function<bool(const migrate::Action&)> fail;
+  std::function<bool(const migrate::Action&)> hang;
+  std::function<void(const migrate::Action&)> on_execute;
+
+  std::size_t writes() const {
+    return static_cast<std::size_t>(
+        std::count_if(executed.begin(), executed.end(), migrate::is_write));
+  }
+
+ private:
+  FakeCluster& cluster_;
+  migrate::SimulatedEffects effects_;
+  OutcomeHandler outcome_;
+};
+
+class RecordingSink final : public events::EventSink {
+ public:
+  void emit(const events::Event& event) override {
+    names.push_back(event.name());
+    if (on_event)
+      on_event(event);
+  }
+  std::vector<std::string> names;
+  std::function<void(const events::Event&)> on_event;
+};
+
+struct Harness {
+  migrate::MigrationSettings settings = migrate::MigrationSettings::defaults();
+  asio::io_context io;
+  FakeCluster cluster;
+  FakeExecutor executor;
+  kube::ServerClock clock;  // never observed: the driver falls back to this machine's
+  RecordingSink sink;
+  std::optional<agent::MigrationDriver> driver;
+  std::optional<agent::RunResult> result;
+
+  explicit Harness(std::size_t nodes = 2)
+      : cluster(io.get_executor(), make(settings, nodes)), executor(cluster, settings) {
+    agent::DriverSettings d;
+    d.migration = settings;
+    d.max_parallel_nodes = 1;
+    driver.emplace(cluster, executor, clock, d, sink);
+  }
+
+  static migrate::PlanState make(const migrate::MigrationSettings& s, std::size_t nodes) {
+    migrate::test::FixtureOptions o;
+    o.nodes = nodes;
+    o.knet_stress_installed = true;
+    return migrate::test::make_cluster(s, o);
+  }
+
+  agent::RunResult run(std::chrono::seconds limit = 60s) {
+    asio::co_spawn(io, driver->run(), [this](std::exception_ptr e, agent::RunResult r) {
+      if (e)
+        std::rethrow_exception(e);
+      result = std::move(r);
+      io.stop();  // what is left (a cancelled timer, say) is not the driver's
+    });
+    io.run_for(limit);
+    BOOST_TEST_REQUIRE(result.has_value(), "the driver did not end");
+    return *result;
+  }
+
+  bool emitted(const std::string& name) const {
+    return std::find(sink.names.begin(), sink.names.end(), name) != sink.names.end();
+  }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_SUITE(migration_driver)
+
+BOOST_AUTO_TEST_CASE(executes_the_cores_actions_to_done_and_folds_their_outcomes) {
+  Harness h;
+  const auto r = h.run();
+  BOOST_TEST((r.outcome == RunOutcome::completed), r.reason);
+  for (auto step : migrate::kAllSteps)
+    BOOST_TEST(migrate::step_done(step, h.cluster.snapshot(), h.settings), to_string(step));
+  // Every write it executed counted in the record; none left running.
+  const auto& record = h.driver->record();
+  BOOST_TEST(record.write_generation == h.executor.writes());
+  BOOST_TEST(record.in_flight.empty());
+  BOOST_TEST(record.failures.empty());
+  // The checks' outcomes were folded in, the last one at the last write.
+  BOOST_TEST_REQUIRE(record.last_check.has_value());
+  BOOST_TEST(record.last_check->passed);
+  BOOST_TEST(record.last_check->generation == record.write_generation);
+  // Removed pods were recorded while the watch showed them, and forgotten
+  // once it no longer did.
+  BOOST_TEST(h.executor.removals_recorded > 0u);
+  BOOST_TEST(record.removed_pods.empty());
+  BOOST_TEST(h.emitted("migration.completed"));
+}
+
+BOOST_AUTO_TEST_CASE(a_halt_ends_the_run_with_its_reason_and_nothing_written) {
+  Harness h;
+  h.executor.check_fails = true;
+  const auto r = h.run();
+  BOOST_TEST((r.outcome == RunOutcome::halted));
+  BOOST_TEST(r.reason.find("connectivity check failed: pod-x down") != std::string::npos, r.reason);
+  BOOST_TEST(h.executor.writes() == 0u);
+  BOOST_TEST_REQUIRE(!h.executor.executed.empty());
+  BOOST_TEST(std::holds_alternative<migrate::RunConnectivityCheck>(h.executor.executed[0].kind));
+  BOOST_TEST(h.emitted("migration.halted"));
+}
+
+BOOST_AUTO_TEST_CASE(a_failed_write_becomes_a_failure_in_its_record_and_halts) {
+  Harness h;
+  h.executor.fail = [](const migrate::Action& a) {
+    return std::holds_alternative<migrate::SetCordon>(a.kind);
+  };
+  const auto r = h.run();
+  BOOST_TEST((r.outcome == RunOutcome::halted));
+  BOOST_TEST(r.reason.find("refused by the fake API") != std::string::npos, r.reason);
+  BOOST_TEST_REQUIRE(h.driver->record().failures.size() == 1u);
+  BOOST_TEST(h.driver->record().failures[0].reason.find("cordon") != std::string::npos);
+  BOOST_TEST(h.emitted("action.failed"));
+}
+
+BOOST_AUTO_TEST_CASE(waits_for_the_cluster_and_reacts_when_it_changes) {
+  Harness h;
+  const migrate::ObjectRef knet{migrate::kDaemonSet, "knet-stress", "knet-stress"};
+  h.cluster.model().workloads[knet].ready = false;
+  h.executor.check_fails = true;  // ends the run at the first check
+  std::size_t executed_while_waiting = 0;
+  bool waited = false;
+  h.sink.on_event = [&](const events::Event& e) {
+    if (e.name() != "gate.waiting" || waited)
+      return;
+    waited = true;
+    executed_while_waiting = h.executor.executed.size();
+    // The watch brings the DaemonSet Ready: after this event, not inside it.
+    asio::post(h.io, [&] {
+      h.cluster.model().workloads[knet].ready = true;
+      h.cluster.changed();
+    });
+  };
+  const auto r = h.run();
+  BOOST_TEST(waited);
+  BOOST_TEST(executed_while_waiting == 0u, "nothing runs while knet-stress is not Ready");
+  BOOST_TEST_REQUIRE(!h.executor.executed.empty());
+  BOOST_TEST(std::holds_alternative<migrate::RunConnectivityCheck>(h.executor.executed[0].kind));
+  BOOST_TEST((r.outcome == RunOutcome::halted));
+}
+
+BOOST_AUTO_TEST_CASE(a_stop_request_lets_nodes_in_flight_reach_a_safe_point) {
+  Harness h;
+  bool asked = false;
+  h.executor.on_execute = [&](const migrate::Action& a) {
+    const auto* c = std::get_if<migrate::SetCordon>(&a.kind);
+    if (c != nullptr && c->unschedulable && !asked) {
+      asked = true;
+      h.driver->request_stop();  // SIGTERM while the first node is being cordoned
+    }
+  };
+  const auto r = h.run();
+  BOOST_TEST_REQUIRE(asked);
+  BOOST_TEST((r.outcome == RunOutcome::interrupted), r.reason);
+  const auto& snap = h.cluster.snapshot();
+  for (const auto& [name, node] : snap.nodes) {
+    const auto phase = migrate::node_phase(node, snap, h.settings);
+    BOOST_TEST(migrate::at_safe_point(phase), name << " stopped in " << to_string(phase));
+    BOOST_TEST(!node.unschedulable, name << " left cordoned");
+  }
+  BOOST_TEST(h.driver->record().in_flight.empty());
+  BOOST_TEST(h.emitted("migration.interrupted"));
+}
+
+BOOST_AUTO_TEST_CASE(a_second_stop_request_cancels_what_runs) {
+  Harness h;
+  bool asked = false;
+  h.executor.hang = [&](const migrate::Action& a) {
+    if (!std::holds_alternative<migrate::EvictPod>(a.kind))
+      return false;
+    if (!asked) {
+      // The first eviction hangs: stop twice while it runs.
+      asked = true;
+      asio::post(h.io, [&] {
+        h.driver->request_stop();
+        h.driver->request_stop();
+      });
+    }
+    return true;
+  };
+  const auto r = h.run();
+  BOOST_TEST_REQUIRE(asked);
+  BOOST_TEST((r.outcome == RunOutcome::interrupted), r.reason);
+  BOOST_TEST(h.driver->record().in_flight.empty());
+  // Nothing started after the stop: the hanging eviction was the last action.
+  BOOST_TEST(std::holds_alternative<migrate::EvictPod>(h.executor.executed.back().kind));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
