@@ -473,7 +473,8 @@ asio::awaitable<void> Run::body() {
   }
 
   const auto& c = options.config;
-  const auto rewrite = LabelRewrite::from(c.labels);
+  auto rewrite = LabelRewrite::from(c.labels);
+  rewrite.images = ImageRewrite::from(c.images);
   const std::vector<std::pair<std::string, std::filesystem::path>> bundle_files = {
       {"cilium", c.paths.cilium}, {"multus", c.paths.multus}, {"knet-stress", c.paths.knet_stress}};
   for (const auto& [id, path] : bundle_files) {
