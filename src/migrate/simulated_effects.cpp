@@ -351,6 +351,8 @@ void SimulatedEffects::apply(ClusterSnapshot& snap, const Action& action, Tracke
                      it->second.node_selector.erase(k);
                    tracker.workloads_changed();
                  },
+                 // A ConfigMap and a Deployment template the snapshot does not hold.
+                 [&](const RestoreCiliumDefaults&) {},
                  [&](const DeleteObject& a) {
                    snap.workloads[a.object] = WorkloadState{};  // known, and absent
                    if (auto bundle = bundle_of(s, a.object); !bundle.empty()) {

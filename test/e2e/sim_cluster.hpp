@@ -139,6 +139,12 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
     BOOST_TEST(!names.contains(gone), gone << " was not removed");
   }
   BOOST_TEST(names.contains("cilium-migrated"));
+  // The migration-only Cilium settings are back at Cilium's defaults.
+  auto config = cluster.kubectl({"get", "configmap", "-n", "kube-system", "cilium-config", "-o",
+                                 "jsonpath={.data.enable-policy} "
+                                 "{.data.unmanaged-pod-watcher-interval}"});
+  BOOST_TEST(config.exit_code == 0, config.stderr_text);
+  BOOST_TEST(config.stdout_text == "default 15");
   auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
   BOOST_TEST_REQUIRE(nodes.exit_code == 0);
   const auto node_list = boost::json::parse(nodes.stdout_text);

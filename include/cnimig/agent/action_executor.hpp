@@ -86,6 +86,9 @@ class ActionExecutor {
   boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
+  // restore_cilium_defaults.cpp
+  boost::asio::awaitable<Result<void>> restore_cilium_defaults(
+      const migrate::RestoreCiliumDefaults& restore);
   boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action);
   boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);
   bool is_own_pod(const std::string& ns, const std::string& name) const;

@@ -169,6 +169,11 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "a DaemonSet's node selector was patched",
      {field::string("action"), field::integer("duration_ms"),
       field::number("reaction_ms").optional()}},
+    {"cilium.defaults_restored",
+     "cleanup set the migration-only Cilium settings back to Cilium's defaults (policy "
+     "enforcement, unmanaged-pod restarts) and restarted the operator",
+     {field::string("action"), field::integer("duration_ms"),
+      field::number("reaction_ms").optional()}},
     {"object.deleted",
      "a cleanup object was deleted",
      {field::string("action"), field::integer("duration_ms"),
