@@ -77,9 +77,11 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "the API server did not answer or refused the credentials (exit 3)",
      {field::string("error")}},
     {"preflight.failed",
-     "the credentials lack permissions the migration needs: an access review, the first list "
-     "or watch of a resource, or a probe's exec was refused (exit 2, nothing written but the "
-     "knet-stress install)",
+     "the credentials lack permissions the migration needs (an access review, the first list "
+     "or watch of a resource, or a probe's exec was refused), or the CNI stack would break the "
+     "migration (pod CIDR overlap, tunnel clash, cni-exclusive with multus, Calico's first-found "
+     "autodetection, Kubernetes or kernel versions outside the pinned Cilium's range); exit 2, "
+     "nothing written but the knet-stress install",
      {field::string("error")}},
     {"preflight.warning",
      "a requirement the API cannot check (UDP 6081 for Geneve)",
