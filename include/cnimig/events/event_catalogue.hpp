@@ -84,7 +84,8 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "nothing written but the knet-stress install",
      {field::string("error")}},
     {"preflight.warning",
-     "a requirement the API cannot check (UDP 6081 for Geneve)",
+     "a requirement the API cannot check (the UDP port of Cilium's overlay, 6081 for Geneve), "
+     "or a Kubernetes newer than the pinned Cilium is tested on",
      {field::string("warning")}},
     {"cluster.synced", "every watch has listed", {field::integer("nodes")}},
     {"lease.acquired", "the Lease was taken: this agent may write", {field::string("holder")}},
