@@ -72,10 +72,10 @@ BOOST_AUTO_TEST_CASE(config_images_are_read_and_validated) {
   BOOST_TEST_REQUIRE(!bad.has_value());
   const auto& m = bad.error().message;
   BOOST_TEST(
-      m.find((dir / "config.yaml").string() + ":7:11: images.multus: invalid image "
+      m.find((dir / "config.yaml").string() + ":6:11: images.multus: invalid image "
                                               "reference 'Mirror/multus:v4'") != std::string::npos,
       m);
-  BOOST_TEST(m.find(":8:3: images.operator: unknown key") != std::string::npos, m);
+  BOOST_TEST(m.find(":7:3: images.operator: unknown key") != std::string::npos, m);
   fs::remove_all(dir);
 }
 

@@ -86,14 +86,6 @@ void check_daemon_set_selector(const YAML::Node& ds) {
   }
 }
 
-std::string env(const YAML::Node& container, const std::string& name) {
-  for (const auto& e : container["env"]) {
-    if (e["name"].as<std::string>() == name && e["value"])
-      return e["value"].as<std::string>();
-  }
-  return {};
-}
-
 }  // namespace
 
 // The migration values of Cilium's guide (k8s-install-migration) as the
