@@ -98,6 +98,7 @@ void add_source_daemon_set_facts(const boost::json::object& daemon_set,
     const auto* env = c.get_object().if_contains("env");
     if (env == nullptr || !env->is_array())
       continue;
+    bool none_backend = false;
     for (const auto& e : env->get_array()) {
       if (!e.is_object())
         continue;
@@ -105,9 +106,15 @@ void add_source_daemon_set_facts(const boost::json::object& daemon_set,
       const auto value = string_at(&e.get_object(), "value");
       if (var == "IP_AUTODETECTION_METHOD")
         facts.calico_autodetection = value;
+      else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
+        none_backend = true;
       else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
         facts.source_cidrs.push_back({facts.calico_daemon_set + " CALICO_IPV4POOL_CIDR", value});
     }
+    // Canal: Calico does policy only and flannel routes (over the default
+    // route's interface), so the node IP Calico detects carries no traffic.
+    if (none_backend)
+      facts.calico_autodetection.reset();
   }
 }
 

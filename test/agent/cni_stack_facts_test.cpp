@@ -94,6 +94,13 @@ BOOST_AUTO_TEST_CASE(calico_node_autodetection_is_read_from_the_daemon_set) {
   BOOST_TEST((pinned.calico_autodetection == std::optional<std::string>("kubernetes-internal-ip")));
   BOOST_TEST(migrate::check_calico_autodetection(pinned).empty());
 
+  migrate::CniStackFacts canal;  // Calico for policy only: flannel routes
+  std::string canal_text(ds);
+  canal_text.replace(canal_text.find("%s"), 2,
+                     R"(,{"name":"CALICO_NETWORKING_BACKEND","value":"none"})");
+  add_source_daemon_set_facts(json(canal_text.c_str()), canal);
+  BOOST_TEST(!canal.calico_autodetection.has_value());
+
   migrate::CniStackFacts flannel;  // no calico-node container
   add_source_daemon_set_facts(json(R"({"metadata":{"name":"kube-flannel-ds"},"spec":{"template":
       {"spec":{"containers":[{"name":"kube-flannel"}]}}}})"),
