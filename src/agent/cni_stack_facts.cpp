@@ -7,19 +7,10 @@
 #include <boost/json/parse.hpp>
 
 #include "cnimig/agent/cni_stack_preflight.hpp"
+#include "cnimig/agent/json_fields.hpp"
 
 namespace cnimig::agent {
 namespace {
-
-const boost::json::object* object_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-std::string string_at(const boost::json::object* o, std::string_view key) {
-  const auto* v = o != nullptr ? o->if_contains(key) : nullptr;
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::string name_of(const boost::json::object& o) {
   return string_at(object_at(o, "metadata"), "name");

@@ -4,6 +4,7 @@
 // changes cilium-migrated's template).
 
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
 
 #include "cnimig/agent/action_executor.hpp"
 
@@ -23,16 +24,9 @@ boost::asio::awaitable<Result<void>> ActionExecutor::restore_cilium_defaults(
     co_return patched;
   // The same annotation `kubectl rollout restart` sets; its value only has to
   // change the template once, so a rerun's repeat changes nothing.
-  boost::json::object annotations;
-  annotations["cnimig.io/restarted-for"] = "cilium-defaults-restored";
-  boost::json::object metadata;
-  metadata["annotations"] = std::move(annotations);
-  boost::json::object pod_template;
-  pod_template["metadata"] = std::move(metadata);
-  boost::json::object spec;
-  spec["template"] = std::move(pod_template);
-  boost::json::object restart;
-  restart["spec"] = std::move(spec);
+  auto restart = boost::json::parse(R"({"spec":{"template":{"metadata":{"annotations":{
+      "cnimig.io/restarted-for":"cilium-defaults-restored"}}}}})")
+                     .as_object();
   const auto deployment = kube::ResourcePath::of("apps", "v1", "deployments")
                               .in(restore.ns)
                               .named(restore.operator_deployment);
