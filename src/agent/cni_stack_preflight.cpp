@@ -5,7 +5,7 @@
 
 #include "cnimig/agent/cni_stack_preflight.hpp"
 
-#include <boost/json/serialize.hpp>
+#include <boost/json/parse.hpp>
 #include <spdlog/spdlog.h>
 
 #include "cnimig/events/event_catalogue.hpp"
@@ -44,6 +44,37 @@ asio::awaitable<std::optional<boost::json::object>> optional_get(
   co_return std::nullopt;
 }
 
+// Whether the server serves `resource` in `group_version` ("crd.projectcalico.org/v1"):
+// asked through discovery, so an absent API costs no failing request.
+asio::awaitable<bool> serves(kube::Client& client, const std::string& group_version,
+                             const std::string& resource, const kube::RequestOptions& options) {
+  kube::HttpRequest request;
+  request.target = "/apis/" + group_version;
+  request.options = options;
+  const auto group = group_version.substr(0, group_version.find('/'));
+  kube::HttpRequest groups_request;
+  groups_request.target = "/apis";
+  groups_request.options = options;
+  auto groups = co_await client.request(groups_request);
+  if (!groups || groups->body.find("\"" + group + "\"") == std::string::npos)
+    co_return false;
+  auto resources = co_await client.request(request);
+  if (!resources)
+    co_return false;
+  boost::system::error_code ec;
+  const auto list = boost::json::parse(resources->body, ec);
+  const auto* items =
+      !ec && list.is_object() ? list.get_object().if_contains("resources") : nullptr;
+  if (items == nullptr || !items->is_array())
+    co_return false;
+  for (const auto& r : items->get_array()) {
+    const auto* name = r.is_object() ? r.get_object().if_contains("name") : nullptr;
+    if (name != nullptr && name->is_string() && name->get_string() == resource)
+      co_return true;
+  }
+  co_return false;
+}
+
 std::string overlay_warning(const migrate::Overlay& overlay) {
   const auto name = overlay.protocol == "geneve"  ? std::string("Geneve")
                     : overlay.protocol == "vxlan" ? std::string("VXLAN")
@@ -80,10 +111,14 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
       co_await optional_get(client, ds_path, "the source CNI's DaemonSet", list.request);
   if (ds)
     add_source_daemon_set_facts(*ds, facts);
-  const auto pools_path = kube::ResourcePath::of("crd.projectcalico.org", "v1", "ippools");
-  const auto pools = co_await optional_list(client, pools_path, "Calico IPPools", list);
-  for (const auto& pool : pools)
-    add_ip_pool_facts(pool, facts);
+  const bool calico_crds =
+      co_await serves(client, "crd.projectcalico.org/v1", "ippools", list.request);
+  if (calico_crds) {
+    const auto pools_path = kube::ResourcePath::of("crd.projectcalico.org", "v1", "ippools");
+    const auto pools = co_await optional_list(client, pools_path, "Calico IPPools", list);
+    for (const auto& pool : pools)
+      add_ip_pool_facts(pool, facts);
+  }
   // Flannel's own manifest, the same in kube-system, and Canal's.
   const std::pair<const char*, const char*> net_confs[] = {{"kube-flannel", "kube-flannel-cfg"},
                                                            {"kube-system", "kube-flannel-cfg"},
@@ -99,10 +134,14 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
     if (conf != nullptr && conf->is_string())
       add_flannel_net_conf_facts(owner, std::string(conf->get_string()), facts);
   }
-  const auto cidrs_path = kube::ResourcePath::of("networking.k8s.io", "v1", "servicecidrs");
-  const auto cidrs = co_await optional_list(client, cidrs_path, "ServiceCIDRs", list);
-  for (const auto& cidr : cidrs)
-    add_service_cidr_facts(cidr, facts);
+  const bool service_cidrs =
+      co_await serves(client, "networking.k8s.io/v1", "servicecidrs", list.request);
+  if (service_cidrs) {
+    const auto cidrs_path = kube::ResourcePath::of("networking.k8s.io", "v1", "servicecidrs");
+    const auto cidrs = co_await optional_list(client, cidrs_path, "ServiceCIDRs", list);
+    for (const auto& cidr : cidrs)
+      add_service_cidr_facts(cidr, facts);
+  }
 
   if (facts.cilium_overlay && facts.cilium_overlay->port != 0) {
     const auto warning = overlay_warning(*facts.cilium_overlay);
