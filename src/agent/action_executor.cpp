@@ -192,6 +192,8 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
     const auto path = workload_path(ObjectRef{kDaemonSet, a->ns, a->name});
     co_return co_await merge_patch(kDaemonSet, path, std::move(patch));
   }
+  if (const auto* a = std::get_if<RestoreCiliumDefaults>(&k))
+    co_return co_await restore_cilium_defaults(*a);
   if (const auto* a = std::get_if<DeleteObject>(&k))
     co_return co_await delete_object(a->object);
   if (std::holds_alternative<RunConnectivityCheck>(k))

@@ -17,6 +17,7 @@
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/cluster_cache.hpp"
+#include "cnimig/agent/cni_stack_preflight.hpp"
 #include "cnimig/agent/instance_lock.hpp"
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/agent/lease_keeper.hpp"
@@ -461,7 +462,8 @@ asio::awaitable<void> Run::body() {
   }
 
   const auto& c = options.config;
-  const auto rewrite = LabelRewrite::from(c.labels);
+  auto rewrite = LabelRewrite::from(c.labels);
+  rewrite.images = ImageRewrite::from(c.images);
   const std::vector<std::pair<std::string, std::filesystem::path>> bundle_files = {
       {"cilium", c.paths.cilium}, {"multus", c.paths.multus}, {"knet-stress", c.paths.knet_stress}};
   for (const auto& [id, path] : bundle_files) {
@@ -479,12 +481,14 @@ asio::awaitable<void> Run::body() {
     if (!granted)
       co_return;
   }
-  // Cilium's Geneve tunnel needs UDP 6081 between nodes; the API cannot tell.
-  spdlog::warn(
-      "Cilium uses Geneve: UDP port 6081 must be open between all nodes before the migration");
-  events.emit(events::Event(events::catalogued("preflight.warning"))
-                  .field("warning", "UDP 6081 (Geneve) must be open between nodes"));
-  preflight_warnings.push_back("UDP 6081 (Geneve) must be open between all nodes");
+  // Pod CIDRs, overlays, cni-exclusive, Calico's autodetection, Kubernetes
+  // and kernel versions against the pinned Cilium; in plan mode too.
+  const bool stack_ok =
+      co_await cni_stack_preflight(*client, c, bundles, server_version, events, preflight_warnings);
+  if (!stack_ok) {
+    exit_code = kExitUsage;
+    co_return;
+  }
 
   DriverSettings settings;
   settings.migration = migration_settings(c);

@@ -181,6 +181,7 @@ Result<ManifestBundle> ManifestBundle::parse(std::string id, std::string_view ya
     }
     boost::json::value v(std::move(body));
     rewrite.apply(v);
+    rewrite.images.apply(v.get_object());
     object.body = std::move(v.get_object());
     bundle.objects_.push_back(std::move(object));
   }

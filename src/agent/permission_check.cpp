@@ -10,6 +10,9 @@ std::vector<kube::AccessCheck> required_permissions(
       {"create", "", "pods", "eviction", "", ""},
       {"patch", "apps", "daemonsets", "", "", ""},
       {"delete", "apps", "daemonsets", "", "", ""},
+      // Cleanup restores Cilium's defaults (RestoreCiliumDefaults).
+      {"patch", "", "configmaps", "", "", ""},
+      {"patch", "apps", "deployments", "", "", ""},
       {"create", "coordination.k8s.io", "leases", "", "", ""},
       {"update", "coordination.k8s.io", "leases", "", "", ""},
       {"create", "", "events", "", "", ""},

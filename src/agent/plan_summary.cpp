@@ -153,6 +153,13 @@ struct Folder {
             for (const auto& key : k.remove)
               change += " -" + key;
             s.patched.push_back("DaemonSet " + k.ns + "/" + k.name + " nodeSelector" + change);
+          } else if constexpr (std::is_same_v<T, migrate::RestoreCiliumDefaults>) {
+            std::string change;
+            for (const auto& [key, value] : k.data)
+              change += " " + key + "=" + value;
+            s.patched.push_back("ConfigMap " + k.ns + "/" + k.config_map + " data" + change +
+                                " (Cilium's defaults restored)");
+            s.patched.push_back("Deployment " + k.ns + "/" + k.operator_deployment + " restarted");
           } else if constexpr (std::is_same_v<T, migrate::DeleteObject>) {
             s.deleted.push_back(k.object.describe());
             irreversible(s, k.object.describe());

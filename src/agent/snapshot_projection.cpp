@@ -1,21 +1,10 @@
 #include "cnimig/agent/snapshot_projection.hpp"
 
+#include "cnimig/agent/json_fields.hpp"
 #include "cnimig/common/rfc3339.hpp"
 
 namespace cnimig::agent {
 namespace {
-
-const boost::json::object* object_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
-std::string string_at(const boost::json::object* o, std::string_view key) {
-  if (o == nullptr)
-    return {};
-  const auto* v = o->if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
-}
 
 std::int64_t int_at(const boost::json::object* o, std::string_view key, std::int64_t fallback = 0) {
   if (o == nullptr)

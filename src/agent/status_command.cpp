@@ -91,7 +91,8 @@ int run_status(const StatusOptions& options, std::FILE* out) {
   }
   const auto& c = options.config;
   std::map<std::string, ManifestBundle> bundles;
-  const auto rewrite = LabelRewrite::from(c.labels);
+  auto rewrite = LabelRewrite::from(c.labels);
+  rewrite.images = ImageRewrite::from(c.images);
   for (const auto& [id, path] :
        {std::pair{"cilium", c.paths.cilium}, std::pair{"multus", c.paths.multus},
         std::pair{"knet-stress", c.paths.knet_stress}}) {

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "cnimig/config/duration.hpp"
+#include "cnimig/config/image_reference.hpp"
 #include "cnimig/config/kubernetes_names.hpp"
 
 #include "yaml_reader.hpp"
@@ -298,6 +299,23 @@ void read_lease(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Lease
   r.duration(r.child(node, "duration", at), "lease.duration", at, out.duration);
 }
 
+void read_images(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Images& out) {
+  if (!r.mapping(node, "images", {"cilium", "ciliumOperator", "multus", "knetStress"}, mark))
+    return;
+  const std::pair<const char*, std::string*> keys[] = {{"cilium", &out.cilium},
+                                                       {"ciliumOperator", &out.cilium_operator},
+                                                       {"multus", &out.multus},
+                                                       {"knetStress", &out.knet_stress}};
+  for (const auto& [name, field] : keys) {
+    YAML::Mark at;
+    const auto key = std::string("images.") + name;
+    if (r.string(r.child(node, name, at), key, at, *field)) {
+      if (auto why = check_image_reference(*field); !why.empty())
+        r.problem(at, key, "invalid image reference '" + *field + "': " + why);
+    }
+  }
+}
+
 }  // namespace
 
 Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& file) {
@@ -318,10 +336,11 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
               "expected a mapping at the top level, found " + Reader::kind_of(root));
     return make_error(Errc::config, r.problems().front());
   }
-  r.mapping(root, "",
-            {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
-             "cleanUpResources", "connectivity", "timeouts", "parallelism", "drain", "lease"},
-            top);
+  r.mapping(
+      root, "",
+      {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources", "cleanUpResources",
+       "connectivity", "timeouts", "parallelism", "drain", "lease", "images"},
+      top);
 
   YAML::Mark at;
   read_labels(r, r.child(root, "labels", at), at, config.labels);
@@ -347,6 +366,7 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   read_parallelism(r, r.child(root, "parallelism", at), at, config.parallelism);
   read_drain(r, r.child(root, "drain", at), at, config.drain);
   read_lease(r, r.child(root, "lease", at), at, config.lease);
+  read_images(r, r.child(root, "images", at), at, config.images);
 
   if (!r.problems().empty()) {
     std::string message;

@@ -49,6 +49,9 @@ std::string_view event_name(const Action& action) noexcept {
           [](const ApplyBundle&) -> std::string_view { return "manifest.applied"; },
           [](const DeleteBundle&) -> std::string_view { return "manifest.deleted"; },
           [](const PatchDaemonSetNodeSelector&) -> std::string_view { return "daemonset.patched"; },
+          [](const RestoreCiliumDefaults&) -> std::string_view {
+            return "cilium.defaults_restored";
+          },
           [](const DeleteObject&) -> std::string_view { return "object.deleted"; },
           // A check reports its outcome; probe.failed only for rounds it retries.
           [](const RunConnectivityCheck&) -> std::string_view { return "probe.passed"; },
@@ -92,6 +95,11 @@ std::string describe(const Action& action) {
                  [](const PatchDaemonSetNodeSelector& a) {
                    return "patch DaemonSet " + a.ns + "/" + a.name + " nodeSelector " +
                           join_map(a.set, a.remove);
+                 },
+                 [](const RestoreCiliumDefaults& a) {
+                   return "restore Cilium defaults: ConfigMap " + a.ns + "/" + a.config_map + " " +
+                          join_map(a.data, {}) + ", restart Deployment " + a.ns + "/" +
+                          a.operator_deployment;
                  },
                  [](const DeleteObject& a) { return "delete " + a.object.describe(); },
                  [](const RunConnectivityCheck&) { return std::string("connectivity check"); },

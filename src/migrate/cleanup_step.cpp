@@ -121,6 +121,12 @@ StepOutcome run_cleanup(const Context& ctx) {
       out.halt = s.cilium_migrated().describe() + " does not exist; refusing to clean up";
       return out;
     }
+    // Both writes go in order in one group: the selector's removal rolls
+    // cilium-migrated, whose new agents then read the restored values. A
+    // crash between them repeats both (the merge is idempotent).
+    out.write(step, "",
+              RestoreCiliumDefaults{s.system_namespace, s.cilium_config_map, s.cilium_defaults,
+                                    s.cilium_operator_deployment});
     out.write(step, "",
               PatchDaemonSetNodeSelector{
                   s.system_namespace, s.cilium_migrated_daemon_set, {}, {s.labels.cilium}});

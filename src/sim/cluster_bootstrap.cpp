@@ -146,10 +146,14 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   json::array everything{json::object{{"effect", "NoSchedule"}, {"operator", "Exists"}},
                          json::object{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}},
                          json::object{{"effect", "NoExecute"}, {"operator", "Exists"}}};
+  // As Canal's manifest: Calico does policy only, flannel the networking.
+  auto calico = container("calico-node", "docker.io/calico/node:v3.29.1");
+  calico["env"] =
+      json::array{json::object{{"name", "CALICO_NETWORKING_BACKEND"}, {"value", "none"}}};
   (void)ctx.create(
       ctx.daemonsets,
       daemonset(o.source_cni_namespace, o.source_cni_daemonset, o.source_cni_daemonset,
-                json::array{container("calico-node", "docker.io/calico/node:v3.29.1"),
+                json::array{std::move(calico),
                             container("kube-flannel", "docker.io/flannel/flannel:v0.26.1")},
                 true, everything));
   (void)ctx.create(

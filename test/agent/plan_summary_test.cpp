@@ -124,6 +124,10 @@ BOOST_AUTO_TEST_CASE(four_node_plan_counts_and_names) {
   const auto& cleanup = step_of(s, StepId::cleanup);
   BOOST_TEST(any_contains(cleanup.deleted, "DaemonSet kube-system/canal"));
   BOOST_TEST(any_contains(cleanup.deleted, "DaemonSet kube-system/cilium"));
+  BOOST_TEST(any_contains(cleanup.patched,
+                          "ConfigMap kube-system/cilium-config data enable-policy=default "
+                          "unmanaged-pod-watcher-interval=15 (Cilium's defaults restored)"));
+  BOOST_TEST(any_contains(cleanup.patched, "Deployment kube-system/cilium-operator restarted"));
   BOOST_TEST(any_contains(s.irreversible, "DaemonSet kube-system/canal"));
   BOOST_TEST(any_contains(s.irreversible, "bundle multus"));
   // Nothing before cleanup is irreversible.

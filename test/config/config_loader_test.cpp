@@ -1,5 +1,6 @@
 #include "cnimig/config/config_loader.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <random>
 
@@ -122,6 +123,30 @@ BOOST_AUTO_TEST_CASE(shipped_config_is_valid) {
   BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
   BOOST_TEST(c->watched_resources.daemonsets.at("knet-stress").size() == 2u);
   BOOST_TEST(c->cleanup_resources.daemonsets.at("kube-system").size() == 4u);
+}
+
+// The example configurations of the other sources load and name their
+// DaemonSet, its CNI config and what cleanup deletes.
+BOOST_AUTO_TEST_CASE(shipped_example_configs_are_valid) {
+  struct Example {
+    const char* file;
+    const char* ns;
+    const char* daemonset;
+    const char* cni_config;
+  };
+  for (const auto& e : {Example{"calico.yaml", "kube-system", "calico-node", "10-calico.conflist"},
+                        Example{"flannel.yaml", "kube-flannel", "kube-flannel-ds",
+                                "10-flannel.conflist"}}) {
+    auto c = load_config(fs::path(CNIMIG_SOURCE_DIR) / "config" / e.file);
+    BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+    BOOST_TEST(c->source_cni.daemonset == e.daemonset);
+    BOOST_TEST(c->source_cni.namespace_ == e.ns);
+    BOOST_TEST(c->source_cni.cni_config == e.cni_config);
+    const auto& cleanup = c->cleanup_resources.daemonsets.at(e.ns);
+    BOOST_TEST((std::find(cleanup.begin(), cleanup.end(), e.daemonset) != cleanup.end()));
+    const auto& watched = c->watched_resources.daemonsets.at(e.ns);
+    BOOST_TEST((std::find(watched.begin(), watched.end(), e.daemonset) != watched.end()));
+  }
 }
 
 BOOST_AUTO_TEST_CASE(unreadable_file_names_the_file) {

@@ -130,15 +130,27 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
   for (const auto& item : ds_list.at("items").as_array()) {
     names.insert(std::string(item.at("metadata").at("name").as_string()));
     if (item.at("metadata").at("name").as_string() == "cilium-migrated") {
+      // Only the chart's own kubernetes.io/os: linux is left: every new
+      // (Linux) node gets Cilium.
       const auto& spec = item.at("spec").at("template").at("spec").as_object();
-      BOOST_TEST((!spec.contains("nodeSelector") || spec.at("nodeSelector").as_object().empty()),
-                 "cilium-migrated keeps no node selector after cleanup");
+      if (const auto* selector = spec.if_contains("nodeSelector")) {
+        for (const auto& [key, value] : selector->as_object()) {
+          BOOST_TEST((key == "kubernetes.io/os" && value == "linux"),
+                     "cilium-migrated keeps node selector " << key << " after cleanup");
+        }
+      }
     }
   }
   for (const char* gone : {"canal", "cilium", "kube-multus-calico", "kube-multus-cilium"}) {
     BOOST_TEST(!names.contains(gone), gone << " was not removed");
   }
   BOOST_TEST(names.contains("cilium-migrated"));
+  // The migration-only Cilium settings are back at Cilium's defaults.
+  auto config = cluster.kubectl({"get", "configmap", "-n", "kube-system", "cilium-config", "-o",
+                                 "jsonpath={.data.enable-policy} "
+                                 "{.data.unmanaged-pod-watcher-interval}"});
+  BOOST_TEST(config.exit_code == 0, config.stderr_text);
+  BOOST_TEST(config.stdout_text == "default 15");
   auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
   BOOST_TEST_REQUIRE(nodes.exit_code == 0);
   const auto node_list = boost::json::parse(nodes.stdout_text);

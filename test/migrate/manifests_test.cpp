@@ -86,45 +86,64 @@ void check_daemon_set_selector(const YAML::Node& ds) {
   }
 }
 
-std::string env(const YAML::Node& container, const std::string& name) {
-  for (const auto& e : container["env"]) {
-    if (e["name"].as<std::string>() == name && e["value"])
-      return e["value"].as<std::string>();
-  }
-  return {};
-}
-
 }  // namespace
 
+// The migration values of Cilium's guide (k8s-install-migration) as the
+// chart renders them into cilium-config.
 BOOST_AUTO_TEST_CASE(cilium_bundle) {
   auto docs = load("cilium.yaml");
   auto config = find(docs, "ConfigMap", "cilium-config");
   BOOST_TEST(ns_of(config) == S.system_namespace);
-  BOOST_TEST(config["data"]["tunnel"].as<std::string>() == "geneve");
+  auto data = config["data"];
+  BOOST_TEST(data["routing-mode"].as<std::string>() == "tunnel");
+  BOOST_TEST(data["tunnel-protocol"].as<std::string>() == "geneve");
+  BOOST_TEST(data["tunnel-port"].as<std::string>() == "6081");
+  BOOST_TEST(data["cni-exclusive"].as<std::string>() == "false");
+  BOOST_TEST(data["ipam"].as<std::string>() == "cluster-pool");
+  BOOST_TEST(data["cluster-pool-ipv4-cidr"].as<std::string>() == "10.217.0.0/16");
+  BOOST_TEST(data["enable-policy"].as<std::string>() == "never");
+  BOOST_TEST(data["unmanaged-pod-watcher-interval"].as<std::string>() == "0");
+  BOOST_TEST(data["enable-host-legacy-routing"].as<std::string>() == "true");
   find(docs, "ServiceAccount", "cilium");
   find(docs, "ClusterRole", "cilium");
+  find(docs, "Role", "cilium-config-agent");
   auto binding = find(docs, "ClusterRoleBinding", "cilium");
   BOOST_TEST(binding["subjects"][0]["name"].as<std::string>() == "cilium");
+  auto op = find(docs, "Deployment", "cilium-operator");
+  BOOST_TEST(op["spec"]["template"]["spec"]["containers"][0]["image"].as<std::string>() ==
+             "quay.io/cilium/operator-generic:v1.18.9");
 
   struct Expect {
     std::string name;
     std::string label;
     std::string conf;
   };
+  const auto configured = data["write-cni-conf-when-ready"].as<std::string>();
   for (const auto& e : {Expect{S.cilium_daemon_set, S.labels.calico_cilium, "99-cilium.conf"},
                         Expect{S.cilium_migrated_daemon_set, S.labels.cilium, "00-cilium.conf"}}) {
     auto ds = find(docs, "DaemonSet", e.name);
     BOOST_TEST(ns_of(ds) == S.system_namespace);
     check_daemon_set_selector(ds);
     auto sel = node_selector(ds);
-    BOOST_TEST(sel.size() == 1u);
+    BOOST_TEST(sel.size() == 2u);
     BOOST_TEST(sel[e.label] == S.labels.value);
+    BOOST_TEST(sel["kubernetes.io/os"] == "linux");
     auto spec = ds["spec"]["template"]["spec"];
     BOOST_TEST(spec["hostNetwork"].as<bool>());
     BOOST_TEST(tolerates_everything(ds), e.name);
     auto agent = spec["containers"][0];
-    BOOST_TEST(agent["image"].as<std::string>() == "docker.io/cilium/cilium:v1.9.5");
-    BOOST_TEST(env(agent, "CNI_CONF_NAME") == e.conf);
+    BOOST_TEST(agent["image"].as<std::string>() == "quay.io/cilium/cilium:v1.18.9");
+    for (const auto& init : spec["initContainers"])
+      BOOST_TEST(init["image"].as<std::string>() == "quay.io/cilium/cilium:v1.18.9");
+    // The agent writes its CNI config itself (write-cni-conf-when-ready):
+    // the ConfigMap's file unless the DaemonSet's command line overrides it.
+    std::string file = configured;
+    const std::string flag = "--write-cni-conf-when-ready=";
+    for (const auto& a : agent["args"]) {
+      if (a.as<std::string>().starts_with(flag))
+        file = a.as<std::string>().substr(flag.size());
+    }
+    BOOST_TEST(file == "/host/etc/cni/net.d/" + e.conf, e.name);
   }
 }
 
@@ -137,13 +156,18 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
   find(docs, "ServiceAccount", "multus");
   find(docs, "ClusterRole", "multus");
   find(docs, "ClusterRoleBinding", "multus");
-  auto cm = find(docs, "ConfigMap", "multus-cni-config");
+  auto cm = find(docs, "ConfigMap", "multus-daemon-config");
+
+  // The thick daemon installs its configured conflist under that file's name.
+  auto daemon = boost::json::parse(cm["data"]["daemon-config.json"].as<std::string>());
+  BOOST_TEST(daemon.at("multusConfigFile").as_string() == "/tmp/multus-conf/00-multus.conflist");
+  BOOST_TEST(daemon.at("cniConfigDir").as_string() == "/host/etc/cni/net.d");
 
   // Primary network first; the attached one chained with sbr.
   auto delegates = [&](const std::string& key) {
     auto json = boost::json::parse(cm["data"][key].as<std::string>());
     const auto& multus = json.at("plugins").at(0);
-    BOOST_TEST(multus.at("type").as_string() == "multus");
+    BOOST_TEST(multus.at("type").as_string() == "multus-shim");
     return multus.at("delegates").as_array();
   };
   auto first_type = [](const boost::json::value& conflist) {
@@ -176,7 +200,8 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
   };
   for (const auto& e :
        {Expect{S.multus_calico_daemon_set, S.labels.cni_priority_calico, "calico-primary.conflist"},
-        Expect{S.multus_cilium_daemon_set, S.labels.cni_priority_cilium, "cilium-primary.conflist"}}) {
+        Expect{S.multus_cilium_daemon_set, S.labels.cni_priority_cilium,
+               "cilium-primary.conflist"}}) {
     auto ds = find(docs, "DaemonSet", e.name);
     BOOST_TEST(ns_of(ds) == S.system_namespace);
     check_daemon_set_selector(ds);
@@ -186,8 +211,13 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
     auto spec = ds["spec"]["template"]["spec"];
     BOOST_TEST(spec["hostNetwork"].as<bool>());
     BOOST_TEST(tolerates_everything(ds));
-    BOOST_TEST(spec["containers"][0]["image"].as<std::string>() == "nfvpe/multus:v3.4.1");
-    // The ConfigMap key lands as 00-multus.conflist, the file entrypoint.sh copies.
+    const std::string image = "ghcr.io/k8snetworkplumbingwg/multus-cni:v4.2.2-thick";
+    BOOST_TEST(spec["containers"][0]["image"].as<std::string>() == image);
+    BOOST_TEST(spec["initContainers"][0]["image"].as<std::string>() == image);
+    BOOST_TEST(spec["containers"][0]["command"][0].as<std::string>() ==
+               "/usr/src/multus-cni/bin/multus-daemon");
+    // The ConfigMap key lands as 00-multus.conflist in the directory the
+    // daemon's multusConfigFile names.
     bool mapped = false;
     for (const auto& v : spec["volumes"]) {
       if (!v["configMap"])
@@ -195,17 +225,18 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
       for (const auto& item : v["configMap"]["items"]) {
         if (item["key"].as<std::string>() == e.key &&
             item["path"].as<std::string>() == "00-multus.conflist") {
-          mapped = true;
+          mapped = v["name"].as<std::string>() == "multus-conf";
         }
       }
     }
     BOOST_TEST(mapped, e.name);
-    bool arg = false;
-    for (const auto& a : spec["containers"][0]["args"]) {
-      if (a.as<std::string>() == "--multus-conf-file=/tmp/multus-conf/00-multus.conflist")
-        arg = true;
+    bool mounted = false;
+    for (const auto& m : spec["containers"][0]["volumeMounts"]) {
+      if (m["name"].as<std::string>() == "multus-conf" &&
+          m["mountPath"].as<std::string>() == "/tmp/multus-conf")
+        mounted = true;
     }
-    BOOST_TEST(arg, e.name);
+    BOOST_TEST(mounted, e.name);
   }
 }
 

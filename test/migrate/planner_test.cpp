@@ -666,6 +666,45 @@ BOOST_AUTO_TEST_CASE(cleanup_order) {
   BOOST_TEST(first_unlabel != std::string::npos);
 }
 
+// Once every node runs Cilium alone, cleanup's first write restores Cilium's
+// defaults for what the migration switched off, before the node selector's
+// removal rolls cilium-migrated (its new agents read the restored values),
+// and never before every node is migrated.
+BOOST_AUTO_TEST_CASE(cleanup_restores_cilium_defaults_first) {
+  FullRun f;
+  const auto& a = f.run.actions;
+  std::size_t restores = 0;
+  for (const auto& x : a) {
+    if (std::holds_alternative<RestoreCiliumDefaults>(x.kind))
+      ++restores;
+  }
+  BOOST_TEST(restores == 1u);
+  auto restore = find_index(
+      a, [](const Action& x) { return std::holds_alternative<RestoreCiliumDefaults>(x.kind); });
+  auto selector = find_index(a, [](const Action& x) {
+    return std::holds_alternative<PatchDaemonSetNodeSelector>(x.kind) && x.step == StepId::cleanup;
+  });
+  auto last_migrated = std::string::npos;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (a[i].step == StepId::migrate && is_write(a[i]))
+      last_migrated = i;
+  }
+  BOOST_TEST(last_migrated < restore);
+  BOOST_TEST(restore + 1 == selector);
+  const auto& r = std::get<RestoreCiliumDefaults>(a[restore].kind);
+  BOOST_TEST((a[restore].step == StepId::cleanup));
+  BOOST_TEST(r.ns == "kube-system");
+  BOOST_TEST(r.config_map == "cilium-config");
+  BOOST_TEST(r.operator_deployment == "cilium-operator");
+  BOOST_TEST(r.data.at("enable-policy") == "default");
+  BOOST_TEST(r.data.at("unmanaged-pod-watcher-interval") == "15");
+  BOOST_TEST(event_name(a[restore]) == "cilium.defaults_restored");
+  BOOST_TEST(describe(a[restore]) ==
+             "cleanup: restore Cilium defaults: ConfigMap kube-system/cilium-config "
+             "+enable-policy=default +unmanaged-pod-watcher-interval=15, restart Deployment "
+             "kube-system/cilium-operator");
+}
+
 BOOST_AUTO_TEST_CASE(admin_cordoned_node_is_recorded_first_and_stays_cordoned) {
   FullRun f({"node-2"});
   const auto& a = f.run.actions;

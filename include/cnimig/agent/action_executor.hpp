@@ -97,6 +97,9 @@ class ActionExecutor final : public ActionRunner {
   boost::asio::awaitable<Result<void>> apply_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_bundle(const std::string& id);
   boost::asio::awaitable<Result<void>> delete_object(const migrate::ObjectRef& ref);
+  // restore_cilium_defaults.cpp
+  boost::asio::awaitable<Result<void>> restore_cilium_defaults(
+      const migrate::RestoreCiliumDefaults& restore);
   boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action,
                                                           const migrate::RunRecord& run);
   boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);

@@ -12,6 +12,7 @@
 
 #include <boost/json/object.hpp>
 
+#include "cnimig/agent/image_rewrite.hpp"
 #include "cnimig/common/result.hpp"
 #include "cnimig/config/config.hpp"
 
@@ -39,10 +40,12 @@ struct ManifestObject {
 };
 
 // The manifests are written with the default label keys and value "true"; a
-// configuration that renames them gets manifests that select its labels.
+// configuration that renames them gets manifests that select its labels
+// (and, through `images`, pull the images it names).
 struct LabelRewrite {
   std::map<std::string, std::string> keys;  // default key -> configured key
   std::string value = "true";
+  ImageRewrite images;
 
   static LabelRewrite from(const config::LabelKeys& configured);
   void apply(boost::json::value& v) const;

@@ -119,6 +119,16 @@ struct LeaseSettings {
   std::chrono::milliseconds duration{std::chrono::seconds(30)};
 };
 
+// The images the shipped manifests use, replaceable for a private registry
+// (a mirror): each container whose image has the shipped image's repository
+// gets the configured reference.
+struct Images {
+  std::string cilium = "quay.io/cilium/cilium:v1.18.9";
+  std::string cilium_operator = "quay.io/cilium/operator-generic:v1.18.9";
+  std::string multus = "ghcr.io/k8snetworkplumbingwg/multus-cni:v4.2.2-thick";
+  std::string knet_stress = "gcr.io/jetstack-josh/knet-stress:cli";
+};
+
 struct Config {
   std::filesystem::path source;  // the file this was read from (absolute)
   LabelKeys labels;
@@ -132,6 +142,7 @@ struct Config {
   Parallelism parallelism;
   DrainSettings drain;
   LeaseSettings lease;
+  Images images;
 };
 
 }  // namespace cnimig::config

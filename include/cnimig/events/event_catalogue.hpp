@@ -77,12 +77,15 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "the API server did not answer or refused the credentials (exit 3)",
      {field::string("error")}},
     {"preflight.failed",
-     "the credentials lack permissions the migration needs: an access review, the first list "
-     "or watch of a resource, or a probe's exec was refused (exit 2, nothing written but the "
-     "knet-stress install)",
+     "the credentials lack permissions the migration needs (an access review, the first list "
+     "or watch of a resource, or a probe's exec was refused), or the CNI stack would break the "
+     "migration (pod CIDR overlap, tunnel clash, cni-exclusive with multus, Calico's first-found "
+     "autodetection, Kubernetes or kernel versions outside the pinned Cilium's range); exit 2, "
+     "nothing written but the knet-stress install",
      {field::string("error")}},
     {"preflight.warning",
-     "a requirement the API cannot check (UDP 6081 for Geneve)",
+     "a requirement the API cannot check (the UDP port of Cilium's overlay, 6081 for Geneve), "
+     "or a Kubernetes newer than the pinned Cilium is tested on",
      {field::string("warning")}},
     {"cluster.synced", "every watch has listed", {field::integer("nodes")}},
     {"lease.acquired", "the Lease was taken: this agent may write", {field::string("holder")}},
@@ -167,6 +170,11 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
       field::number("reaction_ms").optional()}},
     {"daemonset.patched",
      "a DaemonSet's node selector was patched",
+     {field::string("action"), field::integer("duration_ms"),
+      field::number("reaction_ms").optional()}},
+    {"cilium.defaults_restored",
+     "cleanup set the migration-only Cilium settings back to Cilium's defaults (policy "
+     "enforcement, unmanaged-pod restarts) and restarted the operator",
      {field::string("action"), field::integer("duration_ms"),
       field::number("reaction_ms").optional()}},
     {"object.deleted",

@@ -84,6 +84,17 @@ struct PatchDaemonSetNodeSelector {
   friend bool operator==(const PatchDaemonSetNodeSelector&,
                          const PatchDaemonSetNodeSelector&) = default;
 };
+// The end of the migration-only Cilium settings (policy enforcement off,
+// unmanaged pods left alone): merge `data` into the Cilium ConfigMap and
+// restart the operator that reads it. The agents read it when cleanup's
+// rollout of cilium-migrated replaces them, which is why this comes first.
+struct RestoreCiliumDefaults {
+  std::string ns;
+  std::string config_map;
+  std::map<std::string, std::string> data;
+  std::string operator_deployment;
+  friend bool operator==(const RestoreCiliumDefaults&, const RestoreCiliumDefaults&) = default;
+};
 struct DeleteObject {
   ObjectRef object;
   friend bool operator==(const DeleteObject&, const DeleteObject&) = default;
@@ -101,9 +112,10 @@ struct WaitFor {
   friend bool operator==(const WaitFor&, const WaitFor&) = default;
 };
 
-using ActionKind = std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod,
-                                DeletePod, ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector,
-                                DeleteObject, RunConnectivityCheck, WaitFor>;
+using ActionKind =
+    std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod, DeletePod,
+                 ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector, RestoreCiliumDefaults,
+                 DeleteObject, RunConnectivityCheck, WaitFor>;
 
 struct Action {
   StepId step = StepId::preflight;

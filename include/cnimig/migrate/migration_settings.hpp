@@ -53,6 +53,16 @@ struct MigrationSettings {
 
   BundleIds bundles;
 
+  // What cleanup restores once every node runs Cilium alone: the values of
+  // Cilium's own defaults for what the migration switched off (its guide's
+  // post-migration step), in the ConfigMap of paths.cilium, and the operator
+  // that reads them.
+  std::string cilium_config_map = "cilium-config";
+  std::string cilium_operator_deployment = "cilium-operator";
+  std::map<std::string, std::string> cilium_defaults = {
+      {"enable-policy", "default"},               // policyEnforcementMode
+      {"unmanaged-pod-watcher-interval", "15"}};  // operator.unmanagedPodWatcher.restart
+
   // config `drain:`. A pod without a controller is lost for good once
   // evicted; kubectl drain refuses it without --force, and so does the
   // migration (before the node is cordoned) unless this is set.

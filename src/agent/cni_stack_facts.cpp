@@ -1,0 +1,159 @@
+// Reading the CNI stack's facts out of objects: cilium-config, Nodes, the
+// source CNI's DaemonSet, Calico IPPools, flannel's net-conf.json and
+// ServiceCIDRs. Pure: the driver fetches, these read.
+
+#include <sstream>
+
+#include <boost/json/parse.hpp>
+
+#include "cnimig/agent/cni_stack_preflight.hpp"
+#include "cnimig/agent/json_fields.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+std::string name_of(const boost::json::object& o) {
+  return string_at(object_at(o, "metadata"), "name");
+}
+
+// The default UDP port of an overlay, as the CNIs use it.
+unsigned default_port(const std::string& protocol) {
+  if (protocol == "vxlan")
+    return 8472;  // Linux's (and flannel's, Cilium's) VXLAN port
+  if (protocol == "geneve")
+    return 6081;
+  return 0;
+}
+
+unsigned port_of(const std::string& text, unsigned fallback) {
+  try {
+    return text.empty() ? fallback : static_cast<unsigned>(std::stoul(text));
+  } catch (const std::exception&) {
+    return fallback;
+  }
+}
+
+}  // namespace
+
+void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
+                      migrate::CniStackFacts& facts) {
+  facts.multus = bundles.contains("multus");
+  const auto it = bundles.find("cilium");
+  if (it == bundles.end())
+    return;
+  for (const auto& o : it->second.objects()) {
+    if (o.kind != "ConfigMap" || o.name != "cilium-config")
+      continue;
+    const auto* data = object_at(o.body, "data");
+    const std::string owner = "ConfigMap " + o.namespace_ + "/" + o.name;
+    std::istringstream cidrs(string_at(data, "cluster-pool-ipv4-cidr"));
+    for (std::string cidr; cidrs >> cidr;)
+      facts.cilium_cidrs.push_back({owner + " cluster-pool-ipv4-cidr", cidr});
+    if (string_at(data, "routing-mode") != "native") {
+      auto protocol = string_at(data, "tunnel-protocol");
+      if (protocol.empty())
+        protocol = "vxlan";  // Cilium's default
+      facts.cilium_overlay =
+          migrate::Overlay{owner + " tunnel-protocol/tunnel-port", protocol,
+                           port_of(string_at(data, "tunnel-port"), default_port(protocol))};
+    }
+    facts.cilium_cni_exclusive = string_at(data, "cni-exclusive") != "false";
+  }
+}
+
+void add_node_facts(const boost::json::object& node, migrate::CniStackFacts& facts) {
+  const auto name = name_of(node);
+  if (auto cidr = string_at(object_at(node, "spec"), "podCIDR"); !cidr.empty())
+    facts.source_cidrs.push_back({"node " + name + " spec.podCIDR", cidr});
+  const auto* status = object_at(node, "status");
+  const auto kernel =
+      string_at(status != nullptr ? object_at(*status, "nodeInfo") : nullptr, "kernelVersion");
+  if (!kernel.empty())
+    facts.kernels.push_back({name, kernel});
+}
+
+void add_source_daemon_set_facts(const boost::json::object& daemon_set,
+                                 migrate::CniStackFacts& facts) {
+  const auto* spec = object_at(daemon_set, "spec");
+  const auto* tmpl = spec != nullptr ? object_at(*spec, "template") : nullptr;
+  const auto* pod = tmpl != nullptr ? object_at(*tmpl, "spec") : nullptr;
+  const auto* containers = pod != nullptr ? pod->if_contains("containers") : nullptr;
+  if (containers == nullptr || !containers->is_array())
+    return;
+  const auto ns = string_at(object_at(daemon_set, "metadata"), "namespace");
+  for (const auto& c : containers->get_array()) {
+    if (!c.is_object() || string_at(&c.get_object(), "name") != "calico-node")
+      continue;
+    facts.calico_daemon_set = "DaemonSet " + ns + "/" + name_of(daemon_set);
+    facts.calico_autodetection = "";  // unset: first-found
+    const auto* env = c.get_object().if_contains("env");
+    if (env == nullptr || !env->is_array())
+      continue;
+    bool none_backend = false;
+    for (const auto& e : env->get_array()) {
+      if (!e.is_object())
+        continue;
+      const auto var = string_at(&e.get_object(), "name");
+      const auto value = string_at(&e.get_object(), "value");
+      if (var == "IP_AUTODETECTION_METHOD")
+        facts.calico_autodetection = value;
+      else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
+        none_backend = true;
+      else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
+        facts.source_cidrs.push_back({facts.calico_daemon_set + " CALICO_IPV4POOL_CIDR", value});
+    }
+    // Canal: Calico does policy only and flannel routes (over the default
+    // route's interface), so the node IP Calico detects carries no traffic.
+    if (none_backend)
+      facts.calico_autodetection.reset();
+  }
+}
+
+void add_ip_pool_facts(const boost::json::object& pool, migrate::CniStackFacts& facts) {
+  const auto owner = "Calico IPPool " + name_of(pool);
+  const auto* spec = object_at(pool, "spec");
+  if (auto cidr = string_at(spec, "cidr"); !cidr.empty())
+    facts.source_cidrs.push_back({owner + " spec.cidr", cidr});
+  const auto vxlan = string_at(spec, "vxlanMode");
+  if (!vxlan.empty() && vxlan != "Never")
+    facts.source_overlays.push_back({owner + " spec.vxlanMode", "vxlan", 4789});
+  const auto ipip = string_at(spec, "ipipMode");
+  if (!ipip.empty() && ipip != "Never")
+    facts.source_overlays.push_back({owner + " spec.ipipMode", "ipip", 0});
+}
+
+void add_flannel_net_conf_facts(const std::string& owner, const std::string& net_conf_json,
+                                migrate::CniStackFacts& facts) {
+  boost::system::error_code ec;
+  auto conf = boost::json::parse(net_conf_json, ec);
+  if (ec || !conf.is_object())
+    return;
+  const auto& o = conf.get_object();
+  if (auto network = string_at(&o, "Network"); !network.empty())
+    facts.source_cidrs.push_back({owner + " net-conf.json Network", network});
+  const auto* backend = object_at(o, "Backend");
+  auto type = string_at(backend, "Type");
+  if (type.empty())
+    type = "vxlan";                                           // flannel's default backend
+  unsigned port = type == "udp" ? 8285 : default_port(type);  // host-gw: none
+  if (const auto* p = backend != nullptr ? backend->if_contains("Port") : nullptr;
+      p != nullptr && p->is_int64()) {
+    port = static_cast<unsigned>(p->get_int64());
+  }
+  facts.source_overlays.push_back({owner + " net-conf.json Backend", type, port});
+}
+
+void add_service_cidr_facts(const boost::json::object& service_cidr,
+                            migrate::CniStackFacts& facts) {
+  const auto* spec = object_at(service_cidr, "spec");
+  const auto* cidrs = spec != nullptr ? spec->if_contains("cidrs") : nullptr;
+  if (cidrs == nullptr || !cidrs->is_array())
+    return;
+  for (const auto& c : cidrs->get_array()) {
+    if (c.is_string())
+      facts.service_cidrs.push_back(
+          {"ServiceCIDR " + name_of(service_cidr), std::string(c.get_string())});
+  }
+}
+
+}  // namespace cnimig::agent

@@ -1,0 +1,175 @@
+// The CNI stack preflight's reads and reports. Every read is optional: a
+// cluster without Calico has no IPPools (404), a cluster before Kubernetes
+// 1.33 may have no ServiceCIDRs; a fact that cannot be read is not judged,
+// and the log says which.
+
+#include "cnimig/agent/cni_stack_preflight.hpp"
+
+#include <boost/json/parse.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cnimig/events/event_catalogue.hpp"
+
+namespace cnimig::agent {
+namespace {
+
+namespace asio = boost::asio;
+
+// A list, or nothing when the resource does not exist here (404) or cannot
+// be read (logged: the checks that need it are skipped).
+asio::awaitable<std::vector<boost::json::object>> optional_list(kube::Client& client,
+                                                                const kube::ResourcePath& path,
+                                                                const std::string& what,
+                                                                const kube::ListOptions& options) {
+  auto list = co_await client.list(path, options);
+  if (list)
+    co_return std::move(list->items);
+  if (list.error().code != Errc::not_found) {
+    spdlog::warn("preflight: cannot read {} ({}); the checks that need it are skipped", what,
+                 list.error().describe());
+  }
+  co_return std::vector<boost::json::object>{};
+}
+
+asio::awaitable<std::optional<boost::json::object>> optional_get(
+    kube::Client& client, const kube::ResourcePath& path, const std::string& what,
+    const kube::RequestOptions& options) {
+  auto object = co_await client.get(path, options);
+  if (object)
+    co_return std::move(*object);
+  if (object.error().code != Errc::not_found) {
+    spdlog::warn("preflight: cannot read {} ({}); the checks that need it are skipped", what,
+                 object.error().describe());
+  }
+  co_return std::nullopt;
+}
+
+// Whether the server serves `resource` in `group_version` ("crd.projectcalico.org/v1"):
+// asked through discovery, so an absent API costs no failing request.
+asio::awaitable<bool> serves(kube::Client& client, const std::string& group_version,
+                             const std::string& resource, const kube::RequestOptions& options) {
+  kube::HttpRequest request;
+  request.target = "/apis/" + group_version;
+  request.options = options;
+  const auto group = group_version.substr(0, group_version.find('/'));
+  kube::HttpRequest groups_request;
+  groups_request.target = "/apis";
+  groups_request.options = options;
+  auto groups = co_await client.request(groups_request);
+  if (!groups || groups->body.find("\"" + group + "\"") == std::string::npos)
+    co_return false;
+  auto resources = co_await client.request(request);
+  if (!resources)
+    co_return false;
+  boost::system::error_code ec;
+  const auto list = boost::json::parse(resources->body, ec);
+  const auto* items =
+      !ec && list.is_object() ? list.get_object().if_contains("resources") : nullptr;
+  if (items == nullptr || !items->is_array())
+    co_return false;
+  for (const auto& r : items->get_array()) {
+    const auto* name = r.is_object() ? r.get_object().if_contains("name") : nullptr;
+    if (name != nullptr && name->is_string() && name->get_string() == resource)
+      co_return true;
+  }
+  co_return false;
+}
+
+std::string overlay_warning(const migrate::Overlay& overlay) {
+  const auto name = overlay.protocol == "geneve"  ? std::string("Geneve")
+                    : overlay.protocol == "vxlan" ? std::string("VXLAN")
+                                                  : overlay.protocol;
+  return "UDP " + std::to_string(overlay.port) + " (" + name + ") must be open between all nodes";
+}
+
+}  // namespace
+
+asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Config& config,
+                                          const std::map<std::string, ManifestBundle>& bundles,
+                                          const std::optional<kube::ServerVersion>& server,
+                                          events::EventSink& events,
+                                          std::vector<std::string>& warnings) {
+  migrate::CniStackFacts facts;
+  add_bundle_facts(bundles, facts);
+  if (server && server->major == 1) {
+    facts.server_minor = static_cast<unsigned>(server->minor);
+    facts.server_version = server->git_version;
+  }
+  // Paths and results are locals: GCC 12 destroys temporaries in a
+  // co_await's arguments twice.
+  kube::ListOptions list;
+  list.request.timeout = config.timeouts.api_request;
+  const auto nodes_path = kube::ResourcePath::core("nodes");
+  const auto nodes = co_await optional_list(client, nodes_path, "nodes", list);
+  for (const auto& node : nodes)
+    add_node_facts(node, facts);
+  const auto& source = config.source_cni;
+  const auto ds_path = kube::ResourcePath::of("apps", "v1", "daemonsets")
+                           .in(source.namespace_)
+                           .named(source.daemonset);
+  const auto ds =
+      co_await optional_get(client, ds_path, "the source CNI's DaemonSet", list.request);
+  if (ds)
+    add_source_daemon_set_facts(*ds, facts);
+  const bool calico_crds =
+      co_await serves(client, "crd.projectcalico.org/v1", "ippools", list.request);
+  if (calico_crds) {
+    const auto pools_path = kube::ResourcePath::of("crd.projectcalico.org", "v1", "ippools");
+    const auto pools = co_await optional_list(client, pools_path, "Calico IPPools", list);
+    for (const auto& pool : pools)
+      add_ip_pool_facts(pool, facts);
+  }
+  // Flannel's own manifest, the same in kube-system, and Canal's.
+  const std::pair<const char*, const char*> net_confs[] = {{"kube-flannel", "kube-flannel-cfg"},
+                                                           {"kube-system", "kube-flannel-cfg"},
+                                                           {"kube-system", "canal-config"}};
+  for (const auto& [ns, name] : net_confs) {
+    const std::string owner = std::string("ConfigMap ") + ns + "/" + name;
+    const auto cm_path = kube::ResourcePath::core("configmaps").in(ns).named(name);
+    const auto cm = co_await optional_get(client, cm_path, owner, list.request);
+    const auto* data = cm ? cm->if_contains("data") : nullptr;
+    const auto* conf = data != nullptr && data->is_object()
+                           ? data->get_object().if_contains("net-conf.json")
+                           : nullptr;
+    if (conf != nullptr && conf->is_string())
+      add_flannel_net_conf_facts(owner, std::string(conf->get_string()), facts);
+  }
+  const bool service_cidrs =
+      co_await serves(client, "networking.k8s.io/v1", "servicecidrs", list.request);
+  if (service_cidrs) {
+    const auto cidrs_path = kube::ResourcePath::of("networking.k8s.io", "v1", "servicecidrs");
+    const auto cidrs = co_await optional_list(client, cidrs_path, "ServiceCIDRs", list);
+    for (const auto& cidr : cidrs)
+      add_service_cidr_facts(cidr, facts);
+  }
+
+  if (facts.cilium_overlay && facts.cilium_overlay->port != 0) {
+    const auto warning = overlay_warning(*facts.cilium_overlay);
+    spdlog::warn("Cilium's overlay: {} before the migration", warning);
+    events.emit(events::Event(events::catalogued("preflight.warning")).field("warning", warning));
+    warnings.push_back(warning);
+  }
+  bool passed = true;
+  for (const auto& p : migrate::check_cni_stack(facts, migrate::CiliumRequirements{})) {
+    if (p.fatal) {
+      spdlog::error("preflight ({}): {}", p.check, p.message);
+      events.emit(events::Event(events::catalogued("preflight.failed")).error(p.message));
+      passed = false;
+    } else {
+      spdlog::warn("preflight ({}): {}", p.check, p.message);
+      events.emit(
+          events::Event(events::catalogued("preflight.warning")).field("warning", p.message));
+      warnings.push_back(p.message);
+    }
+  }
+  if (passed) {
+    spdlog::info(
+        "preflight: the CNI stack passed (pod CIDRs: {} Cilium, {} source, {} service; {} "
+        "node kernel(s); Kubernetes {})",
+        facts.cilium_cidrs.size(), facts.source_cidrs.size(), facts.service_cidrs.size(),
+        facts.kernels.size(), facts.server_version.empty() ? "unknown" : facts.server_version);
+  }
+  co_return passed;
+}
+
+}  // namespace cnimig::agent
