@@ -134,9 +134,9 @@ BOOST_AUTO_TEST_CASE(shipped_example_configs_are_valid) {
     const char* daemonset;
     const char* cni_config;
   };
-  for (const auto& e : {Example{"calico.yaml", "kube-system", "calico-node", "10-calico.conflist"},
-                        Example{"flannel.yaml", "kube-flannel", "kube-flannel-ds",
-                                "10-flannel.conflist"}}) {
+  for (const auto& e :
+       {Example{"calico.yaml", "kube-system", "calico-node", "10-calico.conflist"},
+        Example{"flannel.yaml", "kube-flannel", "kube-flannel-ds", "10-flannel.conflist"}}) {
     auto c = load_config(fs::path(CNIMIG_SOURCE_DIR) / "config" / e.file);
     BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
     BOOST_TEST(c->source_cni.daemonset == e.daemonset);

@@ -112,10 +112,9 @@ struct WaitFor {
   friend bool operator==(const WaitFor&, const WaitFor&) = default;
 };
 
-using ActionKind =
-    std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod, DeletePod,
-                 ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector, RestoreCiliumDefaults,
-                 DeleteObject, RunConnectivityCheck, WaitFor>;
+using ActionKind = std::variant<LabelNode, AnnotateNode, SetCordon, AddTaint, RemoveTaint, EvictPod,
+                                DeletePod, ApplyBundle, DeleteBundle, PatchDaemonSetNodeSelector,
+                                RestoreCiliumDefaults, DeleteObject, RunConnectivityCheck, WaitFor>;
 
 struct Action {
   StepId step = StepId::preflight;
