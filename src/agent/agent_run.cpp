@@ -462,19 +462,13 @@ asio::awaitable<void> Run::body() {
   }
 
   const auto& c = options.config;
-  auto rewrite = LabelRewrite::from(c.labels);
-  rewrite.images = ImageRewrite::from(c.images);
-  const std::vector<std::pair<std::string, std::filesystem::path>> bundle_files = {
-      {"cilium", c.paths.cilium}, {"multus", c.paths.multus}, {"knet-stress", c.paths.knet_stress}};
-  for (const auto& [id, path] : bundle_files) {
-    auto bundle = ManifestBundle::load(id, path, rewrite);
-    if (!bundle) {
-      spdlog::error("{}", bundle.error().message);
-      exit_code = kExitUsage;
-      co_return;
-    }
-    bundles.emplace(id, std::move(*bundle));
+  auto loaded = load_bundles(c);
+  if (!loaded) {
+    spdlog::error("{}", loaded.error().message);
+    exit_code = kExitUsage;
+    co_return;
   }
+  bundles = std::move(*loaded);
 
   if (options.apply) {
     const bool granted = co_await check_permissions();

@@ -203,4 +203,17 @@ const ManifestObject* ManifestBundle::find(std::string_view kind, std::string_vi
   return nullptr;
 }
 
+Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config& config) {
+  auto rewrite = LabelRewrite::from(config.labels);
+  rewrite.images = ImageRewrite::from(config.images);
+  std::map<std::string, ManifestBundle> bundles;
+  for (const auto& [id, path] : config.paths.bundles()) {
+    auto bundle = ManifestBundle::load(id, path, rewrite);
+    if (!bundle)
+      return bundle.error();
+    bundles.emplace(id, std::move(*bundle));
+  }
+  return bundles;
+}
+
 }  // namespace cnimig::agent

@@ -27,6 +27,7 @@ migrate::MigrationSettings migration_settings(const config::Config& c) {
   s.cleanup_resources = to_resource_set(c.cleanup_resources);
   s.delete_unmanaged_pods = c.drain.delete_unmanaged_pods;
   s.delete_empty_dir_data = c.drain.delete_empty_dir_data;
+  s.remove_node_leftovers = c.cleanup.node_leftovers;
   return s;
 }
 

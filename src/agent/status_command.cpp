@@ -90,18 +90,10 @@ int run_status(const StatusOptions& options, std::FILE* out) {
     return kExitUnreachable;
   }
   const auto& c = options.config;
-  std::map<std::string, ManifestBundle> bundles;
-  auto rewrite = LabelRewrite::from(c.labels);
-  rewrite.images = ImageRewrite::from(c.images);
-  for (const auto& [id, path] :
-       {std::pair{"cilium", c.paths.cilium}, std::pair{"multus", c.paths.multus},
-        std::pair{"knet-stress", c.paths.knet_stress}}) {
-    auto bundle = ManifestBundle::load(id, path, rewrite);
-    if (!bundle) {
-      spdlog::error("{}", bundle.error().message);
-      return kExitUsage;
-    }
-    bundles.emplace(id, std::move(*bundle));
+  auto bundles = load_bundles(c);
+  if (!bundles) {
+    spdlog::error("{}", bundles.error().message);
+    return kExitUsage;
   }
   asio::io_context io;
   kube::ClientOptions client_options;
@@ -112,7 +104,7 @@ int run_status(const StatusOptions& options, std::FILE* out) {
     spdlog::error("{}", client.error().message);
     return kExitUnreachable;
   }
-  StatusRun run{options, **client, std::move(bundles), std::nullopt, kExitDone};
+  StatusRun run{options, **client, std::move(*bundles), std::nullopt, kExitDone};
   asio::co_spawn(io, run.main(), [&](std::exception_ptr e) {
     if (e) {
       try {

@@ -282,6 +282,40 @@ void read_drain(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Drain
             out.delete_empty_dir_data);
 }
 
+void read_cleanup(Reader& r, const YAML::Node& node, const YAML::Mark& mark, CleanupSettings& out) {
+  if (!r.mapping(node, "cleanup", {"nodeLeftovers"}, mark))
+    return;
+  YAML::Mark at;
+  r.boolean(r.child(node, "nodeLeftovers", at), "cleanup.nodeLeftovers", at, out.node_leftovers);
+}
+
+void read_paths(Reader& r, const YAML::Node& paths, const YAML::Mark& mark,
+                const CleanupSettings& cleanup, ManifestPaths& out) {
+  constexpr const char* kRequired = "is required (cilium, multus and knet-stress manifest files)";
+  if (!paths.IsDefined() || paths.IsNull()) {
+    r.problem(mark, "paths", kRequired);
+    return;
+  }
+  if (!r.mapping(paths, "paths", {"cilium", "multus", "knet-stress", "node-cleanup"}, mark))
+    return;
+  read_path(r, paths, "cilium", out.cilium);
+  read_path(r, paths, "multus", out.multus);
+  read_path(r, paths, "knet-stress", out.knet_stress);
+  YAML::Mark at;
+  if (!cleanup.node_leftovers) {
+    // Not read, so that a left-over key names no file that must exist.
+    return;
+  }
+  if (!r.child(paths, "node-cleanup", at).IsDefined()) {
+    r.problem(at, "paths.node-cleanup",
+              "is required while cleanup.nodeLeftovers is true (the DaemonSet that removes the "
+              "source CNI's files, iptables chains and interfaces from each node; the shipped one "
+              "is resources/node-cleanup.yaml); set cleanup.nodeLeftovers: false to leave them");
+    return;
+  }
+  read_path(r, paths, "node-cleanup", out.node_cleanup);
+}
+
 void read_lease(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LeaseSettings& out) {
   if (!r.mapping(node, "lease", {"name", "namespace", "duration"}, mark))
     return;
@@ -339,21 +373,14 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   r.mapping(
       root, "",
       {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources", "cleanUpResources",
-       "connectivity", "timeouts", "parallelism", "drain", "lease", "images"},
+       "connectivity", "timeouts", "parallelism", "drain", "cleanup", "lease", "images"},
       top);
 
   YAML::Mark at;
   read_labels(r, r.child(root, "labels", at), at, config.labels);
-  const auto paths = r.child(root, "paths", at);
-  if (!paths.IsDefined()) {
-    r.problem(at, "paths", "is required (cilium, multus and knet-stress manifest files)");
-  } else if (r.mapping(paths, "paths", {"cilium", "multus", "knet-stress"}, at)) {
-    read_path(r, paths, "cilium", config.paths.cilium);
-    read_path(r, paths, "multus", config.paths.multus);
-    read_path(r, paths, "knet-stress", config.paths.knet_stress);
-  } else if (paths.IsNull()) {
-    r.problem(at, "paths", "is required (cilium, multus and knet-stress manifest files)");
-  }
+  // cleanup: first, since it decides whether paths.node-cleanup is required.
+  read_cleanup(r, r.child(root, "cleanup", at), at, config.cleanup);
+  read_paths(r, r.child(root, "paths", at), at, config.cleanup, config.paths);
   read_source_cni(r, r.child(root, "sourceCNI", at), at, config.source_cni);
   read_resource_set(r, r.child(root, "preflightResources", at), "preflightResources", at,
                     config.preflight_resources);

@@ -5,6 +5,14 @@
 // those are gone: remove the migration labels and our annotations (the
 // cilium label only after cilium-migrated stopped selecting on it, or Cilium
 // would leave the node).
+//
+// With node leftovers to remove (MigrationSettings::remove_node_leftovers),
+// between the two: once no pod of a deleted agent is left anywhere, apply the
+// node-cleanup bundle; a node's labels go once its pod is Ready on it (the
+// leftovers are gone there), and the bundle goes once every node is clean. A
+// node's labels are therefore also the record of its leftovers: a restart
+// re-applies the bundle only while some node still carries them, and running
+// it twice on a node removes nothing twice.
 
 #include <algorithm>
 
@@ -37,6 +45,29 @@ bool node_clean(const Context& ctx, const NodeState& node) {
   return true;
 }
 
+// Pods of the agents cleanup deleted (the source CNI, the first Cilium,
+// multus) still on a node: one still terminating could write back what the
+// node cleanup removes.
+std::vector<std::string> deleted_agents_running(const Context& ctx) {
+  const auto& s = ctx.settings;
+  auto agents = objects_to_delete(ctx);
+  agents.push_back(s.multus_calico());
+  agents.push_back(s.multus_cilium());
+  std::vector<std::string> running;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    for (const auto& pod : node.pods) {
+      const bool of_agent =
+          pod.daemon_set_owned() &&
+          std::any_of(agents.begin(), agents.end(), [&](const ObjectRef& a) {
+            return a.kind == kDaemonSet && a.ns == pod.ns && a.name == pod.owner_name;
+          });
+      if (of_agent)
+        running.push_back(pod.ns + "/" + pod.name + " on " + name);
+    }
+  }
+  return running;
+}
+
 bool objects_gone(const Context& ctx) {
   if (ctx.snap.applied_bundles.contains(ctx.settings.bundles.multus))
     return false;
@@ -47,10 +78,62 @@ bool objects_gone(const Context& ctx) {
   return true;
 }
 
+// The nodes' migration labels and annotations, after their leftovers where
+// those are removed (see the top of this file).
+StepOutcome remove_node_state(const Context& ctx) {
+  StepOutcome out;
+  const auto step = StepId::cleanup;
+  const auto& s = ctx.settings;
+  const bool leftovers = s.remove_node_leftovers;
+  const bool nodes_clean = std::all_of(ctx.snap.nodes.begin(), ctx.snap.nodes.end(),
+                                       [&](const auto& n) { return node_clean(ctx, n.second); });
+  const bool cleaner_applied = ctx.snap.applied_bundles.contains(s.bundles.node_cleanup);
+  if (nodes_clean) {
+    if (cleaner_applied)
+      out.write(step, "", DeleteBundle{s.bundles.node_cleanup});
+    return out;
+  }
+  if (leftovers && !cleaner_applied) {
+    if (auto running = deleted_agents_running(ctx); !running.empty()) {
+      out.wait(step, "", Gate::pods_gone, std::move(running));
+    } else {
+      out.write(step, "", ApplyBundle{s.bundles.node_cleanup});
+    }
+    return out;
+  }
+  std::vector<std::string> cleaning;
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (node_clean(ctx, node))
+      continue;
+    if (leftovers && !runs_ready_pod(node, s.system_namespace, s.node_cleanup_daemon_set)) {
+      cleaning.push_back(s.node_cleanup().describe() + " not Ready on " + name);
+      continue;
+    }
+    LabelNode labels{name, {}, {}};
+    for (const auto& key : s.labels.all()) {
+      if (node.labels.contains(key))
+        labels.remove.push_back(key);
+    }
+    AnnotateNode annotations{name, {}, {}};
+    for (const auto& [key, value] : node.annotations) {
+      if (key.starts_with(s.annotation_prefix))
+        annotations.remove.push_back(key);
+    }
+    if (!labels.remove.empty())
+      out.write(step, name, std::move(labels));
+    if (!annotations.remove.empty())
+      out.write(step, name, std::move(annotations));
+  }
+  if (!cleaning.empty())
+    out.wait(step, "", Gate::resources_ready, std::move(cleaning));
+  return out;
+}
+
 }  // namespace
 
 bool cleanup_done(const Context& ctx) {
-  if (!ctx.cleanup_started() || !objects_gone(ctx))
+  if (!ctx.cleanup_started() || !objects_gone(ctx) ||
+      ctx.snap.applied_bundles.contains(ctx.settings.bundles.node_cleanup))
     return false;
   for (const auto& [name, node] : ctx.snap.nodes) {
     if (!node_clean(ctx, node))
@@ -149,25 +232,7 @@ StepOutcome run_cleanup(const Context& ctx) {
     }
     return out;
   }
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (node_clean(ctx, node))
-      continue;
-    LabelNode labels{name, {}, {}};
-    for (const auto& key : s.labels.all()) {
-      if (node.labels.contains(key))
-        labels.remove.push_back(key);
-    }
-    AnnotateNode annotations{name, {}, {}};
-    for (const auto& [key, value] : node.annotations) {
-      if (key.starts_with(s.annotation_prefix))
-        annotations.remove.push_back(key);
-    }
-    if (!labels.remove.empty())
-      out.write(step, name, std::move(labels));
-    if (!annotations.remove.empty())
-      out.write(step, name, std::move(annotations));
-  }
-  return out;
+  return remove_node_state(ctx);
 }
 
 }  // namespace cnimig::migrate::detail

@@ -61,12 +61,7 @@ std::vector<std::string> agents_not_ready(const Context& ctx, const NodeState& n
     const auto* w = ctx.snap.workload(ref);
     if (w == nullptr || !w->exists)
       continue;
-    const bool selects =
-        std::all_of(w->node_selector.begin(), w->node_selector.end(), [&](const auto& kv) {
-          auto it = node.labels.find(kv.first);
-          return it != node.labels.end() && it->second == kv.second;
-        });
-    if (selects && !runs_ready_pod(node, ref.ns, ref.name))
+    if (w->selects(node) && !runs_ready_pod(node, ref.ns, ref.name))
       pending.push_back(ref.describe() + " not Ready on " + node.name);
   }
   return pending;

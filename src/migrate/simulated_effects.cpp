@@ -17,15 +17,6 @@
 namespace cnimig::migrate {
 namespace {
 
-bool selects(const std::map<std::string, std::string>& selector, const NodeState& node) {
-  for (const auto& [k, v] : selector) {
-    auto it = node.labels.find(k);
-    if (it == node.labels.end() || it->second != v)
-      return false;
-  }
-  return true;
-}
-
 std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
   if (ref == s.cilium() || ref == s.cilium_migrated())
     return s.bundles.cilium;
@@ -35,6 +26,8 @@ std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
     if (ref == k)
       return s.bundles.knet_stress;
   }
+  if (ref == s.node_cleanup())
+    return s.bundles.node_cleanup;
   return {};
 }
 
@@ -182,6 +175,8 @@ void SimulatedEffects::change_workloads(PlanState& snap, Tracker& tracker,
     } else if (a->id == s.bundles.knet_stress) {
       for (const auto& ref : s.knet_stress())
         add(ref, {});
+    } else if (a->id == s.bundles.node_cleanup) {
+      add(s.node_cleanup(), {});
     }
     snap.applied_bundles.insert(a->id);
   } else if (const auto* a = std::get_if<DeleteBundle>(&k)) {
@@ -315,13 +310,13 @@ void SimulatedEffects::reconcile_daemon_sets(PlanState& snap, Tracker& tracker) 
       const auto* w = snap.workload(ObjectRef{kDaemonSet, p.ns, p.owner_name});
       if (w == nullptr)
         return false;  // not described: left as it is
-      return !w->exists || !selects(w->node_selector, *node);
+      return !w->exists || !w->selects(*node);
     });
     if (erased > 0)
       tracker.touch(node);
   }
   auto missing = [](const ObjectRef& ref, const WorkloadState& w, const NodeState& node) {
-    if (!w.exists || ref.kind != kDaemonSet || !selects(w.node_selector, node))
+    if (!w.exists || ref.kind != kDaemonSet || !w.selects(node))
       return false;
     return std::none_of(node.pods.begin(), node.pods.end(), [&](const PodState& p) {
       return p.daemon_set_owned() && p.ns == ref.ns && p.owner_name == ref.name;

@@ -26,10 +26,10 @@ struct ScratchConfig {
   fs::path file = dir / "config.yaml";
   ScratchConfig() {
     fs::create_directories(dir);
-    for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml"})
+    for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml", "node-cleanup.yaml"})
       std::ofstream(dir / name) << "\n";
     std::ofstream(file) << "paths:\n  cilium: cilium.yaml\n  multus: multus.yaml\n  knet-stress: "
-                           "knet-stress.yaml\n";
+                           "knet-stress.yaml\n  node-cleanup: node-cleanup.yaml\n";
   }
   ~ScratchConfig() { fs::remove_all(dir); }
 };

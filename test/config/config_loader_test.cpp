@@ -20,7 +20,8 @@ struct Scratch {
     dir = fs::temp_directory_path() /
           ("cnimig-config-test-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir / "manifests");
-    for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml"}) {
+    for (const char* name :
+         {"cilium.yaml", "multus.yaml", "knet-stress.yaml", "node-cleanup.yaml"}) {
       std::ofstream(dir / "manifests" / name) << "# manifest\n";
     }
   }
@@ -32,7 +33,8 @@ const char* kMinimal =
     "paths:\n"
     "  cilium: manifests/cilium.yaml\n"
     "  multus: manifests/multus.yaml\n"
-    "  knet-stress: manifests/knet-stress.yaml\n";
+    "  knet-stress: manifests/knet-stress.yaml\n"
+    "  node-cleanup: manifests/node-cleanup.yaml\n";
 
 }  // namespace
 
@@ -63,6 +65,41 @@ BOOST_AUTO_TEST_CASE(drain_section_is_read) {
   BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
   BOOST_TEST(c->drain.delete_unmanaged_pods);
   BOOST_TEST(!c->drain.delete_empty_dir_data);
+}
+
+// The node-cleanup bundle is required while leftovers are removed (the
+// default), and neither required nor read once they are not.
+BOOST_AUTO_TEST_CASE(node_cleanup_path_follows_cleanup_node_leftovers) {
+  Scratch s;
+  const std::string three_paths =
+      "paths:\n"
+      "  cilium: manifests/cilium.yaml\n"
+      "  multus: manifests/multus.yaml\n"
+      "  knet-stress: manifests/knet-stress.yaml\n";
+  auto ok = parse_config(kMinimal, s.config());
+  BOOST_TEST_REQUIRE(ok.has_value(), (ok ? "" : ok.error().message));
+  BOOST_TEST(ok->cleanup.node_leftovers);
+  BOOST_TEST(ok->paths.node_cleanup == s.dir / "manifests" / "node-cleanup.yaml");
+  BOOST_TEST(ok->paths.bundles().size() == 4u);
+
+  auto missing = parse_config(three_paths, s.config());
+  BOOST_TEST_REQUIRE(missing.has_error());
+  BOOST_TEST(missing.error().message.find(":2:3: paths.node-cleanup: is required while "
+                                          "cleanup.nodeLeftovers is true") != std::string::npos,
+             missing.error().message);
+
+  auto off = parse_config(three_paths + "cleanup:\n  nodeLeftovers: false\n", s.config());
+  BOOST_TEST_REQUIRE(off.has_value(), (off ? "" : off.error().message));
+  BOOST_TEST(!off->cleanup.node_leftovers);
+  BOOST_TEST(off->paths.node_cleanup.empty());
+  BOOST_TEST(off->paths.bundles().size() == 3u);
+  // A key left in place names no file that must exist.
+  auto stale = parse_config(three_paths +
+                                "  node-cleanup: manifests/gone.yaml\n"
+                                "cleanup:\n  nodeLeftovers: false\n",
+                            s.config());
+  BOOST_TEST_REQUIRE(stale.has_value(), (stale ? "" : stale.error().message));
+  BOOST_TEST(stale->paths.node_cleanup.empty());
 }
 
 BOOST_AUTO_TEST_CASE(full_config_is_read) {
@@ -169,70 +206,74 @@ std::ostream& operator<<(std::ostream& os, const BadCase& c) {
 }
 
 const std::vector<BadCase> kBadCases = {
-    {"yaml syntax", "labels: [unclosed\n", ":6:1: invalid YAML"},
-    {"unknown top-level key", "lables:\n  rolled: x\n", ":5:1: lables: unknown key"},
-    {"unknown label key", "labels:\n  roled: a/b\n", ":6:3: labels.roled: unknown key"},
+    {"yaml syntax", "labels: [unclosed\n", ":7:1: invalid YAML"},
+    {"unknown top-level key", "lables:\n  rolled: x\n", ":6:1: lables: unknown key"},
+    {"unknown label key", "labels:\n  roled: a/b\n", ":7:3: labels.roled: unknown key"},
     {"duplicate key", "labels:\n  rolled: a/b\n  rolled: a/c\n",
-     ":7:3: labels.rolled: duplicate key"},
-    {"labels not a mapping", "labels: [a, b]\n", ":5:9: labels: expected a mapping, found a list"},
-    {"empty label key", "labels:\n  rolled: \"\"\n", ":6:11: labels.rolled: must not be empty"},
+     ":8:3: labels.rolled: duplicate key"},
+    {"labels not a mapping", "labels: [a, b]\n", ":6:9: labels: expected a mapping, found a list"},
+    {"empty label key", "labels:\n  rolled: \"\"\n", ":7:11: labels.rolled: must not be empty"},
     {"label key with spaces", "labels:\n  rolled: not a key\n",
-     ":6:11: labels.rolled: invalid label key 'not a key': name part must consist of"},
+     ":7:11: labels.rolled: invalid label key 'not a key': name part must consist of"},
     {"label key with bad prefix", "labels:\n  rolled: Example.COM/rolled\n",
-     ":6:11: labels.rolled: invalid label key 'Example.COM/rolled': prefix part"},
+     ":7:11: labels.rolled: invalid label key 'Example.COM/rolled': prefix part"},
     {"label key name too long", "labels:\n  rolled: a/" + std::string(64, 'x') + "\n",
      "labels.rolled: invalid label key 'a/" + std::string(64, 'x') +
          "': name part must be no more than 63"},
     {"label key reused", "labels:\n  rolled: x/y\n  migrated: x/y\n",
-     ":7:13: labels.migrated: label key 'x/y' is already used by labels.rolled"},
+     ":8:13: labels.migrated: label key 'x/y' is already used by labels.rolled"},
     {"bad label value", "labels:\n  value: -true-\n",
-     ":6:10: labels.value: invalid label value '-true-'"},
+     ":7:10: labels.value: invalid label value '-true-'"},
     {"label value is a list", "labels:\n  value: [a]\n",
-     ":6:10: labels.value: expected a string, found a list"},
+     ":7:10: labels.value: expected a string, found a list"},
     {"missing manifest", "", ""},  // replaced below: needs a different paths block
     {"bad namespace", "watchedResources:\n  daemonsets:\n    Kube_System: [a]\n",
-     ":7:5: watchedResources.daemonsets.Kube_System: invalid namespace 'Kube_System'"},
+     ":8:5: watchedResources.daemonsets.Kube_System: invalid namespace 'Kube_System'"},
     {"bad object name", "watchedResources:\n  daemonsets:\n    kube-system: [Cilium]\n",
-     ":7:19: watchedResources.daemonsets.kube-system[0]: invalid name 'Cilium'"},
+     ":8:19: watchedResources.daemonsets.kube-system[0]: invalid name 'Cilium'"},
     {"names not a list", "cleanUpResources:\n  daemonsets:\n    kube-system: cilium\n",
-     ":7:18: cleanUpResources.daemonsets.kube-system: expected a list of names, found 'cilium'"},
+     ":8:18: cleanUpResources.daemonsets.kube-system: expected a list of names, found 'cilium'"},
     {"unknown resource kind", "preflightResources:\n  pods:\n    default: [a]\n",
-     ":6:3: preflightResources.pods: unknown key"},
+     ":7:3: preflightResources.pods: unknown key"},
     {"name listed twice", "watchedResources:\n  daemonsets:\n    kube-system: [a, a]\n",
-     ":7:22: watchedResources.daemonsets.kube-system[1]: 'a' is listed twice"},
+     ":8:22: watchedResources.daemonsets.kube-system[1]: 'a' is listed twice"},
     {"bad duration", "timeouts:\n  gate: 15 minutes\n",
-     ":6:9: timeouts.gate: invalid duration '15 minutes'"},
-    {"zero duration", "timeouts:\n  probe: 0s\n", ":6:10: timeouts.probe: invalid duration '0s'"},
-    {"unknown timeout", "timeouts:\n  gatez: 1m\n", ":6:3: timeouts.gatez: unknown key"},
+     ":7:9: timeouts.gate: invalid duration '15 minutes'"},
+    {"zero duration", "timeouts:\n  probe: 0s\n", ":7:10: timeouts.probe: invalid duration '0s'"},
+    {"unknown timeout", "timeouts:\n  gatez: 1m\n", ":7:3: timeouts.gatez: unknown key"},
     {"misspelt gate", "timeouts:\n  gates:\n    pod-gone: 1m\n",
-     ":7:5: timeouts.gates.pod-gone: unknown gate (expected one of: resources-ready,"},
+     ":8:5: timeouts.gates.pod-gone: unknown gate (expected one of: resources-ready,"},
     {"gate timeout not a duration", "timeouts:\n  gates:\n    pods-gone: soon\n",
-     ":7:16: timeouts.gates.pods-gone: invalid duration 'soon'"},
+     ":8:16: timeouts.gates.pods-gone: invalid duration 'soon'"},
     {"gates not a mapping", "timeouts:\n  gates: 1m\n",
-     ":6:10: timeouts.gates: expected a mapping, found '1m'"},
+     ":7:10: timeouts.gates: expected a mapping, found '1m'"},
     {"parallel nodes not a number", "parallelism:\n  maxParallelNodes: many\n",
-     ":6:21: parallelism.maxParallelNodes: expected an integer from 1 to 10000, found 'many'"},
+     ":7:21: parallelism.maxParallelNodes: expected an integer from 1 to 10000, found 'many'"},
     {"parallel nodes zero", "parallelism:\n  maxParallelNodes: 0\n",
      "parallelism.maxParallelNodes: expected an integer from 1 to 10000, found '0'"},
     {"requests in flight zero", "parallelism:\n  maxRequestsInFlight: 0\n",
      "parallelism.maxRequestsInFlight: expected an integer from 1 to 1000, found '0'"},
     {"max unavailable over 100%", "parallelism:\n  maxUnavailable: 150%\n",
-     ":6:19: parallelism.maxUnavailable: invalid maxUnavailable '150%'"},
+     ":7:19: parallelism.maxUnavailable: invalid maxUnavailable '150%'"},
     {"parallel exceeds unavailable", "parallelism:\n  maxParallelNodes: 3\n  maxUnavailable: 2\n",
-     ":6:3: parallelism: maxParallelNodes (3) exceeds maxUnavailable (2)"},
+     ":7:3: parallelism: maxParallelNodes (3) exceeds maxUnavailable (2)"},
     {"source cni config sorts wrong", "sourceCNI:\n  cniConfig: 00-aaa.conflist\n",
-     ":6:14: sourceCNI.cniConfig: '00-aaa.conflist' must be a file name"},
+     ":7:14: sourceCNI.cniConfig: '00-aaa.conflist' must be a file name"},
     {"source cni bad name", "sourceCNI:\n  daemonSet: Calico\n",
-     ":6:14: sourceCNI.daemonSet: invalid name 'Calico'"},
+     ":7:14: sourceCNI.daemonSet: invalid name 'Calico'"},
     {"connectivity command empty", "connectivity:\n  command: []\n",
-     ":6:12: connectivity.command: expected a non-empty list"},
+     ":7:12: connectivity.command: expected a non-empty list"},
     {"drain flag not a boolean", "drain:\n  deleteUnmanagedPods: yes\n",
-     ":6:24: drain.deleteUnmanagedPods: expected true or false, found 'yes'"},
+     ":7:24: drain.deleteUnmanagedPods: expected true or false, found 'yes'"},
     {"drain flag a list", "drain:\n  deleteEmptyDirData: [true]\n",
-     ":6:23: drain.deleteEmptyDirData: expected true or false, found a list"},
-    {"unknown drain key", "drain:\n  force: true\n", ":6:3: drain.force: unknown key"},
+     ":7:23: drain.deleteEmptyDirData: expected true or false, found a list"},
+    {"unknown drain key", "drain:\n  force: true\n", ":7:3: drain.force: unknown key"},
     {"lease bad namespace", "lease:\n  namespace: kube.system\n",
-     ":6:14: lease.namespace: invalid namespace"},
+     ":7:14: lease.namespace: invalid namespace"},
+    {"cleanup flag not a boolean", "cleanup:\n  nodeLeftovers: no\n",
+     ":7:18: cleanup.nodeLeftovers: expected true or false, found 'no'"},
+    {"unknown cleanup key", "cleanup:\n  leftovers: true\n",
+     ":7:3: cleanup.leftovers: unknown key"},
     {"top level not a mapping", "", ""},  // replaced below
 };
 
@@ -244,7 +285,7 @@ BOOST_DATA_TEST_CASE(bad_input_names_file_line_and_column, boost::unit_test::dat
   if (std::string_view(bad.name) == "missing manifest") {
     text =
         "paths:\n  cilium: manifests/nope.yaml\n  multus: manifests/multus.yaml\n"
-        "  knet-stress: manifests/knet-stress.yaml\n";
+        "  knet-stress: manifests/knet-stress.yaml\n  node-cleanup: manifests/node-cleanup.yaml\n";
     expected = ":2:11: paths.cilium: manifest file '" +
                (s.dir / "manifests" / "nope.yaml").string() + "' does not exist";
   } else if (std::string_view(bad.name) == "top level not a mapping") {

@@ -57,10 +57,11 @@ BOOST_AUTO_TEST_CASE(config_images_are_read_and_validated) {
   const auto dir =
       fs::temp_directory_path() / ("cnimig-images-test-" + std::to_string(std::random_device{}()));
   fs::create_directories(dir);
-  for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml"})
+  for (const char* name : {"cilium.yaml", "multus.yaml", "knet-stress.yaml", "node-cleanup.yaml"})
     std::ofstream(dir / name) << "# manifest\n";
   const std::string paths =
-      "paths:\n  cilium: cilium.yaml\n  multus: multus.yaml\n  knet-stress: knet-stress.yaml\n";
+      "paths:\n  cilium: cilium.yaml\n  multus: multus.yaml\n  knet-stress: knet-stress.yaml\n"
+      "  node-cleanup: node-cleanup.yaml\n";
   auto ok = parse_config(paths + "images:\n  cilium: mirror.example.com/cilium/cilium:v1.18.9\n",
                          dir / "config.yaml");
   BOOST_TEST_REQUIRE(ok.has_value(), (ok ? "" : ok.error().message));
@@ -72,10 +73,10 @@ BOOST_AUTO_TEST_CASE(config_images_are_read_and_validated) {
   BOOST_TEST_REQUIRE(!bad.has_value());
   const auto& m = bad.error().message;
   BOOST_TEST(
-      m.find((dir / "config.yaml").string() + ":6:11: images.multus: invalid image "
+      m.find((dir / "config.yaml").string() + ":7:11: images.multus: invalid image "
                                               "reference 'Mirror/multus:v4'") != std::string::npos,
       m);
-  BOOST_TEST(m.find(":7:3: images.operator: unknown key") != std::string::npos, m);
+  BOOST_TEST(m.find(":8:3: images.operator: unknown key") != std::string::npos, m);
   fs::remove_all(dir);
 }
 

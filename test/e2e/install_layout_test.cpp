@@ -38,6 +38,7 @@ const std::vector<std::string> kLayout = {
     "share/cnimig-agent/resources/cilium.yaml",
     "share/cnimig-agent/resources/multus.yaml",
     "share/cnimig-agent/resources/knet-stress.yaml",
+    "share/cnimig-agent/resources/node-cleanup.yaml",
     "share/cnimig-agent/resources/agent-job.yaml",
     "lib/systemd/system/cnimig-agent.service",
     "share/doc/cnimig-agent/README.md",

@@ -173,9 +173,12 @@ BOOST_AUTO_TEST_CASE(node_deleted_while_it_is_in_flight_does_not_halt_the_run) {
 // cleanup removes cilium-migrated's node selector, which replaces every
 // Cilium agent. node-3, migrated last, keeps its replacement agent from
 // turning Ready (never-ready-node): the run must wait in cleanup for the
-// rollout instead of declaring completion, and complete once it can.
+// rollout instead of declaring completion, and complete once it can. (Node
+// leftovers off: with them, node-3's node-cleanup pod would hold cleanup
+// before the rollout is ever waited for; the next case covers that wait.)
 BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   SimCluster cluster(4);
+  cluster.edit_config({{"nodeLeftovers: true", "nodeLeftovers: false"}});
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
   BOOST_TEST_REQUIRE(agent.wait_for_line(entering("node-3", "migrate-labelled"), 300s).has_value(),
                      agent.stderr_text());
@@ -207,5 +210,37 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   auto ds = cluster.kubectl({"get", "ds", "cilium-migrated", "-n", "kube-system", "-o",
                              "jsonpath={.status.numberReady}"});
   BOOST_TEST(ds.stdout_text == "4");
+  check_migrated(cluster, 1);
+}
+
+// With node leftovers removed (the default), a node whose node-cleanup pod
+// cannot turn Ready keeps its migration labels and holds cleanup while the
+// others are cleaned; the run finishes once the pod runs there. (Steps 0-4
+// first, so that the fault is in place before cleanup starts.)
+BOOST_AUTO_TEST_CASE(cleanup_waits_for_the_node_cleanup_on_every_node) {
+  SimCluster cluster(4);
+  const auto migrated = cluster.agent({"--apply", "--steps", "0-4"});
+  BOOST_TEST_REQUIRE(migrated.exit_code == 0, migrated.stderr_text);
+  cluster.put_faults("never-ready-node=node-3");
+  BackgroundProcess agent(cluster.agent_argv({"--apply"}));
+  for (const char* node : {"node-0", "node-1", "node-2"}) {
+    auto cleaned = agent.wait_for_line(
+        [&](const std::string& l) { return entering(node, "cleaned")(l) || run_ended(l); }, 300s);
+    BOOST_TEST_REQUIRE(cleaned.has_value(), agent.stderr_text());
+    BOOST_TEST_REQUIRE(!run_ended(*cleaned),
+                       "ended before " << node << " was cleaned: " << *cleaned);
+  }
+  auto labels = cluster.kubectl({"get", "node", "node-3", "-o", "jsonpath={.metadata.labels}"});
+  BOOST_TEST(labels.stdout_text.find("node-role.kubernetes.io/migrated") != std::string::npos,
+             labels.stdout_text);
+  for (const auto& l : agent.stdout_lines()) {
+    BOOST_TEST(!entering("node-3", "cleaned")(l), l);
+    BOOST_TEST(!run_ended(l), l);
+  }
+  cluster.put_faults("");
+  auto end = agent.wait_for_line(run_ended, 300s);
+  BOOST_TEST_REQUIRE(end.has_value(), agent.stderr_text());
+  BOOST_TEST(field(*end, "event") == "migration.completed");
+  BOOST_TEST(wait_exit(agent) == 0);
   check_migrated(cluster, 1);
 }

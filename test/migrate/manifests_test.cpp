@@ -267,3 +267,42 @@ BOOST_AUTO_TEST_CASE(knet_stress_bundle) {
                "gcr.io/jetstack-josh/knet-stress:cli");
   }
 }
+
+// The node cleanup runs where the source CNI ran (every node, whatever its
+// taints), on the host's network and CNI config directory, with the Cilium
+// image (already on every node, and rewritten with it by `images:`), and is
+// Ready only after its init container has done the work.
+BOOST_AUTO_TEST_CASE(node_cleanup_bundle) {
+  auto docs = load("node-cleanup.yaml");
+  BOOST_TEST(docs.size() == 1u);
+  auto ds = find(docs, "DaemonSet", S.node_cleanup_daemon_set);
+  BOOST_TEST(ns_of(ds) == S.system_namespace);
+  const auto pod = ds["spec"]["template"]["spec"];
+  BOOST_TEST(tolerates_everything(ds));
+  BOOST_TEST(pod["hostNetwork"].as<bool>());
+  BOOST_TEST(
+      (node_selector(ds) == std::map<std::string, std::string>{{"kubernetes.io/os", "linux"}}));
+  BOOST_TEST_REQUIRE(pod["initContainers"].size() == 1u);
+  const auto init = pod["initContainers"][0];
+  BOOST_TEST(init["securityContext"]["privileged"].as<bool>());
+  BOOST_TEST(init["image"].as<std::string>() == "quay.io/cilium/cilium:v1.18.9");
+  BOOST_TEST(pod["containers"][0]["image"].as<std::string>() == "quay.io/cilium/cilium:v1.18.9");
+  BOOST_TEST(!pod["containers"][0]["readinessProbe"]);  // Ready = the init container finished
+  bool cni_dir = false;
+  for (const auto& v : pod["volumes"])
+    cni_dir |= v["hostPath"] && v["hostPath"]["path"].as<std::string>() == "/etc/cni/net.d";
+  BOOST_TEST(cni_dir);
+  // What it removes, and what it must not: Cilium's own config.
+  const auto script = init["command"][2].as<std::string>();
+  std::string files;
+  for (const auto& e : init["env"])
+    files += e["value"].as<std::string>() + " ";
+  for (const char* f :
+       {"10-canal.conflist", "10-calico.conflist", "10-flannel.conflist", "00-multus.conflist",
+        "99-cilium.conf", "cali-|FLANNEL-", "vxlan.calico", "flannel.1", "cni0"})
+    BOOST_TEST(files.find(f) != std::string::npos, f);
+  BOOST_TEST(script.find("multus.d") != std::string::npos);
+  BOOST_TEST(script.find("tunl0") != std::string::npos);
+  BOOST_TEST(files.find("00-cilium.conf") == std::string::npos);
+  BOOST_TEST(script.find("00-cilium.conf") == std::string::npos);
+}

@@ -705,6 +705,100 @@ BOOST_AUTO_TEST_CASE(cleanup_restores_cilium_defaults_first) {
              "kube-system/cilium-operator");
 }
 
+// The node cleanup runs once the source CNI is deleted and its pods have
+// left every node, each node's labels go only after it ran there, and the
+// DaemonSet goes last: a run restarted anywhere re-applies it only while a
+// node still carries labels (interruption_test sweeps every such point).
+BOOST_AUTO_TEST_CASE(cleanup_removes_node_leftovers_between_the_agents_and_the_labels) {
+  FullRun f;
+  const auto& a = f.run.actions;
+  const auto& id = S.bundles.node_cleanup;
+  const auto applies = [&](const Action& x) {
+    const auto* b = std::get_if<ApplyBundle>(&x.kind);
+    return b != nullptr && b->id == id;
+  };
+  const auto deletes = [&](const Action& x) {
+    const auto* b = std::get_if<DeleteBundle>(&x.kind);
+    return b != nullptr && b->id == id;
+  };
+  BOOST_TEST(std::count_if(a.begin(), a.end(), applies) == 1);
+  BOOST_TEST(std::count_if(a.begin(), a.end(), deletes) == 1);
+  const auto apply = find_index(a, applies);
+  const auto remove = find_index(a, deletes);
+  const auto source_deleted = find_index(a, [](const Action& x) {
+    const auto* d = std::get_if<DeleteObject>(&x.kind);
+    return d != nullptr && d->object == S.source_cni;
+  });
+  BOOST_TEST_REQUIRE(source_deleted != std::string::npos);
+  BOOST_TEST(source_deleted < apply);
+  BOOST_TEST((a[apply].step == StepId::cleanup));
+  for (std::size_t i = 0; i < 4; ++i) {
+    const auto node = node_name(i);
+    const auto unlabelled = find_index(a, [&](const Action& x) {
+      const auto* l = std::get_if<LabelNode>(&x.kind);
+      return x.step == StepId::cleanup && l != nullptr && l->node == node && !l->remove.empty();
+    });
+    BOOST_TEST(apply < unlabelled, node);
+    BOOST_TEST(unlabelled < remove, node);
+  }
+  BOOST_TEST(!f.run.final_snapshot.applied_bundles.contains(id));
+  BOOST_TEST(!f.run.final_snapshot.exists(S.node_cleanup()));
+}
+
+BOOST_AUTO_TEST_CASE(a_node_keeps_its_labels_until_the_node_cleanup_ran_there) {
+  FullRun f;
+  const auto& a = f.run.actions;
+  const auto apply = find_index(a, [](const Action& x) {
+    const auto* b = std::get_if<ApplyBundle>(&x.kind);
+    return b != nullptr && b->id == S.bundles.node_cleanup;
+  });
+  BOOST_TEST_REQUIRE(apply != std::string::npos);
+  // Replay up to and including the apply, then hold node-2's cleaner pod unready.
+  SimulatedEffects effects(S);
+  PlanState snap = make_cluster(S);
+  for (std::size_t i = 0; i <= apply; ++i)
+    effects.apply(snap, a[i]);
+  auto& pods = snap.nodes.at("node-2").pods;
+  auto cleaner = std::find_if(pods.begin(), pods.end(), [](const PodState& p) {
+    return p.owner_kind == "DaemonSet" && p.owner_name == S.node_cleanup_daemon_set;
+  });
+  BOOST_TEST_REQUIRE((cleaner != pods.end()));
+  cleaner->ready = false;
+  const auto decision = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST_REQUIRE(!decision.end().has_value());
+  std::set<std::string> unlabelled;
+  for (const auto& x : decision.actions()) {
+    if (const auto* l = std::get_if<LabelNode>(&x.kind))
+      unlabelled.insert(l->node);
+  }
+  bool waits_for_node_2 = false;
+  for (const auto& x : decision.waits) {
+    if (const auto* w = std::get_if<WaitFor>(&x.kind)) {
+      waits_for_node_2 |= std::any_of(w->pending.begin(), w->pending.end(), [](const auto& p) {
+        return p.find("not Ready on node-2") != std::string::npos;
+      });
+    }
+  }
+  BOOST_TEST(!unlabelled.contains("node-2"));
+  BOOST_TEST(unlabelled.contains("node-1"));
+  BOOST_TEST(waits_for_node_2);
+}
+
+BOOST_AUTO_TEST_CASE(without_node_leftovers_cleanup_runs_no_node_cleanup) {
+  auto s = S;
+  s.remove_node_leftovers = false;
+  auto run = run_plan(make_cluster(s), s, Budget{1, 1}, Selection{}, SimulatedEffects(s));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
+  for (const auto& x : run.actions) {
+    const auto* apply = std::get_if<ApplyBundle>(&x.kind);
+    const auto* remove = std::get_if<DeleteBundle>(&x.kind);
+    BOOST_TEST(!(apply != nullptr && apply->id == s.bundles.node_cleanup), describe(x));
+    BOOST_TEST(!(remove != nullptr && remove->id == s.bundles.node_cleanup), describe(x));
+  }
+  for (const auto& [name, node] : run.final_snapshot.nodes)
+    BOOST_TEST(node.labels.size() <= 1u, name);  // kubernetes.io/os at most, no migration label
+}
+
 BOOST_AUTO_TEST_CASE(admin_cordoned_node_is_recorded_first_and_stays_cordoned) {
   FullRun f({"node-2"});
   const auto& a = f.run.actions;

@@ -69,4 +69,9 @@ class ManifestBundle {
   std::vector<ManifestObject> objects_;
 };
 
+// Every bundle the configuration names (config::ManifestPaths::bundles), by
+// id, with its labels and images rewritten as configured; the first file
+// that does not load is the error.
+Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config& config);
+
 }  // namespace cnimig::agent

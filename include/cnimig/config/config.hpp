@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cnimig/config/gate.hpp"
@@ -36,6 +37,10 @@ struct ManifestPaths {
   std::filesystem::path cilium;
   std::filesystem::path multus;
   std::filesystem::path knet_stress;
+  std::filesystem::path node_cleanup;  // empty when cleanup.nodeLeftovers is false
+
+  // Each bundle's id (its `paths:` key) and file, the empty ones left out.
+  std::vector<std::pair<std::string, std::filesystem::path>> bundles() const;
 };
 
 // namespace -> object names, per workload kind, in file order.
@@ -112,6 +117,13 @@ struct DrainSettings {
   bool delete_empty_dir_data = true;
 };
 
+// config `cleanup:`. nodeLeftovers: remove what the source CNI leaves on each
+// node (CNI configs, iptables chains, interfaces) with the node-cleanup
+// bundle (paths.node-cleanup) before the nodes' migration labels go.
+struct CleanupSettings {
+  bool node_leftovers = true;
+};
+
 // coordination.k8s.io/v1 Lease that keeps a second agent out.
 struct LeaseSettings {
   std::string name = "cnimig-agent";
@@ -141,6 +153,7 @@ struct Config {
   Timeouts timeouts;
   Parallelism parallelism;
   DrainSettings drain;
+  CleanupSettings cleanup;
   LeaseSettings lease;
   Images images;
 };

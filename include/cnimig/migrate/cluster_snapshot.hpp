@@ -71,6 +71,10 @@ struct WorkloadState {
   // from that many knet-stress pods.
   std::int64_t desired = 0;
 
+  // The node selector picks `node` (its labels hold every key and value; an
+  // empty selector picks every node), as the DaemonSet controller decides.
+  bool selects(const NodeState& node) const;
+
   friend bool operator==(const WorkloadState&, const WorkloadState&) = default;
 };
 

@@ -22,12 +22,13 @@ using ResourceSet = std::map<std::string, std::map<std::string, std::vector<std:
 
 std::vector<ObjectRef> flatten(const ResourceSet& set);
 
-// Identifiers of the three manifest bundles (config `paths:` keys). The driver
-// maps an id to its file and reports a bundle as applied when its objects exist.
+// Identifiers of the manifest bundles (config `paths:` keys). The driver maps
+// an id to its file and reports a bundle as applied when its objects exist.
 struct BundleIds {
   std::string cilium = "cilium";
   std::string multus = "multus";
   std::string knet_stress = "knet-stress";
+  std::string node_cleanup = "node-cleanup";
 };
 
 struct MigrationSettings {
@@ -52,6 +53,14 @@ struct MigrationSettings {
   ResourceSet cleanup_resources;
 
   BundleIds bundles;
+
+  // config `cleanup.nodeLeftovers`: cleanup runs the node-cleanup bundle's
+  // DaemonSet (paths.node-cleanup) on every node once the source CNI, multus
+  // and the first Cilium have left them all, and takes a node's migration
+  // labels off only once that DaemonSet's pod is Ready there (its init
+  // container removed the source CNI's files, iptables chains and links).
+  bool remove_node_leftovers = true;
+  std::string node_cleanup_daemon_set = "cnimig-node-cleanup";
 
   // What cleanup restores once every node runs Cilium alone: the values of
   // Cilium's own defaults for what the migration switched off (its guide's
@@ -107,6 +116,7 @@ struct MigrationSettings {
   ObjectRef multus_cilium() const {
     return {kDaemonSet, system_namespace, multus_cilium_daemon_set};
   }
+  ObjectRef node_cleanup() const { return {kDaemonSet, system_namespace, node_cleanup_daemon_set}; }
   std::vector<ObjectRef> knet_stress() const;
 };
 
