@@ -66,8 +66,16 @@ void NetworkModel::refresh_node(NodeState& n, Clock::time_point now) {
   const bool changed = active != n.active || renamed != n.renamed;
   n.active = active;
   n.renamed = renamed;
+  // Hazards only take reachability away: through their intersection, no
+  // intermediate state counts more violations than the old or the new one.
+  const auto was = tracker_.node_hazards(n.index), next = hazards_of(n);
+  tracker_.set_node_hazards(
+      n.index,
+      NodeHazards{static_cast<NetworkMask>(was.cross_broken & next.cross_broken),
+                  static_cast<NetworkMask>(was.overlap & next.overlap)},
+      now);
   tracker_.set_node_networks(n.index, networks_of(active), now);
-  tracker_.set_node_hazards(n.index, hazards_of(n), now);
+  tracker_.set_node_hazards(n.index, next, now);
   if (changed && network_changed_ && n.node)
     network_changed_(std::string(name(*n.node)));
 }

@@ -34,6 +34,10 @@ struct SimCluster {
 
   // `extra_args` go to cnimig-sim after the defaults (e.g. {"--faults", "..."}).
   int nodes;
+  // The source CNI and the agent's configuration for it (use_source()).
+  std::string config = CNIMIG_SOURCE_DIR "/config/config.yaml";
+  std::string source_namespace = "kube-system";
+  std::string source_daemonset = "canal";
 
   explicit SimCluster(int node_count, std::vector<std::string> extra_args = {})
       : nodes(node_count) {
@@ -59,11 +63,25 @@ struct SimCluster {
     fs::remove_all(dir);
   }
 
+  // The agent configuration and source DaemonSet of a cluster started with
+  // `--source-cni cni`: config/config.yaml (canal), config/calico.yaml,
+  // config/flannel.yaml.
+  void use_source(std::string_view cni) {
+    if (cni == "calico") {
+      config = CNIMIG_SOURCE_DIR "/config/calico.yaml";
+      source_namespace = "kube-system";
+      source_daemonset = "calico-node";
+    } else if (cni == "flannel") {
+      config = CNIMIG_SOURCE_DIR "/config/flannel.yaml";
+      source_namespace = "kube-flannel";
+      source_daemonset = "kube-flannel-ds";
+    }
+  }
+
   // The agent's argv with the default config and this cluster's kubeconfig.
   std::vector<std::string> agent_argv(std::vector<std::string> args) const {
     args.insert(args.begin(),
-                {CNIMIG_AGENT_BIN, "--config", CNIMIG_SOURCE_DIR "/config/config.yaml",
-                 "--kubeconfig", kubeconfig.string()});
+                {CNIMIG_AGENT_BIN, "--config", config, "--kubeconfig", kubeconfig.string()});
     return args;
   }
   ProcessResult agent(std::vector<std::string> args) const {
@@ -86,10 +104,12 @@ struct SimCluster {
   // CNI and kube-proxy run on every node: the plan of a cluster whose CNI is
   // still starting halts at its first gate.
   void wait_settled() const {
-    for (const char* ds : {"canal", "kube-proxy"}) {
+    for (const auto& [ns, ds] :
+         {std::pair{source_namespace, source_daemonset},
+          std::pair{std::string("kube-system"), std::string("kube-proxy")}}) {
       auto settled =
           kubectl({"wait", "--for=jsonpath={.status.numberReady}=" + std::to_string(nodes), "-n",
-                   "kube-system", std::string("daemonset/") + ds, "--timeout=120s"});
+                   ns, "daemonset/" + ds, "--timeout=120s"});
       BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
     }
   }
@@ -141,7 +161,9 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
       }
     }
   }
-  for (const char* gone : {"canal", "cilium", "kube-multus-calico", "kube-multus-cilium"}) {
+  for (const std::string& gone :
+       {cluster.source_daemonset, std::string("cilium"), std::string("kube-multus-calico"),
+        std::string("kube-multus-cilium")}) {
     BOOST_TEST(!names.contains(gone), gone << " was not removed");
   }
   BOOST_TEST(names.contains("cilium-migrated"));
