@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include <boost/asio/ip/network_v4.hpp>
 #include <boost/json.hpp>
 
 #include "cnimig/sim/simulator.hpp"
@@ -92,8 +93,9 @@ int main(int argc, char** argv) {
           return usage("--source-cni wants canal, calico or flannel");
       } else if (arg == "--source-pod-cidr") {
         const char* v = value();
-        if (!v)
-          return usage("--source-pod-cidr needs a value");
+        boost::system::error_code ec;
+        if (!v || (boost::asio::ip::make_network_v4(v, ec), ec))
+          return usage("--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16");
         cluster_base.source_pod_cidr = v;
       } else if (arg == "--calico-autodetection") {
         const char* v = value();
