@@ -4,6 +4,7 @@
 #include <iostream>
 #include <string>
 
+#include <boost/asio/ip/network_v4.hpp>
 #include <boost/json.hpp>
 
 #include "cnimig/sim/simulator.hpp"
@@ -22,6 +23,12 @@ int usage(const std::string& problem) {
             << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
                "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
                "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
+               "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
+               "                  [--calico-autodetection METHOD]\n"
+               "  --source-cni picks the CNI the cluster starts with (default canal);\n"
+               "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
+               "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
+               "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found).\n"
                "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
                "  app pods per node, no controllers): the kubectl suite's fixture.\n"
                "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
@@ -37,6 +44,7 @@ int main(int argc, char** argv) {
   std::string kubeconfig_out;
   bool have_nodes = false;
   std::string cluster = "model";
+  cnimig::sim::ClusterOptions cluster_base;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -79,6 +87,21 @@ int main(int argc, char** argv) {
         const char* v = value();
         if (!v || !cnimig::sim::parse_version(v, options.server_major, options.server_minor))
           return usage("--server-version wants MAJOR.MINOR, e.g. 1.34");
+      } else if (arg == "--source-cni") {
+        const char* v = value();
+        if (!v || !cnimig::sim::set_source_cni(cluster_base, v))
+          return usage("--source-cni wants canal, calico or flannel");
+      } else if (arg == "--source-pod-cidr") {
+        const char* v = value();
+        boost::system::error_code ec;
+        if (!v || (boost::asio::ip::make_network_v4(v, ec), ec))
+          return usage("--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16");
+        cluster_base.source_pod_cidr = v;
+      } else if (arg == "--calico-autodetection") {
+        const char* v = value();
+        if (!v)
+          return usage("--calico-autodetection needs a value");
+        cluster_base.calico_autodetection = v;
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)
@@ -107,7 +130,7 @@ int main(int argc, char** argv) {
   cnimig::sim::ClusterFactory factory;  // empty: StaticCluster
 #ifdef CNIMIG_SIM_HAS_CLUSTER_MODEL
   if (cluster == "model")
-    factory = cnimig::sim::cluster_model_factory();
+    factory = cnimig::sim::cluster_model_factory(cluster_base);
 #endif
   cnimig::sim::Simulator sim(options, factory);
   // One line per stop-at-write trigger, for tests to wait on (std::endl flushes).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "source_cni.hpp"
+
 namespace cnimig::sim {
 
 namespace json = boost::json;
@@ -124,8 +126,7 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
                                             {"beta.kubernetes.io/os", "linux"},
                                             {"beta.kubernetes.io/arch", "amd64"}}},
                     {"annotations", json::object{{"node.alpha.kubernetes.io/ttl", "0"}}}}},
-      {"spec", json::object{{"podCIDR", "10." + std::to_string(64 + i / 256 % 64) + "." +
-                                            std::to_string(i % 256) + ".0/24"}}},
+      {"spec", json::object{{"podCIDR", node_pod_cidr(options, i)}}},
       {"status", node_status(name, ip)}};
 }
 
@@ -142,20 +143,8 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   for (std::size_t i = 0; i < nodes; ++i)
     (void)ctx.create(ctx.nodes, make_node(o, i));
 
-  // The source CNI: canal tolerates every taint (so it stays through drains).
-  json::array everything{json::object{{"effect", "NoSchedule"}, {"operator", "Exists"}},
-                         json::object{{"key", "CriticalAddonsOnly"}, {"operator", "Exists"}},
-                         json::object{{"effect", "NoExecute"}, {"operator", "Exists"}}};
-  // As Canal's manifest: Calico does policy only, flannel the networking.
-  auto calico = container("calico-node", "docker.io/calico/node:v3.29.1");
-  calico["env"] =
-      json::array{json::object{{"name", "CALICO_NETWORKING_BACKEND"}, {"value", "none"}}};
-  (void)ctx.create(
-      ctx.daemonsets,
-      daemonset(o.source_cni_namespace, o.source_cni_daemonset, o.source_cni_daemonset,
-                json::array{std::move(calico),
-                            container("kube-flannel", "docker.io/flannel/flannel:v0.26.1")},
-                true, everything));
+  // The source CNI (canal, calico or flannel), as its manifest has it.
+  create_source_cni(ctx);
   (void)ctx.create(
       ctx.daemonsets,
       daemonset("kube-system", "kube-proxy", "kube-proxy",

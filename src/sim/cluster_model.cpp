@@ -71,6 +71,8 @@ struct ClusterModel::Impl {
       network.node_changed(before, after, now);
     else if (c.resource == &ctx.daemonsets)
       network.daemonset_changed(before, after, now);
+    else if (c.resource == &resource_type("", "configmaps"))
+      network.configmap_changed(before, after, now);
     daemonsets.observe(c);
     replicasets.observe(c);
     deployments.observe(c);
@@ -111,9 +113,9 @@ ClusterModel::ClusterModel(boost::asio::io_context& io, ObjectStore& store, Clus
       [impl](const std::string& node) { impl->kubelet.network_changed(node); });
   impl_->observer = store.observe([impl](const Change& c) { impl->on_change(c); });
   // Adopt what the store already holds (a model attached to a populated store).
-  for (const auto* type :
-       {&impl->ctx.nodes, &impl->ctx.daemonsets, &impl->ctx.pods, &impl->ctx.replicasets,
-        &impl->ctx.deployments, &impl->ctx.statefulsets, &impl->ctx.pdbs})
+  for (const auto* type : {&impl->ctx.nodes, &impl->ctx.daemonsets, &impl->ctx.pods,
+                           &impl->ctx.replicasets, &impl->ctx.deployments, &impl->ctx.statefulsets,
+                           &impl->ctx.pdbs, &resource_type("", "configmaps")})
     for (const auto& o : store.list(*type, ""))
       impl->on_change(Change{ChangeType::added, type, nullptr, o, store.resource_version()});
 }

@@ -123,6 +123,7 @@ void KubeletModel::observe(const Change& change) {
 }
 
 void KubeletModel::network_changed(const std::string& node) {
+  recheck_agent_readiness(node);
   auto it = waiting_.find(node);
   if (it == waiting_.end())
     return;
@@ -274,7 +275,8 @@ void KubeletModel::start(const Task& task) {
 void KubeletModel::make_ready(const Task& task) {
   auto pod = current(task);
   // The fault may have been set (PUT /sim/v1/faults) after this was scheduled.
-  if (!pod || deleting(*pod) || pod_ready(*pod) || never_ready(node_name(*pod)))
+  if (!pod || deleting(*pod) || pod_ready(*pod) || never_ready(node_name(*pod)) ||
+      ctx_.network.agent_ready_blocked(*pod))
     return;
   const auto now = rfc3339_now();
   json::object next = *pod;

@@ -33,6 +33,11 @@ class KubeletModel {
   // The never-ready-node fault left `node`: its Running, not Ready pods turn
   // Ready after the usual delay.
   void readiness_restored(const std::string& node);
+  // calico-node pods on `node` whose readiness the network now decides
+  // (first-found picked cilium_host): Ready ones turn NotReady, blocked ones
+  // that are free again turn Ready after the agent delay
+  // (kubelet_cni_readiness.cpp).
+  void recheck_agent_readiness(const std::string& node);
   std::size_t queued() const { return queue_.size(); }
   std::size_t waiting_for_network() const;
 
@@ -53,6 +58,7 @@ class KubeletModel {
   void register_node(const Task& task);
   ObjectPtr current(const Task& task) const;
   bool never_ready(std::string_view node) const;
+  void set_not_ready(const boost::json::object& pod);
 
   boost::asio::io_context& io_;
   ControllerContext& ctx_;

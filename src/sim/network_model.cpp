@@ -4,7 +4,9 @@
 
 #include "cnimig/sim/scheduling_predicates.hpp"
 
+#include "cni_hazards.hpp"
 #include "json_fields.hpp"
+#include "node_leftovers.hpp"
 
 namespace cnimig::sim {
 
@@ -13,7 +15,11 @@ using namespace fields;
 
 NetworkModel::NetworkModel(const ClusterOptions& options)
     : options_(options),
-      agents_(options.agents.empty() ? default_agent_roles(options) : options.agents) {}
+      agents_(options.agents.empty() ? default_agent_roles(options) : options.agents),
+      stack_(std::make_unique<CniStack>()),
+      leftovers_(std::make_unique<NodeLeftovers>()) {}
+
+NetworkModel::~NetworkModel() = default;
 
 NetworkModel::NodeState& NetworkModel::node_state(std::string_view node) {
   auto it = nodes_.find(std::string(node));
@@ -38,8 +44,7 @@ std::string NetworkModel::node_ip(std::string_view node) {
 }
 
 std::string NetworkModel::pod_cidr(std::string_view node) {
-  const auto i = node_state(node).index;
-  return "10." + std::to_string(64 + i / 256 % 64) + "." + std::to_string(i % 256) + ".0/24";
+  return node_pod_cidr(options_, node_state(node).index);
 }
 
 RoleMask NetworkModel::expected_roles(const json::object& node) const {
@@ -57,9 +62,20 @@ void NetworkModel::refresh_node(NodeState& n, Clock::time_point now) {
     if (n.ready[r] > 0 || ((n.active & bit) && (n.expected & bit)))
       active |= bit;
   }
-  const bool changed = active != n.active;
+  const auto renamed = renamed_configs(n, active);
+  const bool changed = active != n.active || renamed != n.renamed;
   n.active = active;
+  n.renamed = renamed;
+  // Hazards only take reachability away: through their intersection, no
+  // intermediate state counts more violations than the old or the new one.
+  const auto was = tracker_.node_hazards(n.index), next = hazards_of(n);
+  tracker_.set_node_hazards(
+      n.index,
+      NodeHazards{static_cast<NetworkMask>(was.cross_broken & next.cross_broken),
+                  static_cast<NetworkMask>(was.overlap & next.overlap)},
+      now);
   tracker_.set_node_networks(n.index, networks_of(active), now);
+  tracker_.set_node_hazards(n.index, next, now);
   if (changed && network_changed_ && n.node)
     network_changed_(std::string(name(*n.node)));
 }
@@ -71,6 +87,7 @@ void NetworkModel::node_changed(const json::object* before, const json::object* 
       auto it = nodes_.find(std::string(name(*before)));
       if (it != nodes_.end()) {
         tracker_.remove_node(it->second.index, now);
+        leftovers_->node_removed(it->first);
         it->second.node.reset();
         it->second.expected = 0;
         it->second.active = 0;
@@ -103,6 +120,8 @@ void NetworkModel::daemonset_changed(const json::object* before, const json::obj
   } else {
     agent_daemonsets_.erase(k);
   }
+  if (*role == AgentRole::source)
+    stack_->source_daemonset_changed(after);
   for (auto& [node_name, n] : nodes_) {
     if (!n.node)
       continue;
@@ -158,10 +177,12 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
   const auto& any = after ? *after : *before;
   const auto k = key(any);
   auto it = pods_.find(k);
+  const bool was_ready = it != pods_.end() && it->second.ready;
   // Withdraw what the old state contributed.
   if (it != pods_.end()) {
     auto& old = it->second;
     auto& n = node_state(old.node);
+    withdraw_pod_hazards(old, n);
     if (old.counted)
       tracker_.remove_pod(n.index, old.interfaces->networks, old.interfaces->primary, now);
     if (old.role && old.ready) {
@@ -199,6 +220,7 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
     // A deleted node's pods (the pod garbage collector marks them Failed
     // before removing them) are no longer counted: their node is gone.
     s.counted = s.ready && !s.host_network && s.interfaces.has_value() && n.node != nullptr;
+    add_pod_hazards(s, *after, n, was_ready);
     if (s.role && s.ready)
       ++n.ready[static_cast<std::size_t>(*s.role)];
     if (s.role)
@@ -226,6 +248,8 @@ std::vector<std::string> NetworkModel::config_files(std::string_view node) const
   for (std::size_t r = 0; r < agent_role_count; ++r)
     if (roles & role_bit(static_cast<AgentRole>(r))) {
       auto f = cni_config_file(static_cast<AgentRole>(r), options_.source_cni_config);
+      if (find_node(node)->renamed & role_bit(static_cast<AgentRole>(r)))
+        f += ".cilium_bak";
       if (std::find(files.begin(), files.end(), f) == files.end())
         files.push_back(std::move(f));
     }
@@ -244,13 +268,18 @@ std::string ip_in(Network net, std::size_t node_index, std::uint32_t host) {
 std::optional<SandboxNetwork> NetworkModel::create_sandbox(std::string_view node,
                                                            std::string* failure) {
   auto& n = node_state(node);
-  auto result =
-      cnimig::sim::create_sandbox(n.active, networks_of(n.active), options_.source_cni_config);
+  auto result = cnimig::sim::create_sandbox(n.active & ~n.renamed, networks_of(n.active),
+                                            options_.source_cni_config);
   if (!result.interfaces) {
     if (failure)
       *failure = result.message;
     return std::nullopt;
   }
+  auto ip = [&](Network net, std::uint32_t host) {
+    if (auto a = address_on(n, net, host))
+      return *a;
+    return ip_in(net, n.index, host);
+  };
   auto allocate = [&](Network net) {
     auto& used = n.ips_used[static_cast<std::size_t>(net)];
     auto& hint = n.ip_hint[static_cast<std::size_t>(net)];
@@ -259,11 +288,10 @@ std::optional<SandboxNetwork> NetworkModel::create_sandbox(std::string_view node
       if (!used[host]) {
         used[host] = true;
         hint = host - 1;
-        return ip_in(net, n.index, host);
+        return ip(net, host);
       }
     }
-    return ip_in(net, n.index,
-                 2 + hint++ % 253);  // exhausted: reuse (more than 253 pods on a node)
+    return ip(net, 2 + hint++ % 253);  // exhausted: reuse (more than 253 pods on a node)
   };
   SandboxNetwork sn;
   sn.interfaces = *result.interfaces;
@@ -299,7 +327,8 @@ bool NetworkModel::pod_reaches(std::string_view from_key, std::string_view to_ke
   const NetworkMask a_ifaces = pa.host_network
                                    ? network_bit(Network::source) | network_bit(Network::cilium)
                                    : (pa.interfaces ? pa.interfaces->networks : NetworkMask{0});
-  return reaches(a_ifaces, networks_up(pa.node), pb.interfaces->primary, networks_up(pb.node));
+  return reaches(a_ifaces, networks_up(pa.node), hazards(pa.node), pb.interfaces->primary,
+                 networks_up(pb.node), hazards(pb.node), pa.node == pb.node);
 }
 
 ExecResult NetworkModel::knet_stress_status(const json::object& pod) const {
@@ -345,6 +374,7 @@ json::object NetworkModel::report(Clock::time_point now) const {
     }
   r["pod_networks"] = json::object{
       {"source_primary", by_net[0]}, {"cilium_primary", by_net[1]}, {"both_interfaces", multi}};
+  add_hazard_report(r);
   return r;
 }
 

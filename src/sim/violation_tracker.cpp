@@ -27,9 +27,29 @@ std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-bool mutual(NetworkMask up_a, NetworkMask if_a, Network ip_a, NetworkMask up_b, NetworkMask if_b,
-            Network ip_b) {
-  return reaches(if_a, up_a, ip_b, up_b) && reaches(if_b, up_b, ip_a, up_a);
+bool mutual(NetworkMask up_a, NodeHazards h_a, NetworkMask if_a, Network ip_a, NetworkMask up_b,
+            NodeHazards h_b, NetworkMask if_b, Network ip_b, bool same_node) {
+  return reaches(if_a, up_a, h_a, ip_b, up_b, h_b, same_node) &&
+         reaches(if_b, up_b, h_b, ip_a, up_a, h_a, same_node);
+}
+
+// A class's node part and pod part.
+struct ClassParts {
+  NetworkMask up;
+  NodeHazards hazards;
+  NetworkMask interfaces;
+  Network ip;
+};
+constexpr ClassParts parts_of(std::size_t c) {
+  return {
+      static_cast<NetworkMask>((c >> 7) & 3),
+      NodeHazards{static_cast<NetworkMask>((c >> 5) & 3), static_cast<NetworkMask>((c >> 3) & 3)},
+      static_cast<NetworkMask>((c >> 1) & 3), static_cast<Network>(c & 1)};
+}
+bool class_pair_violates(std::size_t i, std::size_t j, bool same_node) {
+  const auto a = parts_of(i), b = parts_of(j);
+  return !mutual(a.up, a.hazards, a.interfaces, a.ip, b.up, b.hazards, b.interfaces, b.ip,
+                 same_node);
 }
 
 double seconds(ViolationTracker::Clock::duration d) {
@@ -38,16 +58,34 @@ double seconds(ViolationTracker::Clock::duration d) {
 
 }  // namespace
 
-ViolationTracker::ViolationTracker() {
+ViolationTracker::ViolationTracker() : violates_(classes * classes) {
+  static_assert(class_of(3, NodeHazards{3, 3}, 3, Network::cilium) == classes - 1);
   for (std::size_t i = 0; i < classes; ++i)
-    for (std::size_t j = 0; j < classes; ++j) {
-      const auto up_i = static_cast<NetworkMask>(i >> 3),
-                 if_i = static_cast<NetworkMask>((i >> 1) & 3);
-      const auto up_j = static_cast<NetworkMask>(j >> 3),
-                 if_j = static_cast<NetworkMask>((j >> 1) & 3);
-      violates_[i][j] =
-          !mutual(up_i, if_i, static_cast<Network>(i & 1), up_j, if_j, static_cast<Network>(j & 1));
+    for (std::size_t j = 0; j < classes; ++j)
+      violates_[i * classes + j] = class_pair_violates(i, j, false);
+}
+
+void ViolationTracker::refresh_correction(NodeState& n) {
+  std::int64_t c = 0;
+  if (!n.cordoned) {
+    const auto base = node_bits(n.up, n.hazards) << 3;
+    for (std::size_t k1 = 0; k1 < n.pods.size(); ++k1) {
+      if (n.pods[k1] == 0)
+        continue;
+      for (std::size_t k2 = k1; k2 < n.pods.size(); ++k2) {
+        if (n.pods[k2] == 0)
+          continue;
+        const bool cross = violates(base | k1, base | k2);
+        const bool same = class_pair_violates(base | k1, base | k2, true);
+        if (same == cross)
+          continue;
+        const auto pairs = k1 == k2 ? n.pods[k1] * (n.pods[k1] - 1) / 2 : n.pods[k1] * n.pods[k2];
+        c += same ? pairs : -pairs;
+      }
     }
+  }
+  pending_ += c - n.same_node_correction;
+  n.same_node_correction = c;
 }
 
 std::size_t ViolationTracker::node_index(std::string_view node) {
@@ -62,7 +100,7 @@ void ViolationTracker::apply_node(const NodeState& node, int sign) {
     return;
   for (std::size_t k = 0; k < node.pods.size(); ++k)
     if (node.pods[k])
-      adjust((static_cast<std::size_t>(node.up & 3) << 3) | k, sign * node.pods[k]);
+      adjust((node_bits(node.up, node.hazards) << 3) | k, sign * node.pods[k]);
 }
 
 void ViolationTracker::add_pod(std::size_t node, NetworkMask interfaces, Network ip,
@@ -71,7 +109,8 @@ void ViolationTracker::add_pod(std::size_t node, NetworkMask interfaces, Network
   const auto k = (static_cast<std::size_t>(interfaces & 3) << 1) | static_cast<std::size_t>(ip);
   ++n.pods[k];
   if (!n.cordoned)
-    adjust(class_of(n.up, interfaces, ip), +1);
+    adjust(class_of(n.up, n.hazards, interfaces, ip), +1);
+  refresh_correction(n);
   recount(now);
 }
 
@@ -83,7 +122,8 @@ void ViolationTracker::remove_pod(std::size_t node, NetworkMask interfaces, Netw
     return;
   --n.pods[k];
   if (!n.cordoned)
-    adjust(class_of(n.up, interfaces, ip), -1);
+    adjust(class_of(n.up, n.hazards, interfaces, ip), -1);
+  refresh_correction(n);
   recount(now);
 }
 
@@ -94,6 +134,19 @@ void ViolationTracker::set_node_networks(std::size_t node, NetworkMask up, Clock
   apply_node(n, -1);
   n.up = up;
   apply_node(n, +1);
+  refresh_correction(n);
+  recount(now);
+}
+
+void ViolationTracker::set_node_hazards(std::size_t node, NodeHazards hazards,
+                                        Clock::time_point now) {
+  auto& n = nodes_[node];
+  if (n.hazards == hazards)
+    return;
+  apply_node(n, -1);
+  n.hazards = hazards;
+  apply_node(n, +1);
+  refresh_correction(n);
   recount(now);
 }
 
@@ -123,12 +176,14 @@ void ViolationTracker::set_node_cordoned(std::size_t node, bool cordoned, Clock:
     --cordoned_;
     apply_node(n, +1);
   }
+  refresh_correction(n);
   recount(now);
 }
 
 void ViolationTracker::remove_node(std::size_t node, Clock::time_point now) {
   set_node_cordoned(node, false, now);
   apply_node(nodes_[node], -1);
+  pending_ -= nodes_[node].same_node_correction;
   nodes_[node] = NodeState{};
   recount(now);
 }
@@ -144,11 +199,11 @@ void ViolationTracker::adjust(std::size_t i, std::int64_t delta) {
   // Pairs the changed pods form with every other class, plus pairs among themselves.
   std::int64_t others = 0;
   for (std::size_t j = 0; j < classes; ++j)
-    if (j != i && violates_[i][j])
+    if (j != i && violates(i, j))
       others += counts_[j];
   auto pairs = [](std::int64_t n) { return n * (n - 1) / 2; };
   std::int64_t change = delta * others;
-  if (violates_[i][i])
+  if (violates(i, i))
     change += pairs(counts_[i] + delta) - pairs(counts_[i]);
   counts_[i] += delta;
   pending_ += change;
@@ -215,6 +270,13 @@ json::object ViolationTracker::report(Clock::time_point now) const {
 std::uint64_t ViolationTracker::count_pairs(const std::vector<PodSample>& pods,
                                             const std::vector<NetworkMask>& node_up,
                                             const std::vector<bool>& node_cordoned) {
+  return count_pairs(pods, node_up, std::vector<NodeHazards>(node_up.size()), node_cordoned);
+}
+
+std::uint64_t ViolationTracker::count_pairs(const std::vector<PodSample>& pods,
+                                            const std::vector<NetworkMask>& node_up,
+                                            const std::vector<NodeHazards>& node_hazards,
+                                            const std::vector<bool>& node_cordoned) {
   std::uint64_t v = 0;
   for (std::size_t a = 0; a < pods.size(); ++a) {
     if (node_cordoned[pods[a].node])
@@ -224,7 +286,8 @@ std::uint64_t ViolationTracker::count_pairs(const std::vector<PodSample>& pods,
         continue;
       const auto& pa = pods[a];
       const auto& pb = pods[b];
-      if (!mutual(node_up[pa.node], pa.interfaces, pa.ip, node_up[pb.node], pb.interfaces, pb.ip))
+      if (!mutual(node_up[pa.node], node_hazards[pa.node], pa.interfaces, pa.ip, node_up[pb.node],
+                  node_hazards[pb.node], pb.interfaces, pb.ip, pa.node == pb.node))
         ++v;
     }
   }

@@ -183,6 +183,11 @@ BOOST_AUTO_TEST_CASE(shipped_example_configs_are_valid) {
     BOOST_TEST((std::find(cleanup.begin(), cleanup.end(), e.daemonset) != cleanup.end()));
     const auto& watched = c->watched_resources.daemonsets.at(e.ns);
     BOOST_TEST((std::find(watched.begin(), watched.end(), e.daemonset) != watched.end()));
+    // knet-stress is installed only for the preflight resources found missing:
+    // without them the run halts at its first connectivity check.
+    const auto& preflight = c->preflight_resources.daemonsets;
+    BOOST_TEST_REQUIRE(preflight.contains("knet-stress"), e.file);
+    BOOST_TEST(preflight.at("knet-stress").size() == 2u, e.file);
   }
 }
 

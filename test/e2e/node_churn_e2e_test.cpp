@@ -179,6 +179,7 @@ BOOST_AUTO_TEST_CASE(node_deleted_while_it_is_in_flight_does_not_halt_the_run) {
 BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   SimCluster cluster(4);
   cluster.edit_config({{"nodeLeftovers: true", "nodeLeftovers: false"}});
+  cluster.node_leftovers_removed = false;
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
   BOOST_TEST_REQUIRE(agent.wait_for_line(entering("node-3", "migrate-labelled"), 300s).has_value(),
                      agent.stderr_text());

@@ -36,6 +36,13 @@ struct SimCluster {
 
   // `extra_args` go to cnimig-sim after the defaults (e.g. {"--faults", "..."}).
   int nodes;
+  // The source CNI and the agent's configuration for it (use_source()).
+  std::string config = CNIMIG_SOURCE_DIR "/config/config.yaml";
+  std::string source_namespace = "kube-system";
+  std::string source_daemonset = "canal";
+  // The configuration's cleanup.nodeLeftovers (check_migrated expects no
+  // leftovers then).
+  bool node_leftovers_removed = true;
 
   explicit SimCluster(int node_count, std::vector<std::string> extra_args = {})
       : nodes(node_count) {
@@ -61,33 +68,44 @@ struct SimCluster {
     fs::remove_all(dir);
   }
 
-  // The configuration the agent runs with: the shipped one unless a test
-  // edits it (edit_config).
-  fs::path config = CNIMIG_SOURCE_DIR "/config/config.yaml";
+  // The agent configuration and source DaemonSet of a cluster started with
+  // `--source-cni cni`: config/config.yaml (canal), config/calico.yaml,
+  // config/flannel.yaml.
+  void use_source(std::string_view cni) {
+    if (cni == "calico") {
+      config = CNIMIG_SOURCE_DIR "/config/calico.yaml";
+      source_namespace = "kube-system";
+      source_daemonset = "calico-node";
+    } else if (cni == "flannel") {
+      config = CNIMIG_SOURCE_DIR "/config/flannel.yaml";
+      source_namespace = "kube-flannel";
+      source_daemonset = "kube-flannel-ds";
+    }
+  }
 
-  // A copy of the shipped configuration in the scratch directory, each
-  // `from` replaced by its `to` (each must occur), its manifest paths made
+  // A copy of the configuration in the scratch directory, each `from`
+  // replaced by its `to` (each must occur), its manifest paths made
   // absolute; the agent runs with it from then on.
   void edit_config(const std::vector<std::pair<std::string, std::string>>& replacements) {
-    std::ifstream in(CNIMIG_SOURCE_DIR "/config/config.yaml");
+    std::ifstream in(config);
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto replace = [&](const std::string& from, const std::string& to) {
       const auto at = text.find(from);
-      BOOST_TEST_REQUIRE(at != std::string::npos, "config/config.yaml has no '" << from << "'");
+      BOOST_TEST_REQUIRE(at != std::string::npos, config << " has no '" << from << "'");
       text.replace(at, from.size(), to);
     };
     for (int i = 0; i < 4; ++i)  // cilium, multus, knet-stress, node-cleanup
       replace(": ../resources/", ": " CNIMIG_SOURCE_DIR "/resources/");
     for (const auto& [from, to] : replacements)
       replace(from, to);
-    config = dir / "config.yaml";
+    config = (dir / "config.yaml").string();
     std::ofstream(config, std::ios::trunc) << text;
   }
 
   // The agent's argv with the configuration and this cluster's kubeconfig.
   std::vector<std::string> agent_argv(std::vector<std::string> args) const {
-    args.insert(args.begin(), {CNIMIG_AGENT_BIN, "--config", config.string(), "--kubeconfig",
-                               kubeconfig.string()});
+    args.insert(args.begin(),
+                {CNIMIG_AGENT_BIN, "--config", config, "--kubeconfig", kubeconfig.string()});
     return args;
   }
   ProcessResult agent(std::vector<std::string> args) const {
@@ -110,10 +128,12 @@ struct SimCluster {
   // CNI and kube-proxy run on every node: the plan of a cluster whose CNI is
   // still starting halts at its first gate.
   void wait_settled() const {
-    for (const char* ds : {"canal", "kube-proxy"}) {
+    for (const auto& [ns, ds] :
+         {std::pair{source_namespace, source_daemonset},
+          std::pair{std::string("kube-system"), std::string("kube-proxy")}}) {
       auto settled =
           kubectl({"wait", "--for=jsonpath={.status.numberReady}=" + std::to_string(nodes), "-n",
-                   "kube-system", std::string("daemonset/") + ds, "--timeout=120s"});
+                   ns, "daemonset/" + ds, "--timeout=120s"});
       BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
     }
   }
@@ -167,8 +187,9 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
   }
   // The node cleanup ran and was deleted again (the nodes' labels, checked
   // below, came off only once it had run on each).
-  for (const char* gone :
-       {"canal", "cilium", "kube-multus-calico", "kube-multus-cilium", "cnimig-node-cleanup"}) {
+  for (const std::string& gone :
+       {cluster.source_daemonset, std::string("cilium"), std::string("kube-multus-calico"),
+        std::string("kube-multus-cilium"), std::string("cnimig-node-cleanup")}) {
     BOOST_TEST(!names.contains(gone), gone << " was not removed");
   }
   BOOST_TEST(names.contains("cilium-migrated"));
@@ -202,6 +223,10 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
   const auto report = cluster.report();
   BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
              boost::json::serialize(report));
+  // The source CNI's files, chains and interfaces are gone from every node
+  // (the node cleanup ran on each), unless the configuration kept them.
+  if (cluster.node_leftovers_removed)
+    BOOST_TEST(report.at("nodes_with_leftovers").as_int64() == 0);
   BOOST_TEST(report.at("violations").at("episodes").as_int64() == 0);
   BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() <=
              static_cast<std::int64_t>(budget));

@@ -33,6 +33,16 @@ struct ClusterOptions {
   std::string source_cni_namespace = "kube-system";
   std::string source_cni_daemonset = "canal";
   std::string source_cni_config = "10-canal.conflist";
+  // Which source CNI the bootstrap installs (src/sim/source_cni.hpp): "canal",
+  // "calico" or "flannel"; set_source_cni() sets it with the three names above.
+  std::string source_cni = "canal";
+  // The source's pod CIDR (net-conf.json Network, CALICO_IPV4POOL_CIDR): node
+  // i's spec.podCIDR is its i-th /24.
+  std::string source_pod_cidr = "10.64.0.0/10";
+  // calico-node's IP_AUTODETECTION_METHOD at bootstrap (Calico only). The
+  // default pins it as config/calico.yaml asks; "" leaves it unset, which is
+  // Calico's first-found: a hazardous cluster for tests.
+  std::string calico_autodetection = "kubernetes-internal-ip";
 
   // DaemonSet "namespace/name" or bare "name" -> role. Empty: default_agent_roles().
   std::map<std::string, AgentRole, std::less<>> agents;
@@ -54,6 +64,14 @@ const AgentRole* find_agent_role(const std::map<std::string, AgentRole, std::les
 // (node-never-ready = never-ready-node, pdb-blocking = blocking-pdb).
 std::map<std::string, std::string, std::less<>> cluster_faults_from(
     const std::map<std::string, std::string>& extra);
+
+// Sets source_cni and the source's DaemonSet, namespace and CNI config file as
+// config/config.yaml (canal), config/calico.yaml and config/flannel.yaml name
+// them; false for another name.
+bool set_source_cni(ClusterOptions& options, std::string_view name);
+
+// Node `index`'s spec.podCIDR: the index-th /24 of source_pod_cidr.
+std::string node_pod_cidr(const ClusterOptions& options, std::size_t index);
 
 std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay);
 

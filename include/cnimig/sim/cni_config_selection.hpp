@@ -57,4 +57,36 @@ constexpr bool reaches(NetworkMask a_interfaces, NetworkMask a_node_up, Network 
   return (a_interfaces & bit) && (a_node_up & bit) && (b_node_up & bit);
 }
 
+// What two CNIs side by side do to a node's networks (src/sim/cni_hazards.hpp):
+// `cross_broken`, the networks whose cross-node traffic from or to the node is
+// lost (a tunnel port clash, Calico's node IP lost to cilium_host); `overlap`,
+// the networks whose address block on the node lies in both CNIs' pod CIDRs.
+struct NodeHazards {
+  NetworkMask cross_broken = 0;
+  NetworkMask overlap = 0;
+  bool operator==(const NodeHazards&) const = default;
+};
+
+// A reaches B with the hazards: as above, and across nodes also
+// - neither node has the network of B's IP broken across nodes;
+// - pod CIDR overlap: when A's or B's address on that network lies in the
+//   overlap of the two CNIs' pod CIDRs and either node runs both networks (it
+//   holds both CNIs' routes for the overlapping prefixes, so the route taken to
+//   the address, or back from it, is not the one its network needs), the
+//   packet is lost. A node with one CNI has one route for the prefix. Same-node
+//   traffic never leaves the node's bridge or veths, so no hazard touches it.
+constexpr bool reaches(NetworkMask a_interfaces, NetworkMask a_node_up, NodeHazards a_hazards,
+                       Network b_ip, NetworkMask b_node_up, NodeHazards b_hazards, bool same_node) {
+  if (!reaches(a_interfaces, a_node_up, b_ip, b_node_up))
+    return false;
+  if (same_node)
+    return true;
+  const auto bit = network_bit(b_ip);
+  if ((a_hazards.cross_broken | b_hazards.cross_broken) & bit)
+    return false;
+  constexpr NetworkMask both = network_bit(Network::source) | network_bit(Network::cilium);
+  const bool two_cnis = (a_node_up & both) == both || (b_node_up & both) == both;
+  return !(((a_hazards.overlap | b_hazards.overlap) & bit) && two_cnis);
+}
+
 }  // namespace cnimig::sim

@@ -37,6 +37,9 @@ inline constexpr std::string_view secondary_ip_annotation = "sim.cnimig.io/secon
 // What multus records for kubectl users (k8s.v1.cni.cncf.io/network-status).
 inline constexpr std::string_view network_status_annotation = "k8s.v1.cni.cncf.io/network-status";
 
+class CniStack;
+class NodeLeftovers;
+
 struct SandboxNetwork {
   PodInterfaces interfaces;
   std::string pod_ip;
@@ -47,6 +50,9 @@ class NetworkModel {
  public:
   using Clock = ViolationTracker::Clock;
   explicit NetworkModel(const ClusterOptions& options);
+  ~NetworkModel();
+  NetworkModel(const NetworkModel&) = delete;
+  NetworkModel& operator=(const NetworkModel&) = delete;
 
   // Feed: before == null for added, after == null for deleted.
   void node_changed(const boost::json::object* before, const boost::json::object* after,
@@ -55,6 +61,10 @@ class NetworkModel {
                          Clock::time_point now);
   void pod_changed(const boost::json::object* before, const boost::json::object* after,
                    Clock::time_point now);
+  // cilium-config, kube-flannel-cfg, canal-config: the hazards' settings
+  // (network_model_hazards.cpp).
+  void configmap_changed(const boost::json::object* before, const boost::json::object* after,
+                         Clock::time_point now);
 
   // Called when a node's active roles change (the kubelet retries sandboxes there).
   void on_node_network_changed(std::function<void(const std::string& node)> callback) {
@@ -63,8 +73,18 @@ class NetworkModel {
 
   RoleMask active_roles(std::string_view node) const;
   NetworkMask networks_up(std::string_view node) const;
-  // The CNI config files present on the node, sorted.
+  // The CNI config files present on the node, sorted (an exclusive Cilium's
+  // renamed ones as *.cilium_bak).
   std::vector<std::string> config_files(std::string_view node) const;
+  // The hazards in effect on the node (cni_hazards.hpp).
+  NodeHazards hazards(std::string_view node) const;
+  // What the source CNI left on the node (node_leftovers.hpp); empty: nothing.
+  std::vector<std::string> leftovers(std::string_view node) const;
+  // The pod is a calico-node that cannot turn Ready: first-found picked
+  // Cilium's cilium_host on its node.
+  bool agent_ready_blocked(const boost::json::object& pod) const;
+  // calico-node pods on the node that detect their IP with first-found.
+  std::size_t first_found_calico_pods(std::string_view node) const;
   // The agent role of a pod (by its controlling DaemonSet), if any.
   std::optional<AgentRole> agent_role_of(const boost::json::object& pod) const;
 
@@ -98,6 +118,8 @@ class NetworkModel {
     RoleMask active = 0;
     std::array<std::vector<bool>, network_count> ips_used;
     std::array<std::uint32_t, network_count> ip_hint{};
+    RoleMask renamed = 0;                  // configs an exclusive Cilium renamed
+    std::uint32_t first_found_calico = 0;  // calico-node pods with first-found here
   };
   struct AgentDaemonSet {
     AgentRole role;
@@ -114,6 +136,8 @@ class NetworkModel {
     bool counted = false;
     std::string ip;
     std::string secondary_ip;
+    bool first_found_calico = false;  // a routing calico-node with first-found
+    bool cleanup = false;             // a pod of kube-system/cnimig-node-cleanup
   };
 
   NodeState& node_state(std::string_view node);
@@ -121,6 +145,15 @@ class NetworkModel {
   void refresh_node(NodeState& node, Clock::time_point now);
   RoleMask expected_roles(const boost::json::object& node) const;
   void release_ip(std::string_view node, Network net, std::string_view ip);
+  // The hazards' hooks (network_model_hazards.cpp).
+  RoleMask renamed_configs(const NodeState& node, RoleMask active) const;
+  NodeHazards hazards_of(const NodeState& node) const;
+  void withdraw_pod_hazards(const PodState& old, NodeState& node);
+  void add_pod_hazards(PodState& pod, const boost::json::object& object, NodeState& node,
+                       bool was_ready);
+  std::optional<std::string> address_on(const NodeState& node, Network net,
+                                        std::uint32_t host) const;
+  void add_hazard_report(boost::json::object& report) const;
 
   ClusterOptions options_;
   std::map<std::string, AgentRole, std::less<>> agents_;
@@ -129,6 +162,8 @@ class NetworkModel {
   std::map<std::string, AgentDaemonSet, std::less<>> agent_daemonsets_;  // ns/name
   std::unordered_map<std::string, PodState> pods_;
   std::function<void(const std::string&)> network_changed_;
+  std::unique_ptr<CniStack> stack_;
+  std::unique_ptr<NodeLeftovers> leftovers_;
 };
 
 }  // namespace cnimig::sim
