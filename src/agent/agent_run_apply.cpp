@@ -12,11 +12,11 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/agent/kube_pod_executor.hpp"
-#include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/agent/node_event.hpp"
 #include "cnimig/agent/permission_check.hpp"
 #include "cnimig/agent/run_summary.hpp"
 #include "cnimig/events/event_catalogue.hpp"
+#include "cnimig/lease/lease_keeper.hpp"
 
 #include "agent_run_state.hpp"
 
@@ -28,29 +28,29 @@ using namespace asio::experimental::awaitable_operators;
 asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   // The Lease's holder is stable per host (a restarted agent takes its own
   // Lease back at once); this lock keeps a second agent on the same host out.
-  std::optional<InstanceLock> host_lock;
+  std::optional<lease::InstanceLock> host_lock;
   if (!lock_host(host_lock))
     co_return kExitLeaseHeld;
-  LeaseKeeper lease(*client, options.config.lease, default_identity());
-  if (auto held = co_await lease.acquire(); !held) {
+  lease::LeaseKeeper keeper(*client, options.config.lease, lease::default_identity());
+  if (auto held = co_await keeper.acquire(); !held) {
     events.emit(events::Event(events::catalogued("lease.refused")).error(held.error().message));
     spdlog::error("{}", held.error().message);
     co_return held.error().reason == "LeaseHeld" ? kExitLeaseHeld : kExitUnreachable;
   }
   events.emit(
-      events::Event(events::catalogued("lease.acquired")).field("holder", lease.identity()));
+      events::Event(events::catalogued("lease.acquired")).field("holder", keeper.identity()));
 
   auto notifier = SystemdNotifier::from_environment();
   KubePodExecutor prober(*client);
   ActionExecutor executor(*client, cache.snapshot(), bundles, executor_settings(), events, prober);
-  const auto hooks = progress_hooks(cache, notifier, lease.identity());
+  const auto hooks = progress_hooks(cache, notifier, keeper.identity());
   MigrationDriver migration(cache, executor, client->server_clock(), settings, events, hooks);
   driver = &migration;
   const auto started = std::chrono::steady_clock::now();
-  auto outcome = co_await (migration.run() || lease.keep_renewed() || feed_watchdog(notifier));
+  auto outcome = co_await (migration.run() || keeper.keep_renewed() || feed_watchdog(notifier));
   driver = nullptr;
   (void)notifier.stopping();
-  co_await lease.release();
+  co_await keeper.release();
 
   if (outcome.index() == 1) {
     const auto& lost = std::get<1>(outcome);
@@ -66,10 +66,10 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
 
 // Takes the per-host lock; false (reported) when another agent on this host
 // holds it. A lock that cannot be taken for another reason only warns.
-bool Run::lock_host(std::optional<InstanceLock>& host_lock) {
-  const auto lock_path = InstanceLock::path_for(
+bool Run::lock_host(std::optional<lease::InstanceLock>& host_lock) {
+  const auto lock_path = lease::InstanceLock::path_for(
       client->config().server, options.config.lease.namespace_, options.config.lease.name);
-  auto locked = InstanceLock::acquire(lock_path);
+  auto locked = lease::InstanceLock::acquire(lock_path);
   if (locked) {
     host_lock.emplace(std::move(*locked));
   } else if (locked.error().reason == "LeaseHeld") {

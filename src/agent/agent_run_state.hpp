@@ -18,7 +18,6 @@
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/agent_run.hpp"
 #include "cnimig/agent/cluster_cache.hpp"
-#include "cnimig/agent/instance_lock.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/agent/metrics_server.hpp"
 #include "cnimig/agent/migration_driver.hpp"
@@ -27,6 +26,7 @@
 #include "cnimig/events/event_sink.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/server_version.hpp"
+#include "cnimig/lease/instance_lock.hpp"
 #include "cnimig/migrate/action.hpp"
 #include "cnimig/migrate/run_record.hpp"
 
@@ -77,7 +77,7 @@ struct Run {
 
   // agent_run_apply.cpp
   boost::asio::awaitable<int> apply(ClusterCache& cache, DriverSettings settings);
-  bool lock_host(std::optional<InstanceLock>& host_lock);
+  bool lock_host(std::optional<lease::InstanceLock>& host_lock);
   ExecutorSettings executor_settings() const;
   ProgressHooks progress_hooks(ClusterCache& cache, SystemdNotifier& notifier,
                                const std::string& instance);
