@@ -75,6 +75,31 @@ asio::awaitable<bool> serves(kube::Client& client, const std::string& group_vers
   co_return false;
 }
 
+// A resource the server may not serve (a CRD, an API newer than the
+// server) whose items add facts.
+struct OptionalResource {
+  std::string group;
+  std::string version;
+  std::string resource;
+  std::string what;  // for the log
+  void (*add_facts)(const boost::json::object& item, migrate::CniStackFacts& facts);
+};
+
+// Lists `r` only where discovery shows it, adding each item's facts.
+asio::awaitable<void> add_facts_if_served(kube::Client& client, const OptionalResource& r,
+                                          const kube::ListOptions& options,
+                                          migrate::CniStackFacts& facts) {
+  // Locals, not temporaries, in the co_awaits' arguments (GCC 12).
+  const auto group_version = r.group + "/" + r.version;
+  const bool served = co_await serves(client, group_version, r.resource, options.request);
+  if (!served)
+    co_return;
+  const auto path = kube::ResourcePath::of(r.group, r.version, r.resource);
+  const auto items = co_await optional_list(client, path, r.what, options);
+  for (const auto& item : items)
+    r.add_facts(item, facts);
+}
+
 std::string overlay_warning(const migrate::Overlay& overlay) {
   const auto name = overlay.protocol == "geneve"  ? std::string("Geneve")
                     : overlay.protocol == "vxlan" ? std::string("VXLAN")
@@ -111,14 +136,9 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
       co_await optional_get(client, ds_path, "the source CNI's DaemonSet", list.request);
   if (ds)
     add_source_daemon_set_facts(*ds, facts);
-  const bool calico_crds =
-      co_await serves(client, "crd.projectcalico.org/v1", "ippools", list.request);
-  if (calico_crds) {
-    const auto pools_path = kube::ResourcePath::of("crd.projectcalico.org", "v1", "ippools");
-    const auto pools = co_await optional_list(client, pools_path, "Calico IPPools", list);
-    for (const auto& pool : pools)
-      add_ip_pool_facts(pool, facts);
-  }
+  const OptionalResource ip_pools{"crd.projectcalico.org", "v1", "ippools", "Calico IPPools",
+                                  add_ip_pool_facts};
+  co_await add_facts_if_served(client, ip_pools, list, facts);
   // Flannel's own manifest, the same in kube-system, and Canal's.
   const std::pair<const char*, const char*> net_confs[] = {{"kube-flannel", "kube-flannel-cfg"},
                                                            {"kube-system", "kube-flannel-cfg"},
@@ -134,14 +154,9 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
     if (conf != nullptr && conf->is_string())
       add_flannel_net_conf_facts(owner, std::string(conf->get_string()), facts);
   }
-  const bool service_cidrs =
-      co_await serves(client, "networking.k8s.io/v1", "servicecidrs", list.request);
-  if (service_cidrs) {
-    const auto cidrs_path = kube::ResourcePath::of("networking.k8s.io", "v1", "servicecidrs");
-    const auto cidrs = co_await optional_list(client, cidrs_path, "ServiceCIDRs", list);
-    for (const auto& cidr : cidrs)
-      add_service_cidr_facts(cidr, facts);
-  }
+  const OptionalResource service_cidrs{"networking.k8s.io", "v1", "servicecidrs", "ServiceCIDRs",
+                                       add_service_cidr_facts};
+  co_await add_facts_if_served(client, service_cidrs, list, facts);
 
   if (facts.cilium_overlay && facts.cilium_overlay->port != 0) {
     const auto warning = overlay_warning(*facts.cilium_overlay);

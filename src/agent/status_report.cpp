@@ -7,8 +7,8 @@
 #include <iomanip>
 #include <sstream>
 
-#include "cnimig/agent/lease_policy.hpp"
 #include "cnimig/common/rfc3339.hpp"
+#include "cnimig/lease/lease_policy.hpp"
 #include "cnimig/migrate/planner.hpp"
 
 namespace cnimig::agent {
@@ -86,7 +86,7 @@ LeaseStatus lease_status(const std::string& name, const json::object* lease,
   const auto& spec = spec_value->get_object();
   // The keeper's own reading of the Lease, so status calls it live exactly
   // when a second agent would be refused.
-  const LeaseRecord record = lease_record(*lease);
+  const lease::LeaseRecord record = lease::lease_record(*lease);
   out.holder = record.holder_identity;
   out.renew_time = spec_string(spec, "renewTime");
   out.duration_seconds = record.duration.count();
@@ -96,7 +96,7 @@ LeaseStatus lease_status(const std::string& name, const json::object* lease,
         std::chrono::duration_cast<std::chrono::seconds>(now - *record.renew_time).count();
   }
   // Live exactly when an agent that is not the holder would be refused.
-  out.live = decide_lease(record, std::string(), now).verdict == LeaseVerdict::refuse;
+  out.live = lease::decide_lease(record, std::string(), now).verdict == lease::LeaseVerdict::refuse;
   return out;
 }
 

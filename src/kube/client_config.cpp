@@ -43,6 +43,63 @@ std::string origin_of(const Kubeconfig& c, const std::string& key) {
   return it == c.origin.end() ? std::string("kubeconfig") : "kubeconfig " + it->second.string();
 }
 
+// The cluster's part of a context: server, TLS verification, CA.
+// `where`: "<origin>: clusters[<name>].cluster." for errors.
+Result<void> use_cluster(ClientConfig& out, const KubeconfigCluster& c, const std::string& where) {
+  if (c.server.empty())
+    return make_error(Errc::config, where + "server: missing");
+  if (c.server.rfind("https://", 0) != 0)
+    return make_error(Errc::config, where + "server: only https:// servers are supported");
+  out.server = c.server;
+  out.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
+  out.tls_server_name = c.tls_server_name;
+  if (!c.certificate_authority_data.empty()) {
+    out.ca_pem = c.certificate_authority_data;
+  } else if (!c.certificate_authority.empty()) {
+    auto ca = read_file(c.certificate_authority, where + "certificate-authority");
+    if (!ca)
+      return ca.error();
+    out.ca_pem = std::move(*ca);
+  }
+  return {};
+}
+
+// The user's part of a context: client certificate, token, exec plugin.
+// `where`: "<origin>: users[<name>].user." for errors.
+Result<void> use_user(ClientConfig& out, const KubeconfigUser& u, const std::string& where) {
+  if (u.has_auth_provider && u.token.empty() && u.token_file.empty() && !u.exec)
+    return make_error(Errc::config, where + "auth-provider: not supported; use an exec plugin");
+  if (!u.client_certificate_data.empty()) {
+    out.client_cert_pem = u.client_certificate_data;
+  } else if (!u.client_certificate.empty()) {
+    auto r = read_file(u.client_certificate, where + "client-certificate");
+    if (!r)
+      return r.error();
+    out.client_cert_pem = std::move(*r);
+  }
+  if (!u.client_key_data.empty()) {
+    out.client_key_pem = u.client_key_data;
+  } else if (!u.client_key.empty()) {
+    auto r = read_file(u.client_key, where + "client-key");
+    if (!r)
+      return r.error();
+    out.client_key_pem = std::move(*r);
+  }
+  if (out.client_cert_pem.empty() != out.client_key_pem.empty())
+    return make_error(Errc::config,
+                      where + "client-certificate/client-key: both or neither are required");
+  out.token = u.token;
+  out.token_file = u.token_file;
+  if (out.token.empty() && !out.token_file.empty()) {
+    // Fail early on an unreadable tokenFile; the credential source re-reads it later.
+    auto r = read_file(out.token_file, where + "tokenFile");
+    if (!r)
+      return r.error();
+  }
+  out.exec = u.exec;
+  return {};
+}
+
 }  // namespace
 
 Result<ClientConfig> resolve_context(const Kubeconfig& config,
@@ -76,64 +133,18 @@ Result<ClientConfig> resolve_context(const Kubeconfig& config,
   out.context = name;
   out.description = "context \"" + name + "\" (" + ctx_origin + ")";
   out.namespace_ = ctx->second.namespace_.empty() ? "default" : ctx->second.namespace_;
-  const KubeconfigCluster& c = cl->second;
-  if (c.server.empty())
-    return make_error(Errc::config, cl_where + "server: missing");
-  if (c.server.rfind("https://", 0) != 0)
-    return make_error(Errc::config, cl_where + "server: only https:// servers are supported");
-  out.server = c.server;
-  out.insecure_skip_tls_verify = c.insecure_skip_tls_verify;
-  out.tls_server_name = c.tls_server_name;
-  if (!c.certificate_authority_data.empty()) {
-    out.ca_pem = c.certificate_authority_data;
-  } else if (!c.certificate_authority.empty()) {
-    auto ca = read_file(c.certificate_authority, cl_where + "certificate-authority");
-    if (!ca)
-      return ca.error();
-    out.ca_pem = std::move(*ca);
-  }
-
-  if (!ctx->second.user.empty()) {
-    auto us = config.users.find(ctx->second.user);
-    if (us == config.users.end())
-      return make_error(Errc::config, ctx_origin + ": contexts[" + name +
-                                          "].context.user: user \"" + ctx->second.user +
-                                          "\" not found");
-    std::string us_where =
-        origin_of(config, "users/" + us->first) + ": users[" + us->first + "].user.";
-    const KubeconfigUser& u = us->second;
-    if (u.has_auth_provider && u.token.empty() && u.token_file.empty() && !u.exec)
-      return make_error(Errc::config,
-                        us_where + "auth-provider: not supported; use an exec plugin");
-    if (!u.client_certificate_data.empty()) {
-      out.client_cert_pem = u.client_certificate_data;
-    } else if (!u.client_certificate.empty()) {
-      auto r = read_file(u.client_certificate, us_where + "client-certificate");
-      if (!r)
-        return r.error();
-      out.client_cert_pem = std::move(*r);
-    }
-    if (!u.client_key_data.empty()) {
-      out.client_key_pem = u.client_key_data;
-    } else if (!u.client_key.empty()) {
-      auto r = read_file(u.client_key, us_where + "client-key");
-      if (!r)
-        return r.error();
-      out.client_key_pem = std::move(*r);
-    }
-    if (out.client_cert_pem.empty() != out.client_key_pem.empty())
-      return make_error(Errc::config,
-                        us_where + "client-certificate/client-key: both or neither are required");
-    out.token = u.token;
-    out.token_file = u.token_file;
-    if (out.token.empty() && !out.token_file.empty()) {
-      // Fail early on an unreadable tokenFile; the credential source re-reads it later.
-      auto r = read_file(out.token_file, us_where + "tokenFile");
-      if (!r)
-        return r.error();
-    }
-    out.exec = u.exec;
-  }
+  if (auto used = use_cluster(out, cl->second, cl_where); !used)
+    return used.error();
+  if (ctx->second.user.empty())
+    return out;
+  auto us = config.users.find(ctx->second.user);
+  if (us == config.users.end())
+    return make_error(Errc::config, ctx_origin + ": contexts[" + name + "].context.user: user \"" +
+                                        ctx->second.user + "\" not found");
+  std::string us_where =
+      origin_of(config, "users/" + us->first) + ": users[" + us->first + "].user.";
+  if (auto used = use_user(out, us->second, us_where); !used)
+    return used.error();
   return out;
 }
 

@@ -82,7 +82,25 @@ struct Client::Impl {
   asio::awaitable<Result<void>> decorate(http::request<http::string_body>& req);
   std::string full_target(const std::string& target) const { return address.base_path + target; }
 
+  // Retries per the retry policy; one attempt at a time holds a request slot.
   asio::awaitable<Result<HttpResponse>> request(HttpRequest r);
+
+  // What one attempt of request() came back with.
+  struct Attempt {
+    Result<HttpResponse> result = make_error(Errc::internal, "unset");
+    bool maybe_sent = false;  // the server may have seen it: see should_retry()
+    std::string retry_after;  // the response's Retry-After
+    // When the attempt began; set again once it holds a slot (the
+    // queueing is not the server's).
+    std::chrono::steady_clock::time_point started;
+  };
+  // Headers, a slot, a connection, then exchange().
+  asio::awaitable<Attempt> send_once(const HttpRequest& r);
+  // Writes `req` and reads the answer within `timeout`; the connection goes
+  // back to the pool when the server keeps it open.
+  asio::awaitable<void> exchange(std::unique_ptr<Connection> c,
+                                 http::request<http::string_body>& req,
+                                 std::chrono::milliseconds timeout, Attempt& a);
 };
 
 }  // namespace cnimig::kube

@@ -67,7 +67,7 @@ boost::asio::awaitable<Result<std::string>> Credentials::authorization() {
       };
       std::optional<EndOfRun> end_of_run;
       end_of_run.emplace(*this);
-      auto cred = co_await run_exec_plugin(*exec_);
+      auto cred = co_await run_exec_plugin(*exec_, kExecPluginTimeout);
       end_of_run.reset();
       if (!cred)
         co_return cred.error();

@@ -63,6 +63,70 @@ Result<ExecCredential> parse_exec_credential(std::string_view json,
   return cred;
 }
 
+namespace {
+
+// The plugin's argv and envp, built before fork: only async-signal-safe
+// calls after it. Not movable: argv and envp point into the strings.
+struct PluginCommand {
+  std::vector<std::string> args;
+  std::vector<std::string> env_strings;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+
+  explicit PluginCommand(const ExecPluginConfig& config) {
+    const std::string info = "{\"apiVersion\":\"" + config.api_version +
+                             "\",\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
+    args.push_back(config.command);
+    args.insert(args.end(), config.args.begin(), config.args.end());
+    for (auto& a : args)
+      argv.push_back(a.data());
+    argv.push_back(nullptr);
+    for (char** e = environ; *e; ++e)
+      env_strings.emplace_back(*e);
+    for (const auto& [k, v] : config.env)
+      env_strings.push_back(k + "=" + v);
+    env_strings.push_back("KUBERNETES_EXEC_INFO=" + info);
+    for (auto& e : env_strings)
+      envp.push_back(e.data());
+    envp.push_back(nullptr);
+  }
+  PluginCommand(const PluginCommand&) = delete;
+  PluginCommand& operator=(const PluginCommand&) = delete;
+};
+
+struct RunningPlugin {
+  pid_t pid;
+  int stdout_fd;  // the read end of the plugin's stdout
+};
+
+// Starts the plugin with its stdout on a pipe and no stdin.
+Result<RunningPlugin> start_plugin(const ExecPluginConfig& config, PluginCommand& command) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0)
+    return make_error(Errc::unauthorized, "exec plugin: pipe failed");
+  pid_t pid = fork();
+  if (pid < 0) {
+    close(out[0]);
+    close(out[1]);
+    return make_error(Errc::unauthorized, "exec plugin: fork failed");
+  }
+  if (pid == 0) {
+    dup2(out[1], 1);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+      dup2(devnull, 0);  // no stdin: never interactive
+    if (config.command.find('/') != std::string::npos)
+      execve(config.command.c_str(), command.argv.data(), command.envp.data());
+    else
+      execvpe(config.command.c_str(), command.argv.data(), command.envp.data());
+    _exit(127);
+  }
+  close(out[1]);
+  return RunningPlugin{pid, out[0]};
+}
+
+}  // namespace
+
 boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(const ExecPluginConfig& config,
                                                                std::chrono::milliseconds timeout) {
   namespace asio = boost::asio;
@@ -71,49 +135,13 @@ boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(const ExecPluginC
     co_return make_error(Errc::unauthorized,
                          "exec plugin " + config.command +
                              ": interactiveMode Always needs a terminal; the agent has none");
-  std::string info = "{\"apiVersion\":\"" + config.api_version +
-                     "\",\"kind\":\"ExecCredential\",\"spec\":{\"interactive\":false}}";
-  // Build argv and envp before fork: only async-signal-safe calls after it.
-  std::vector<std::string> args{config.command};
-  args.insert(args.end(), config.args.begin(), config.args.end());
-  std::vector<char*> argv;
-  for (auto& a : args)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings;
-  for (char** e = environ; *e; ++e)
-    env_strings.emplace_back(*e);
-  for (const auto& [k, v] : config.env)
-    env_strings.push_back(k + "=" + v);
-  env_strings.push_back("KUBERNETES_EXEC_INFO=" + info);
-  std::vector<char*> envp;
-  for (auto& e : env_strings)
-    envp.push_back(e.data());
-  envp.push_back(nullptr);
-
-  int out[2];
-  if (pipe2(out, O_CLOEXEC) != 0)
-    co_return make_error(Errc::unauthorized, "exec plugin: pipe failed");
-  pid_t pid = fork();
-  if (pid < 0) {
-    close(out[0]);
-    close(out[1]);
-    co_return make_error(Errc::unauthorized, "exec plugin: fork failed");
-  }
-  if (pid == 0) {
-    dup2(out[1], 1);
-    int devnull = open("/dev/null", O_RDONLY);
-    if (devnull >= 0)
-      dup2(devnull, 0);  // no stdin: never interactive
-    if (config.command.find('/') != std::string::npos)
-      execve(config.command.c_str(), argv.data(), envp.data());
-    else
-      execvpe(config.command.c_str(), argv.data(), envp.data());
-    _exit(127);
-  }
-  close(out[1]);
+  PluginCommand command(config);
+  auto started = start_plugin(config, command);
+  if (!started)
+    co_return started.error();
+  const pid_t pid = started->pid;
   auto ex = co_await asio::this_coro::executor;
-  asio::posix::stream_descriptor pipe(ex, out[0]);
+  asio::posix::stream_descriptor pipe(ex, started->stdout_fd);
   std::string output;
   auto read_all = [&]() -> asio::awaitable<void> {
     char buf[4096];

@@ -141,6 +141,106 @@ Result<ExecPluginConfig> parse_exec(const YAML::Node& node, const fs::path& file
   return e;
 }
 
+Result<KubeconfigCluster> parse_cluster(const YAML::Node& n, const fs::path& file,
+                                        const std::string& w) {
+  KubeconfigCluster c;
+  auto server = scalar(n, "server", file, w);
+  if (!server)
+    return server.error();
+  c.server = *server;
+  auto ca = scalar(n, "certificate-authority", file, w);
+  if (!ca)
+    return ca.error();
+  c.certificate_authority = resolve(file, *ca);
+  auto cad = data(n, "certificate-authority-data", file, w);
+  if (!cad)
+    return cad.error();
+  c.certificate_authority_data = std::move(*cad);
+  auto ins = boolean(n, "insecure-skip-tls-verify", file, w);
+  if (!ins)
+    return ins.error();
+  c.insecure_skip_tls_verify = *ins;
+  auto sni = scalar(n, "tls-server-name", file, w);
+  if (!sni)
+    return sni.error();
+  c.tls_server_name = *sni;
+  return c;
+}
+
+Result<KubeconfigUser> parse_user(const YAML::Node& n, const fs::path& file, const std::string& w) {
+  KubeconfigUser u;
+  auto cc = scalar(n, "client-certificate", file, w);
+  if (!cc)
+    return cc.error();
+  u.client_certificate = resolve(file, *cc);
+  auto ccd = data(n, "client-certificate-data", file, w);
+  if (!ccd)
+    return ccd.error();
+  u.client_certificate_data = std::move(*ccd);
+  auto ck = scalar(n, "client-key", file, w);
+  if (!ck)
+    return ck.error();
+  u.client_key = resolve(file, *ck);
+  auto ckd = data(n, "client-key-data", file, w);
+  if (!ckd)
+    return ckd.error();
+  u.client_key_data = std::move(*ckd);
+  auto tok = scalar(n, "token", file, w);
+  if (!tok)
+    return tok.error();
+  u.token = std::move(*tok);
+  auto tf = scalar(n, "tokenFile", file, w);
+  if (!tf)
+    return tf.error();
+  u.token_file = resolve(file, *tf);
+  if (YAML::Node ex = n["exec"]; ex && !ex.IsNull()) {
+    if (!ex.IsMap())
+      return field_error(file, w + ".exec", "expected a mapping");
+    auto e = parse_exec(ex, file, w + ".exec");
+    if (!e)
+      return e.error();
+    u.exec = std::move(*e);
+  }
+  u.has_auth_provider = static_cast<bool>(n["auth-provider"]);
+  return u;
+}
+
+Result<KubeconfigContext> parse_context(const YAML::Node& n, const fs::path& file,
+                                        const std::string& w) {
+  KubeconfigContext c;
+  auto cl = scalar(n, "cluster", file, w);
+  if (!cl)
+    return cl.error();
+  c.cluster = *cl;
+  auto us = scalar(n, "user", file, w);
+  if (!us)
+    return us.error();
+  c.user = *us;
+  auto ns = scalar(n, "namespace", file, w);
+  if (!ns)
+    return ns.error();
+  c.namespace_ = *ns;
+  return c;
+}
+
+// Reads the named list `list` into `into` with `parse`; the first entry of
+// a name wins, and `origin` notes the file it came from as "<list>/<name>".
+template <class T, class Parse>
+Result<void> read_named(const YAML::Node& root, const char* list, const char* inner,
+                        const fs::path& file, std::map<std::string, T>& into,
+                        std::map<std::string, fs::path>& origin, Parse parse) {
+  return each_named(
+      root, list, inner, file,
+      [&](const std::string& name, const YAML::Node& n, const std::string& w) -> Result<void> {
+        auto item = parse(n, file, w);
+        if (!item)
+          return item.error();
+        into.emplace(name, std::move(*item));
+        origin.emplace(std::string(list) + "/" + name, file);
+        return {};
+      });
+}
+
 }  // namespace
 
 Result<Kubeconfig> parse_kubeconfig(std::string_view yaml, const fs::path& file) {
@@ -162,102 +262,15 @@ Result<Kubeconfig> parse_kubeconfig(std::string_view yaml, const fs::path& file)
     if (!cur)
       return cur.error();
     out.current_context = *cur;
-
-    auto rc = each_named(
-        root, "clusters", "cluster", file,
-        [&](const std::string& name, const YAML::Node& n, const std::string& w) -> Result<void> {
-          KubeconfigCluster c;
-          auto server = scalar(n, "server", file, w);
-          if (!server)
-            return server.error();
-          c.server = *server;
-          auto ca = scalar(n, "certificate-authority", file, w);
-          if (!ca)
-            return ca.error();
-          c.certificate_authority = resolve(file, *ca);
-          auto cad = data(n, "certificate-authority-data", file, w);
-          if (!cad)
-            return cad.error();
-          c.certificate_authority_data = std::move(*cad);
-          auto ins = boolean(n, "insecure-skip-tls-verify", file, w);
-          if (!ins)
-            return ins.error();
-          c.insecure_skip_tls_verify = *ins;
-          auto sni = scalar(n, "tls-server-name", file, w);
-          if (!sni)
-            return sni.error();
-          c.tls_server_name = *sni;
-          out.clusters.emplace(name, std::move(c));
-          out.origin.emplace("clusters/" + name, file);
-          return {};
-        });
+    auto rc =
+        read_named(root, "clusters", "cluster", file, out.clusters, out.origin, parse_cluster);
     if (!rc)
       return rc.error();
-
-    auto ru = each_named(
-        root, "users", "user", file,
-        [&](const std::string& name, const YAML::Node& n, const std::string& w) -> Result<void> {
-          KubeconfigUser u;
-          auto cc = scalar(n, "client-certificate", file, w);
-          if (!cc)
-            return cc.error();
-          u.client_certificate = resolve(file, *cc);
-          auto ccd = data(n, "client-certificate-data", file, w);
-          if (!ccd)
-            return ccd.error();
-          u.client_certificate_data = std::move(*ccd);
-          auto ck = scalar(n, "client-key", file, w);
-          if (!ck)
-            return ck.error();
-          u.client_key = resolve(file, *ck);
-          auto ckd = data(n, "client-key-data", file, w);
-          if (!ckd)
-            return ckd.error();
-          u.client_key_data = std::move(*ckd);
-          auto tok = scalar(n, "token", file, w);
-          if (!tok)
-            return tok.error();
-          u.token = std::move(*tok);
-          auto tf = scalar(n, "tokenFile", file, w);
-          if (!tf)
-            return tf.error();
-          u.token_file = resolve(file, *tf);
-          if (YAML::Node ex = n["exec"]; ex && !ex.IsNull()) {
-            if (!ex.IsMap())
-              return field_error(file, w + ".exec", "expected a mapping");
-            auto e = parse_exec(ex, file, w + ".exec");
-            if (!e)
-              return e.error();
-            u.exec = std::move(*e);
-          }
-          u.has_auth_provider = static_cast<bool>(n["auth-provider"]);
-          out.users.emplace(name, std::move(u));
-          out.origin.emplace("users/" + name, file);
-          return {};
-        });
+    auto ru = read_named(root, "users", "user", file, out.users, out.origin, parse_user);
     if (!ru)
       return ru.error();
-
-    auto rx = each_named(
-        root, "contexts", "context", file,
-        [&](const std::string& name, const YAML::Node& n, const std::string& w) -> Result<void> {
-          KubeconfigContext c;
-          auto cl = scalar(n, "cluster", file, w);
-          if (!cl)
-            return cl.error();
-          c.cluster = *cl;
-          auto us = scalar(n, "user", file, w);
-          if (!us)
-            return us.error();
-          c.user = *us;
-          auto ns = scalar(n, "namespace", file, w);
-          if (!ns)
-            return ns.error();
-          c.namespace_ = *ns;
-          out.contexts.emplace(name, std::move(c));
-          out.origin.emplace("contexts/" + name, file);
-          return {};
-        });
+    auto rx =
+        read_named(root, "contexts", "context", file, out.contexts, out.origin, parse_context);
     if (!rx)
       return rx.error();
   } catch (const YAML::Exception& e) {

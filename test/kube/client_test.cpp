@@ -75,7 +75,7 @@ BOOST_FIXTURE_TEST_CASE(bearer_token_and_keep_alive_pool, Fixture) {
   auto c = client(config());
   run(ioc, [&]() -> asio::awaitable<void> {
     for (int i = 0; i < 3; ++i) {
-      auto n = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      auto n = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST_REQUIRE(n.has_value());
       BOOST_TEST(n->at("metadata").at("name").as_string() == "n1");
     }
@@ -93,7 +93,7 @@ BOOST_FIXTURE_TEST_CASE(wrong_token_is_unauthorized_without_leaking_it, Fixture)
   });
   auto c = client(config("very-secret"));
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto n = co_await c->get(ResourcePath::core("nodes"));
+    auto n = co_await c->get(ResourcePath::core("nodes"), RequestOptions());
     BOOST_TEST_REQUIRE(!n.has_value());
     BOOST_TEST(n.error().code == Errc::unauthorized);
     BOOST_TEST(n.error().describe().find("very-secret") == std::string::npos);
@@ -117,7 +117,7 @@ BOOST_FIXTURE_TEST_CASE(token_file_is_reread_after_401, Fixture) {
   cfg.token_file = tf;
   auto c = client(cfg);
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto n = co_await c->get(ResourcePath::core("nodes").named("n1"));
+    auto n = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
     BOOST_TEST(n.has_value());
   });
   BOOST_TEST(server.requests.size() == 2u);
@@ -144,11 +144,11 @@ BOOST_FIXTURE_TEST_CASE(exec_plugin_token_cached_and_rerun_on_401, Fixture) {
   auto c = client(cfg);
   run(ioc, [&]() -> asio::awaitable<void> {
     {
-      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
     {
-      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
   });
@@ -173,7 +173,7 @@ BOOST_FIXTURE_TEST_CASE(client_certificate_auth, Fixture) {
   auto with = client(cfg);
   run(ioc, [&]() -> asio::awaitable<void> {
     {
-      auto r_ = co_await with->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await with->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
     RequestOptions once;
@@ -211,18 +211,18 @@ BOOST_FIXTURE_TEST_CASE(ca_mismatch_and_hostname_mismatch_are_refused, Fixture) 
   auto c4 = client(insecure);
 
   run(ioc, [&]() -> asio::awaitable<void> {
-    auto r1 = co_await c1->get(ResourcePath::core("nodes").named("n1"));
+    auto r1 = co_await c1->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
     BOOST_TEST_REQUIRE(!r1.has_value());
     BOOST_TEST(r1.error().code == Errc::tls);
-    auto r2 = co_await c2->get(ResourcePath::core("nodes").named("n1"));
+    auto r2 = co_await c2->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
     BOOST_TEST_REQUIRE(!r2.has_value());
     BOOST_TEST(r2.error().code == Errc::tls);
     {
-      auto r_ = co_await c3->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c3->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
     {
-      auto r_ = co_await c4->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c4->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
   });
@@ -242,7 +242,7 @@ BOOST_FIXTURE_TEST_CASE(retries_429_honouring_retry_after, Fixture) {
   auto start = std::chrono::steady_clock::now();
   run(ioc, [&]() -> asio::awaitable<void> {
     {
-      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
   });
@@ -262,7 +262,7 @@ BOOST_FIXTURE_TEST_CASE(retries_500_then_gives_up, Fixture) {
   auto c = client(config());
   run(ioc, [&]() -> asio::awaitable<void> {
     {
-      auto r_ = co_await c->get(ResourcePath::core("nodes").named("flaky"));
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("flaky"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
     RequestOptions three;
@@ -290,16 +290,16 @@ BOOST_FIXTURE_TEST_CASE(no_retry_on_4xx_and_typed_conflicts, Fixture) {
   auto c = client(config());
   run(ioc, [&]() -> asio::awaitable<void> {
     auto pods = ResourcePath::core("pods").in("default");
-    auto g = co_await c->get(pods.named("x"));
+    auto g = co_await c->get(pods.named("x"), RequestOptions());
     BOOST_TEST(g.error().code == Errc::not_found);
     json::object named_x;
     named_x["metadata"].emplace_object()["name"] = "x";
-    auto cr = co_await c->create(pods, named_x);
+    auto cr = co_await c->create(pods, named_x, WriteOptions());
     BOOST_TEST(cr.error().code == Errc::already_exists);
     BOOST_TEST(cr.error().message.find("already exists") != std::string::npos);
-    auto up = co_await c->replace(pods.named("x"), json::object{});
+    auto up = co_await c->replace(pods.named("x"), json::object{}, WriteOptions());
     BOOST_TEST(up.error().code == Errc::conflict);
-    auto p = co_await c->patch(pods.named("x"), PatchType::merge, "{}");
+    auto p = co_await c->patch(pods.named("x"), PatchType::merge, "{}", WriteOptions());
     BOOST_TEST(p.error().code == Errc::forbidden);
   });
   BOOST_TEST(statuses.size() == 4u);
@@ -321,10 +321,11 @@ BOOST_FIXTURE_TEST_CASE(dropped_connection_retries_get_but_not_create, Fixture) 
   auto c = client(config());
   run(ioc, [&]() -> asio::awaitable<void> {
     {
-      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"));
+      auto r_ = co_await c->get(ResourcePath::core("nodes").named("n1"), RequestOptions());
       BOOST_TEST(r_.has_value());
     }
-    auto cr = co_await c->create(ResourcePath::core("pods").in("default"), json::object{});
+    auto cr = co_await c->create(ResourcePath::core("pods").in("default"), json::object{},
+                                 WriteOptions());
     BOOST_TEST_REQUIRE(!cr.has_value());
     BOOST_TEST(cr.error().code == Errc::transport);
     // 503 with Retry-After: the server did not act, so a create is repeated.
@@ -402,7 +403,7 @@ BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
     WriteOptions dry;
     dry.dry_run = true;
     {
-      auto r_ = co_await c->patch(ds, PatchType::merge, R"({"spec":{}})");
+      auto r_ = co_await c->patch(ds, PatchType::merge, R"({"spec":{}})", WriteOptions());
       BOOST_TEST(r_.has_value());
     }
     {
@@ -410,7 +411,7 @@ BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
       BOOST_TEST(r_.has_value());
     }
     {
-      auto r_ = co_await c->patch(ds, PatchType::strategic, R"({"spec":{}})");
+      auto r_ = co_await c->patch(ds, PatchType::strategic, R"({"spec":{}})", WriteOptions());
       BOOST_TEST(r_.has_value());
     }
     json::object ds_body;
@@ -441,7 +442,7 @@ BOOST_FIXTURE_TEST_CASE(write_verbs_send_the_right_wire_format, Fixture) {
     check.resource = "pods";
     check.subresource = "eviction";
     check.namespace_ = "ns";
-    auto allowed = co_await c->can_i(check);
+    auto allowed = co_await c->can_i(check, RequestOptions());
     BOOST_TEST_REQUIRE(allowed.has_value());
     BOOST_TEST(*allowed);
   });
@@ -482,7 +483,7 @@ BOOST_FIXTURE_TEST_CASE(requests_honour_cancellation, Fixture) {
     auto started = std::chrono::steady_clock::now();
     asio::steady_timer stop(co_await asio::this_coro::executor, 100ms);
     auto path = ResourcePath::core("nodes").named("n1");
-    auto which = co_await (c->get(path) || stop.async_wait(nothrow));
+    auto which = co_await (c->get(path, RequestOptions()) || stop.async_wait(nothrow));
     BOOST_TEST(which.index() == 1u);
     BOOST_TEST((std::chrono::steady_clock::now() - started) < 2s);
   });

@@ -338,7 +338,7 @@ BOOST_AUTO_TEST_CASE(exec_plugin_runs_with_env_and_args_and_is_cached_until_expi
 
   ExecPluginConfig failing = e;
   failing.command = "/bin/false";
-  auto f = sync(run_exec_plugin(failing));
+  auto f = sync(run_exec_plugin(failing, kExecPluginTimeout));
   BOOST_TEST(!f.has_value());
   BOOST_TEST(f.error().code == Errc::unauthorized);
 }

@@ -155,14 +155,18 @@ class Client {
   // The API server's clock, learnt from the Date header of every response.
   const ServerClock& server_clock() const noexcept;
 
+  // The verbs below are coroutines and take their options without a default:
+  // GCC 12 destroys the temporary of a defaulted `= {}` coroutine parameter
+  // twice, so every caller names the options it passes.
+
   // Any request; non-2xx answers become errors (Status reason mapped to Errc).
   boost::asio::awaitable<Result<HttpResponse>> request(HttpRequest request);
 
   boost::asio::awaitable<Result<boost::json::object>> get(const ResourcePath& object,
-                                                          RequestOptions options = {});
+                                                          RequestOptions options);
   // Follows `continue` until the list is complete.
   boost::asio::awaitable<Result<ObjectList>> list(const ResourcePath& collection,
-                                                  ListOptions options = {});
+                                                  ListOptions options);
   // Same, handing each page's items to `on_page` instead of keeping them
   // (memory stays at one page); returns the list's resourceVersion.
   boost::asio::awaitable<Result<std::string>> list_pages(
@@ -171,28 +175,28 @@ class Client {
 
   boost::asio::awaitable<Result<boost::json::object>> create(const ResourcePath& collection,
                                                              const boost::json::object& object,
-                                                             WriteOptions options = {});
+                                                             WriteOptions options);
   boost::asio::awaitable<Result<boost::json::object>> replace(const ResourcePath& object,
                                                               const boost::json::object& body,
-                                                              WriteOptions options = {});
+                                                              WriteOptions options);
   boost::asio::awaitable<Result<boost::json::object>> patch(const ResourcePath& object,
                                                             PatchType type, std::string body,
-                                                            WriteOptions options = {});
+                                                            WriteOptions options);
   // Server-side apply: PATCH application/apply-patch+yaml with a JSON body
   // (JSON is YAML), fieldManager=cnimig-agent.
   boost::asio::awaitable<Result<boost::json::object>> apply(const ResourcePath& object,
                                                             const boost::json::object& body,
-                                                            ApplyOptions options = {});
+                                                            ApplyOptions options);
   // Returns the Status or the object the server answered with.
   boost::asio::awaitable<Result<boost::json::object>> remove(const ResourcePath& object,
-                                                             DeleteOptions options = {});
+                                                             DeleteOptions options);
   // POST pods/<name>/eviction (policy/v1). A PDB that forbids the disruption
   // answers 429 (Errc::too_many_requests): pass request.max_attempts = 1 to
   // get it back at once instead of retrying.
   boost::asio::awaitable<Result<void>> evict(const std::string& namespace_, const std::string& pod,
-                                             DeleteOptions options = {});
+                                             DeleteOptions options);
   // authorization.k8s.io/v1 SelfSubjectAccessReview; true when allowed.
-  boost::asio::awaitable<Result<bool>> can_i(const AccessCheck& check, RequestOptions options = {});
+  boost::asio::awaitable<Result<bool>> can_i(const AccessCheck& check, RequestOptions options);
 
   // Pod exec over WebSocket (v5.channel.k8s.io, else v4.channel.k8s.io).
   // A non-zero exit is a result, not an error.

@@ -26,9 +26,13 @@ struct ExecCredential {
 Result<ExecCredential> parse_exec_credential(std::string_view json,
                                              std::string_view expected_api_version);
 
+// How long a plugin may run before it is killed.
+inline constexpr std::chrono::milliseconds kExecPluginTimeout = std::chrono::seconds(30);
+
 // Runs the plugin without blocking the io_context (its stdout is read through
 // the reactor; the deadline kills it). Called at start, on expiry and on 401.
-boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(
-    const ExecPluginConfig& config, std::chrono::milliseconds timeout = std::chrono::seconds(30));
+// No defaulted parameter: it is a coroutine (see Client's verbs).
+boost::asio::awaitable<Result<ExecCredential>> run_exec_plugin(const ExecPluginConfig& config,
+                                                               std::chrono::milliseconds timeout);
 
 }  // namespace cnimig::kube

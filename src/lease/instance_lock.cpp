@@ -1,4 +1,4 @@
-#include "cnimig/agent/instance_lock.hpp"
+#include "cnimig/lease/instance_lock.hpp"
 
 #include <cerrno>
 #include <cstdint>
@@ -10,7 +10,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 
 Result<InstanceLock> InstanceLock::acquire(const std::filesystem::path& path) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -70,4 +70,4 @@ InstanceLock::~InstanceLock() {
     ::close(fd_);
 }
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease

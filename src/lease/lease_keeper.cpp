@@ -1,4 +1,4 @@
-#include "cnimig/agent/lease_keeper.hpp"
+#include "cnimig/lease/lease_keeper.hpp"
 
 #include <cstdlib>
 
@@ -14,7 +14,7 @@
 
 #include <unistd.h>
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 namespace {
 
 namespace asio = boost::asio;
@@ -236,4 +236,4 @@ asio::awaitable<void> LeaseKeeper::release() {
   }
 }
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease

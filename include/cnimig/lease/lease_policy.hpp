@@ -14,7 +14,7 @@
 
 #include <boost/json/object.hpp>
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 
 struct LeaseRecord {
   std::string holder_identity;  // spec.holderIdentity, empty when released
@@ -56,4 +56,4 @@ std::string holder_identity(std::string_view explicit_identity, std::string_view
 LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std::string& identity,
                            std::chrono::system_clock::time_point now);
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease

@@ -12,8 +12,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/agent/lease_keeper.hpp"
 #include "cnimig/kube/client_config.hpp"
+#include "cnimig/lease/lease_keeper.hpp"
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
@@ -42,7 +42,7 @@ config::LeaseSettings lease(const std::string& name) {
 }
 
 // keep_renewed(), bounded: a keeper that never gives up ends the test too.
-asio::awaitable<std::optional<Error>> renew_until_lost(agent::LeaseKeeper& keeper) {
+asio::awaitable<std::optional<Error>> renew_until_lost(lease::LeaseKeeper& keeper) {
   asio::steady_timer guard(co_await asio::this_coro::executor, 30s);
   auto r = co_await (keeper.keep_renewed() || guard.async_wait(asio::use_awaitable));
   if (r.index() == 0 && std::get<0>(r).has_error())
@@ -52,7 +52,7 @@ asio::awaitable<std::optional<Error>> renew_until_lost(agent::LeaseKeeper& keepe
 
 asio::awaitable<void> scenario(kube::Client& client, Outcome& out) {
   // Another agent writes itself into our Lease.
-  agent::LeaseKeeper first(client, lease("taken"), "me");
+  lease::LeaseKeeper first(client, lease("taken"), "me");
   out.acquired_taken = (co_await first.acquire()).has_value();
   if (out.acquired_taken) {
     const auto path = kube::ResourcePath::of("coordination.k8s.io", "v1", "leases")
@@ -66,7 +66,7 @@ asio::awaitable<void> scenario(kube::Client& client, Outcome& out) {
     out.taken = co_await renew_until_lost(first);
   }
   // Every Lease request refused from now on.
-  agent::LeaseKeeper second(client, lease("refused"), "me");
+  lease::LeaseKeeper second(client, lease("refused"), "me");
   out.acquired_forbidden = (co_await second.acquire()).has_value();
   if (out.acquired_forbidden) {
     kube::HttpRequest put;

@@ -1,16 +1,16 @@
-#include "cnimig/agent/lease_policy.hpp"
+#include "cnimig/lease/lease_policy.hpp"
 
 #include <filesystem>
 #include <string>
 
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/agent/instance_lock.hpp"
-#include "cnimig/agent/lease_keeper.hpp"
+#include "cnimig/lease/instance_lock.hpp"
+#include "cnimig/lease/lease_keeper.hpp"
 
 #include <unistd.h>
 
-using namespace cnimig::agent;
+using namespace cnimig::lease;
 using namespace std::chrono_literals;
 
 const auto kNow = std::chrono::system_clock::time_point(1'800'000'000s);

@@ -12,7 +12,7 @@
 
 #include "cnimig/common/result.hpp"
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 
 class InstanceLock {
  public:
@@ -33,4 +33,4 @@ class InstanceLock {
   int fd_ = -1;
 };
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease

@@ -10,12 +10,12 @@
 
 #include <boost/asio/awaitable.hpp>
 
-#include "cnimig/agent/lease_policy.hpp"
 #include "cnimig/common/result.hpp"
 #include "cnimig/config/config.hpp"
 #include "cnimig/kube/client.hpp"
+#include "cnimig/lease/lease_policy.hpp"
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 
 class LeaseKeeper {
  public:
@@ -69,4 +69,4 @@ class LeaseKeeper {
 // CNIMIG_POD_NAME) and gethostname(): stable across restarts on one host.
 std::string default_identity();
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease

@@ -1,8 +1,8 @@
-#include "cnimig/agent/lease_policy.hpp"
+#include "cnimig/lease/lease_policy.hpp"
 
 #include "cnimig/common/rfc3339.hpp"
 
-namespace cnimig::agent {
+namespace cnimig::lease {
 
 LeaseRecord lease_record(const boost::json::object& lease) {
   LeaseRecord r;
@@ -59,4 +59,4 @@ LeaseDecision decide_lease(const std::optional<LeaseRecord>& current, const std:
   return {LeaseVerdict::refuse, current->holder_identity, expires};
 }
 
-}  // namespace cnimig::agent
+}  // namespace cnimig::lease
