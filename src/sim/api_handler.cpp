@@ -2,13 +2,16 @@
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include <boost/json.hpp>
 
+#include "cnimig/common/rfc3339.hpp"
+#include "cnimig/common/split.hpp"
 #include "cnimig/sim/api_defaults.hpp"
 #include "cnimig/sim/namespace_lifecycle.hpp"
 #include "cnimig/sim/patch.hpp"
+
+#include "json_fields.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;
@@ -46,35 +49,6 @@ std::string url_decode(std::string_view s) {
     }
   }
   return out;
-}
-
-std::string rfc3339_in(std::int64_t seconds) {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now() +
-                                                      std::chrono::seconds(seconds));
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-const json::object* obj_at(const json::object& o, std::string_view k) {
-  const auto* v = o.if_contains(k);
-  return v ? v->if_object() : nullptr;
-}
-
-std::string str_at(const json::object* o, std::string_view k) {
-  if (!o)
-    return {};
-  const auto* v = o->if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
-json::object& meta_of(json::object& o) {
-  auto& m = o["metadata"];
-  if (!m.is_object())
-    m = json::object();
-  return m.get_object();
 }
 
 bool is_pods(const ResourceType& t) {
@@ -151,16 +125,11 @@ bool Query::flag(const std::string& key) const {
 
 Query Query::parse(std::string_view qs) {
   Query q;
-  std::size_t start = 0;
-  while (start < qs.size()) {
-    auto amp = qs.find('&', start);
-    auto item = qs.substr(start, amp == qs.npos ? qs.npos : amp - start);
-    start = amp == qs.npos ? qs.size() : amp + 1;
+  for (const auto item : split(qs, '&')) {
     if (item.empty())
       continue;
-    auto eq = item.find('=');
-    q.values.emplace(url_decode(item.substr(0, eq)),
-                     eq == item.npos ? std::string() : url_decode(item.substr(eq + 1)));
+    const auto [key, value] = split_once(item, '=');
+    q.values.emplace(url_decode(key), url_decode(value));
   }
   return q;
 }
@@ -173,8 +142,8 @@ bool WatchPlan::selects(const json::object& obj) const {
     return false;
   if (!name.empty() && object_name(obj) != name)
     return false;
-  const auto* meta = obj_at(obj, "metadata");
-  if (!labels.empty() && !labels.matches(meta ? obj_at(*meta, "labels") : nullptr))
+  const auto* meta = fields::obj(obj, "metadata");
+  if (!labels.empty() && !labels.matches(meta ? fields::obj(*meta, "labels") : nullptr))
     return false;
   return fields.empty() || fields.matches(obj);
 }
@@ -220,9 +189,9 @@ std::optional<std::string> WatchPlan::event_line(const Change& change) const {
 std::string WatchPlan::render(std::string_view event_type, const ObjectPtr& object) const {
   if (!table)
     return event_json(event_type, *object);
-  const auto* meta = obj_at(*object, "metadata");
-  return event_json(event_type, to_table(*type, {object}, table_objects,
-                                         meta ? str_at(meta, "resourceVersion") : std::string()));
+  return event_json(event_type,
+                    to_table(*type, {object}, table_objects,
+                             std::string(fields::str(fields::meta(*object), "resourceVersion"))));
 }
 
 std::string WatchPlan::bookmark_line(std::uint64_t rv) const {
@@ -337,13 +306,13 @@ bool ApiHandler::stop_write(const std::string& verb, const ResourcePath& rp,
 void ApiHandler::on_crd_change(const Change& c) {
   if (c.type == ChangeType::deleted || !c.object)
     return;
-  const auto* spec = obj_at(*c.object, "spec");
+  const auto* spec = fields::obj(*c.object, "spec");
   if (!spec)
     return;
-  const auto* names = obj_at(*spec, "names");
-  const auto group = str_at(spec, "group");
-  const auto plural = str_at(names, "plural");
-  const auto kind = str_at(names, "kind");
+  const auto* names = fields::obj(*spec, "names");
+  const std::string group(fields::str(spec, "group"));
+  const std::string plural(fields::str(names, "plural"));
+  const std::string kind(fields::str(names, "kind"));
   if (group.empty() || plural.empty() || kind.empty())
     return;
   std::string version;
@@ -354,18 +323,18 @@ void ApiHandler::on_crd_change(const Change& c) {
       if (!vo)
         continue;
       if (version.empty() || (vo->contains("storage") && vo->at("storage") == json::value(true))) {
-        version = str_at(vo, "name");
-        const auto* sub = obj_at(*vo, "subresources");
+        version = fields::str(vo, "name");
+        const auto* sub = fields::obj(*vo, "subresources");
         status = sub && sub->contains("status");
       }
     }
   }
   if (version.empty())
-    version = str_at(spec, "version");
+    version = fields::str(spec, "version");
   if (version.empty())
     return;
   register_resource_type(
-      ResourceType{group, version, plural, kind, str_at(spec, "scope") != "Cluster", status});
+      ResourceType{group, version, plural, kind, fields::str(spec, "scope") != "Cluster", status});
 }
 
 void ApiHandler::count_request(const std::string& verb, const std::string& resource) {
@@ -732,7 +701,7 @@ bool requests_dry_run(const Query& q, const std::string& method, const std::stri
   if (!parsed)
     return false;
   const json::object* options = &*parsed;
-  if (const auto* nested = obj_at(*parsed, "deleteOptions"))
+  if (const auto* nested = fields::obj(*parsed, "deleteOptions"))
     options = nested;
   const auto* d = options->if_contains("dryRun");
   return d != nullptr && d->is_array() && !d->get_array().empty();
@@ -856,8 +825,8 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
     return {error_response(fields.error()), nullptr};
   const auto& type = *rp.type;
   const auto matches = [&](const json::object& o) {
-    const auto* meta = obj_at(o, "metadata");
-    return (labels->empty() || labels->matches(meta ? obj_at(*meta, "labels") : nullptr)) &&
+    const auto* meta = fields::obj(o, "metadata");
+    return (labels->empty() || labels->matches(meta ? fields::obj(*meta, "labels") : nullptr)) &&
            (fields->empty() || fields->matches(o));
   };
   const auto candidates = [&](std::string_view after) {
@@ -991,10 +960,11 @@ ApiResponse ApiHandler::self_subject_access_review(const std::string& body) {
   // The request the review asks about meets the same rules as the request
   // itself would.
   AccessRequest asked;
-  if (const auto* spec = obj_at(*obj, "spec")) {
-    if (const auto* a = obj_at(*spec, "resourceAttributes")) {
-      asked = AccessRequest{str_at(a, "verb"),        str_at(a, "group"),     str_at(a, "resource"),
-                            str_at(a, "subresource"), str_at(a, "namespace"), str_at(a, "name")};
+  if (const auto* spec = fields::obj(*obj, "spec")) {
+    if (const auto* a = fields::obj(*spec, "resourceAttributes")) {
+      const auto text = [a](std::string_view key) { return std::string(fields::str(a, key)); };
+      asked = AccessRequest{text("verb"),        text("group"),     text("resource"),
+                            text("subresource"), text("namespace"), text("name")};
     }
   }
   if (authorizer_.review_allows(asked, std::chrono::steady_clock::now())) {
@@ -1022,9 +992,9 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
     auto pod = store_.get(type, rp.ns, rp.name);
     if (!pod)
       return error_response(not_found("pods \"" + rp.name + "\" not found"));
-    const auto* target = obj_at(*obj, "target");
+    const auto* target = fields::obj(*obj, "target");
     json::object next = *pod;
-    next["spec"].as_object()["nodeName"] = str_at(target, "name");
+    next["spec"].as_object()["nodeName"] = fields::str(target, "name");
     auto r = store_.update(type, std::move(next));
     if (!r)
       return error_response(r.error());
@@ -1036,9 +1006,9 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
     return error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                      "POST to a named " + type.plural + " is not supported"));
   {
-    auto& meta = meta_of(*obj);
+    auto& meta = fields::mutable_meta(*obj);
     if (type.namespaced) {
-      const auto body_ns = str_at(&meta, "namespace");
+      const auto body_ns = fields::str(&meta, "namespace");
       if (!body_ns.empty() && !rp.ns.empty() && body_ns != rp.ns)
         return error_response(
             bad_request("the namespace of the provided object does not match the namespace sent "
@@ -1051,15 +1021,16 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
   // Decoding defaults the object; admission comes next, before the store
   // can answer AlreadyExists (and for dry runs too).
   apply_defaults(type, *obj);
-  auto& meta = meta_of(*obj);  // taken after defaulting, which may move members
-  if (auto refused = admit_namespace_lifecycle(store_, type, str_at(&meta, "namespace"),
-                                               str_at(&meta, "name"), AdmissionOperation::create))
+  auto& meta = fields::mutable_meta(*obj);  // taken after defaulting, which may move members
+  if (auto refused =
+          admit_namespace_lifecycle(store_, type, fields::str(&meta, "namespace"),
+                                    fields::str(&meta, "name"), AdmissionOperation::create))
     return *refused;
   if (q.get("dryRun") == "All") {
-    if (store_.get(type, str_at(&meta, "namespace"), str_at(&meta, "name")))
-      return error_response(
-          http_error(Errc::already_exists, 409, "AlreadyExists",
-                     type.plural + " \"" + str_at(&meta, "name") + "\" already exists"));
+    if (store_.get(type, fields::str(&meta, "namespace"), fields::str(&meta, "name")))
+      return error_response(http_error(
+          Errc::already_exists, 409, "AlreadyExists",
+          type.plural + " \"" + std::string(fields::str(&meta, "name")) + "\" already exists"));
     meta["creationTimestamp"] = rfc3339_now();
     return object_response(*obj, 201);
   }
@@ -1082,8 +1053,8 @@ ApiResponse ApiHandler::replace(const ResourcePath& rp, const Query& q, const st
   auto obj = parse_object(body);
   if (!obj)
     return error_response(obj.error());
-  auto& meta = meta_of(*obj);
-  if (str_at(&meta, "name") != rp.name)
+  auto& meta = fields::mutable_meta(*obj);
+  if (fields::str(&meta, "name") != rp.name)
     return error_response(bad_request("the name of the object does not match the name on the URL"));
   if (type.namespaced)
     meta["namespace"] = rp.ns;
@@ -1134,8 +1105,8 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
     if (!body.is_object())
       return error_response(bad_request("the patch body must be a JSON object"));
     if (apply) {
-      auto& bm = meta_of(body.get_object());
-      if (!str_at(&bm, "name").empty() && str_at(&bm, "name") != rp.name)
+      auto& bm = fields::mutable_meta(body.get_object());
+      if (!fields::str(&bm, "name").empty() && fields::str(&bm, "name") != rp.name)
         return error_response(
             bad_request("the name of the object does not match the name on the URL"));
       bm["name"] = rp.name;
@@ -1143,10 +1114,10 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
         bm["namespace"] = rp.ns;
       json::array managed;
       if (current) {
-        if (const auto* cm = obj_at(*current, "metadata"))
+        if (const auto* cm = fields::obj(*current, "metadata"))
           if (const auto* mf = cm->if_contains("managedFields"); mf && mf->is_array())
             for (const auto& e : mf->get_array())
-              if (str_at(e.if_object(), "manager") != q.get("fieldManager"))
+              if (fields::str(e.if_object(), "manager") != q.get("fieldManager"))
                 managed.push_back(e);
       }
       managed.push_back(json::object{{"manager", q.get("fieldManager")},
@@ -1184,7 +1155,7 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
   if (!patched->is_object())
     return error_response(bad_request("the patch result is not an object"));
   auto& obj = patched->get_object();
-  auto& meta = meta_of(obj);
+  auto& meta = fields::mutable_meta(obj);
   meta["name"] = rp.name;
   if (type.namespaced)
     meta["namespace"] = rp.ns;
@@ -1213,9 +1184,9 @@ Result<ObjectPtr> ApiHandler::delete_object(const ResourceType& type, const std:
   auto current = store_.get(type, ns, name);
   if (!current)
     return not_found(type.plural + " \"" + name + "\" not found");
-  const auto* meta = obj_at(*current, "metadata");
+  const auto* meta = fields::obj(*current, "metadata");
   if (is_pods(type)) {
-    const auto* spec = obj_at(*current, "spec");
+    const auto* spec = fields::obj(*current, "spec");
     std::int64_t seconds = 30;
     if (spec) {
       if (const auto* t = spec->if_contains("terminationGracePeriodSeconds"); t && t->is_number())
@@ -1224,12 +1195,13 @@ Result<ObjectPtr> ApiHandler::delete_object(const ResourceType& type, const std:
     if (grace)
       seconds = *grace;
     // Unscheduled pods have no kubelet to finish their deletion: they go at once.
-    if (seconds > 0 && !str_at(spec, "nodeName").empty()) {
+    if (seconds > 0 && !fields::str(spec, "nodeName").empty()) {
       if (meta && meta->contains("deletionTimestamp"))
         return current;
       json::object next = *current;
-      auto& m = meta_of(next);
-      m["deletionTimestamp"] = rfc3339_in(seconds);
+      auto& m = fields::mutable_meta(next);
+      m["deletionTimestamp"] = format_rfc3339(
+          std::chrono::system_clock::now() + std::chrono::seconds(seconds), TimePrecision::seconds);
       m["deletionGracePeriodSeconds"] = seconds;
       return store_.update(type, std::move(next));
     }
@@ -1241,7 +1213,7 @@ Result<ObjectPtr> ApiHandler::delete_object(const ResourceType& type, const std:
       if (meta->contains("deletionTimestamp"))
         return current;
       json::object next = *current;
-      auto& m = meta_of(next);
+      auto& m = fields::mutable_meta(next);
       m["deletionTimestamp"] = rfc3339_now();
       m["deletionGracePeriodSeconds"] = 0;
       return store_.update(type, std::move(next));
@@ -1270,19 +1242,19 @@ void ApiHandler::collect_garbage(const ResourceType& type, const json::object& o
                                        "jobs"};
   if (std::find(std::begin(owners), std::end(owners), type.plural) == std::end(owners))
     return;
-  const auto uid = str_at(obj_at(owner, "metadata"), "uid");
+  const auto uid = fields::str(fields::obj(owner, "metadata"), "uid");
   const auto ns = std::string(object_namespace(owner));
   std::vector<const ResourceType*> dependents{&resource_type("", "pods")};
   if (type.plural == "deployments")
     dependents = {&resource_type("apps", "replicasets")};
   for (const auto* dt : dependents) {
     for (const auto& o : store_.list(*dt, ns)) {
-      const auto* m = obj_at(*o, "metadata");
+      const auto* m = fields::obj(*o, "metadata");
       const auto* refs = m ? m->if_contains("ownerReferences") : nullptr;
       if (!refs || !refs->is_array())
         continue;
       for (const auto& ref : refs->get_array()) {
-        if (str_at(ref.if_object(), "uid") == uid) {
+        if (fields::str(ref.if_object(), "uid") == uid) {
           (void)delete_object(*dt, ns, std::string(object_name(*o)), std::nullopt);
           break;
         }
@@ -1309,11 +1281,11 @@ Result<DeleteOptions> delete_options(const Query& q, const std::string& body) {
       return obj.error();
     if (const auto* g = obj->if_contains("gracePeriodSeconds"); g && g->is_number())
       o.grace = g->to_number<std::int64_t>();
-    if (auto p = str_at(&*obj, "propagationPolicy"); !p.empty())
+    if (auto p = fields::str(&*obj, "propagationPolicy"); !p.empty())
       o.propagation = p;
-    if (const auto* pre = obj_at(*obj, "preconditions")) {
-      o.precondition_uid = str_at(pre, "uid");
-      o.precondition_rv = str_at(pre, "resourceVersion");
+    if (const auto* pre = fields::obj(*obj, "preconditions")) {
+      o.precondition_uid = fields::str(pre, "uid");
+      o.precondition_rv = fields::str(pre, "resourceVersion");
     }
     if (const auto* d = obj->if_contains("dryRun"); d && d->is_array() && !d->get_array().empty())
       o.dry_run = true;
@@ -1338,9 +1310,10 @@ ApiResponse ApiHandler::remove(const ResourcePath& rp, const Query& q, const std
   if (!current)
     return error_response(not_found(type.plural + " \"" + rp.name + "\" not found"), type.plural,
                           rp.name);
-  const auto* meta = obj_at(*current, "metadata");
-  if ((!opts->precondition_uid.empty() && opts->precondition_uid != str_at(meta, "uid")) ||
-      (!opts->precondition_rv.empty() && opts->precondition_rv != str_at(meta, "resourceVersion")))
+  const auto* meta = fields::obj(*current, "metadata");
+  if ((!opts->precondition_uid.empty() && opts->precondition_uid != fields::str(meta, "uid")) ||
+      (!opts->precondition_rv.empty() &&
+       opts->precondition_rv != fields::str(meta, "resourceVersion")))
     return error_response(http_error(Errc::conflict, 409, "Conflict",
                                      "Precondition failed: UID or ResourceVersion in precondition "
                                      "does not match the object"),
@@ -1364,8 +1337,8 @@ ApiResponse ApiHandler::delete_collection(const ResourcePath& rp, const Query& q
   auto opts = delete_options(q, {});
   json::array items;
   for (const auto& o : store_.list(type, rp.ns)) {
-    const auto* meta = obj_at(*o, "metadata");
-    if (!labels->matches(meta ? obj_at(*meta, "labels") : nullptr) || !fields->matches(*o))
+    const auto* meta = fields::obj(*o, "metadata");
+    if (!labels->matches(meta ? fields::obj(*meta, "labels") : nullptr) || !fields->matches(*o))
       continue;
     if (!opts->dry_run) {
       auto r = delete_object(type, std::string(object_namespace(*o)), std::string(object_name(*o)),
@@ -1394,7 +1367,7 @@ ApiResponse ApiHandler::evict(const ResourcePath& rp, const Query& q, const std:
   if (!body.empty()) {
     // kubectl drain's typed client may send protobuf: then the defaults apply.
     auto ev = parse_object(body);
-    if (const auto* d = ev ? obj_at(*ev, "deleteOptions") : nullptr) {
+    if (const auto* d = ev ? fields::obj(*ev, "deleteOptions") : nullptr) {
       if (const auto* g = d->if_contains("gracePeriodSeconds"); g && g->is_number())
         grace = g->to_number<std::int64_t>();
       if (const auto* dr = d->if_contains("dryRun");
@@ -1405,17 +1378,17 @@ ApiResponse ApiHandler::evict(const ResourcePath& rp, const Query& q, const std:
   const ApiResponse success{
       201, "application/json",
       R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})"};
-  const auto* meta = obj_at(*pod, "metadata");
+  const auto* meta = fields::obj(*pod, "metadata");
   if (meta && meta->contains("deletionTimestamp"))
     return success;  // already terminating: nothing left to protect
-  const auto phase = str_at(obj_at(*pod, "status"), "phase");
+  const auto phase = fields::str(fields::obj(*pod, "status"), "phase");
   const bool protected_phase = phase != "Succeeded" && phase != "Failed" && phase != "Pending";
-  const json::object* labels = meta ? obj_at(*meta, "labels") : nullptr;
+  const json::object* labels = meta ? fields::obj(*meta, "labels") : nullptr;
   const auto& pdb_type = resource_type("policy", "poddisruptionbudgets");
   std::vector<ObjectPtr> budgets;
   if (protected_phase) {
     for (const auto& pdb : store_.list(pdb_type, rp.ns)) {
-      const auto* spec = obj_at(*pdb, "spec");
+      const auto* spec = fields::obj(*pdb, "spec");
       const auto* sel = spec ? spec->if_contains("selector") : nullptr;
       if (!sel || !sel->is_object())
         continue;  // policy/v1: a null selector selects no pods
@@ -1431,7 +1404,7 @@ ApiResponse ApiHandler::evict(const ResourcePath& rp, const Query& q, const std:
         "support."));
   if (budgets.size() == 1) {
     const auto& pdb = budgets.front();
-    const auto* status = obj_at(*pdb, "status");
+    const auto* status = fields::obj(*pdb, "status");
     std::int64_t allowed = 0;
     if (status) {
       if (const auto* a = status->if_contains("disruptionsAllowed"); a && a->is_number())

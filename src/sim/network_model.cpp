@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "cnimig/common/split.hpp"
 #include "cnimig/sim/scheduling_predicates.hpp"
 
 #include "json_fields.hpp"
@@ -126,19 +127,14 @@ std::optional<PodInterfaces> NetworkModel::interfaces_of(const json::object& pod
     return std::nullopt;
   PodInterfaces pi;
   bool first = true;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto comma = text.find(',', pos);
-    if (comma == std::string_view::npos)
-      comma = text.size();
-    const auto net = parse_network(text.substr(pos, comma - pos));
+  for (const auto field : split(text, ',')) {
+    const auto net = parse_network(field);
     if (!net)
       return std::nullopt;
     if (first)
       pi.primary = *net;
     first = false;
     pi.networks |= network_bit(*net);
-    pos = comma + 1;
   }
   return pi;
 }

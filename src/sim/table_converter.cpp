@@ -1,38 +1,28 @@
 #include "cnimig/sim/table_converter.hpp"
 
+#include <algorithm>
 #include <chrono>
-#include <ctime>
 
 #include <boost/json.hpp>
+
+#include "cnimig/common/rfc3339.hpp"
+
+#include "json_fields.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;
 
 namespace {
 
-const json::object* obj_at(const json::object* o, std::string_view k) {
-  if (!o)
-    return nullptr;
-  const auto* v = o->if_contains(k);
-  return v ? v->if_object() : nullptr;
-}
-
-std::string str_at(const json::object* o, std::string_view k) {
-  if (!o)
-    return {};
-  const auto* v = o->if_contains(k);
-  return v && v->is_string() ? std::string(v->get_string()) : std::string();
-}
-
 // kubectl's duration.HumanDuration, abridged.
 std::string age(const json::object& obj) {
-  const auto ts = str_at(obj_at(&obj, "metadata"), "creationTimestamp");
-  std::tm tm{};
-  if (ts.empty() || !strptime(ts.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm))
+  const auto created = parse_rfc3339(fields::str(fields::meta(obj), "creationTimestamp"));
+  if (!created)
     return "<unknown>";
-  const auto created = timegm(&tm);
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  const long s = std::max<long>(0, static_cast<long>(now - created));
+  const long s =
+      std::max<long>(0, static_cast<long>(std::chrono::duration_cast<std::chrono::seconds>(
+                                              std::chrono::system_clock::now() - *created)
+                                              .count()));
   if (s < 120)
     return std::to_string(s) + "s";
   if (s < 3600 * 3)
@@ -40,18 +30,6 @@ std::string age(const json::object& obj) {
   if (s < 86400 * 2)
     return std::to_string(s / 3600) + "h";
   return std::to_string(s / 86400) + "d";
-}
-
-bool condition_true(const json::object* status, std::string_view type) {
-  const auto* conds = status ? status->if_contains("conditions") : nullptr;
-  if (!conds || !conds->is_array())
-    return false;
-  for (const auto& c : conds->get_array()) {
-    const auto* co = c.if_object();
-    if (co && str_at(co, "type") == type)
-      return str_at(co, "status") == "True";
-  }
-  return false;
 }
 
 std::string number_at(const json::object* o, std::string_view k) {
@@ -107,10 +85,10 @@ json::object to_table(const ResourceType& type, const std::vector<ObjectPtr>& ob
   json::array rows;
   for (const auto& p : objects) {
     const auto& o = *p;
-    const auto* meta = obj_at(&o, "metadata");
-    const auto* spec = obj_at(&o, "spec");
-    const auto* status = obj_at(&o, "status");
-    json::array cells{json::string(str_at(meta, "name"))};
+    const auto* meta = fields::obj(o, "metadata");
+    const auto* spec = fields::obj(o, "spec");
+    const auto* status = fields::obj(o, "status");
+    json::array cells{json::string(fields::str(meta, "name"))};
     if (pods) {
       std::size_t total = 0, ready = 0;
       if (const auto* cs = spec ? spec->if_contains("containers") : nullptr; cs && cs->is_array())
@@ -121,26 +99,26 @@ json::object to_table(const ResourceType& type, const std::vector<ObjectPtr>& ob
           if (const auto* co = c.if_object();
               co && co->contains("ready") && co->at("ready") == json::value(true))
             ++ready;
-      } else if (condition_true(status, "Ready")) {
+      } else if (fields::condition_true(o, "Ready")) {
         ready = total;
       }
-      std::string phase = str_at(status, "phase");
+      std::string phase(fields::str(status, "phase"));
       if (meta && meta->contains("deletionTimestamp"))
         phase = "Terminating";
       cells.push_back(json::string(std::to_string(ready) + "/" + std::to_string(total)));
       cells.push_back(json::string(phase.empty() ? "Pending" : phase));
       cells.push_back(json::string("0"));
       cells.push_back(json::string(age(o)));
-      const auto ip = str_at(status, "podIP");
-      const auto node = str_at(spec, "nodeName");
+      const auto ip = fields::str(status, "podIP");
+      const auto node = fields::str(spec, "nodeName");
       cells.push_back(json::string(ip.empty() ? "<none>" : ip));
       cells.push_back(json::string(node.empty() ? "<none>" : node));
     } else if (nodes) {
-      std::string s = condition_true(status, "Ready") ? "Ready" : "NotReady";
+      std::string s = fields::condition_true(o, "Ready") ? "Ready" : "NotReady";
       if (spec && spec->contains("unschedulable") && spec->at("unschedulable") == json::value(true))
         s += ",SchedulingDisabled";
       std::string roles;
-      if (const auto* labels = obj_at(meta, "labels")) {
+      if (const auto* labels = fields::obj(meta, "labels")) {
         for (const auto& [k, v] : *labels) {
           constexpr std::string_view prefix = "node-role.kubernetes.io/";
           if (std::string_view(k).starts_with(prefix))
@@ -152,19 +130,20 @@ json::object to_table(const ResourceType& type, const std::vector<ObjectPtr>& ob
       if (const auto* addrs = status ? status->if_contains("addresses") : nullptr;
           addrs && addrs->is_array())
         for (const auto& a : addrs->get_array())
-          if (str_at(a.if_object(), "type") == "InternalIP")
-            ip = str_at(a.if_object(), "address");
+          if (fields::str(a.if_object(), "type") == "InternalIP")
+            ip = fields::str(a.if_object(), "address");
       cells.push_back(json::string(s));
       cells.push_back(json::string(roles.empty() ? "<none>" : roles));
       cells.push_back(json::string(age(o)));
-      cells.push_back(json::string(str_at(obj_at(status, "nodeInfo"), "kubeletVersion")));
+      cells.push_back(json::string(fields::str(fields::obj(status, "nodeInfo"), "kubeletVersion")));
       cells.push_back(json::string(ip));
     } else if (daemonsets) {
       for (const char* f : {"desiredNumberScheduled", "currentNumberScheduled", "numberReady",
                             "updatedNumberScheduled", "numberAvailable"})
         cells.push_back(std::atoll(number_at(status, f).c_str()));
       std::string selector;
-      if (const auto* ns = obj_at(obj_at(obj_at(spec, "template"), "spec"), "nodeSelector"))
+      if (const auto* ns =
+              fields::obj(fields::obj(fields::obj(spec, "template"), "spec"), "nodeSelector"))
         for (const auto& [k, v] : *ns)
           selector += (selector.empty() ? "" : ",") + std::string(k) + "=" +
                       (v.is_string() ? std::string(v.get_string()) : std::string());
