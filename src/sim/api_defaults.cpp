@@ -1,4 +1,4 @@
-#include "cnimig/sim/api_defaults.hpp"
+#include "api_defaults.hpp"
 
 #include <boost/json.hpp>
 

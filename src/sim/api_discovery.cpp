@@ -11,8 +11,8 @@
 #include <boost/json.hpp>
 
 #include "cnimig/common/split.hpp"
-#include "cnimig/sim/api_handler.hpp"
 
+#include "api_handler.hpp"
 #include "api_response.hpp"
 
 namespace cnimig::sim {

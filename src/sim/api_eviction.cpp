@@ -5,8 +5,7 @@
 
 #include <boost/json.hpp>
 
-#include "cnimig/sim/api_handler.hpp"
-
+#include "api_handler.hpp"
 #include "api_response.hpp"
 #include "json_fields.hpp"
 

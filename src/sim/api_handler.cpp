@@ -1,4 +1,4 @@
-#include "cnimig/sim/api_handler.hpp"
+#include "api_handler.hpp"
 
 #include <optional>
 

@@ -1,7 +1,7 @@
 // The request counters and GET /sim/v1/report.
 #include <boost/json.hpp>
 
-#include "cnimig/sim/api_handler.hpp"
+#include "api_handler.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;

@@ -3,7 +3,8 @@
 #include <string>
 
 #include "cnimig/common/split.hpp"
-#include "cnimig/sim/api_handler.hpp"
+
+#include "api_handler.hpp"
 
 namespace cnimig::sim {
 

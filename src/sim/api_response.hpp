@@ -8,9 +8,10 @@
 #include <boost/json/object.hpp>
 
 #include "cnimig/common/result.hpp"
-#include "cnimig/sim/api_handler.hpp"
-#include "cnimig/sim/object_store.hpp"
-#include "cnimig/sim/resource_type.hpp"
+
+#include "api_handler.hpp"
+#include "object_store.hpp"
+#include "resource_type.hpp"
 
 namespace cnimig::sim {
 

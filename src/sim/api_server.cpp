@@ -1,4 +1,4 @@
-#include "cnimig/sim/api_server.hpp"
+#include "api_server.hpp"
 
 #include <deque>
 #include <list>

@@ -2,13 +2,12 @@
 // patch types (JSON patch, merge patch, strategic merge patch, server-side apply).
 #include <boost/json.hpp>
 
-#include "cnimig/sim/api_defaults.hpp"
-#include "cnimig/sim/api_handler.hpp"
-#include "cnimig/sim/namespace_lifecycle.hpp"
-#include "cnimig/sim/patch.hpp"
-
+#include "api_defaults.hpp"
+#include "api_handler.hpp"
 #include "api_response.hpp"
 #include "json_fields.hpp"
+#include "namespace_lifecycle.hpp"
+#include "patch.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;

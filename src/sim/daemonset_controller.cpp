@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cnimig/sim/scheduling_predicates.hpp"
-
 #include "json_fields.hpp"
+#include "scheduling_predicates.hpp"
 
 namespace cnimig::sim {
 

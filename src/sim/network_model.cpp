@@ -1,11 +1,11 @@
-#include "cnimig/sim/network_model.hpp"
+#include "network_model.hpp"
 
 #include <algorithm>
 
 #include "cnimig/common/split.hpp"
-#include "cnimig/sim/scheduling_predicates.hpp"
 
 #include "json_fields.hpp"
+#include "scheduling_predicates.hpp"
 
 namespace cnimig::sim {
 

@@ -1,4 +1,4 @@
-#include "cnimig/sim/object_store.hpp"
+#include "object_store.hpp"
 
 #include <algorithm>
 #include <chrono>

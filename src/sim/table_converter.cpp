@@ -1,4 +1,4 @@
-#include "cnimig/sim/table_converter.hpp"
+#include "table_converter.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,4 +1,4 @@
-#include "cnimig/sim/violation_tracker.hpp"
+#include "violation_tracker.hpp"
 
 #include "cnimig/common/rfc3339.hpp"
 

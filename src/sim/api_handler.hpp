@@ -20,12 +20,13 @@
 #include <boost/json/object.hpp>
 #include <boost/json/value.hpp>
 
-#include "cnimig/sim/authorizer.hpp"
 #include "cnimig/sim/fault_spec.hpp"
 #include "cnimig/sim/label_selector.hpp"
-#include "cnimig/sim/object_store.hpp"
-#include "cnimig/sim/table_converter.hpp"
-#include "cnimig/sim/watch_history.hpp"
+
+#include "authorizer.hpp"
+#include "object_store.hpp"
+#include "table_converter.hpp"
+#include "watch_history.hpp"
 
 namespace cnimig::sim {
 
