@@ -2,6 +2,7 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <boost/asio/ip/network_v4.hpp>
@@ -37,14 +38,18 @@ int usage(const std::string& problem) {
   return 2;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+// What the command line asks for.
+struct Args {
   cnimig::sim::SimulatorOptions options;
   std::string kubeconfig_out;
-  bool have_nodes = false;
   std::string cluster = "model";
-  cnimig::sim::ClusterOptions cluster_base;
+  cnimig::sim::ClusterOptions cluster_base;  // --source-cni and its flags
+};
+
+// nullopt when the command line is good, else the exit code (usage printed).
+std::optional<int> parse_args(int argc, char** argv, Args& args) {
+  auto& options = args.options;
+  bool have_nodes = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> const char* { return i + 1 < argc ? argv[++i] : nullptr; };
@@ -67,7 +72,7 @@ int main(int argc, char** argv) {
         const char* v = value();
         if (!v)
           return usage("--kubeconfig-out needs a value");
-        kubeconfig_out = v;
+        args.kubeconfig_out = v;
       } else if (arg == "--listen") {
         const char* v = value();
         if (!v)
@@ -82,26 +87,26 @@ int main(int argc, char** argv) {
         const char* v = value();
         if (!v || (std::string(v) != "model" && std::string(v) != "static"))
           return usage("--cluster wants model or static");
-        cluster = v;
+        args.cluster = v;
       } else if (arg == "--server-version") {
         const char* v = value();
         if (!v || !cnimig::sim::parse_version(v, options.server_major, options.server_minor))
           return usage("--server-version wants MAJOR.MINOR, e.g. 1.34");
       } else if (arg == "--source-cni") {
         const char* v = value();
-        if (!v || !cnimig::sim::set_source_cni(cluster_base, v))
+        if (!v || !cnimig::sim::set_source_cni(args.cluster_base, v))
           return usage("--source-cni wants canal, calico or flannel");
       } else if (arg == "--source-pod-cidr") {
         const char* v = value();
         boost::system::error_code ec;
         if (!v || (boost::asio::ip::make_network_v4(v, ec), ec))
           return usage("--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16");
-        cluster_base.source_pod_cidr = v;
+        args.cluster_base.source_pod_cidr = v;
       } else if (arg == "--calico-autodetection") {
         const char* v = value();
         if (!v)
           return usage("--calico-autodetection needs a value");
-        cluster_base.calico_autodetection = v;
+        args.cluster_base.calico_autodetection = v;
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)
@@ -117,9 +122,13 @@ int main(int argc, char** argv) {
       return usage("bad value for " + arg);
     }
   }
-  if (!have_nodes || kubeconfig_out.empty())
+  if (!have_nodes || args.kubeconfig_out.empty())
     return usage("--nodes and --kubeconfig-out are required");
+  return std::nullopt;
+}
 
+// Runs the simulator until SIGINT or SIGTERM.
+int serve(const Args& args) {
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
@@ -129,10 +138,10 @@ int main(int argc, char** argv) {
 
   cnimig::sim::ClusterFactory factory;  // empty: StaticCluster
 #ifdef CNIMIG_SIM_HAS_CLUSTER_MODEL
-  if (cluster == "model")
-    factory = cnimig::sim::cluster_model_factory(cluster_base);
+  if (args.cluster == "model")
+    factory = cnimig::sim::cluster_model_factory(args.cluster_base);
 #endif
-  cnimig::sim::Simulator sim(options, factory);
+  cnimig::sim::Simulator sim(args.options, factory);
   // One line per stop-at-write trigger, for tests to wait on (std::endl flushes).
   sim.set_fault_listener(
       [](const boost::json::object& e) { std::cout << boost::json::serialize(e) << std::endl; });
@@ -140,17 +149,26 @@ int main(int argc, char** argv) {
     std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
     return 1;
   }
-  if (auto r = sim.write_kubeconfig(kubeconfig_out); !r) {
+  if (auto r = sim.write_kubeconfig(args.kubeconfig_out); !r) {
     std::cerr << "cnimig-sim: " << r.error().describe() << "\n";
     return 1;
   }
   boost::json::object ready{{"event", "sim.ready"},
                             {"url", sim.url()},
-                            {"kubeconfig", kubeconfig_out},
-                            {"nodes", options.nodes}};
+                            {"kubeconfig", args.kubeconfig_out},
+                            {"nodes", args.options.nodes}};
   std::cout << boost::json::serialize(ready) << std::endl;
   int sig = 0;
   sigwait(&signals, &sig);
   sim.stop();
   return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args args;
+  if (auto exit_code = parse_args(argc, argv, args))
+    return *exit_code;
+  return serve(args);
 }

@@ -1,20 +1,13 @@
-#include "cnimig/sim/api_defaults.hpp"
+#include "api_defaults.hpp"
 
 #include <boost/json.hpp>
+
+#include "json_fields.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;
 
 namespace {
-
-// The object at `key`, made an empty object when absent (a Go struct or a
-// pointer the defaulting allocates).
-json::object& object_at(json::object& o, std::string_view key) {
-  auto& v = o[key];
-  if (!v.is_object())
-    v = json::object();
-  return v.get_object();
-}
 
 // Go leaves a field unset as nil, "" or (for plain integers) 0: each default
 // applies only to such a field, never over a value the client chose.
@@ -97,13 +90,13 @@ void default_pod_spec(json::object& spec) {
 }
 
 void default_pod_template(json::object& spec) {
-  default_pod_spec(object_at(object_at(spec, "template"), "spec"));
+  default_pod_spec(fields::ensure_obj(fields::ensure_obj(spec, "template"), "spec"));
 }
 
 // SetDefaults_Pod: only pods, not templates (requests from limits,
 // enableServiceLinks, host ports of host-network pods).
 void default_pod(json::object& pod) {
-  auto& spec = object_at(pod, "spec");
+  auto& spec = fields::ensure_obj(pod, "spec");
   default_pod_spec(spec);
   set_default(spec, "enableServiceLinks", true);
   const bool host_network = spec.contains("hostNetwork") && spec.at("hostNetwork") == true;
@@ -113,7 +106,7 @@ void default_pod(json::object& pod) {
       if (const auto* limits = res.if_contains("limits");
           limits != nullptr && limits->is_object()) {
         const json::object limit_values = limits->get_object();
-        auto& requests = object_at(res, "requests");
+        auto& requests = fields::ensure_obj(res, "requests");
         for (const auto& [k, v] : limit_values) {
           if (!requests.contains(k))
             requests[k] = v;
@@ -135,11 +128,11 @@ void default_pod(json::object& pod) {
 }
 
 void default_daemonset(json::object& ds) {
-  auto& spec = object_at(ds, "spec");
-  auto& strategy = object_at(spec, "updateStrategy");
+  auto& spec = fields::ensure_obj(ds, "spec");
+  auto& strategy = fields::ensure_obj(spec, "updateStrategy");
   set_default(strategy, "type", "RollingUpdate");
   if (strategy.at("type") == "RollingUpdate") {
-    auto& rolling = object_at(strategy, "rollingUpdate");
+    auto& rolling = fields::ensure_obj(strategy, "rollingUpdate");
     set_default(rolling, "maxUnavailable", 1);
     set_default(rolling, "maxSurge", 0);
   }
@@ -148,12 +141,12 @@ void default_daemonset(json::object& ds) {
 }
 
 void default_deployment(json::object& d) {
-  auto& spec = object_at(d, "spec");
+  auto& spec = fields::ensure_obj(d, "spec");
   set_default(spec, "replicas", 1);
-  auto& strategy = object_at(spec, "strategy");
+  auto& strategy = fields::ensure_obj(spec, "strategy");
   set_default(strategy, "type", "RollingUpdate");
   if (strategy.at("type") == "RollingUpdate") {
-    auto& rolling = object_at(strategy, "rollingUpdate");
+    auto& rolling = fields::ensure_obj(strategy, "rollingUpdate");
     set_default(rolling, "maxUnavailable", "25%");
     set_default(rolling, "maxSurge", "25%");
   }
@@ -163,14 +156,14 @@ void default_deployment(json::object& d) {
 }
 
 void default_statefulset(json::object& sts) {
-  auto& spec = object_at(sts, "spec");
+  auto& spec = fields::ensure_obj(sts, "spec");
   set_default(spec, "podManagementPolicy", "OrderedReady");
-  auto& strategy = object_at(spec, "updateStrategy");
+  auto& strategy = fields::ensure_obj(spec, "updateStrategy");
   // Only a strategy left empty gets a rollingUpdate block: an explicit
   // RollingUpdate without one keeps none (SetDefaults_StatefulSet).
   if (unset(strategy, "type")) {
     strategy["type"] = "RollingUpdate";
-    object_at(strategy, "rollingUpdate");
+    fields::ensure_obj(strategy, "rollingUpdate");
   }
   if (strategy.at("type") == "RollingUpdate") {
     if (auto* rolling = strategy.if_contains("rollingUpdate");
@@ -178,7 +171,7 @@ void default_statefulset(json::object& sts) {
       set_default(rolling->get_object(), "partition", 0);
   }
   // StatefulSetAutoDeletePVC, on by default since Kubernetes 1.27.
-  auto& retention = object_at(spec, "persistentVolumeClaimRetentionPolicy");
+  auto& retention = fields::ensure_obj(spec, "persistentVolumeClaimRetentionPolicy");
   set_default(retention, "whenDeleted", "Retain");
   set_default(retention, "whenScaled", "Retain");
   set_default(spec, "replicas", 1);
@@ -187,7 +180,7 @@ void default_statefulset(json::object& sts) {
 }
 
 void default_service(json::object& svc) {
-  auto& spec = object_at(svc, "spec");
+  auto& spec = fields::ensure_obj(svc, "spec");
   set_default(spec, "sessionAffinity", "None");
   set_default(spec, "type", "ClusterIP");
   each_object(spec, "ports", [](json::object& p) {
@@ -207,13 +200,13 @@ void default_service(json::object& svc) {
 
 // SetDefaults_Namespace and SetDefaults_NamespaceStatus.
 void default_namespace(json::object& ns) {
-  auto& meta = object_at(ns, "metadata");
+  auto& meta = fields::ensure_obj(ns, "metadata");
   const auto* name = meta.if_contains("name");
   if (name != nullptr && name->is_string() && !name->get_string().empty()) {
     const json::value copy = *name;  // the labels' insertion may move it
-    object_at(meta, "labels")["kubernetes.io/metadata.name"] = copy;
+    fields::ensure_obj(meta, "labels")["kubernetes.io/metadata.name"] = copy;
   }
-  set_default(object_at(ns, "status"), "phase", "Active");
+  set_default(fields::ensure_obj(ns, "status"), "phase", "Active");
 }
 
 }  // namespace
@@ -253,13 +246,13 @@ void apply_defaults(const ResourceType& type, json::object& object) {
     else if (type.plural == "statefulsets")
       default_statefulset(object);
     else if (type.plural == "replicasets") {
-      set_default(object_at(object, "spec"), "replicas", 1);
-      default_pod_template(object_at(object, "spec"));
+      set_default(fields::ensure_obj(object, "spec"), "replicas", 1);
+      default_pod_template(fields::ensure_obj(object, "spec"));
     }
     return;
   }
   if (type.group == "batch" && type.plural == "jobs")
-    default_pod_template(object_at(object, "spec"));
+    default_pod_template(fields::ensure_obj(object, "spec"));
 }
 
 }  // namespace cnimig::sim

@@ -1,4 +1,4 @@
-#include "cnimig/sim/api_server.hpp"
+#include "api_server.hpp"
 
 #include <deque>
 #include <list>
@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/common/http_date.hpp"
+#include "cnimig/common/split.hpp"
 
 namespace cnimig::sim {
 
@@ -372,16 +373,11 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     // The first protocol the client offers that we speak (kubectl 1.32 offers v5 first).
     std::string chosen;
     const std::string offered(req[http::field::sec_websocket_protocol]);
-    std::size_t start = 0;
-    while (start < offered.size() && chosen.empty()) {
-      auto comma = offered.find(',', start);
-      std::string p =
-          offered.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-      p.erase(0, p.find_first_not_of(' '));
-      p.erase(p.find_last_not_of(' ') + 1);
-      if (p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io")
+    for (const auto offer : split(offered, ',')) {
+      if (const auto p = trim(offer); p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io") {
         chosen = p;
-      start = comma == std::string::npos ? offered.size() : comma + 1;
+        break;
+      }
     }
     if (chosen.empty()) {
       co_await reject(http::status::bad_request,

@@ -1,6 +1,4 @@
-#include "cnimig/sim/authorizer.hpp"
-
-#include <charconv>
+#include "authorizer.hpp"
 
 namespace cnimig::sim {
 namespace {
@@ -70,17 +68,6 @@ Error forbidden_error(const AccessRequest& r, const ForbiddenRule& rule) {
   e.http_status = 403;
   e.reason = "Forbidden";
   return e;
-}
-
-bool parse_version(std::string_view text, int& major, int& minor) {
-  const auto dot = text.find('.');
-  if (dot == std::string_view::npos)
-    return false;
-  const auto number = [](std::string_view s, int& out) {
-    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
-    return ec == std::errc() && end == s.data() + s.size() && !s.empty();
-  };
-  return number(text.substr(0, dot), major) && number(text.substr(dot + 1), minor);
 }
 
 }  // namespace cnimig::sim

@@ -130,8 +130,9 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
       {"status", node_status(name, ip)}};
 }
 
-void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pods_per_node) {
-  const auto& o = ctx.options;
+namespace {
+
+void create_namespaces(ControllerContext& ctx) {
   for (const char* n : {"default", "kube-system", "kube-public", "kube-node-lease", "apps"})
     (void)ctx.create(
         ctx.namespaces,
@@ -140,10 +141,11 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
                                    {"labels", json::object{{"kubernetes.io/metadata.name", n}}}}},
                      {"spec", json::object{{"finalizers", json::array{"kubernetes"}}}},
                      {"status", json::object{{"phase", "Active"}}}});
-  for (std::size_t i = 0; i < nodes; ++i)
-    (void)ctx.create(ctx.nodes, make_node(o, i));
+}
 
-  // The source CNI (canal, calico or flannel), as its manifest has it.
+// The source CNI (canal, calico or flannel, as its manifest has it),
+// kube-proxy and CoreDNS with its PDB.
+void create_system_workloads(ControllerContext& ctx) {
   create_source_cni(ctx);
   (void)ctx.create(
       ctx.daemonsets,
@@ -165,11 +167,11 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   (void)ctx.create(ctx.deployments, std::move(dns));
   (void)ctx.create(ctx.pdbs, pdb("kube-system", "coredns", json::object{{"k8s-app", "kube-dns"}},
                                  "maxUnavailable", 1));
+}
 
-  // Applications: about pods_per_node per node in total, split 40/30/20/10.
-  const auto total = static_cast<std::int64_t>(nodes * pods_per_node);
-  if (total <= 0)
-    return;
+// The applications in namespace apps: `total` pods split 40/30/20/10 over
+// web, api, worker and db, each with a PodDisruptionBudget.
+void create_applications(ControllerContext& ctx, std::int64_t total) {
   const std::int64_t web = std::max<std::int64_t>(1, total * 4 / 10);
   const std::int64_t api = std::max<std::int64_t>(1, total * 3 / 10);
   const std::int64_t db = std::max<std::int64_t>(1, total / 10);
@@ -199,6 +201,20 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
                                                 {"app.kubernetes.io/part-of", "sim-apps"}},
                                    a.pdb_field, a.pdb_value));
   }
+}
+
+}  // namespace
+
+void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pods_per_node) {
+  create_namespaces(ctx);
+  for (std::size_t i = 0; i < nodes; ++i)
+    (void)ctx.create(ctx.nodes, make_node(ctx.options, i));
+  create_system_workloads(ctx);
+  // Applications: about pods_per_node per node in total.
+  const auto total = static_cast<std::int64_t>(nodes * pods_per_node);
+  if (total <= 0)
+    return;
+  create_applications(ctx, total);
 }
 
 }  // namespace cnimig::sim

@@ -1,10 +1,8 @@
-#include "cnimig/sim/cluster_model.hpp"
+#include "cluster_model.hpp"
 
 #include <algorithm>
 
 #include <boost/asio/post.hpp>
-
-#include "cnimig/sim/makespan_bound.hpp"
 
 #include "cluster_bootstrap.hpp"
 #include "controller_context.hpp"
@@ -13,6 +11,7 @@
 #include "disruption_controller.hpp"
 #include "json_fields.hpp"
 #include "kubelet_model.hpp"
+#include "makespan_bound.hpp"
 #include "node_lifecycle.hpp"
 #include "replicaset_controller.hpp"
 #include "scheduler.hpp"

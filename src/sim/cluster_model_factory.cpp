@@ -1,6 +1,6 @@
 #include "cnimig/sim/cluster_model_factory.hpp"
 
-#include "cnimig/sim/cluster_model.hpp"
+#include "cluster_model.hpp"
 
 namespace cnimig::sim {
 

@@ -1,4 +1,4 @@
-#include "cnimig/sim/cni_config_selection.hpp"
+#include "cni_config_selection.hpp"
 
 #include <array>
 

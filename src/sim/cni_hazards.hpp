@@ -24,7 +24,7 @@
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/json/object.hpp>
 
-#include "cnimig/sim/cni_config_selection.hpp"
+#include "cni_config_selection.hpp"
 
 namespace cnimig::sim {
 

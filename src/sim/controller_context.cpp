@@ -2,8 +2,7 @@
 
 #include <cmath>
 
-#include "cnimig/sim/api_defaults.hpp"
-
+#include "api_defaults.hpp"
 #include "json_fields.hpp"
 
 namespace cnimig::sim {

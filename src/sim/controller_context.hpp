@@ -8,11 +8,11 @@
 #include <boost/json.hpp>
 
 #include "cnimig/sim/cluster_options.hpp"
-#include "cnimig/sim/network_model.hpp"
-#include "cnimig/sim/object_store.hpp"
-#include "cnimig/sim/resource_type.hpp"
 
 #include "json_fields.hpp"
+#include "network_model.hpp"
+#include "object_store.hpp"
+#include "resource_type.hpp"
 
 namespace cnimig::sim {
 

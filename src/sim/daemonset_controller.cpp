@@ -1,10 +1,13 @@
 #include "daemonset_controller.hpp"
 
 #include <algorithm>
-
-#include "cnimig/sim/scheduling_predicates.hpp"
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "json_fields.hpp"
+#include "scheduling_predicates.hpp"
 
 namespace cnimig::sim {
 
@@ -60,44 +63,61 @@ void DaemonSetController::reconcile() {
     sync(k);
 }
 
-void DaemonSetController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  const auto ds_ns = std::string_view(k).substr(0, slash);
-  const auto ds_name = std::string_view(k).substr(slash + 1);
-  auto ds = ctx_.store.get(ctx_.daemonsets, ds_ns, ds_name);
-  auto& pod_keys = pods_by_ds_[k];
-  // Current pods by node.
-  std::map<std::string, std::vector<ObjectPtr>, std::less<>> by_node;
+namespace {
+
+using PodsByNode = std::map<std::string, std::vector<ObjectPtr>, std::less<>>;
+
+// What one pass over the nodes found, for the status and the rolling update.
+struct DaemonCounts {
+  std::int64_t desired = 0;
+  std::int64_t current = 0;
+  std::int64_t misscheduled = 0;
+  std::int64_t ready = 0;
+  std::int64_t updated = 0;
+  std::int64_t available = 0;
+  std::int64_t unavailable_desired = 0;
+  std::vector<ObjectPtr> outdated;  // live pods of an older template generation
+};
+
+PodsByNode pods_by_node(ControllerContext& ctx, const std::set<std::string>& pod_keys) {
+  PodsByNode by_node;
   for (const auto& pk : pod_keys) {
     const auto s = pk.find('/');
-    if (auto p = ctx_.store.get(ctx_.pods, std::string_view(pk).substr(0, s),
-                                std::string_view(pk).substr(s + 1)))
+    if (auto p = ctx.store.get(ctx.pods, std::string_view(pk).substr(0, s),
+                               std::string_view(pk).substr(s + 1)))
       by_node[std::string(node_name(*p))].push_back(p);
   }
-  if (!ds) {
-    // Garbage collection of the dependents (ownerReferences, background propagation).
-    for (auto& [node, pods] : by_node)
-      for (auto& p : pods)
-        ctx_.delete_pod(*p);
-    if (by_node.empty())
-      pods_by_ds_.erase(k);
-    return;
-  }
-  const auto* tmpl_spec = obj(obj(spec(*ds), "template"), "spec");
+  return by_node;
+}
+
+// The DaemonSet's pod for `node`, or null when the store refused the write
+// (stop-at-write fault; the next change retries).
+ObjectPtr create_daemon_pod(ControllerContext& ctx, const json::object& ds,
+                            std::string_view ds_name, std::string_view node,
+                            const std::string& gen_text) {
+  auto pod = pod_from_template(ds, std::string(ds_name) + "-", true);
+  auto& ps = pod["spec"].as_object();
+  ps["nodeName"] = node;
+  add_daemon_tolerations(ps);
+  auto& labels = pod["metadata"].as_object()["labels"];
+  if (!labels.is_object())
+    labels = json::object{};
+  labels.as_object()["pod-template-generation"] = gen_text;
+  labels.as_object()["controller-revision-hash"] = template_hash(spec(ds)->at("template"));
+  if (auto created = ctx.create(ctx.pods, pod))
+    return *created;
+  return nullptr;
+}
+
+// One pod on each node that should run the DaemonSet: creates the missing
+// ones, deletes those on nodes that no longer qualify and the extra ones.
+DaemonCounts place_pods(ControllerContext& ctx, const json::object& ds, std::string_view ds_name,
+                        const PodsByNode& by_node, const std::string& gen_text) {
+  const auto* tmpl_spec = obj(obj(spec(ds), "template"), "spec");
   const json::object empty;
   const auto& pod_spec = tmpl_spec ? *tmpl_spec : empty;
-  const auto generation = generation_of(*ds);
-  const auto gen_text = std::to_string(generation);
-  const auto* strategy = obj(spec(*ds), "updateStrategy");
-  const bool on_delete = str(strategy, "type") == "OnDelete";
-
-  std::int64_t desired = 0, current = 0, misscheduled = 0, ready = 0, updated = 0, available = 0;
-  std::vector<ObjectPtr> outdated;
-  std::int64_t unavailable_desired = 0;
-  auto is_updated = [&](const json::object& p) {
-    return label(p, "pod-template-generation") == gen_text;
-  };
-  for (const auto& node : ctx_.store.list(ctx_.nodes, "")) {
+  DaemonCounts c;
+  for (const auto& node : ctx.store.list(ctx.nodes, "")) {
     const auto node_n = name(*node);
     const bool should_run = daemon_should_run(pod_spec, *node);
     const bool should_continue = daemon_should_continue(pod_spec, *node);
@@ -109,92 +129,118 @@ void DaemonSetController::sync(const std::string& k) {
           live.push_back(p);
     if (!should_continue) {
       for (auto& p : live)
-        ctx_.delete_pod(*p);
+        ctx.delete_pod(*p);
       if (!live.empty())
-        ++misscheduled;
+        ++c.misscheduled;
       continue;
     }
     if (!should_run && live.empty())
       continue;
     if (!should_run) {
-      ++misscheduled;  // e.g. a NoSchedule taint added: keeps running, counted misscheduled
+      ++c.misscheduled;  // e.g. a NoSchedule taint added: keeps running, counted misscheduled
       continue;
     }
-    ++desired;
+    ++c.desired;
     if (live.empty()) {
-      auto pod = pod_from_template(*ds, std::string(ds_name) + "-", true);
-      auto& ps = pod["spec"].as_object();
-      ps["nodeName"] = node_n;
-      add_daemon_tolerations(ps);
-      auto& labels = pod["metadata"].as_object()["labels"];
-      if (!labels.is_object())
-        labels = json::object{};
-      labels.as_object()["pod-template-generation"] = gen_text;
-      labels.as_object()["controller-revision-hash"] = template_hash(spec(*ds)->at("template"));
-      if (auto created = ctx_.create(ctx_.pods, pod))
-        live.push_back(*created);
+      if (auto created = create_daemon_pod(ctx, ds, ds_name, node_n, gen_text))
+        live.push_back(std::move(created));
     }
     if (live.empty())
       continue;  // the write was refused (stop-at-write fault); the next change retries
     // More than one: keep the oldest.
     while (live.size() > 1) {
-      ctx_.delete_pod(*live.back());
+      ctx.delete_pod(*live.back());
       live.pop_back();
     }
-    ++current;
+    ++c.current;
     const auto& p = *live.front();
-    const bool r = pod_ready(p);
-    if (r) {
-      ++ready;
-      ++available;
+    if (pod_ready(p)) {
+      ++c.ready;
+      ++c.available;
     } else {
-      ++unavailable_desired;
+      ++c.unavailable_desired;
     }
-    if (is_updated(p))
-      ++updated;
+    if (label(p, "pod-template-generation") == gen_text)
+      ++c.updated;
     else
-      outdated.push_back(live.front());
+      c.outdated.push_back(live.front());
   }
-  if (!on_delete && !outdated.empty()) {
-    const auto max_unavailable = std::max<std::int64_t>(
-        1, int_or_percent(obj(strategy, "rollingUpdate")
-                              ? obj(strategy, "rollingUpdate")->if_contains("maxUnavailable")
-                              : nullptr,
-                          desired, 1, false));
-    // Not-ready outdated pods go first: they are unavailable already.
-    std::stable_sort(outdated.begin(), outdated.end(), [](const ObjectPtr& a, const ObjectPtr& b) {
-      return !pod_ready(*a) && pod_ready(*b);
-    });
-    // Pods being replaced (terminating) count as unavailable too.
-    std::int64_t terminating = 0;
+  return c;
+}
+
+// RollingUpdate: replaces outdated pods, at most maxUnavailable unavailable
+// at a time (not-ready ones first, as they are unavailable already).
+void roll_outdated(ControllerContext& ctx, const json::object& ds, DaemonCounts& c,
+                   const PodsByNode& by_node, const std::string& gen_text) {
+  const auto* strategy = obj(spec(ds), "updateStrategy");
+  const auto max_unavailable = std::max<std::int64_t>(
+      1, int_or_percent(obj(strategy, "rollingUpdate")
+                            ? obj(strategy, "rollingUpdate")->if_contains("maxUnavailable")
+                            : nullptr,
+                        c.desired, 1, false));
+  // Not-ready outdated pods go first: they are unavailable already.
+  std::stable_sort(
+      c.outdated.begin(), c.outdated.end(),
+      [](const ObjectPtr& a, const ObjectPtr& b) { return !pod_ready(*a) && pod_ready(*b); });
+  // Pods being replaced (terminating) count as unavailable too.
+  std::int64_t terminating = 0;
+  for (auto& [node, pods] : by_node)
+    for (auto& p : pods)
+      if (deleting(*p) && label(*p, "pod-template-generation") != gen_text)
+        ++terminating;
+  std::int64_t budget = max_unavailable - c.unavailable_desired - terminating;
+  for (auto& p : c.outdated) {
+    if (!pod_ready(*p)) {
+      ctx.delete_pod(*p);
+    } else if (budget > 0) {
+      ctx.delete_pod(*p);
+      --budget;
+    }
+  }
+}
+
+void write_status(ControllerContext& ctx, const json::object& ds, const DaemonCounts& c,
+                  std::int64_t generation) {
+  json::object st = status(ds) ? *status(ds) : json::object{};
+  st["desiredNumberScheduled"] = c.desired;
+  st["currentNumberScheduled"] = c.current;
+  st["numberMisscheduled"] = c.misscheduled;
+  st["numberReady"] = c.ready;
+  st["updatedNumberScheduled"] = c.updated;
+  st["numberAvailable"] = c.available;
+  st["numberUnavailable"] = c.desired - c.available;
+  st["observedGeneration"] = generation;
+  if (c.available == 0)
+    st.erase("numberAvailable");  // omitempty, like the real status
+  json::object next = ds;
+  next["status"] = std::move(st);
+  (void)ctx.store.update_status(ctx.daemonsets, std::move(next));
+}
+
+}  // namespace
+
+void DaemonSetController::sync(const std::string& k) {
+  const auto slash = k.find('/');
+  const auto ds_ns = std::string_view(k).substr(0, slash);
+  const auto ds_name = std::string_view(k).substr(slash + 1);
+  auto ds = ctx_.store.get(ctx_.daemonsets, ds_ns, ds_name);
+  const auto by_node = pods_by_node(ctx_, pods_by_ds_[k]);
+  if (!ds) {
+    // Garbage collection of the dependents (ownerReferences, background propagation).
     for (auto& [node, pods] : by_node)
       for (auto& p : pods)
-        if (deleting(*p) && is_updated(*p) == false)
-          ++terminating;
-    std::int64_t budget = max_unavailable - unavailable_desired - terminating;
-    for (auto& p : outdated) {
-      if (!pod_ready(*p)) {
         ctx_.delete_pod(*p);
-      } else if (budget > 0) {
-        ctx_.delete_pod(*p);
-        --budget;
-      }
-    }
+    if (by_node.empty())
+      pods_by_ds_.erase(k);
+    return;
   }
-  json::object st = status(*ds) ? *status(*ds) : json::object{};
-  st["desiredNumberScheduled"] = desired;
-  st["currentNumberScheduled"] = current;
-  st["numberMisscheduled"] = misscheduled;
-  st["numberReady"] = ready;
-  st["updatedNumberScheduled"] = updated;
-  st["numberAvailable"] = available;
-  st["numberUnavailable"] = desired - available;
-  st["observedGeneration"] = generation;
-  if (available == 0)
-    st.erase("numberAvailable");  // omitempty, like the real status
-  json::object next = *ds;
-  next["status"] = std::move(st);
-  (void)ctx_.store.update_status(ctx_.daemonsets, std::move(next));
+  const auto generation = generation_of(*ds);
+  const auto gen_text = std::to_string(generation);
+  auto counts = place_pods(ctx_, *ds, ds_name, by_node, gen_text);
+  const bool on_delete = str(obj(spec(*ds), "updateStrategy"), "type") == "OnDelete";
+  if (!on_delete && !counts.outdated.empty())
+    roll_outdated(ctx_, *ds, counts, by_node, gen_text);
+  write_status(ctx_, *ds, counts, generation);
 }
 
 }  // namespace cnimig::sim

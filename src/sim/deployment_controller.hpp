@@ -6,6 +6,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "controller_context.hpp"
 #include "owned_index.hpp"
@@ -21,6 +22,9 @@ class DeploymentController {
 
  private:
   void sync(const std::string& key);
+  ObjectPtr current_replicaset(const boost::json::object& deployment,
+                               const std::vector<ObjectPtr>& sets, const std::string& rs_name,
+                               const std::string& hash, std::int64_t replicas);
   ControllerContext& ctx_;
   std::set<std::string> dirty_;
   OwnedIndex replicasets_{"Deployment"};

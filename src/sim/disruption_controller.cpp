@@ -1,6 +1,6 @@
 #include "disruption_controller.hpp"
 
-#include "cnimig/sim/workload_status.hpp"
+#include "workload_status.hpp"
 
 namespace cnimig::sim {
 

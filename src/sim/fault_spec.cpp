@@ -4,21 +4,17 @@
 #include <cmath>
 #include <sstream>
 
+#include "cnimig/common/split.hpp"
+
 namespace cnimig::sim {
 
 namespace {
 
 std::set<std::string> split_bars(const std::string& value) {
   std::set<std::string> out;
-  std::size_t s = 0;
-  while (s <= value.size()) {
-    auto bar = value.find('|', s);
-    auto item = value.substr(s, bar == value.npos ? value.npos : bar - s);
+  for (const auto item : split(value, '|')) {
     if (!item.empty())
-      out.insert(item);
-    if (bar == value.npos)
-      break;
-    s = bar + 1;
+      out.emplace(item);
   }
   return out;
 }
@@ -95,16 +91,13 @@ Result<std::chrono::milliseconds> parse_duration(std::string_view text) {
 
 Result<FaultSpec> FaultSpec::parse(std::string_view text) {
   FaultSpec spec;
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto comma = text.find(',', start);
-    auto item = text.substr(start, comma == text.npos ? text.npos : comma - start);
-    start = comma == text.npos ? text.size() : comma + 1;
+  for (const auto item : split(text, ',')) {
     if (item.empty())
       continue;
-    auto eq = item.find('=');
-    const std::string key(item.substr(0, eq));
-    const std::string value(eq == item.npos ? "1" : item.substr(eq + 1));
+    const auto [key_text, value_text] = split_once(item, '=');
+    const std::string key(key_text);
+    // A bare key switches its fault on.
+    const std::string value(key_text.size() == item.size() ? "1" : value_text);
     const auto bad = [&] {
       return make_error(Errc::invalid_argument, "--faults: bad value for " + key + ": " + value);
     };

@@ -1,5 +1,6 @@
 #pragma once
-// Null-safe accessors over Kubernetes JSON shared by the controller half.
+// Null-safe accessors over Kubernetes JSON, for the whole simulator: a missing
+// or mistyped member reads as null, "" or 0, as Go's zero values would.
 
 #include <cstdint>
 #include <string>
@@ -51,8 +52,19 @@ inline std::int64_t integer(const boost::json::object* o, std::string_view key,
     return static_cast<std::int64_t>(v->get_double());
   return dflt;
 }
+// The object at `key`, made an empty object first when absent or not an
+// object (a Go struct or a pointer the API server allocates).
+inline boost::json::object& ensure_obj(boost::json::object& o, std::string_view key) {
+  auto& v = o[key];
+  if (!v.is_object())
+    v = boost::json::object();
+  return v.get_object();
+}
 inline const boost::json::object* meta(const boost::json::object& o) {
   return obj(o, "metadata");
+}
+inline boost::json::object& mutable_meta(boost::json::object& o) {
+  return ensure_obj(o, "metadata");
 }
 inline const boost::json::object* spec(const boost::json::object& o) {
   return obj(o, "spec");

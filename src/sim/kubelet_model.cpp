@@ -179,6 +179,81 @@ json::object condition(std::string_view type, bool value, const std::string& at)
                       {"lastProbeTime", nullptr},
                       {"lastTransitionTime", at}};
 }
+
+// The pod while its sandbox cannot be created: Pending, each container
+// waiting in ContainerCreating.
+json::object container_creating(const json::object& pod, const std::string& host_ip) {
+  json::object next = pod;
+  auto& st = next["status"];
+  if (!st.is_object())
+    st = json::object{};
+  auto& s = st.as_object();
+  s["hostIP"] = host_ip;
+  s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
+  json::array waiting;
+  if (const auto* cs = arr(spec(pod), "containers"))
+    for (const auto& c : *cs)
+      if (c.is_object())
+        waiting.push_back(json::object{
+            {"name", str(&c.get_object(), "name")},
+            {"image", str(&c.get_object(), "image")},
+            {"imageID", ""},
+            {"ready", false},
+            {"started", false},
+            {"restartCount", 0},
+            {"state", json::object{{"waiting", json::object{{"reason", "ContainerCreating"}}}}}});
+  s["containerStatuses"] = std::move(waiting);
+  return next;
+}
+
+// The pod with its sandbox's interfaces recorded in its annotations (and, with
+// a second network, multus's network-status).
+json::object with_interfaces(const json::object& pod, const SandboxNetwork& sandbox) {
+  json::object next = pod;
+  auto& meta_obj = next["metadata"].as_object();
+  auto& ann = meta_obj["annotations"];
+  if (!ann.is_object())
+    ann = json::object{};
+  auto& a = ann.as_object();
+  a[interfaces_annotation] = NetworkModel::interfaces_text(sandbox.interfaces);
+  json::array status_list{json::object{{"name", to_string(sandbox.interfaces.primary)},
+                                       {"interface", "eth0"},
+                                       {"ips", json::array{sandbox.pod_ip}},
+                                       {"default", true}}};
+  if (!sandbox.secondary_ip.empty()) {
+    a[secondary_ip_annotation] = sandbox.secondary_ip;
+    status_list.push_back(json::object{
+        {"name", to_string(sandbox.interfaces.primary == Network::source ? Network::cilium
+                                                                         : Network::source)},
+        {"interface", "net1"},
+        {"ips", json::array{sandbox.secondary_ip}}});
+    a[network_status_annotation] = json::serialize(status_list);
+  }
+  meta_obj.erase("resourceVersion");
+  return next;
+}
+
+// The pod Running with its IPs, its containers started and not Ready yet.
+json::object running(const json::object& pod, const std::string& host_ip, const std::string& pod_ip,
+                     const std::string& now) {
+  json::object next = pod;
+  auto& st = next["status"];
+  if (!st.is_object())
+    st = json::object{};
+  auto& s = st.as_object();
+  s["phase"] = "Running";
+  s["hostIP"] = host_ip;
+  s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
+  s["podIP"] = pod_ip;
+  s["podIPs"] = json::array{json::object{{"ip", pod_ip}}};
+  s["startTime"] = now;
+  s["conditions"] =
+      json::array{condition("PodReadyToStartContainers", true, now),
+                  condition("Initialized", true, now), condition("Ready", false, now),
+                  condition("ContainersReady", false, now), condition("PodScheduled", true, now)};
+  s["containerStatuses"] = container_statuses(pod, false, now);
+  return next;
+}
 }  // namespace
 
 void KubeletModel::start(const Task& task) {
@@ -195,74 +270,16 @@ void KubeletModel::start(const Task& task) {
     if (!sandbox) {
       // ContainerCreating until the node's CNI changes (FailedCreatePodSandBox).
       waiting_[node].insert({task.key, task.uid});
-      json::object next = *pod;
-      auto& st = next["status"];
-      if (!st.is_object())
-        st = json::object{};
-      auto& s = st.as_object();
-      s["hostIP"] = host_ip;
-      s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
-      json::array waiting;
-      if (const auto* cs = arr(spec(*pod), "containers"))
-        for (const auto& c : *cs)
-          if (c.is_object())
-            waiting.push_back(json::object{
-                {"name", str(&c.get_object(), "name")},
-                {"image", str(&c.get_object(), "image")},
-                {"imageID", ""},
-                {"ready", false},
-                {"started", false},
-                {"restartCount", 0},
-                {"state",
-                 json::object{{"waiting", json::object{{"reason", "ContainerCreating"}}}}}});
-      s["containerStatuses"] = std::move(waiting);
-      (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+      (void)ctx_.store.update_status(ctx_.pods, container_creating(*pod, host_ip));
       return;
     }
-    json::object next = *pod;
-    auto& meta_obj = next["metadata"].as_object();
-    auto& ann = meta_obj["annotations"];
-    if (!ann.is_object())
-      ann = json::object{};
-    auto& a = ann.as_object();
-    a[interfaces_annotation] = NetworkModel::interfaces_text(sandbox->interfaces);
-    json::array status_list{json::object{{"name", to_string(sandbox->interfaces.primary)},
-                                         {"interface", "eth0"},
-                                         {"ips", json::array{sandbox->pod_ip}},
-                                         {"default", true}}};
-    if (!sandbox->secondary_ip.empty()) {
-      a[secondary_ip_annotation] = sandbox->secondary_ip;
-      status_list.push_back(json::object{
-          {"name", to_string(sandbox->interfaces.primary == Network::source ? Network::cilium
-                                                                            : Network::source)},
-          {"interface", "net1"},
-          {"ips", json::array{sandbox->secondary_ip}}});
-      a[network_status_annotation] = json::serialize(status_list);
-    }
-    meta_obj.erase("resourceVersion");
-    auto updated = ctx_.store.update(ctx_.pods, std::move(next));
+    auto updated = ctx_.store.update(ctx_.pods, with_interfaces(*pod, *sandbox));
     if (!updated)
       return;
     pod = *updated;
     pod_ip = sandbox->pod_ip;
   }
-  json::object next = *pod;
-  auto& st = next["status"];
-  if (!st.is_object())
-    st = json::object{};
-  auto& s = st.as_object();
-  s["phase"] = "Running";
-  s["hostIP"] = host_ip;
-  s["hostIPs"] = json::array{json::object{{"ip", host_ip}}};
-  s["podIP"] = pod_ip;
-  s["podIPs"] = json::array{json::object{{"ip", pod_ip}}};
-  s["startTime"] = now;
-  s["conditions"] =
-      json::array{condition("PodReadyToStartContainers", true, now),
-                  condition("Initialized", true, now), condition("Ready", false, now),
-                  condition("ContainersReady", false, now), condition("PodScheduled", true, now)};
-  s["containerStatuses"] = container_statuses(*pod, false, now);
-  (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+  (void)ctx_.store.update_status(ctx_.pods, running(*pod, host_ip, pod_ip, now));
   // The never-ready-node fault: containers run, readiness never passes.
   if (never_ready(node))
     return;

@@ -33,7 +33,7 @@
 // cluster's budgets allow one disruption at a time, which a node-serial roll
 // never exceeds).
 
-#include "cnimig/sim/makespan_bound.hpp"
+#include "makespan_bound.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "cnimig/sim/namespace_lifecycle.hpp"
+#include "namespace_lifecycle.hpp"
 
 #include <string>
 

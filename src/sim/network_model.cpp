@@ -1,12 +1,13 @@
-#include "cnimig/sim/network_model.hpp"
+#include "network_model.hpp"
 
 #include <algorithm>
 
-#include "cnimig/sim/scheduling_predicates.hpp"
+#include "cnimig/common/split.hpp"
 
 #include "cni_hazards.hpp"
 #include "json_fields.hpp"
 #include "node_leftovers.hpp"
+#include "scheduling_predicates.hpp"
 
 namespace cnimig::sim {
 
@@ -145,19 +146,14 @@ std::optional<PodInterfaces> NetworkModel::interfaces_of(const json::object& pod
     return std::nullopt;
   PodInterfaces pi;
   bool first = true;
-  std::size_t pos = 0;
-  while (pos <= text.size()) {
-    auto comma = text.find(',', pos);
-    if (comma == std::string_view::npos)
-      comma = text.size();
-    const auto net = parse_network(text.substr(pos, comma - pos));
+  for (const auto field : split(text, ',')) {
+    const auto net = parse_network(field);
     if (!net)
       return std::nullopt;
     if (first)
       pi.primary = *net;
     first = false;
     pi.networks |= network_bit(*net);
-    pos = comma + 1;
   }
   return pi;
 }

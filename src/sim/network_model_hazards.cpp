@@ -1,9 +1,8 @@
 // The network model's hooks for the CNI stack hazards (cni_hazards.hpp) and
 // the source CNI's leftovers (node_leftovers.hpp).
-#include "cnimig/sim/network_model.hpp"
-
 #include "cni_hazards.hpp"
 #include "json_fields.hpp"
+#include "network_model.hpp"
 #include "node_leftovers.hpp"
 #include "source_cni.hpp"
 

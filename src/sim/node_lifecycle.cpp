@@ -1,6 +1,6 @@
 #include "node_lifecycle.hpp"
 
-#include "cnimig/sim/scheduling_predicates.hpp"
+#include "scheduling_predicates.hpp"
 
 namespace cnimig::sim {
 

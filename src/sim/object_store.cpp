@@ -1,42 +1,24 @@
-#include "cnimig/sim/object_store.hpp"
+#include "object_store.hpp"
 
 #include <algorithm>
 #include <chrono>
-#include <ctime>
 #include <random>
 
 #include <boost/json.hpp>
+
+#include "cnimig/common/rfc3339.hpp"
+
+#include "json_fields.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;
 
 namespace {
 
-const json::object* member_object(const json::object& obj, std::string_view key) {
-  const auto* v = obj.if_contains(key);
-  return v ? v->if_object() : nullptr;
-}
-
-std::string_view member_string(const json::object* obj, std::string_view key) {
-  if (!obj)
-    return {};
-  const auto* v = obj->if_contains(key);
-  if (!v || !v->is_string())
-    return {};
-  return v->get_string();
-}
-
 std::string_view node_name_of(const ObjectPtr& pod) {
   if (!pod)
     return {};
-  return member_string(member_object(*pod, "spec"), "nodeName");
-}
-
-json::object& metadata_of(json::object& obj) {
-  auto& m = obj["metadata"];
-  if (!m.is_object())
-    m = json::object();
-  return m.get_object();
+  return fields::node_name(*pod);
 }
 
 bool has_finalizers(const json::object& meta) {
@@ -47,20 +29,15 @@ bool has_finalizers(const json::object& meta) {
 }  // namespace
 
 std::string_view object_name(const json::object& obj) {
-  return member_string(member_object(obj, "metadata"), "name");
+  return fields::name(obj);
 }
 
 std::string_view object_namespace(const json::object& obj) {
-  return member_string(member_object(obj, "metadata"), "namespace");
+  return fields::ns(obj);
 }
 
 std::string rfc3339_now() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  return format_rfc3339(std::chrono::system_clock::now(), TimePrecision::seconds);
 }
 
 ObjectStore::ObjectStore() {
@@ -189,10 +166,10 @@ void ObjectStore::unobserve(std::size_t id) {
 }
 
 Result<ObjectPtr> ObjectStore::create(const ResourceType& type, json::object obj) {
-  auto& meta = metadata_of(obj);
-  std::string name(member_string(&meta, "name"));
+  auto& meta = fields::mutable_meta(obj);
+  std::string name(fields::str(&meta, "name"));
   if (name.empty()) {
-    const auto generate = member_string(&meta, "generateName");
+    const auto generate = fields::str(&meta, "generateName");
     if (generate.empty())
       return make_error(Errc::invalid,
                         "metadata.name: Required value: name or generateName is required");
@@ -203,7 +180,7 @@ Result<ObjectPtr> ObjectStore::create(const ResourceType& type, json::object obj
       name.push_back(alphabet[rng() % (sizeof alphabet - 1)]);
     meta["name"] = name;
   }
-  std::string ns = type.namespaced ? std::string(member_string(&meta, "namespace")) : "";
+  std::string ns = type.namespaced ? std::string(fields::str(&meta, "namespace")) : "";
   if (type.namespaced && ns.empty()) {
     ns = "default";
     meta["namespace"] = ns;
@@ -283,17 +260,17 @@ Error not_found_error(const ResourceType& type, std::string_view name) {
 }  // namespace
 
 Result<ObjectPtr> ObjectStore::update(const ResourceType& type, json::object obj) {
-  auto& meta = metadata_of(obj);
-  const std::string name(member_string(&meta, "name"));
-  const std::string ns = type.namespaced ? std::string(member_string(&meta, "namespace")) : "";
+  auto& meta = fields::mutable_meta(obj);
+  const std::string name(fields::str(&meta, "name"));
+  const std::string ns = type.namespaced ? std::string(fields::str(&meta, "namespace")) : "";
   auto& b = bucket(type);
   auto it = b.find(key(ns, name));
   if (it == b.end())
     return not_found_error(type, name);
   const auto& old = it->second;
-  const auto* old_meta = member_object(*old, "metadata");
-  const auto requested_rv = member_string(&meta, "resourceVersion");
-  const auto current_rv = member_string(old_meta, "resourceVersion");
+  const auto* old_meta = fields::obj(*old, "metadata");
+  const auto requested_rv = fields::str(&meta, "resourceVersion");
+  const auto current_rv = fields::str(old_meta, "resourceVersion");
   if (!requested_rv.empty() && requested_rv != current_rv)
     return conflict_error(type, name);
   // Fields the server owns.
@@ -352,9 +329,9 @@ Result<void> ObjectStore::check_resource_version(const ResourceType& type,
   const auto current = get(type, object_namespace(obj), name);
   if (!current)
     return not_found_error(type, name);
-  const auto requested = member_string(member_object(obj, "metadata"), "resourceVersion");
+  const auto requested = fields::str(fields::obj(obj, "metadata"), "resourceVersion");
   if (!requested.empty() &&
-      requested != member_string(member_object(*current, "metadata"), "resourceVersion"))
+      requested != fields::str(fields::obj(*current, "metadata"), "resourceVersion"))
     return conflict_error(type, name);
   return {};
 }
@@ -367,9 +344,9 @@ Result<ObjectPtr> ObjectStore::update_status(const ResourceType& type, json::obj
   if (it == b.end())
     return not_found_error(type, name);
   const auto& old = it->second;
-  const auto* old_meta = member_object(*old, "metadata");
-  const auto requested_rv = member_string(member_object(obj, "metadata"), "resourceVersion");
-  if (!requested_rv.empty() && requested_rv != member_string(old_meta, "resourceVersion"))
+  const auto* old_meta = fields::obj(*old, "metadata");
+  const auto requested_rv = fields::str(fields::obj(obj, "metadata"), "resourceVersion");
+  if (!requested_rv.empty() && requested_rv != fields::str(old_meta, "resourceVersion"))
     return conflict_error(type, name);
   json::object next = *old;
   if (const auto* s = obj.if_contains("status"))
@@ -381,7 +358,7 @@ Result<ObjectPtr> ObjectStore::update_status(const ResourceType& type, json::obj
   if (auto r = admit_write(); !r)
     return r.error();
   const auto rv = ++resource_version_;
-  metadata_of(next)["resourceVersion"] = std::to_string(rv);
+  fields::mutable_meta(next)["resourceVersion"] = std::to_string(rv);
   auto ptr = std::make_shared<const json::object>(std::move(next));
   auto before = std::exchange(it->second, ptr);
   if (type.group.empty() && type.plural == "pods")
@@ -405,7 +382,7 @@ Result<ObjectPtr> ObjectStore::remove(const ResourceType& type, std::string_view
   const auto rv = ++resource_version_;
   // The watch DELETED event carries the deletion's resourceVersion.
   json::object last = *before;
-  metadata_of(last)["resourceVersion"] = std::to_string(rv);
+  fields::mutable_meta(last)["resourceVersion"] = std::to_string(rv);
   auto ptr = std::make_shared<const json::object>(std::move(last));
   notify(Change{ChangeType::deleted, &type, before, ptr, rv});
   return ptr;

@@ -6,9 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "cnimig/sim/object_store.hpp"
-
 #include "json_fields.hpp"
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 

@@ -1,4 +1,4 @@
-#include "cnimig/sim/patch.hpp"
+#include "patch.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "cnimig/sim/resource_type.hpp"
+#include "resource_type.hpp"
 
 #include <deque>
 #include <mutex>

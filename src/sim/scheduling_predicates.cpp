@@ -1,4 +1,4 @@
-#include "cnimig/sim/scheduling_predicates.hpp"
+#include "scheduling_predicates.hpp"
 
 #include "json_fields.hpp"
 

@@ -1,5 +1,6 @@
 #include "cnimig/sim/simulator.hpp"
 
+#include <charconv>
 #include <fstream>
 #include <future>
 
@@ -7,12 +8,17 @@
 #include <openssl/rand.h>
 
 #include "cnimig/net/base64.hpp"
-#include "cnimig/sim/static_cluster.hpp"
+#include "cnimig/net/certificate_authority.hpp"
 
+#include "api_handler.hpp"
+#include "api_server.hpp"
 #include "json_fields.hpp"
+#include "object_store.hpp"
+#include "static_cluster.hpp"
 
 namespace cnimig::sim {
 namespace asio = boost::asio;
+namespace json = boost::json;
 
 namespace {
 
@@ -31,14 +37,29 @@ std::string random_token() {
 
 }  // namespace
 
+bool parse_version(std::string_view text, int& major, int& minor) {
+  const auto dot = text.find('.');
+  if (dot == std::string_view::npos)
+    return false;
+  const auto number = [](std::string_view s, int& out) {
+    const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc() && end == s.data() + s.size() && !s.empty();
+  };
+  return number(text.substr(0, dot), major) && number(text.substr(dot + 1), minor);
+}
+
 Simulator::Simulator(SimulatorOptions options, ClusterFactory factory)
     : owned_io_(std::make_unique<asio::io_context>(1)),
       io_(owned_io_.get()),
       options_(std::move(options)),
-      factory_(std::move(factory)) {}
+      factory_(std::move(factory)),
+      store_(std::make_unique<ObjectStore>()) {}
 
 Simulator::Simulator(asio::io_context& io, SimulatorOptions options, ClusterFactory factory)
-    : io_(&io), options_(std::move(options)), factory_(std::move(factory)) {}
+    : io_(&io),
+      options_(std::move(options)),
+      factory_(std::move(factory)),
+      store_(std::make_unique<ObjectStore>()) {}
 
 Simulator::~Simulator() {
   stop();
@@ -61,12 +82,12 @@ Result<void> Simulator::start() {
   server_options.token = token_;
   server_options.bookmark_interval = options_.bookmark_interval;
 
-  handler_ = std::make_unique<ApiHandler>(store_, options_.watch_history);
+  handler_ = std::make_unique<ApiHandler>(*store_, options_.watch_history);
   handler_->authorizer().set_version(options_.server_major, options_.server_minor);
   handler_->set_faults(options_.faults);
   handler_->set_fault_listener(fault_listener_);
-  cluster_ = factory_ ? factory_(*io_, store_, *handler_, options_)
-                      : std::make_unique<StaticCluster>(*io_, store_, options_.time_scale);
+  cluster_ = factory_ ? factory_(*io_, *store_, *handler_, options_)
+                      : std::make_unique<StaticCluster>(*io_, *store_, options_.time_scale);
   cluster_->bootstrap(options_.nodes, options_.pods_per_node);
   handler_->set_report_source([this] { return cluster_->report(); });
   // PUT /sim/v1/faults reaches the cluster half too (same io_context thread).
@@ -117,6 +138,10 @@ void Simulator::stop() {
   } else {
     server_->stop();
   }
+}
+
+json::object Simulator::report() const {
+  return handler_->report();
 }
 
 std::string Simulator::url() const {
@@ -193,11 +218,11 @@ Result<void> Simulator::wait_until_settled(std::chrono::steady_clock::duration t
     }
   };
   asio::post(*io_, [this, state, check, &pods] {
-    for (const auto& pod : store_.list(pods, "")) {
+    for (const auto& pod : store_->list(pods, "")) {
       ++state->total;
       state->not_ready += fields::pod_ready(*pod) ? 0 : 1;
     }
-    state->observer = store_.observe([state, check, &pods](const Change& c) {
+    state->observer = store_->observe([state, check, &pods](const Change& c) {
       if (c.resource != &pods)
         return;
       const auto unready = [](const ObjectPtr& p) { return p && !fields::pod_ready(*p) ? 1 : 0; };
@@ -209,7 +234,7 @@ Result<void> Simulator::wait_until_settled(std::chrono::steady_clock::duration t
     check();
   });
   const bool settled = future.wait_for(timeout) == std::future_status::ready;
-  asio::post(*io_, [this, state] { store_.unobserve(state->observer); });
+  asio::post(*io_, [this, state] { store_->unobserve(state->observer); });
   if (!settled)
     return make_error(Errc::timeout, "the simulated cluster's pods did not all become Ready");
   return {};

@@ -1,10 +1,10 @@
-#include "cnimig/sim/static_cluster.hpp"
+#include "static_cluster.hpp"
 
 #include <boost/asio.hpp>
 #include <boost/json.hpp>
 
-#include "cnimig/sim/api_defaults.hpp"
-#include "cnimig/sim/api_server.hpp"
+#include "api_defaults.hpp"
+#include "api_server.hpp"
 
 namespace cnimig::sim {
 namespace asio = boost::asio;

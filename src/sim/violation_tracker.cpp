@@ -1,6 +1,6 @@
-#include "cnimig/sim/violation_tracker.hpp"
+#include "violation_tracker.hpp"
 
-#include <ctime>
+#include "cnimig/common/rfc3339.hpp"
 
 namespace cnimig::sim {
 
@@ -12,19 +12,6 @@ std::chrono::system_clock::time_point to_system(ViolationTracker::Clock::time_po
   return std::chrono::system_clock::now() +
          std::chrono::duration_cast<std::chrono::system_clock::duration>(
              t - ViolationTracker::Clock::now());
-}
-
-std::string rfc3339_ms(std::chrono::system_clock::time_point t) {
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  const std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[80];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<int>(ms % 1000));
-  return buf;
 }
 
 bool mutual(NetworkMask up_a, NodeHazards h_a, NetworkMask if_a, Network ip_a, NetworkMask up_b,
@@ -244,15 +231,16 @@ json::object ViolationTracker::report(Clock::time_point now) const {
     vs += seconds(now - last_change_);
     ps += seconds(now - last_change_) * static_cast<double>(current_);
   }
-  json::object v{{"current", current_},
-                 {"max_concurrent", max_},
-                 {"episodes", episodes_},
-                 {"violation_seconds", vs},
-                 {"pair_seconds", ps},
-                 {"first", ever_ ? json::value(rfc3339_ms(first_at_)) : json::value(nullptr)},
-                 {"last", ever_ ? json::value(rfc3339_ms(current_ > 0 ? to_system(now) : last_at_))
-                                : json::value(nullptr)},
-                 {"counted_pods", counted_pods()}};
+  json::object v{
+      {"current", current_},
+      {"max_concurrent", max_},
+      {"episodes", episodes_},
+      {"violation_seconds", vs},
+      {"pair_seconds", ps},
+      {"first", ever_ ? json::value(format_rfc3339(first_at_)) : json::value(nullptr)},
+      {"last", ever_ ? json::value(format_rfc3339(current_ > 0 ? to_system(now) : last_at_))
+                     : json::value(nullptr)},
+      {"counted_pods", counted_pods()}};
   double longest = longest_cordon_seconds_;
   std::string longest_node = longest_cordon_node_;
   for (const auto& [name, id] : node_ids_)

@@ -1,4 +1,4 @@
-#include "cnimig/sim/watch_history.hpp"
+#include "watch_history.hpp"
 
 #include <algorithm>
 #include <string>

@@ -1,4 +1,4 @@
-#include "cnimig/sim/workload_status.hpp"
+#include "workload_status.hpp"
 
 #include <algorithm>
 

@@ -51,7 +51,7 @@ struct Cluster {
   // Read once the simulator's thread has ended: its state is ours then.
   boost::json::object final_report() {
     sim.stop();
-    return sim.api().report();
+    return sim.report();
   }
 };
 

@@ -3,7 +3,7 @@
 // there even when the manifest left them out, and a value the client chose
 // is never overwritten.
 #define BOOST_TEST_MODULE sim api defaults
-#include "cnimig/sim/api_defaults.hpp"
+#include "api_defaults.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

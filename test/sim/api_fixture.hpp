@@ -7,7 +7,7 @@
 
 #include <boost/json.hpp>
 
-#include "cnimig/sim/api_handler.hpp"
+#include "api_handler.hpp"
 
 namespace cnimig::sim::test {
 

@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE sim api handler
-#include "cnimig/sim/api_handler.hpp"
+#include "api_handler.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

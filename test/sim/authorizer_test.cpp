@@ -3,10 +3,12 @@
 // a real API server refuses (RBAC without a rule, an authorization cache not
 // yet synced after a restart, an admission webhook), and how it authorizes a
 // WebSocket exec per release.
-#include "cnimig/sim/authorizer.hpp"
+#include "authorizer.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include "cnimig/sim/simulator.hpp"
 
 #include "api_fixture.hpp"
 

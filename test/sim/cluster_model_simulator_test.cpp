@@ -12,9 +12,10 @@
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/sim/cluster_model.hpp"
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
+
+#include "cluster_model.hpp"
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;

@@ -1,7 +1,7 @@
 #define BOOST_TEST_MODULE sim makespan bound
 // The simulator's makespan lower bound (src/sim/README.md), derived in
 // src/sim/makespan_bound.cpp from the kubelet model's delays.
-#include "cnimig/sim/makespan_bound.hpp"
+#include "makespan_bound.hpp"
 
 #include <boost/test/unit_test.hpp>
 

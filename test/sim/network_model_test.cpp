@@ -1,13 +1,13 @@
 #define BOOST_TEST_MODULE sim network model
-#include "cnimig/sim/network_model.hpp"
+#include "network_model.hpp"
 
 #include <random>
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/sim/cni_config_selection.hpp"
-#include "cnimig/sim/violation_tracker.hpp"
+#include "cni_config_selection.hpp"
+#include "violation_tracker.hpp"
 
 namespace json = boost::json;
 using namespace cnimig::sim;

@@ -1,5 +1,5 @@
 #define BOOST_TEST_MODULE sim object store
-#include "cnimig/sim/object_store.hpp"
+#include "object_store.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>

@@ -1,10 +1,10 @@
 #define BOOST_TEST_MODULE sim scheduling predicates and PDB math
-#include "cnimig/sim/scheduling_predicates.hpp"
+#include "scheduling_predicates.hpp"
 
 #include <boost/json.hpp>
 #include <boost/test/unit_test.hpp>
 
-#include "cnimig/sim/workload_status.hpp"
+#include "workload_status.hpp"
 
 namespace json = boost::json;
 using namespace cnimig::sim;

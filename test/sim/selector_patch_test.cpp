@@ -3,7 +3,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include "cnimig/sim/label_selector.hpp"
-#include "cnimig/sim/patch.hpp"
+
+#include "patch.hpp"
 
 namespace json = boost::json;
 using namespace cnimig::sim;

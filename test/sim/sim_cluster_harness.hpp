@@ -9,9 +9,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
-#include "cnimig/sim/cluster_model.hpp"
-#include "cnimig/sim/object_store.hpp"
-#include "cnimig/sim/resource_type.hpp"
+#include "cluster_model.hpp"
+#include "object_store.hpp"
+#include "resource_type.hpp"
 
 namespace cnimig::sim::test {
 

@@ -10,18 +10,26 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
 
 #include "cnimig/common/result.hpp"
-#include "cnimig/sim/api_handler.hpp"
-#include "cnimig/sim/api_server.hpp"
 #include "cnimig/sim/fault_spec.hpp"
-#include "cnimig/sim/object_store.hpp"
 #include "cnimig/sim/simulated_cluster.hpp"
 
+namespace cnimig::net {
+class CertificateAuthority;
+}  // namespace cnimig::net
+
 namespace cnimig::sim {
+
+// The simulator's internals (src/sim): a cluster factory receives them.
+class ApiHandler;
+class ApiServer;
+class ObjectStore;
 
 struct SimulatorOptions {
   std::size_t nodes = 3;
@@ -36,6 +44,10 @@ struct SimulatorOptions {
   std::chrono::milliseconds bookmark_interval{std::chrono::seconds(5)};
   std::size_t watch_history = 200000;  // events a watch can resume across
 };
+
+// "MAJOR.MINOR" (e.g. "1.34", as --server-version takes it) into its parts;
+// false when malformed.
+bool parse_version(std::string_view text, int& major, int& minor);
 
 using ClusterFactory = std::function<std::unique_ptr<SimulatedCluster>(
     boost::asio::io_context& io, ObjectStore& store, ApiHandler& api,
@@ -78,9 +90,11 @@ class Simulator {
   // is still starting only says that it waits for it.
   Result<void> wait_until_settled(std::chrono::steady_clock::duration timeout);
 
+  // GET /sim/v1/report's document. On the simulator's thread, or once stop()
+  // has returned.
+  boost::json::object report() const;
+
   boost::asio::io_context& io() { return *io_; }
-  ObjectStore& store() { return store_; }
-  ApiHandler& api() { return *handler_; }
   SimulatedCluster& cluster() { return *cluster_; }
 
  private:
@@ -88,7 +102,7 @@ class Simulator {
   boost::asio::io_context* io_;
   SimulatorOptions options_;
   ClusterFactory factory_;
-  ObjectStore store_;
+  std::unique_ptr<ObjectStore> store_;
   std::unique_ptr<ApiHandler> handler_;
   std::unique_ptr<net::CertificateAuthority> ca_;
   std::unique_ptr<ApiServer> server_;

@@ -108,7 +108,7 @@ struct InProcessSim {
   boost::json::object report() {
     std::promise<boost::json::object> p;
     auto f = p.get_future();
-    boost::asio::post(sim.io(), [&] { p.set_value(sim.api().report()); });
+    boost::asio::post(sim.io(), [&] { p.set_value(sim.report()); });
     return f.get();
   }
 

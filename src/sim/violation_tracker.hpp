@@ -19,7 +19,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "cnimig/sim/cni_config_selection.hpp"
+#include "cni_config_selection.hpp"
 
 namespace cnimig::sim {
 

@@ -16,8 +16,9 @@
 
 #include "cnimig/common/result.hpp"
 #include "cnimig/net/certificate_authority.hpp"
-#include "cnimig/sim/api_handler.hpp"
 #include "cnimig/sim/exec_result.hpp"
+
+#include "api_handler.hpp"
 
 namespace cnimig::sim {
 

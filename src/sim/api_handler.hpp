@@ -18,13 +18,15 @@
 #include <vector>
 
 #include <boost/json/object.hpp>
+#include <boost/json/value.hpp>
 
-#include "cnimig/sim/authorizer.hpp"
 #include "cnimig/sim/fault_spec.hpp"
 #include "cnimig/sim/label_selector.hpp"
-#include "cnimig/sim/object_store.hpp"
-#include "cnimig/sim/table_converter.hpp"
-#include "cnimig/sim/watch_history.hpp"
+
+#include "authorizer.hpp"
+#include "object_store.hpp"
+#include "table_converter.hpp"
+#include "watch_history.hpp"
 
 namespace cnimig::sim {
 
@@ -177,13 +179,27 @@ class ApiHandler {
                                   const std::string& propagation = "Background");
 
  private:
-  ApiResponse discovery(std::string_view path, bool& handled) const;
+  // The member functions are defined across src/sim/api_*.cpp, one file per
+  // concern (discovery, watch, writes, deletion, eviction, faults, ...).
+
+  // nullopt when `path` is not a discovery document.
+  std::optional<ApiResponse> discovery(std::string_view path) const;
   ApiResponse openapi_v3(std::string_view path) const;
   ApiResult handle_resource(const ApiRequest& request, const ResourcePath& rp, const Query& q);
+  ApiResult read(const ApiRequest& request, const ResourcePath& rp, const Query& q, bool watch,
+                 const std::string& resource);
+  ApiResult watch_one(const ResourcePath& rp, const Query& q, bool table);
+  ApiResponse dispatch_write(const ApiRequest& request, const ResourcePath& rp, const Query& q);
   ApiResult list_or_watch(const ResourcePath& rp, const Query& q, bool watch, bool table);
+  ApiResult open_watch(const ResourcePath& rp, const Query& q, bool table, LabelSelector labels,
+                       FieldSelector field_selector);
+  std::optional<ApiResponse> resume(WatchPlan& plan, const std::string& rv);
   ApiResponse create(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse replace(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse patch(const ResourcePath& rp, const Query& q, const ApiRequest& request);
+  std::optional<ApiResponse> server_side_apply(const ResourcePath& rp, const Query& q,
+                                               const ObjectPtr& current, boost::json::object& body);
+  ApiResponse save_patched(const ResourcePath& rp, const Query& q, boost::json::value patched);
   ApiResponse remove(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse delete_collection(const ResourcePath& rp, const Query& q);
   ApiResponse evict(const ResourcePath& rp, const Query& q, const std::string& body);

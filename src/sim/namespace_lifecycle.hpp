@@ -10,8 +10,8 @@
 #include <optional>
 #include <string_view>
 
-#include "cnimig/sim/api_handler.hpp"
-#include "cnimig/sim/object_store.hpp"
+#include "api_handler.hpp"
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 

@@ -24,9 +24,10 @@
 #include <boost/json/object.hpp>
 
 #include "cnimig/sim/cluster_options.hpp"
-#include "cnimig/sim/cni_config_selection.hpp"
 #include "cnimig/sim/exec_result.hpp"
-#include "cnimig/sim/violation_tracker.hpp"
+
+#include "cni_config_selection.hpp"
+#include "violation_tracker.hpp"
 
 namespace cnimig::sim {
 

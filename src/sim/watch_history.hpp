@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "cnimig/common/result.hpp"
-#include "cnimig/sim/object_store.hpp"
+
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 

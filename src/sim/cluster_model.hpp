@@ -15,9 +15,10 @@
 #include <boost/json/object.hpp>
 
 #include "cnimig/sim/cluster_options.hpp"
-#include "cnimig/sim/network_model.hpp"
-#include "cnimig/sim/object_store.hpp"
 #include "cnimig/sim/simulated_cluster.hpp"
+
+#include "network_model.hpp"
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 

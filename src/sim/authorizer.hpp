@@ -64,7 +64,4 @@ class Authorizer {
 //   admission webhook "deny.cnimig-sim.io" denied the request: ...
 Error forbidden_error(const AccessRequest& request, const ForbiddenRule& rule);
 
-// "MAJOR.MINOR" (e.g. "1.34") into its parts; false when malformed.
-bool parse_version(std::string_view text, int& major, int& minor);
-
 }  // namespace cnimig::sim

@@ -17,7 +17,8 @@
 #include <boost/json/object.hpp>
 
 #include "cnimig/common/result.hpp"
-#include "cnimig/sim/resource_type.hpp"
+
+#include "resource_type.hpp"
 
 namespace cnimig::sim {
 

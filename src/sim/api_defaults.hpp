@@ -12,7 +12,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "cnimig/sim/resource_type.hpp"
+#include "resource_type.hpp"
 
 namespace cnimig::sim {
 

@@ -8,7 +8,7 @@
 
 #include <boost/json/object.hpp>
 
-#include "cnimig/sim/object_store.hpp"
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 

@@ -9,8 +9,9 @@
 
 #include <boost/asio/io_context.hpp>
 
-#include "cnimig/sim/object_store.hpp"
 #include "cnimig/sim/simulated_cluster.hpp"
+
+#include "object_store.hpp"
 
 namespace cnimig::sim {
 
