@@ -12,6 +12,7 @@
 
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/kube/watch_stream.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 #include "executor_support.hpp"
 
@@ -21,7 +22,6 @@ namespace {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 using detail::gone_is_fine;
-using detail::object_at;
 using detail::pause;
 
 kube::ResourcePath node_path(const std::string& node) {
@@ -100,48 +100,6 @@ boost::json::object merge_map_patch(const std::map<std::string, std::string>& se
   for (const auto& k : remove)
     out[k] = nullptr;
   return out;
-}
-
-bool selector_matches(const boost::json::object& selector, const boost::json::object& labels) {
-  const auto label = [&](std::string_view key) -> const boost::json::value* {
-    return labels.if_contains(key);
-  };
-  if (const auto* match = object_at(selector, "matchLabels")) {
-    for (const auto& [k, v] : *match) {
-      const auto* have = label(k);
-      if (have == nullptr || *have != v)
-        return false;
-    }
-  }
-  if (const auto* exprs = selector.if_contains("matchExpressions");
-      exprs != nullptr && exprs->is_array()) {
-    for (const auto& e : exprs->get_array()) {
-      if (!e.is_object())
-        return false;
-      const auto& expr = e.get_object();
-      const auto key =
-          expr.contains("key") && expr.at("key").is_string() ? expr.at("key").get_string() : "";
-      const auto op = expr.contains("operator") && expr.at("operator").is_string()
-                          ? expr.at("operator").get_string()
-                          : "";
-      const auto* have = label(key);
-      bool in_values = false;
-      if (const auto* values = expr.if_contains("values");
-          values != nullptr && values->is_array() && have) {
-        in_values = std::find(values->get_array().begin(), values->get_array().end(), *have) !=
-                    values->get_array().end();
-      }
-      if (op == "In" && !in_values)
-        return false;
-      if (op == "NotIn" && have != nullptr && in_values)
-        return false;
-      if (op == "Exists" && have == nullptr)
-        return false;
-      if (op == "DoesNotExist" && have != nullptr)
-        return false;
-    }
-  }
-  return true;
 }
 
 ActionExecutor::ActionExecutor(kube::Client& client, const migrate::ClusterSnapshot& cluster,
@@ -237,7 +195,7 @@ asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& n
     if (!current)
       co_return current.error();
     boost::json::array taints;
-    const auto* spec = object_at(*current, "spec");
+    const auto* spec = wire::obj(*current, "spec");
     if (spec != nullptr) {
       if (const auto* t = spec->if_contains("taints"); t != nullptr && t->is_array())
         taints = t->get_array();
@@ -302,7 +260,7 @@ asio::awaitable<Result<void>> ActionExecutor::apply_bundle(const std::string& id
     }
     // The answer to a dry-run create has no resourceVersion (nothing was
     // stored): this Namespace does not exist yet.
-    if (settings_.dry_run && object.kind == "Namespace" && kube::resource_version_of(*r).empty())
+    if (settings_.dry_run && object.kind == "Namespace" && wire::resource_version(*r).empty())
       dry_run_.new_namespaces.insert(object.name);
     wrote(object.kind, *r);
   }

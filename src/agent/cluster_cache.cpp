@@ -7,6 +7,8 @@
 
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/snapshot_projection.hpp"
+#include "cnimig/wire/object_fields.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 namespace cnimig::agent {
 namespace {
@@ -19,7 +21,7 @@ using namespace asio::experimental::awaitable_operators;
 // out increasing integers; with anything else (0) every event applies, as a
 // plain informer does.
 std::uint64_t resource_version(const boost::json::object& object) {
-  const auto text = kube::resource_version_of(object);
+  const auto text = wire::resource_version(object);
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() ? value : 0;
@@ -27,13 +29,6 @@ std::uint64_t resource_version(const boost::json::object& object) {
 
 std::string workload_key(std::string_view kind, const std::string& key) {
   return std::string(kind) + " " + key;
-}
-
-std::pair<std::string, std::string> split_key(const std::string& key) {
-  const auto slash = key.find('/');
-  if (slash == std::string::npos)
-    return {"", key};
-  return {key.substr(0, slash), key.substr(slash + 1)};
 }
 
 }  // namespace
@@ -189,13 +184,13 @@ void ClusterCache::apply_written(std::string_view kind, const boost::json::objec
 
 std::optional<std::string> ClusterCache::pod_node(const std::string& ns,
                                                   const std::string& name) const {
-  if (const auto* node = pods_->find(ns + "/" + name))
+  if (const auto* node = pods_->find(wire::object_key(ns, name)))
     return *node;
   return std::nullopt;
 }
 
 char ClusterCache::upsert_node(const boost::json::object& object) {
-  const auto key = kube::object_key(object);
+  const auto key = wire::object_key(object);
   if (stale(node_versions_, key, resource_version(object)))
     return 0;  // the snapshot already shows a newer version (our write's answer)
   auto state = project_node(object, annotation_prefix_);
@@ -218,7 +213,7 @@ char ClusterCache::upsert_node(const boost::json::object& object) {
 std::string ClusterCache::upsert_pod(const boost::json::object& object) {
   auto state = project_pod(object);
   auto node = pod_node_name(object);
-  const auto key = state.ns + "/" + state.name;
+  const auto key = wire::object_key(state.ns, state.name);
   if (const auto* previous = pods_->find(key); previous != nullptr && *previous != node)
     remove_pod(key, *previous);
   if (deleted_nodes_.contains(node))
@@ -241,7 +236,7 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
 }
 
 void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
-  const auto [ns, name] = split_key(key);
+  const auto [ns, name] = wire::split_object_key(key);
   std::vector<migrate::PodState>* list = &snapshot_.unscheduled_pods;
   if (!node.empty()) {
     auto n = snapshot_.nodes.find(node);
@@ -253,9 +248,9 @@ void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
 }
 
 char ClusterCache::upsert_workload(const char* kind, const boost::json::object& object) {
-  const auto key = kube::object_key(object);
-  const auto [ns, name] = split_key(key);
-  migrate::ObjectRef ref{kind, ns, name};
+  const auto key = wire::object_key(object);
+  const auto [ns, name] = wire::split_object_key(key);
+  migrate::ObjectRef ref{kind, std::string(ns), std::string(name)};
   if (!interesting_.contains(ref))
     return 0;
   if (stale(workload_versions_, workload_key(kind, key), resource_version(object)))
@@ -267,8 +262,8 @@ char ClusterCache::upsert_workload(const char* kind, const boost::json::object& 
 
 void ClusterCache::remove_workload(const char* kind, const std::string& key) {
   workload_versions_.erase(workload_key(kind, key));
-  const auto [ns, name] = split_key(key);
-  snapshot_.workloads.erase(migrate::ObjectRef{kind, ns, name});
+  const auto [ns, name] = wire::split_object_key(key);
+  snapshot_.workloads.erase(migrate::ObjectRef{kind, std::string(ns), std::string(name)});
   refresh_bundles();
 }
 

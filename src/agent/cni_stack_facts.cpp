@@ -7,13 +7,13 @@
 #include <boost/json/parse.hpp>
 
 #include "cnimig/agent/cni_stack_preflight.hpp"
-#include "cnimig/agent/json_fields.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 namespace cnimig::agent {
 namespace {
 
 std::string name_of(const boost::json::object& o) {
-  return string_at(object_at(o, "metadata"), "name");
+  return std::string(wire::str(wire::obj(o, "metadata"), "name"));
 }
 
 // The default UDP port of an overlay, as the CNIs use it.
@@ -44,45 +44,45 @@ void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
   for (const auto& o : it->second.objects()) {
     if (o.kind != "ConfigMap" || o.name != "cilium-config")
       continue;
-    const auto* data = object_at(o.body, "data");
+    const auto* data = wire::obj(o.body, "data");
     const std::string owner = "ConfigMap " + o.namespace_ + "/" + o.name;
-    std::istringstream cidrs(string_at(data, "cluster-pool-ipv4-cidr"));
+    std::istringstream cidrs(std::string(wire::str(data, "cluster-pool-ipv4-cidr")));
     for (std::string cidr; cidrs >> cidr;)
       facts.cilium_cidrs.push_back({owner + " cluster-pool-ipv4-cidr", cidr});
-    if (string_at(data, "routing-mode") != "native") {
-      auto protocol = string_at(data, "tunnel-protocol");
+    if (std::string(wire::str(data, "routing-mode")) != "native") {
+      auto protocol = std::string(wire::str(data, "tunnel-protocol"));
       if (protocol.empty())
         protocol = "vxlan";  // Cilium's default
-      facts.cilium_overlay =
-          migrate::Overlay{owner + " tunnel-protocol/tunnel-port", protocol,
-                           port_of(string_at(data, "tunnel-port"), default_port(protocol))};
+      facts.cilium_overlay = migrate::Overlay{
+          owner + " tunnel-protocol/tunnel-port", protocol,
+          port_of(std::string(wire::str(data, "tunnel-port")), default_port(protocol))};
     }
-    facts.cilium_cni_exclusive = string_at(data, "cni-exclusive") != "false";
+    facts.cilium_cni_exclusive = std::string(wire::str(data, "cni-exclusive")) != "false";
   }
 }
 
 void add_node_facts(const boost::json::object& node, migrate::CniStackFacts& facts) {
   const auto name = name_of(node);
-  if (auto cidr = string_at(object_at(node, "spec"), "podCIDR"); !cidr.empty())
+  if (auto cidr = std::string(wire::str(wire::obj(node, "spec"), "podCIDR")); !cidr.empty())
     facts.source_cidrs.push_back({"node " + name + " spec.podCIDR", cidr});
-  const auto* status = object_at(node, "status");
-  const auto kernel =
-      string_at(status != nullptr ? object_at(*status, "nodeInfo") : nullptr, "kernelVersion");
+  const auto* status = wire::obj(node, "status");
+  const auto kernel = std::string(
+      wire::str(status != nullptr ? wire::obj(*status, "nodeInfo") : nullptr, "kernelVersion"));
   if (!kernel.empty())
     facts.kernels.push_back({name, kernel});
 }
 
 void add_source_daemon_set_facts(const boost::json::object& daemon_set,
                                  migrate::CniStackFacts& facts) {
-  const auto* spec = object_at(daemon_set, "spec");
-  const auto* tmpl = spec != nullptr ? object_at(*spec, "template") : nullptr;
-  const auto* pod = tmpl != nullptr ? object_at(*tmpl, "spec") : nullptr;
+  const auto* spec = wire::obj(daemon_set, "spec");
+  const auto* tmpl = spec != nullptr ? wire::obj(*spec, "template") : nullptr;
+  const auto* pod = tmpl != nullptr ? wire::obj(*tmpl, "spec") : nullptr;
   const auto* containers = pod != nullptr ? pod->if_contains("containers") : nullptr;
   if (containers == nullptr || !containers->is_array())
     return;
-  const auto ns = string_at(object_at(daemon_set, "metadata"), "namespace");
+  const auto ns = std::string(wire::str(wire::obj(daemon_set, "metadata"), "namespace"));
   for (const auto& c : containers->get_array()) {
-    if (!c.is_object() || string_at(&c.get_object(), "name") != "calico-node")
+    if (!c.is_object() || std::string(wire::str(&c.get_object(), "name")) != "calico-node")
       continue;
     facts.calico_daemon_set = "DaemonSet " + ns + "/" + name_of(daemon_set);
     facts.calico_autodetection = "";  // unset: first-found
@@ -93,8 +93,8 @@ void add_source_daemon_set_facts(const boost::json::object& daemon_set,
     for (const auto& e : env->get_array()) {
       if (!e.is_object())
         continue;
-      const auto var = string_at(&e.get_object(), "name");
-      const auto value = string_at(&e.get_object(), "value");
+      const auto var = std::string(wire::str(&e.get_object(), "name"));
+      const auto value = std::string(wire::str(&e.get_object(), "value"));
       if (var == "IP_AUTODETECTION_METHOD")
         facts.calico_autodetection = value;
       else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
@@ -111,13 +111,13 @@ void add_source_daemon_set_facts(const boost::json::object& daemon_set,
 
 void add_ip_pool_facts(const boost::json::object& pool, migrate::CniStackFacts& facts) {
   const auto owner = "Calico IPPool " + name_of(pool);
-  const auto* spec = object_at(pool, "spec");
-  if (auto cidr = string_at(spec, "cidr"); !cidr.empty())
+  const auto* spec = wire::obj(pool, "spec");
+  if (auto cidr = std::string(wire::str(spec, "cidr")); !cidr.empty())
     facts.source_cidrs.push_back({owner + " spec.cidr", cidr});
-  const auto vxlan = string_at(spec, "vxlanMode");
+  const auto vxlan = std::string(wire::str(spec, "vxlanMode"));
   if (!vxlan.empty() && vxlan != "Never")
     facts.source_overlays.push_back({owner + " spec.vxlanMode", "vxlan", 4789});
-  const auto ipip = string_at(spec, "ipipMode");
+  const auto ipip = std::string(wire::str(spec, "ipipMode"));
   if (!ipip.empty() && ipip != "Never")
     facts.source_overlays.push_back({owner + " spec.ipipMode", "ipip", 0});
 }
@@ -129,10 +129,10 @@ void add_flannel_net_conf_facts(const std::string& owner, const std::string& net
   if (ec || !conf.is_object())
     return;
   const auto& o = conf.get_object();
-  if (auto network = string_at(&o, "Network"); !network.empty())
+  if (auto network = std::string(wire::str(&o, "Network")); !network.empty())
     facts.source_cidrs.push_back({owner + " net-conf.json Network", network});
-  const auto* backend = object_at(o, "Backend");
-  auto type = string_at(backend, "Type");
+  const auto* backend = wire::obj(o, "Backend");
+  auto type = std::string(wire::str(backend, "Type"));
   if (type.empty())
     type = "vxlan";                                           // flannel's default backend
   unsigned port = type == "udp" ? 8285 : default_port(type);  // host-gw: none
@@ -145,7 +145,7 @@ void add_flannel_net_conf_facts(const std::string& owner, const std::string& net
 
 void add_service_cidr_facts(const boost::json::object& service_cidr,
                             migrate::CniStackFacts& facts) {
-  const auto* spec = object_at(service_cidr, "spec");
+  const auto* spec = wire::obj(service_cidr, "spec");
   const auto* cidrs = spec != nullptr ? spec->if_contains("cidrs") : nullptr;
   if (cidrs == nullptr || !cidrs->is_array())
     return;

@@ -8,6 +8,9 @@
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/kube/retry_policy.hpp"
+#include "cnimig/wire/label_selector.hpp"
+#include "cnimig/wire/object_fields.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 #include "executor_support.hpp"
 
@@ -34,15 +37,15 @@ asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
   auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
   if (!object || !pdbs)
     co_return std::string("a PodDisruptionBudget");
-  const auto* meta = detail::object_at(*object, "metadata");
-  const auto* labels = meta != nullptr ? detail::object_at(*meta, "labels") : nullptr;
-  const boost::json::object empty;
+  const auto* labels = wire::obj(wire::meta(*object), "labels");
   for (const auto& pdb : pdbs->items) {
-    const auto* spec = detail::object_at(pdb, "spec");
-    const auto* selector = spec != nullptr ? detail::object_at(*spec, "selector") : nullptr;
-    if (selector != nullptr && selector_matches(*selector, labels != nullptr ? *labels : empty)) {
-      co_return ns + "/" + std::string(pdb.at("metadata").at("name").as_string());
-    }
+    const auto* selector = wire::obj(wire::spec(pdb), "selector");
+    if (selector == nullptr)
+      continue;
+    // A selector the API server would not have accepted selects nothing.
+    if (const auto parsed = wire::LabelSelector::from_json(*selector);
+        parsed && parsed->matches(labels))
+      co_return wire::object_key(pdb);
   }
   co_return std::string("a PodDisruptionBudget");
 }

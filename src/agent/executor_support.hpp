@@ -27,11 +27,6 @@ inline boost::asio::awaitable<void> pause(std::chrono::milliseconds d) {
   co_await timer.async_wait(boost::asio::use_awaitable);
 }
 
-inline const boost::json::object* object_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_object() ? &v->get_object() : nullptr;
-}
-
 // A share in [0, 1) for kube::RetryPolicy's jitter, so that retries of many
 // pods do not hit the API server in step.
 inline double jitter01() {

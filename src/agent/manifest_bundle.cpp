@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "cnimig/agent/yaml_documents.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 namespace cnimig::agent {
 namespace {
@@ -54,11 +55,6 @@ Result<std::string> read_file(const std::filesystem::path& file) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-std::string string_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string(v->get_string()) : std::string();
 }
 
 }  // namespace
@@ -157,11 +153,10 @@ Result<ManifestBundle> ManifestBundle::parse(std::string id, std::string_view ya
   bundle.id_ = std::move(id);
   for (auto& body : *documents) {
     ManifestObject object;
-    object.kind = string_at(body, "kind");
-    const auto api_version = string_at(body, "apiVersion");
-    const auto& meta = body.at("metadata").as_object();
-    object.name = string_at(meta, "name");
-    object.namespace_ = string_at(meta, "namespace");
+    object.kind = wire::str(&body, "kind");
+    const std::string api_version(wire::str(&body, "apiVersion"));
+    object.name = wire::name(body);
+    object.namespace_ = wire::ns(body);
     const auto* info = find_kind(api_version, object.kind);
     if (info == nullptr) {
       return make_error(Errc::config, source + ": " + api_version + " " + object.kind + " " +

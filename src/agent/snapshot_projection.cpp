@@ -1,7 +1,7 @@
 #include "cnimig/agent/snapshot_projection.hpp"
 
-#include "cnimig/agent/json_fields.hpp"
 #include "cnimig/common/rfc3339.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 namespace cnimig::agent {
 namespace {
@@ -36,8 +36,8 @@ bool condition_true(const boost::json::object* status, std::string_view type) {
   for (const auto& c : conditions->get_array()) {
     if (!c.is_object())
       continue;
-    if (string_at(&c.get_object(), "type") == type)
-      return string_at(&c.get_object(), "status") == "True";
+    if (std::string(wire::str(&c.get_object(), "type")) == type)
+      return std::string(wire::str(&c.get_object(), "status")) == "True";
   }
   return false;
 }
@@ -49,8 +49,8 @@ std::string condition_reason(const boost::json::object* status, std::string_view
   if (conditions == nullptr || !conditions->is_array())
     return {};
   for (const auto& c : conditions->get_array()) {
-    if (c.is_object() && string_at(&c.get_object(), "type") == type)
-      return string_at(&c.get_object(), "reason");
+    if (c.is_object() && std::string(wire::str(&c.get_object(), "type")) == type)
+      return std::string(wire::str(&c.get_object(), "reason"));
   }
   return {};
 }
@@ -67,8 +67,8 @@ std::map<std::string, std::string> string_map(const boost::json::object* o) {
 }
 
 bool generation_observed(const boost::json::object& object) {
-  const auto* meta = object_at(object, "metadata");
-  const auto* status = object_at(object, "status");
+  const auto* meta = wire::obj(object, "metadata");
+  const auto* status = wire::obj(object, "status");
   return int_at(status, "observedGeneration", -1) >= int_at(meta, "generation", 0);
 }
 
@@ -77,14 +77,14 @@ bool generation_observed(const boost::json::object& object) {
 migrate::NodeState project_node(const boost::json::object& node,
                                 std::string_view annotation_prefix) {
   migrate::NodeState out;
-  const auto* meta = object_at(node, "metadata");
-  out.name = string_at(meta, "name");
-  out.labels = string_map(meta != nullptr ? object_at(*meta, "labels") : nullptr);
-  for (auto& [k, v] : string_map(meta != nullptr ? object_at(*meta, "annotations") : nullptr)) {
+  const auto* meta = wire::obj(node, "metadata");
+  out.name = std::string(wire::str(meta, "name"));
+  out.labels = string_map(meta != nullptr ? wire::obj(*meta, "labels") : nullptr);
+  for (auto& [k, v] : string_map(meta != nullptr ? wire::obj(*meta, "annotations") : nullptr)) {
     if (k.starts_with(annotation_prefix))
       out.annotations.emplace(k, std::move(v));
   }
-  const auto* spec = object_at(node, "spec");
+  const auto* spec = wire::obj(node, "spec");
   out.unschedulable = bool_at(spec, "unschedulable");
   if (spec != nullptr) {
     if (const auto* taints = spec->if_contains("taints"); taints != nullptr && taints->is_array()) {
@@ -92,47 +92,48 @@ migrate::NodeState project_node(const boost::json::object& node,
         if (!t.is_object())
           continue;
         const auto* to = &t.get_object();
-        out.taints.push_back(
-            {string_at(to, "key"), string_at(to, "value"), string_at(to, "effect")});
+        out.taints.push_back({std::string(wire::str(to, "key")),
+                              std::string(wire::str(to, "value")),
+                              std::string(wire::str(to, "effect"))});
       }
     }
   }
-  out.ready = condition_true(object_at(node, "status"), "Ready");
+  out.ready = condition_true(wire::obj(node, "status"), "Ready");
   return out;
 }
 
 std::string pod_node_name(const boost::json::object& pod) {
-  return string_at(object_at(pod, "spec"), "nodeName");
+  return std::string(wire::str(wire::obj(pod, "spec"), "nodeName"));
 }
 
 migrate::PodState project_pod(const boost::json::object& pod) {
   migrate::PodState out;
-  const auto* meta = object_at(pod, "metadata");
-  out.ns = string_at(meta, "namespace");
-  out.name = string_at(meta, "name");
-  out.uid = string_at(meta, "uid");
+  const auto* meta = wire::obj(pod, "metadata");
+  out.ns = std::string(wire::str(meta, "namespace"));
+  out.name = std::string(wire::str(meta, "name"));
+  out.uid = std::string(wire::str(meta, "uid"));
   if (meta != nullptr) {
     if (const auto* owners = meta->if_contains("ownerReferences");
         owners != nullptr && owners->is_array()) {
       for (const auto& ref : owners->get_array()) {
         if (ref.is_object() && bool_at(&ref.get_object(), "controller")) {
-          out.owner_kind = string_at(&ref.get_object(), "kind");
-          out.owner_name = string_at(&ref.get_object(), "name");
+          out.owner_kind = std::string(wire::str(&ref.get_object(), "kind"));
+          out.owner_name = std::string(wire::str(&ref.get_object(), "name"));
           break;
         }
       }
     }
-    if (const auto* annotations = object_at(*meta, "annotations"); annotations != nullptr) {
+    if (const auto* annotations = wire::obj(*meta, "annotations"); annotations != nullptr) {
       out.mirror = annotations->contains("kubernetes.io/config.mirror");
     }
     out.terminating =
         meta->contains("deletionTimestamp") && !meta->at("deletionTimestamp").is_null();
-    if (auto created = parse_rfc3339(string_at(meta, "creationTimestamp"))) {
+    if (auto created = parse_rfc3339(std::string(wire::str(meta, "creationTimestamp")))) {
       out.created =
           std::chrono::duration_cast<std::chrono::seconds>(created->time_since_epoch()).count();
     }
   }
-  const auto* spec = object_at(pod, "spec");
+  const auto* spec = wire::obj(pod, "spec");
   out.host_network = bool_at(spec, "hostNetwork");
   if (spec != nullptr) {
     if (const auto* volumes = spec->if_contains("volumes");
@@ -145,21 +146,21 @@ migrate::PodState project_pod(const boost::json::object& pod) {
       }
     }
   }
-  out.ready = condition_true(object_at(pod, "status"), "Ready");
+  out.ready = condition_true(wire::obj(pod, "status"), "Ready");
   return out;
 }
 
 migrate::WorkloadState project_workload(std::string_view kind, const boost::json::object& object) {
   migrate::WorkloadState out;
   out.exists = true;
-  const auto* spec = object_at(object, "spec");
-  const auto* status = object_at(object, "status");
+  const auto* spec = wire::obj(object, "spec");
+  const auto* status = wire::obj(object, "status");
   const bool observed = generation_observed(object);
   if (kind == "DaemonSet") {
-    const auto* template_spec = spec != nullptr ? object_at(*spec, "template") : nullptr;
-    template_spec = template_spec != nullptr ? object_at(*template_spec, "spec") : nullptr;
+    const auto* template_spec = spec != nullptr ? wire::obj(*spec, "template") : nullptr;
+    template_spec = template_spec != nullptr ? wire::obj(*template_spec, "spec") : nullptr;
     out.node_selector =
-        string_map(template_spec != nullptr ? object_at(*template_spec, "nodeSelector") : nullptr);
+        string_map(template_spec != nullptr ? wire::obj(*template_spec, "nodeSelector") : nullptr);
     const auto desired = int_at(status, "desiredNumberScheduled");
     const auto updated = int_at(status, "updatedNumberScheduled");
     const auto ready = int_at(status, "numberReady");
@@ -191,14 +192,14 @@ migrate::WorkloadState project_workload(std::string_view kind, const boost::json
     const auto updated = int_at(status, "updatedReplicas");
     std::int64_t partition = 0;
     if (spec != nullptr) {
-      if (const auto* strategy = object_at(*spec, "updateStrategy"); strategy != nullptr) {
-        if (const auto* rolling = object_at(*strategy, "rollingUpdate"); rolling != nullptr) {
+      if (const auto* strategy = wire::obj(*spec, "updateStrategy"); strategy != nullptr) {
+        if (const auto* rolling = wire::obj(*strategy, "rollingUpdate"); rolling != nullptr) {
           partition = int_at(rolling, "partition");
         }
       }
     }
-    const auto current_revision = string_at(status, "currentRevision");
-    const auto update_revision = string_at(status, "updateRevision");
+    const auto current_revision = std::string(wire::str(status, "currentRevision"));
+    const auto update_revision = std::string(wire::str(status, "updateRevision"));
     const bool revision_done =
         partition > 0
             ? updated >= replicas - partition

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <string_view>
 
+#include "cnimig/wire/object_fields.hpp"
+
 namespace cnimig::kube {
 namespace {
 
@@ -16,18 +18,13 @@ std::optional<int> leading_number(std::string_view text) {
   return value;
 }
 
-std::string_view string_at(const boost::json::object& o, std::string_view key) {
-  const auto* v = o.if_contains(key);
-  return v != nullptr && v->is_string() ? std::string_view(v->get_string()) : std::string_view();
-}
-
 }  // namespace
 
 std::optional<ServerVersion> parse_server_version(const boost::json::object& info) {
   ServerVersion v;
-  v.git_version = std::string(string_at(info, "gitVersion"));
-  const auto major = leading_number(string_at(info, "major"));
-  const auto minor = leading_number(string_at(info, "minor"));
+  v.git_version = std::string(wire::str(&info, "gitVersion"));
+  const auto major = leading_number(wire::str(&info, "major"));
+  const auto minor = leading_number(wire::str(&info, "minor"));
   if (major && minor) {
     v.major = *major;
     v.minor = *minor;

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/kube/status_error.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 #include "client_impl.hpp"
 
@@ -31,13 +32,6 @@ std::string_view to_string(WatchEventType t) noexcept {
       return "BOOKMARK";
   }
   return "?";
-}
-
-std::string resource_version_of(const json::object& o) {
-  if (auto* m = o.if_contains("metadata"); m && m->is_object())
-    if (auto* rv = m->get_object().if_contains("resourceVersion"); rv && rv->is_string())
-      return std::string(rv->get_string());
-  return {};
 }
 
 namespace {
@@ -132,7 +126,7 @@ asio::awaitable<Result<void>> WatchStream::list_page() {
   if (ec || !v.is_object())
     co_return make_error(Errc::protocol, "list " + collection_.path() + ": not a JSON object");
   auto& o = v.get_object();
-  std::string rv = resource_version_of(o);
+  std::string rv(wire::resource_version(o));
   list_continue_.clear();
   if (auto* m = o.if_contains("metadata"); m && m->is_object())
     if (auto* c = m->get_object().if_contains("continue"); c && c->is_string())
@@ -252,12 +246,12 @@ asio::awaitable<Result<void>> WatchStream::read_watch() {
         co_return Result<void>{};
       }
       case RawWatchEventType::bookmark:
-        if (auto rv = resource_version_of(ev.object); !rv.empty())
+        if (auto rv = wire::resource_version(ev.object); !rv.empty())
           resource_version_ = rv;
         pending_.push_back(WatchEvent{WatchEventType::bookmark, {}, resource_version_});
         break;
       default: {
-        if (auto rv = resource_version_of(ev.object); !rv.empty())
+        if (auto rv = wire::resource_version(ev.object); !rv.empty())
           resource_version_ = rv;
         auto type = ev.type == RawWatchEventType::added      ? WatchEventType::added
                     : ev.type == RawWatchEventType::modified ? WatchEventType::modified

@@ -10,7 +10,7 @@
 
 #include "cnimig/common/rfc3339.hpp"
 #include "cnimig/kube/retry_policy.hpp"
-#include "cnimig/kube/watch_stream.hpp"
+#include "cnimig/wire/object_fields.hpp"
 
 #include <unistd.h>
 
@@ -61,7 +61,7 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
       if (const auto* a = old_spec.if_contains("acquireTime"))
         spec["acquireTime"] = *a;
     }
-    metadata["resourceVersion"] = kube::resource_version_of(*current);  // optimistic concurrency
+    metadata["resourceVersion"] = wire::resource_version(*current);  // optimistic concurrency
   }
   boost::json::object lease{{"apiVersion", "coordination.k8s.io/v1"},
                             {"kind", "Lease"},
@@ -80,7 +80,7 @@ asio::awaitable<Result<void>> LeaseKeeper::write(LeaseVerdict verdict,
   }
   if (!written)
     co_return written.error();
-  resource_version_ = kube::resource_version_of(*written);
+  resource_version_ = wire::resource_version(*written);
   held_until_ = sent + settings_.duration;
   co_return Result<void>{};
 }

@@ -164,10 +164,10 @@ ApiResponse ApiHandler::remove(const ResourcePath& rp, const Query& q, const std
 
 ApiResponse ApiHandler::delete_collection(const ResourcePath& rp, const Query& q) {
   const auto& type = *rp.type;
-  auto labels = LabelSelector::parse(q.get("labelSelector"));
+  auto labels = wire::LabelSelector::parse(q.get("labelSelector"));
   if (!labels)
     return error_response(labels.error());
-  auto fields = FieldSelector::parse(q.get("fieldSelector"));
+  auto fields = wire::FieldSelector::parse(q.get("fieldSelector"));
   if (!fields)
     return error_response(fields.error());
   auto opts = delete_options(q, {});

@@ -56,7 +56,7 @@ std::vector<ObjectPtr> budgets_of(ObjectStore& store, const json::object& pod,
     const auto* sel = spec ? spec->if_contains("selector") : nullptr;
     if (!sel || !sel->is_object())
       continue;  // policy/v1: a null selector selects no pods
-    auto s = LabelSelector::from_json(sel->get_object());
+    auto s = wire::LabelSelector::from_json(sel->get_object());
     if (s && s->matches(labels))
       budgets.push_back(pdb);
   }

@@ -21,7 +21,7 @@
 #include <boost/json/value.hpp>
 
 #include "cnimig/sim/fault_spec.hpp"
-#include "cnimig/sim/label_selector.hpp"
+#include "cnimig/wire/label_selector.hpp"
 
 #include "authorizer.hpp"
 #include "object_store.hpp"
@@ -68,8 +68,8 @@ class WatchPlan {
   const ResourceType* type = nullptr;
   std::string ns;
   std::string name;  // metadata.name field selector, or a watch on one object
-  LabelSelector labels;
-  FieldSelector fields;
+  wire::LabelSelector labels;
+  wire::FieldSelector fields;
   bool bookmarks = false;
   std::chrono::seconds timeout{0};    // 0 = until the client or a fault ends it
   std::vector<std::string> initial;   // event lines to send first
@@ -191,8 +191,8 @@ class ApiHandler {
   ApiResult watch_one(const ResourcePath& rp, const Query& q, bool table);
   ApiResponse dispatch_write(const ApiRequest& request, const ResourcePath& rp, const Query& q);
   ApiResult list_or_watch(const ResourcePath& rp, const Query& q, bool watch, bool table);
-  ApiResult open_watch(const ResourcePath& rp, const Query& q, bool table, LabelSelector labels,
-                       FieldSelector field_selector);
+  ApiResult open_watch(const ResourcePath& rp, const Query& q, bool table,
+                       wire::LabelSelector labels, wire::FieldSelector field_selector);
   std::optional<ApiResponse> resume(WatchPlan& plan, const std::string& rv);
   ApiResponse create(const ResourcePath& rp, const Query& q, const std::string& body);
   ApiResponse replace(const ResourcePath& rp, const Query& q, const std::string& body);

@@ -24,7 +24,7 @@ std::string event_json(std::string_view type, const json::object& obj) {
   return s;
 }
 
-bool selected(const LabelSelector& labels, const FieldSelector& field_selector,
+bool selected(const wire::LabelSelector& labels, const wire::FieldSelector& field_selector,
               const json::object& obj) {
   return (labels.empty() || labels.matches(fields::obj(fields::meta(obj), "labels"))) &&
          (field_selector.empty() || field_selector.matches(obj));
@@ -33,7 +33,8 @@ bool selected(const LabelSelector& labels, const FieldSelector& field_selector,
 // The objects a list or watch looks at, in key order from after `after` (a
 // continue token): for pods with a spec.nodeName selector, the node's pods only.
 std::vector<ObjectPtr> candidates(ObjectStore& store, const ResourcePath& rp,
-                                  const FieldSelector& field_selector, std::string_view after) {
+                                  const wire::FieldSelector& field_selector,
+                                  std::string_view after) {
   if (is_pods(*rp.type) && field_selector.node_name()) {
     auto pods = store.pods_on_node(*field_selector.node_name());
     std::erase_if(pods, [&](const ObjectPtr& p) {
@@ -64,7 +65,8 @@ std::size_t page_limit(const Query& q) {
 
 // A server-side Table of one page (kubectl get).
 ApiResponse list_table(ObjectStore& store, const ResourcePath& rp, const Query& q,
-                       const LabelSelector& labels, const FieldSelector& field_selector) {
+                       const wire::LabelSelector& labels,
+                       const wire::FieldSelector& field_selector) {
   const auto limit = page_limit(q);
   std::vector<ObjectPtr> rows;
   bool more_rows = false;
@@ -86,7 +88,8 @@ ApiResponse list_table(ObjectStore& store, const ResourcePath& rp, const Query& 
 
 // A <Kind>List of one page, written out directly.
 ApiResponse list_json(ObjectStore& store, const ResourcePath& rp, const Query& q,
-                      const LabelSelector& labels, const FieldSelector& field_selector) {
+                      const wire::LabelSelector& labels,
+                      const wire::FieldSelector& field_selector) {
   const auto& type = *rp.type;
   const auto limit = page_limit(q);
   // "items" before "metadata" so the (possibly 100 MB) list is built in place,
@@ -171,10 +174,10 @@ std::string WatchPlan::bookmark_line(std::uint64_t rv) const {
 
 ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool watch,
                                     bool table) {
-  auto labels = LabelSelector::parse(q.get("labelSelector"));
+  auto labels = wire::LabelSelector::parse(q.get("labelSelector"));
   if (!labels)
     return {error_response(labels.error()), nullptr};
-  auto field_selector = FieldSelector::parse(q.get("fieldSelector"));
+  auto field_selector = wire::FieldSelector::parse(q.get("fieldSelector"));
   if (!field_selector)
     return {error_response(field_selector.error()), nullptr};
   if (watch)
@@ -185,7 +188,7 @@ ApiResult ApiHandler::list_or_watch(const ResourcePath& rp, const Query& q, bool
 }
 
 ApiResult ApiHandler::open_watch(const ResourcePath& rp, const Query& q, bool table,
-                                 LabelSelector labels, FieldSelector field_selector) {
+                                 wire::LabelSelector labels, wire::FieldSelector field_selector) {
   auto plan = std::make_shared<WatchPlan>();
   plan->type = rp.type;
   plan->ns = rp.ns;
@@ -202,7 +205,7 @@ ApiResult ApiHandler::open_watch(const ResourcePath& rp, const Query& q, bool ta
     // api_handler.cpp was split (it read the selectors after moving them into
     // the plan). Kept so the split changes no behaviour, and reported as a
     // bug: the fix is to filter with plan->labels and plan->fields.
-    for (const auto& o : candidates(store_, rp, FieldSelector{}, {}))
+    for (const auto& o : candidates(store_, rp, wire::FieldSelector{}, {}))
       plan->initial.push_back(plan->render("ADDED", o));
   } else if (auto refused = resume(*plan, rv)) {
     return {std::move(*refused), nullptr};

@@ -82,9 +82,7 @@ struct DaemonCounts {
 PodsByNode pods_by_node(ControllerContext& ctx, const std::set<std::string>& pod_keys) {
   PodsByNode by_node;
   for (const auto& pk : pod_keys) {
-    const auto s = pk.find('/');
-    if (auto p = ctx.store.get(ctx.pods, std::string_view(pk).substr(0, s),
-                               std::string_view(pk).substr(s + 1)))
+    if (auto p = ctx.store.get(ctx.pods, pk))
       by_node[std::string(node_name(*p))].push_back(p);
   }
   return by_node;
@@ -220,9 +218,7 @@ void write_status(ControllerContext& ctx, const json::object& ds, const DaemonCo
 }  // namespace
 
 void DaemonSetController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  const auto ds_ns = std::string_view(k).substr(0, slash);
-  const auto ds_name = std::string_view(k).substr(slash + 1);
+  const auto [ds_ns, ds_name] = wire::split_object_key(k);
   auto ds = ctx_.store.get(ctx_.daemonsets, ds_ns, ds_name);
   const auto by_node = pods_by_node(ctx_, pods_by_ds_[k]);
   if (!ds) {

@@ -101,9 +101,7 @@ json::object rollout_status(const json::object& d, std::int64_t replicas, std::i
 }  // namespace
 
 void DeploymentController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  const auto d_ns = std::string_view(k).substr(0, slash);
-  auto d = ctx_.store.get(ctx_.deployments, d_ns, std::string_view(k).substr(slash + 1));
+  auto d = ctx_.store.get(ctx_.deployments, k);
   auto sets = replicasets_.get(ctx_.store, ctx_.replicasets, k);
   if (!d) {
     for (auto& rs : sets)

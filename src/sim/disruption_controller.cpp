@@ -1,5 +1,7 @@
 #include "disruption_controller.hpp"
 
+#include "cnimig/wire/object_key.hpp"
+
 #include "workload_status.hpp"
 
 namespace cnimig::sim {
@@ -48,8 +50,8 @@ void DisruptionController::observe(const Change& change) {
             json::value(obj(spec(any), "selector") ? *obj(spec(any), "selector") : json::object{});
     if (selector_changed) {
       const json::object empty;
-      auto sel = LabelSelector::from_json(obj(spec(any), "selector") ? *obj(spec(any), "selector")
-                                                                     : empty);
+      auto sel = wire::LabelSelector::from_json(
+          obj(spec(any), "selector") ? *obj(spec(any), "selector") : empty);
       if (!sel)
         return;
       Budget b{std::move(*sel), {}, 0, {}};
@@ -96,8 +98,8 @@ void DisruptionController::reconcile() {
 }
 
 void DisruptionController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  const std::string n = k.substr(0, slash), pdb_name = k.substr(slash + 1);
+  const auto parts = wire::split_object_key(k);
+  const std::string n(parts.namespace_), pdb_name(parts.name);
   auto pdb = ctx_.store.get(ctx_.pdbs, n, pdb_name);
   auto bit = budgets_.find(n);
   if (!pdb || bit == budgets_.end() || !bit->second.count(pdb_name))

@@ -10,7 +10,7 @@
 #include <set>
 #include <string>
 
-#include "cnimig/sim/label_selector.hpp"
+#include "cnimig/wire/label_selector.hpp"
 
 #include "controller_context.hpp"
 
@@ -33,7 +33,7 @@ class DisruptionController {
     std::string owner_name;
   };
   struct Budget {
-    LabelSelector selector;
+    wire::LabelSelector selector;
     std::map<std::string, Member> members;  // pod name
     std::int64_t healthy = 0;
     std::map<std::string, std::int64_t> owners;  // owner name -> members

@@ -22,7 +22,7 @@ void KubeletModel::recheck_agent_readiness(const std::string& node) {
         continue;
       const bool blocked = ctx_.network.agent_ready_blocked(*pod);
       if (blocked && pod_ready(*pod))
-        set_not_ready(*pod);
+        set_readiness(*pod, false);
       else if (!blocked && !pod_ready(*pod) && !never_ready(node) &&
                ctx_.network.agent_role_of(*pod))
         schedule(scaled(ctx_.options, ctx_.options.agent_ready_delay), Step::ready, key(*pod),
@@ -31,7 +31,7 @@ void KubeletModel::recheck_agent_readiness(const std::string& node) {
   });
 }
 
-void KubeletModel::set_not_ready(const json::object& pod) {
+void KubeletModel::set_readiness(const json::object& pod, bool ready) {
   const auto now = rfc3339_now();
   json::object next = pod;
   auto& s = next["status"].as_object();
@@ -40,13 +40,13 @@ void KubeletModel::set_not_ready(const json::object& pod) {
       auto& co = c.as_object();
       const auto type = str(&co, "type");
       if (type == "Ready" || type == "ContainersReady") {
-        co["status"] = "False";
+        co["status"] = ready ? "True" : "False";
         co["lastTransitionTime"] = now;
       }
     }
   if (auto* cs = s["containerStatuses"].if_array())
     for (auto& c : *cs)
-      c.as_object()["ready"] = false;
+      c.as_object()["ready"] = ready;
   (void)ctx_.store.update_status(ctx_.pods, std::move(next));
 }
 

@@ -78,9 +78,7 @@ void KubeletModel::run_due() {
 }
 
 ObjectPtr KubeletModel::current(const Task& task) const {
-  const auto slash = task.key.find('/');
-  auto pod = ctx_.store.get(ctx_.pods, std::string_view(task.key).substr(0, slash),
-                            std::string_view(task.key).substr(slash + 1));
+  auto pod = ctx_.store.get(ctx_.pods, task.key);
   if (!pod || uid(*pod) != task.uid)
     return nullptr;
   return pod;
@@ -295,22 +293,7 @@ void KubeletModel::make_ready(const Task& task) {
   if (!pod || deleting(*pod) || pod_ready(*pod) || never_ready(node_name(*pod)) ||
       ctx_.network.agent_ready_blocked(*pod))
     return;
-  const auto now = rfc3339_now();
-  json::object next = *pod;
-  auto& s = next["status"].as_object();
-  if (auto* conds = s["conditions"].if_array())
-    for (auto& c : *conds) {
-      auto& co = c.as_object();
-      const auto type = str(&co, "type");
-      if (type == "Ready" || type == "ContainersReady") {
-        co["status"] = "True";
-        co["lastTransitionTime"] = now;
-      }
-    }
-  if (auto* cs = s["containerStatuses"].if_array())
-    for (auto& c : *cs)
-      c.as_object()["ready"] = true;
-  (void)ctx_.store.update_status(ctx_.pods, std::move(next));
+  set_readiness(*pod, true);
 }
 
 void KubeletModel::register_node(const Task& task) {

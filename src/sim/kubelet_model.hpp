@@ -58,7 +58,8 @@ class KubeletModel {
   void register_node(const Task& task);
   ObjectPtr current(const Task& task) const;
   bool never_ready(std::string_view node) const;
-  void set_not_ready(const boost::json::object& pod);
+  // Writes the pod's Ready and ContainersReady conditions and its containers' ready.
+  void set_readiness(const boost::json::object& pod, bool ready);
 
   boost::asio::io_context& io_;
   ControllerContext& ctx_;

@@ -343,7 +343,8 @@ ExecResult NetworkModel::knet_stress_status(const json::object& pod) const {
       continue;
     ++peers;
     if (!pod_reaches(self, k))
-      unreachable.push_back(k.substr(k.find('/') + 1) + " (" + p.ip + " on " + p.node + ")");
+      unreachable.push_back(std::string(wire::split_object_key(k).name) + " (" + p.ip + " on " +
+                            p.node + ")");
   }
   std::sort(unreachable.begin(), unreachable.end());
   if (unreachable.empty()) {

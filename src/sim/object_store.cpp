@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 
 #include "cnimig/common/rfc3339.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 #include "json_fields.hpp"
 
@@ -47,11 +48,7 @@ ObjectStore::ObjectStore() {
 }
 
 std::string ObjectStore::key(std::string_view ns, std::string_view name) {
-  std::string k;
-  k.reserve(ns.size() + name.size() + 1);
-  k.append(ns).push_back('/');
-  k.append(name);
-  return k;
+  return wire::object_key(ns, name);
 }
 
 ObjectStore::Bucket& ObjectStore::bucket(const ResourceType& type) {
@@ -61,6 +58,11 @@ ObjectStore::Bucket& ObjectStore::bucket(const ResourceType& type) {
 const ObjectStore::Bucket* ObjectStore::find_bucket(const ResourceType& type) const {
   auto it = buckets_.find(&type);
   return it == buckets_.end() ? nullptr : &it->second;
+}
+
+ObjectPtr ObjectStore::get(const ResourceType& type, std::string_view key) const {
+  const auto [ns, name] = wire::split_object_key(key);
+  return get(type, ns, name);
 }
 
 ObjectPtr ObjectStore::get(const ResourceType& type, std::string_view ns,

@@ -39,6 +39,8 @@ class ObjectStore {
   ObjectStore();
 
   ObjectPtr get(const ResourceType& type, std::string_view ns, std::string_view name) const;
+  // By the object's key ("ns/name", wire::object_key), as the controllers queue them.
+  ObjectPtr get(const ResourceType& type, std::string_view key) const;
   // Sorted by namespace then name (etcd's key order), so limit/continue is stable.
   std::vector<ObjectPtr> list(const ResourceType& type, std::string_view ns) const;
   std::vector<ObjectPtr> pods_on_node(std::string_view node) const;

@@ -44,7 +44,7 @@ class OwnedIndex {
     auto it = index_.find(owner);
     if (it == index_.end())
       return out;
-    const auto ns = std::string_view(owner).substr(0, owner.find('/'));
+    const auto ns = wire::split_object_key(owner).namespace_;
     for (const auto& [n, f] : it->second.members)
       if (auto p = store.get(type, ns, n))
         out.push_back(std::move(p));

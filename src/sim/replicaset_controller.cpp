@@ -24,9 +24,7 @@ void ReplicaSetController::reconcile() {
 }
 
 void ReplicaSetController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  auto rs = ctx_.store.get(ctx_.replicasets, std::string_view(k).substr(0, slash),
-                           std::string_view(k).substr(slash + 1));
+  auto rs = ctx_.store.get(ctx_.replicasets, k);
   if (!rs) {
     for (auto& p : pods_.get(ctx_.store, ctx_.pods, k))
       ctx_.delete_pod(*p);

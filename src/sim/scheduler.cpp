@@ -58,9 +58,7 @@ void Scheduler::reconcile() {
   auto pending = std::move(pending_);
   pending_.clear();
   for (const auto& k : pending) {
-    const auto slash = k.find('/');
-    auto pod = ctx_.store.get(ctx_.pods, std::string_view(k).substr(0, slash),
-                              std::string_view(k).substr(slash + 1));
+    auto pod = ctx_.store.get(ctx_.pods, k);
     if (!pod || !node_name(*pod).empty() || deleting(*pod))
       continue;
     const json::object empty;

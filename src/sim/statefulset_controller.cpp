@@ -107,9 +107,7 @@ void roll_and_write_status(ControllerContext& ctx, const json::object& sts,
 }  // namespace
 
 void StatefulSetController::sync(const std::string& k) {
-  const auto slash = k.find('/');
-  auto sts = ctx_.store.get(ctx_.statefulsets, std::string_view(k).substr(0, slash),
-                            std::string_view(k).substr(slash + 1));
+  auto sts = ctx_.store.get(ctx_.statefulsets, k);
   auto pods = pods_.get(ctx_.store, ctx_.pods, k);
   if (!sts) {
     for (auto& p : pods)

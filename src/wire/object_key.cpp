@@ -5,6 +5,8 @@
 namespace cnimig::wire {
 
 std::string object_key(std::string_view namespace_, std::string_view name) {
+  if (namespace_.empty())
+    return std::string(name);
   std::string key;
   key.reserve(namespace_.size() + 1 + name.size());
   key.append(namespace_).append(1, '/').append(name);

@@ -6,6 +6,7 @@
 #include "cnimig/kube/informer.hpp"
 #include "cnimig/kube/watch_event_decoder.hpp"
 #include "cnimig/kube/watch_stream.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 #include "errc_print.hpp"
 #include "tls_test_server.hpp"
@@ -217,7 +218,7 @@ BOOST_FIXTURE_TEST_CASE(list_watch_bookmarks_410_relist_and_resume_without_gaps,
     while (synced < 3) {
       auto ev = co_await stream.next();
       BOOST_TEST_REQUIRE(ev.has_value());
-      std::string name = ev->object.empty() ? "" : object_key(ev->object);
+      std::string name = ev->object.empty() ? "" : cnimig::wire::object_key(ev->object);
       seen.push_back(std::string(to_string(ev->type)) + " " + name + " " + ev->resource_version);
       if (ev->type == WatchEventType::synced)
         ++synced;

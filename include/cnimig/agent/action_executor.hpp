@@ -137,8 +137,4 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
 boost::json::object merge_map_patch(const std::map<std::string, std::string>& set,
                                     const std::vector<std::string>& remove);
 
-// Whether a PodDisruptionBudget's spec.selector selects `labels` (matchLabels
-// and matchExpressions with In, NotIn, Exists, DoesNotExist).
-bool selector_matches(const boost::json::object& selector, const boost::json::object& labels);
-
 }  // namespace cnimig::agent

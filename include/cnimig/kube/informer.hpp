@@ -25,11 +25,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "cnimig/kube/watch_stream.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 namespace cnimig::kube {
-
-// "namespace/name", or "name" for cluster-scoped objects (client-go's MetaNamespaceKeyFunc).
-std::string object_key(const boost::json::object& object);
 
 template <class T>
 class Informer {
@@ -138,7 +136,7 @@ class Informer {
         return;
       }
       case WatchEventType::deleted: {
-        auto it = items_.find(object_key(ev.object));
+        auto it = items_.find(wire::object_key(ev.object));
         if (it != items_.end()) {
           if (on_change_)
             on_change_(it->first, &it->second.value, nullptr);
@@ -150,7 +148,7 @@ class Informer {
       case WatchEventType::listed:
       case WatchEventType::added:
       case WatchEventType::modified: {
-        std::string key = object_key(ev.object);
+        std::string key = wire::object_key(ev.object);
         T value = projection_(ev.object);
         auto it = items_.find(key);
         if (it == items_.end()) {

@@ -40,9 +40,6 @@ enum class WatchEventType {
 };
 std::string_view to_string(WatchEventType t) noexcept;
 
-// metadata.resourceVersion of an object, or "" when it has none.
-std::string resource_version_of(const boost::json::object& object);
-
 struct WatchEvent {
   WatchEventType type;
   boost::json::object object;    // empty for relisting, synced, bookmark

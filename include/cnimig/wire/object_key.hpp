@@ -1,8 +1,7 @@
 #pragma once
-// The `namespace/name` key that kubectl prints and client-go's caches key by;
-// the agent's cache and the simulator's store index objects with it. A
-// cluster-scoped object's key is "/name" (an empty namespace), so every key
-// has one '/', and all of a namespace's keys sort together after "ns/".
+// The `namespace/name` key that kubectl prints and client-go's caches key by
+// (MetaNamespaceKeyFunc): a cluster-scoped object's key is its name alone.
+// The agent's caches and the simulator's store index objects with it;
 // Kubernetes names cannot hold a '/', so the first one separates the two.
 
 #include <string>
@@ -17,7 +16,7 @@ struct ObjectKey {
   std::string_view name;
 };
 
-// "ns/name"; "/name" for a cluster-scoped object.
+// "ns/name", or "name" when `namespace_` is empty.
 std::string object_key(std::string_view namespace_, std::string_view name);
 // The key of an object, from its metadata.
 std::string object_key(const boost::json::object& object);

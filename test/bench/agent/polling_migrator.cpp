@@ -14,6 +14,7 @@
 #include "cnimig/kube/client_config.hpp"
 #include "cnimig/kube/informer.hpp"
 #include "cnimig/migrate/planner.hpp"
+#include "cnimig/wire/object_key.hpp"
 
 namespace cnimig::bench {
 namespace {
@@ -75,7 +76,7 @@ struct Poller {
       if (!list)
         co_return list.error();
       for (const auto& o : list->items) {
-        const auto key = kube::object_key(o);
+        const auto key = wire::object_key(o);
         const auto slash = key.find('/');
         migrate::ObjectRef ref{kind, key.substr(0, slash), key.substr(slash + 1)};
         if (interesting.contains(ref))

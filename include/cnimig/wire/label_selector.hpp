@@ -11,7 +11,7 @@
 
 #include "cnimig/common/result.hpp"
 
-namespace cnimig::sim {
+namespace cnimig::wire {
 
 class LabelSelector {
  public:
@@ -54,4 +54,4 @@ class FieldSelector {
   std::vector<Requirement> requirements_;
 };
 
-}  // namespace cnimig::sim
+}  // namespace cnimig::wire

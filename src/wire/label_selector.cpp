@@ -1,22 +1,15 @@
-#include "cnimig/sim/label_selector.hpp"
+#include "cnimig/wire/label_selector.hpp"
 
 #include <algorithm>
-#include <cctype>
 
 #include <boost/json.hpp>
 
-namespace cnimig::sim {
+#include "cnimig/common/split.hpp"
+
+namespace cnimig::wire {
 namespace json = boost::json;
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
-  return s;
-}
 
 Error invalid(std::string message) {
   Error e = make_error(Errc::bad_request, std::move(message));
@@ -46,16 +39,9 @@ std::vector<std::string_view> split_terms(std::string_view text) {
 
 std::vector<std::string> split_values(std::string_view inner) {
   std::vector<std::string> values;
-  std::size_t start = 0;
-  while (true) {
-    auto comma = inner.find(',', start);
-    auto v =
-        trim(inner.substr(start, comma == std::string_view::npos ? inner.npos : comma - start));
-    if (!v.empty())
+  for (const auto field : split(inner, ',')) {
+    if (const auto v = trim(field); !v.empty())
       values.emplace_back(v);
-    if (comma == std::string_view::npos)
-      break;
-    start = comma + 1;
   }
   return values;
 }
@@ -265,4 +251,4 @@ const std::string* FieldSelector::node_name() const {
   return nullptr;
 }
 
-}  // namespace cnimig::sim
+}  // namespace cnimig::wire
