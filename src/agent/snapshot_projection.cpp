@@ -6,55 +6,6 @@
 namespace cnimig::agent {
 namespace {
 
-std::int64_t int_at(const boost::json::object* o, std::string_view key, std::int64_t fallback = 0) {
-  if (o == nullptr)
-    return fallback;
-  const auto* v = o->if_contains(key);
-  if (v == nullptr)
-    return fallback;
-  if (v->is_int64())
-    return v->get_int64();
-  if (v->is_uint64())
-    return static_cast<std::int64_t>(v->get_uint64());
-  return fallback;
-}
-
-bool bool_at(const boost::json::object* o, std::string_view key) {
-  if (o == nullptr)
-    return false;
-  const auto* v = o->if_contains(key);
-  return v != nullptr && v->is_bool() && v->get_bool();
-}
-
-// status.conditions[type=<type>].status == "True"
-bool condition_true(const boost::json::object* status, std::string_view type) {
-  if (status == nullptr)
-    return false;
-  const auto* conditions = status->if_contains("conditions");
-  if (conditions == nullptr || !conditions->is_array())
-    return false;
-  for (const auto& c : conditions->get_array()) {
-    if (!c.is_object())
-      continue;
-    if (std::string(wire::str(&c.get_object(), "type")) == type)
-      return std::string(wire::str(&c.get_object(), "status")) == "True";
-  }
-  return false;
-}
-
-std::string condition_reason(const boost::json::object* status, std::string_view type) {
-  if (status == nullptr)
-    return {};
-  const auto* conditions = status->if_contains("conditions");
-  if (conditions == nullptr || !conditions->is_array())
-    return {};
-  for (const auto& c : conditions->get_array()) {
-    if (c.is_object() && std::string(wire::str(&c.get_object(), "type")) == type)
-      return std::string(wire::str(&c.get_object(), "reason"));
-  }
-  return {};
-}
-
 std::map<std::string, std::string> string_map(const boost::json::object* o) {
   std::map<std::string, std::string> out;
   if (o == nullptr)
@@ -69,7 +20,7 @@ std::map<std::string, std::string> string_map(const boost::json::object* o) {
 bool generation_observed(const boost::json::object& object) {
   const auto* meta = wire::obj(object, "metadata");
   const auto* status = wire::obj(object, "status");
-  return int_at(status, "observedGeneration", -1) >= int_at(meta, "generation", 0);
+  return wire::integer(status, "observedGeneration", -1) >= wire::integer(meta, "generation", 0);
 }
 
 }  // namespace
@@ -85,7 +36,7 @@ migrate::NodeState project_node(const boost::json::object& node,
       out.annotations.emplace(k, std::move(v));
   }
   const auto* spec = wire::obj(node, "spec");
-  out.unschedulable = bool_at(spec, "unschedulable");
+  out.unschedulable = wire::boolean(spec, "unschedulable");
   if (spec != nullptr) {
     if (const auto* taints = spec->if_contains("taints"); taints != nullptr && taints->is_array()) {
       for (const auto& t : taints->get_array()) {
@@ -98,7 +49,7 @@ migrate::NodeState project_node(const boost::json::object& node,
       }
     }
   }
-  out.ready = condition_true(wire::obj(node, "status"), "Ready");
+  out.ready = wire::condition_true(node, "Ready");
   return out;
 }
 
@@ -113,15 +64,9 @@ migrate::PodState project_pod(const boost::json::object& pod) {
   out.name = std::string(wire::str(meta, "name"));
   out.uid = std::string(wire::str(meta, "uid"));
   if (meta != nullptr) {
-    if (const auto* owners = meta->if_contains("ownerReferences");
-        owners != nullptr && owners->is_array()) {
-      for (const auto& ref : owners->get_array()) {
-        if (ref.is_object() && bool_at(&ref.get_object(), "controller")) {
-          out.owner_kind = std::string(wire::str(&ref.get_object(), "kind"));
-          out.owner_name = std::string(wire::str(&ref.get_object(), "name"));
-          break;
-        }
-      }
+    if (const auto* ref = wire::controller_ref(pod); ref != nullptr) {
+      out.owner_kind = std::string(wire::str(ref, "kind"));
+      out.owner_name = std::string(wire::str(ref, "name"));
     }
     if (const auto* annotations = wire::obj(*meta, "annotations"); annotations != nullptr) {
       out.mirror = annotations->contains("kubernetes.io/config.mirror");
@@ -134,7 +79,7 @@ migrate::PodState project_pod(const boost::json::object& pod) {
     }
   }
   const auto* spec = wire::obj(pod, "spec");
-  out.host_network = bool_at(spec, "hostNetwork");
+  out.host_network = wire::boolean(spec, "hostNetwork");
   if (spec != nullptr) {
     if (const auto* volumes = spec->if_contains("volumes");
         volumes != nullptr && volumes->is_array()) {
@@ -146,7 +91,7 @@ migrate::PodState project_pod(const boost::json::object& pod) {
       }
     }
   }
-  out.ready = condition_true(wire::obj(pod, "status"), "Ready");
+  out.ready = wire::pod_ready(pod);
   return out;
 }
 
@@ -161,10 +106,10 @@ migrate::WorkloadState project_workload(std::string_view kind, const boost::json
     template_spec = template_spec != nullptr ? wire::obj(*template_spec, "spec") : nullptr;
     out.node_selector =
         string_map(template_spec != nullptr ? wire::obj(*template_spec, "nodeSelector") : nullptr);
-    const auto desired = int_at(status, "desiredNumberScheduled");
-    const auto updated = int_at(status, "updatedNumberScheduled");
-    const auto ready = int_at(status, "numberReady");
-    const auto available = int_at(status, "numberAvailable");
+    const auto desired = wire::integer(status, "desiredNumberScheduled");
+    const auto updated = wire::integer(status, "updatedNumberScheduled");
+    const auto ready = wire::integer(status, "numberReady");
+    const auto available = wire::integer(status, "numberAvailable");
     out.ready = observed && desired == updated && updated == ready && ready == available;
     out.desired = desired;
     out.detail = std::to_string(ready) + "/" + std::to_string(desired) + " ready";
@@ -173,12 +118,12 @@ migrate::WorkloadState project_workload(std::string_view kind, const boost::json
   } else if (kind == "Deployment") {
     // kubectl rollout status: the new ReplicaSet has every replica updated and
     // available, and no old replica is left.
-    const auto replicas = int_at(spec, "replicas", 1);
-    const auto updated = int_at(status, "updatedReplicas");
-    const auto total = int_at(status, "replicas");
-    const auto available = int_at(status, "availableReplicas");
+    const auto replicas = wire::integer(spec, "replicas", 1);
+    const auto updated = wire::integer(status, "updatedReplicas");
+    const auto total = wire::integer(status, "replicas");
+    const auto available = wire::integer(status, "availableReplicas");
     const bool deadline_exceeded =
-        condition_reason(status, "Progressing") == "ProgressDeadlineExceeded";
+        wire::condition_reason(object, "Progressing") == "ProgressDeadlineExceeded";
     out.ready = observed && !deadline_exceeded && updated >= replicas && total == updated &&
                 available >= updated;
     out.detail = std::to_string(available) + "/" + std::to_string(replicas) + " available";
@@ -187,14 +132,14 @@ migrate::WorkloadState project_workload(std::string_view kind, const boost::json
   } else if (kind == "StatefulSet") {
     // kubectl rollout status (RollingUpdate): every replica ready and, past
     // the partition, updated to the update revision.
-    const auto replicas = int_at(spec, "replicas", 1);
-    const auto ready = int_at(status, "readyReplicas");
-    const auto updated = int_at(status, "updatedReplicas");
+    const auto replicas = wire::integer(spec, "replicas", 1);
+    const auto ready = wire::integer(status, "readyReplicas");
+    const auto updated = wire::integer(status, "updatedReplicas");
     std::int64_t partition = 0;
     if (spec != nullptr) {
       if (const auto* strategy = wire::obj(*spec, "updateStrategy"); strategy != nullptr) {
         if (const auto* rolling = wire::obj(*strategy, "rollingUpdate"); rolling != nullptr) {
-          partition = int_at(rolling, "partition");
+          partition = wire::integer(rolling, "partition");
         }
       }
     }

@@ -74,6 +74,13 @@ Error make_error(Errc code, std::string message) {
   return e;
 }
 
+Error make_error(Errc code, int http_status, std::string reason, std::string message) {
+  Error e = make_error(code, std::move(message));
+  e.http_status = http_status;
+  e.reason = std::move(reason);
+  return e;
+}
+
 ErrorException::ErrorException(Error error)
     : std::runtime_error(error.describe()), error_(std::move(error)) {}
 

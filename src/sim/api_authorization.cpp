@@ -15,7 +15,7 @@ std::optional<ApiResponse> ApiHandler::authorize(const std::string& verb, const 
   const auto* rule = authorizer_.refusal(asked, std::chrono::steady_clock::now());
   if (rule == nullptr)
     return std::nullopt;
-  ++forbidden_[verb + " " + rp.type->plural + (rp.type->group.empty() ? "" : "." + rp.type->group) +
+  ++forbidden_[verb + " " + qualified_resource(*rp.type) +
                (rp.subresource.empty() ? "" : "/" + rp.subresource)];
   return error_response(forbidden_error(asked, *rule), rp.type->plural, rp.name);
 }

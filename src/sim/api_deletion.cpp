@@ -150,7 +150,7 @@ ApiResponse ApiHandler::remove(const ResourcePath& rp, const Query& q, const std
   if ((!opts->precondition_uid.empty() && opts->precondition_uid != fields::str(meta, "uid")) ||
       (!opts->precondition_rv.empty() &&
        opts->precondition_rv != fields::str(meta, "resourceVersion")))
-    return error_response(http_error(Errc::conflict, 409, "Conflict",
+    return error_response(make_error(Errc::conflict, 409, "Conflict",
                                      "Precondition failed: UID or ResourceVersion in precondition "
                                      "does not match the object"),
                           type.plural, rp.name);

@@ -121,7 +121,7 @@ ApiResponse ApiHandler::evict(const ResourcePath& rp, const Query& q, const std:
     return eviction_success();  // already terminating: nothing left to protect
   const auto budgets = budgets_of(store_, *pod, rp.ns);
   if (budgets.size() > 1)
-    return error_response(http_error(
+    return error_response(make_error(
         Errc::server_error, 500, "InternalError",
         "This pod has more than one PodDisruptionBudget, which the eviction subresource does not "
         "support."));

@@ -41,7 +41,7 @@ ApiResponse ApiHandler::fault_endpoint(const ApiRequest& request) {
     return object_response(fault_state());
   }
   if (request.method != "PUT")
-    return error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
+    return error_response(make_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                      "/sim/v1/faults serves GET and PUT"));
   count_request("update", "sim/faults");
   std::string text = request.body;
@@ -114,9 +114,9 @@ std::optional<ApiResponse> ApiHandler::injected_fault(const std::string& verb, b
   int status = faults_.error_status;
   if (status == 0)
     status = (faults_injected_ % 2) ? 429 : 500;
-  Error e = status == 429 ? http_error(Errc::too_many_requests, 429, "TooManyRequests",
+  Error e = status == 429 ? make_error(Errc::too_many_requests, 429, "TooManyRequests",
                                        "the server has received too many requests (injected)")
-                          : http_error(Errc::server_error, status, "InternalError",
+                          : make_error(Errc::server_error, status, "InternalError",
                                        "an error on the server (injected)");
   if (status == 429)
     e.retry_after = std::chrono::seconds(1);

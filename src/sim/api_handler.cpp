@@ -146,7 +146,7 @@ ApiResult ApiHandler::handle_resource(const ApiRequest& request, const ResourceP
   const bool watch = m == "GET" && (q.flag("watch"));
   const auto verb = verb_of(m, rp, watch);
   if (!verb)
-    return {error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
+    return {error_response(make_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                       "method " + m + " is not supported")),
             nullptr};
   const auto resource = resource_of(rp);
@@ -223,7 +223,7 @@ ApiResponse ApiHandler::dispatch_write(const ApiRequest& request, const Resource
       rp.subresource != "eviction" && rp.type->plural != "selfsubjectaccessreviews") {
     // kubectl's typed commands (create namespace, create deployment...) send
     // protobuf; the simulator speaks JSON only (apply and the agent use JSON).
-    return error_response(http_error(Errc::bad_request, 415, "UnsupportedMediaType",
+    return error_response(make_error(Errc::bad_request, 415, "UnsupportedMediaType",
                                      "cnimig-sim accepts JSON request bodies only (got " +
                                          request.content_type + "); use kubectl apply"));
   }

@@ -5,19 +5,12 @@
 namespace cnimig::sim {
 namespace json = boost::json;
 
-Error http_error(Errc code, int status, std::string reason, std::string message) {
-  Error e = make_error(code, std::move(message));
-  e.http_status = status;
-  e.reason = std::move(reason);
-  return e;
-}
-
 Error bad_request(std::string message) {
-  return http_error(Errc::bad_request, 400, "BadRequest", std::move(message));
+  return make_error(Errc::bad_request, 400, "BadRequest", std::move(message));
 }
 
 Error not_found(std::string message) {
-  return http_error(Errc::not_found, 404, "NotFound", std::move(message));
+  return make_error(Errc::not_found, 404, "NotFound", std::move(message));
 }
 
 ApiResponse object_response(const ObjectPtr& obj, int status) {

@@ -15,7 +15,6 @@
 
 namespace cnimig::sim {
 
-Error http_error(Errc code, int status, std::string reason, std::string message);
 Error bad_request(std::string message);
 Error not_found(std::string message);
 

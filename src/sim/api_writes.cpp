@@ -46,7 +46,7 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
         R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Success","code":201})"};
   }
   if (!rp.name.empty())
-    return error_response(http_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
+    return error_response(make_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                      "POST to a named " + type.plural + " is not supported"));
   {
     auto& meta = fields::mutable_meta(*obj);
@@ -71,7 +71,7 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
     return *refused;
   if (q.get("dryRun") == "All") {
     if (store_.get(type, fields::str(&meta, "namespace"), fields::str(&meta, "name")))
-      return error_response(http_error(
+      return error_response(make_error(
           Errc::already_exists, 409, "AlreadyExists",
           type.plural + " \"" + std::string(fields::str(&meta, "name")) + "\" already exists"));
     meta["creationTimestamp"] = rfc3339_now();
@@ -122,7 +122,7 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
   auto body = json::parse(request.body, ec);
   if (ec) {
     return error_response(
-        http_error(Errc::bad_request, 400, "BadRequest",
+        make_error(Errc::bad_request, 400, "BadRequest",
                    ct == "application/apply-patch+yaml"
                        ? "cnimig-sim accepts apply patches as JSON only (kubectl sends JSON)"
                        : "the patch body is not valid JSON"));
@@ -149,7 +149,7 @@ ApiResponse ApiHandler::patch(const ResourcePath& rp, const Query& q, const ApiR
     }
     patched = strategic_merge_patch(json::value(*current), body);
   } else {
-    return error_response(http_error(Errc::bad_request, 415, "UnsupportedMediaType",
+    return error_response(make_error(Errc::bad_request, 415, "UnsupportedMediaType",
                                      "the body of the request was in an unknown format - "
                                      "accepted media types include: application/json-patch+json, "
                                      "application/merge-patch+json, "

@@ -64,10 +64,7 @@ Error forbidden_error(const AccessRequest& r, const ForbiddenRule& rule) {
     message = "admission webhook \"deny.cnimig-sim.io\" denied the request: " + r.verb + " " +
               resource + " is refused by cnimig-sim's admission-denied fault";
   }
-  Error e = make_error(Errc::forbidden, std::move(message));
-  e.http_status = 403;
-  e.reason = "Forbidden";
-  return e;
+  return make_error(Errc::forbidden, 403, "Forbidden", std::move(message));
 }
 
 }  // namespace cnimig::sim

@@ -20,10 +20,9 @@ std::string qualified(const ResourceType& type) {
 // The answer of a failed `get namespace X`, which the plugin returns as is:
 // 404, `namespaces "X" not found`, details {name: X, kind: namespaces}.
 ApiResponse namespace_not_found(std::string_view ns) {
-  Error e = make_error(Errc::not_found, "namespaces \"" + std::string(ns) + "\" not found");
-  e.http_status = 404;
-  e.reason = "NotFound";
-  return error_response(e, "namespaces", ns);
+  return error_response(make_error(Errc::not_found, 404, "NotFound",
+                                   "namespaces \"" + std::string(ns) + "\" not found"),
+                        "namespaces", ns);
 }
 
 // admission.NewForbidden: `<resource> "<name>" is forbidden: <why>`, with

@@ -192,12 +192,8 @@ Result<ObjectPtr> ObjectStore::create(const ResourceType& type, json::object obj
   auto& b = bucket(type);
   const auto k = key(ns, name);
   if (b.count(k)) {
-    Error e = make_error(Errc::already_exists, type.plural +
-                                                   (type.group.empty() ? "" : "." + type.group) +
-                                                   " \"" + name + "\" already exists");
-    e.http_status = 409;
-    e.reason = "AlreadyExists";
-    return e;
+    return make_error(Errc::already_exists, 409, "AlreadyExists",
+                      qualified_resource(type) + " \"" + name + "\" already exists");
   }
   if (auto r = admit_write(); !r)
     return r.error();
@@ -241,22 +237,16 @@ Result<ObjectPtr> ObjectStore::create(const ResourceType& type, json::object obj
 namespace {
 
 Error conflict_error(const ResourceType& type, std::string_view name) {
-  Error e = make_error(
-      Errc::conflict, "Operation cannot be fulfilled on " + type.plural +
-                          (type.group.empty() ? "" : "." + type.group) + " \"" + std::string(name) +
-                          "\": the object has been modified; please apply your changes to the "
-                          "latest version and try again");
-  e.http_status = 409;
-  e.reason = "Conflict";
-  return e;
+  return make_error(Errc::conflict, 409, "Conflict",
+                    "Operation cannot be fulfilled on " + qualified_resource(type) + " \"" +
+                        std::string(name) +
+                        "\": the object has been modified; please apply your changes to the "
+                        "latest version and try again");
 }
 
 Error not_found_error(const ResourceType& type, std::string_view name) {
-  Error e = make_error(Errc::not_found, type.plural + (type.group.empty() ? "" : "." + type.group) +
-                                            " \"" + std::string(name) + "\" not found");
-  e.http_status = 404;
-  e.reason = "NotFound";
-  return e;
+  return make_error(Errc::not_found, 404, "NotFound",
+                    qualified_resource(type) + " \"" + std::string(name) + "\" not found");
 }
 
 }  // namespace

@@ -11,10 +11,7 @@ namespace json = boost::json;
 namespace {
 
 Error patch_error(std::string message) {
-  Error e = make_error(Errc::invalid, std::move(message));
-  e.http_status = 422;
-  e.reason = "Invalid";
-  return e;
+  return make_error(Errc::invalid, 422, "Invalid", std::move(message));
 }
 
 }  // namespace

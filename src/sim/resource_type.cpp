@@ -97,6 +97,10 @@ std::vector<std::string> short_names(const ResourceType& type) {
   return {};
 }
 
+std::string qualified_resource(const ResourceType& type) {
+  return type.group.empty() ? type.plural : type.plural + "." + type.group;
+}
+
 std::string api_version(const ResourceType& type) {
   return type.group.empty() ? type.version : type.group + "/" + type.version;
 }

@@ -25,6 +25,8 @@ const ResourceType* find_resource_type(std::string_view group, std::string_view 
 std::vector<const ResourceType*> resource_types();
 // kubectl's short names (po, no, ds...) for discovery; empty when none.
 std::vector<std::string> short_names(const ResourceType& type);
+// "daemonsets.apps" or "pods": how the API server names a resource in errors.
+std::string qualified_resource(const ResourceType& type);
 // "apps/v1" or "v1".
 std::string api_version(const ResourceType& type);
 // Adds (or returns the existing) type, e.g. for a CustomResourceDefinition's

@@ -14,11 +14,9 @@ void WatchHistory::record(const Change& change) {
 }
 
 Error gone_error(std::uint64_t requested, std::uint64_t oldest) {
-  Error e = make_error(Errc::gone, "too old resource version: " + std::to_string(requested) + " (" +
-                                       std::to_string(oldest) + ")");
-  e.http_status = 410;
-  e.reason = "Expired";
-  return e;
+  return make_error(Errc::gone, 410, "Expired",
+                    "too old resource version: " + std::to_string(requested) + " (" +
+                        std::to_string(oldest) + ")");
 }
 
 Result<std::vector<Change>> WatchHistory::since(std::uint64_t rv) const {

@@ -12,10 +12,7 @@ namespace json = boost::json;
 namespace {
 
 Error invalid(std::string message) {
-  Error e = make_error(Errc::bad_request, std::move(message));
-  e.http_status = 400;
-  e.reason = "BadRequest";
-  return e;
+  return make_error(Errc::bad_request, 400, "BadRequest", std::move(message));
 }
 
 // Splits on commas that are not inside parentheses.

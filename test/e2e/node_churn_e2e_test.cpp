@@ -54,10 +54,10 @@ std::pair<int, std::vector<std::string>> run_with(
     const std::function<void()>& act) {
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
   auto seen = agent.wait_for_line(trigger, 300s);
-  BOOST_TEST_REQUIRE(seen.has_value(), "never saw the trigger: " << agent.stderr_text());
+  BOOST_TEST_REQUIRE(seen.has_value(), "never saw the trigger: " << agent.diagnostics());
   act();
   auto end = agent.wait_for_line(run_ended, 600s);
-  BOOST_TEST_REQUIRE(end.has_value(), "the run did not end: " << agent.stderr_text());
+  BOOST_TEST_REQUIRE(end.has_value(), "the run did not end: " << agent.diagnostics());
   const int code = wait_exit(agent);
   return {code, agent.stdout_lines()};
 }
@@ -182,7 +182,7 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   cluster.node_leftovers_removed = false;
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
   BOOST_TEST_REQUIRE(agent.wait_for_line(entering("node-3", "migrate-labelled"), 300s).has_value(),
-                     agent.stderr_text());
+                     agent.diagnostics());
   cluster.put_faults("never-ready-node=node-3");
   auto waiting = [](const std::string& l) {
     return field(l, "event") == "gate.waiting" && field(l, "step") == "cleanup" &&
@@ -190,11 +190,11 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout) {
   };
   auto seen =
       agent.wait_for_line([&](const std::string& l) { return waiting(l) || run_ended(l); }, 300s);
-  BOOST_TEST_REQUIRE(seen.has_value(), agent.stderr_text());
+  BOOST_TEST_REQUIRE(seen.has_value(), agent.diagnostics());
   BOOST_TEST(waiting(*seen), "completion came before the rollout: " << *seen);
   cluster.put_faults("");
   auto end = agent.wait_for_line(run_ended, 300s);
-  BOOST_TEST_REQUIRE(end.has_value(), agent.stderr_text());
+  BOOST_TEST_REQUIRE(end.has_value(), agent.diagnostics());
   BOOST_TEST(field(*end, "event") == "migration.completed");
   BOOST_TEST(wait_exit(agent) == 0);
   // The last probe passed after the last write.
@@ -227,7 +227,7 @@ BOOST_AUTO_TEST_CASE(cleanup_waits_for_the_node_cleanup_on_every_node) {
   for (const char* node : {"node-0", "node-1", "node-2"}) {
     auto cleaned = agent.wait_for_line(
         [&](const std::string& l) { return entering(node, "cleaned")(l) || run_ended(l); }, 300s);
-    BOOST_TEST_REQUIRE(cleaned.has_value(), agent.stderr_text());
+    BOOST_TEST_REQUIRE(cleaned.has_value(), agent.diagnostics());
     BOOST_TEST_REQUIRE(!run_ended(*cleaned),
                        "ended before " << node << " was cleaned: " << *cleaned);
   }
@@ -240,7 +240,7 @@ BOOST_AUTO_TEST_CASE(cleanup_waits_for_the_node_cleanup_on_every_node) {
   }
   cluster.put_faults("");
   auto end = agent.wait_for_line(run_ended, 300s);
-  BOOST_TEST_REQUIRE(end.has_value(), agent.stderr_text());
+  BOOST_TEST_REQUIRE(end.has_value(), agent.diagnostics());
   BOOST_TEST(field(*end, "event") == "migration.completed");
   BOOST_TEST(wait_exit(agent) == 0);
   check_migrated(cluster, 1);

@@ -18,28 +18,10 @@ namespace json = boost::json;
 
 namespace {
 
-const std::string L = "node-role.kubernetes.io/";
-const std::vector<std::string> node_names{"node-0", "node-1", "node-2", "node-3"};
-
-json::object agent_ds(std::string_view ns, std::string_view name, std::string_view selector_label,
-                      bool host_network = true) {
-  json::object labels{{"k8s-app", name}};
-  json::object pod_spec{
-      {"containers", json::array{json::object{{"name", name},
-                                              {"image", "quay.io/example/" + std::string(name)}}}},
-      {"hostNetwork", host_network},
-      {"terminationGracePeriodSeconds", 1},
-      {"tolerations", json::array{json::object{{"operator", "Exists"}}}}};
-  if (!selector_label.empty())
-    pod_spec["nodeSelector"] = json::object{{L + std::string(selector_label), "true"}};
-  return json::object{
-      {"metadata", json::object{{"name", name}, {"namespace", ns}, {"labels", labels}}},
-      {"spec",
-       json::object{{"selector", json::object{{"matchLabels", labels}}},
-                    {"updateStrategy", json::object{{"type", "RollingUpdate"}}},
-                    {"template", json::object{{"metadata", json::object{{"labels", labels}}},
-                                              {"spec", std::move(pod_spec)}}}}}};
-}
+const std::string& L = cnimig::sim::test::kRolePrefix;
+const std::vector<std::string>& node_names = cnimig::sim::test::kFourNodes;
+using cnimig::sim::test::agent_ds;
+using cnimig::sim::test::install_knet_stress;
 
 // cilium-config as resources/cilium.yaml has it, with `changes` applied.
 json::object cilium_config(const std::map<std::string, std::string>& changes) {
@@ -77,11 +59,7 @@ struct Cluster {
       : h(std::move(options)) {
     h.model.bootstrap(node_names.size(), 2);
     BOOST_REQUIRE(h.settle());
-    (void)h.store.create(h.namespaces,
-                         json::object{{"metadata", json::object{{"name", "knet-stress"}}}});
-    for (const char* n : {"knet-stress", "knet-stress-2"})
-      BOOST_REQUIRE(
-          h.store.create(h.daemonsets, agent_ds("knet-stress", n, "", false)).has_value());
+    BOOST_REQUIRE(install_knet_stress(h));
     BOOST_REQUIRE(h.store.create(config_maps, cilium_config(cilium)).has_value());
     BOOST_REQUIRE(h.settle());
   }

@@ -9,6 +9,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/json.hpp>
 
+#include "cnimig/wire/object_fields.hpp"
+
 #include "cluster_model.hpp"
 #include "object_store.hpp"
 #include "resource_type.hpp"
@@ -117,18 +119,8 @@ struct Harness {
     (void)store.update(pods, std::move(next));
   }
   std::vector<ObjectPtr> pods_of(std::string_view ns) { return store.list(pods, ns); }
-  static bool ready(const json::object& pod) {
-    if (auto* st = pod.if_contains("status"))
-      if (auto* cs = st->as_object().if_contains("conditions"))
-        for (auto& c : cs->as_array())
-          if (c.at("type") == "Ready")
-            return c.at("status") == "True";
-    return false;
-  }
-  static std::string node_of(const json::object& pod) {
-    const auto* n = pod.at("spec").as_object().if_contains("nodeName");
-    return n ? std::string(n->as_string()) : std::string();
-  }
+  static bool ready(const json::object& pod) { return wire::pod_ready(pod); }
+  static std::string node_of(const json::object& pod) { return std::string(wire::node_name(pod)); }
   std::size_t count_ready(std::string_view ns) {
     std::size_t n = 0;
     for (auto& p : pods_of(ns))
@@ -137,5 +129,42 @@ struct Harness {
     return n;
   }
 };
+
+// The migration's node labels, under the role prefix the seed used.
+inline const std::string kRolePrefix = "node-role.kubernetes.io/";
+inline const std::vector<std::string> kFourNodes{"node-0", "node-1", "node-2", "node-3"};
+
+// A DaemonSet like the ones the migration installs: one pod a node, selected
+// by `selector_label` under kRolePrefix (none: every node), tolerating all.
+inline json::object agent_ds(std::string_view ns, std::string_view name,
+                             std::string_view selector_label, bool host_network = true) {
+  json::object labels{{"k8s-app", name}};
+  json::object pod_spec{
+      {"containers", json::array{json::object{{"name", name},
+                                              {"image", "quay.io/example/" + std::string(name)}}}},
+      {"hostNetwork", host_network},
+      {"terminationGracePeriodSeconds", 1},
+      {"tolerations", json::array{json::object{{"operator", "Exists"}}}}};
+  if (!selector_label.empty())
+    pod_spec["nodeSelector"] = json::object{{kRolePrefix + std::string(selector_label), "true"}};
+  return json::object{
+      {"metadata", json::object{{"name", name}, {"namespace", ns}, {"labels", labels}}},
+      {"spec",
+       json::object{{"selector", json::object{{"matchLabels", labels}}},
+                    {"updateStrategy", json::object{{"type", "RollingUpdate"}}},
+                    {"template", json::object{{"metadata", json::object{{"labels", labels}}},
+                                              {"spec", std::move(pod_spec)}}}}}};
+}
+
+// knet-stress as the agent's preflight installs it: two DaemonSets on the
+// ordinary pod network, tolerating everything. False if a create failed.
+inline bool install_knet_stress(Harness& h) {
+  (void)h.store.create(h.namespaces,
+                       json::object{{"metadata", json::object{{"name", "knet-stress"}}}});
+  for (const char* n : {"knet-stress", "knet-stress-2"})
+    if (!h.store.create(h.daemonsets, agent_ds("knet-stress", n, "", false)).has_value())
+      return false;
+  return true;
+}
 
 }  // namespace cnimig::sim::test

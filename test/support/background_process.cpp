@@ -118,4 +118,12 @@ std::string BackgroundProcess::stderr_text() const {
   return out.str();
 }
 
+std::string BackgroundProcess::diagnostics(std::size_t lines) const {
+  std::string out = stderr_text() + "--- last stdout lines:\n";
+  const auto first = lines_.size() > lines ? lines_.size() - lines : 0;
+  for (auto i = first; i < lines_.size(); ++i)
+    out += lines_[i] + "\n";
+  return out;
+}
+
 }  // namespace cnimig::test

@@ -32,6 +32,9 @@ class BackgroundProcess {
   // Every stdout line read so far, and all of stderr (collected into a file).
   const std::vector<std::string>& stdout_lines() const noexcept { return lines_; }
   std::string stderr_text() const;
+  // What a failed wait reports: all of stderr and the last `lines` of stdout
+  // (for the agent, its latest events: the gate it was waiting at).
+  std::string diagnostics(std::size_t lines = 15) const;
 
  private:
   pid_t pid_ = -1;

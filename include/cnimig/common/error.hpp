@@ -51,6 +51,8 @@ struct Error {
 };
 
 Error make_error(Errc code, std::string message);
+// An error as an API server answers it: HTTP status and Status.reason.
+Error make_error(Errc code, int http_status, std::string reason, std::string message);
 
 class ErrorException : public std::runtime_error {
  public:

@@ -113,14 +113,21 @@ inline std::string_view node_name(const boost::json::object& pod) {
 inline bool host_network(const boost::json::object& pod) {
   return boolean(spec(pod), "hostNetwork");
 }
-inline bool condition_true(const boost::json::object& o, std::string_view type) {
+// status.conditions[type=<type>], or nullptr.
+inline const boost::json::object* condition(const boost::json::object& o, std::string_view type) {
   const auto* conds = arr(status(o), "conditions");
   if (conds == nullptr)
-    return false;
+    return nullptr;
   for (const auto& c : *conds)
     if (c.is_object() && str(&c.get_object(), "type") == type)
-      return str(&c.get_object(), "status") == "True";
-  return false;
+      return &c.get_object();
+  return nullptr;
+}
+inline bool condition_true(const boost::json::object& o, std::string_view type) {
+  return str(condition(o, type), "status") == "True";
+}
+inline std::string_view condition_reason(const boost::json::object& o, std::string_view type) {
+  return str(condition(o, type), "reason");
 }
 inline bool pod_ready(const boost::json::object& pod) {
   return condition_true(pod, "Ready");
