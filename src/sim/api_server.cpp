@@ -17,7 +17,8 @@
 #include <spdlog/spdlog.h>
 
 #include "cnimig/common/http_date.hpp"
-#include "cnimig/common/split.hpp"
+
+#include "exec_channel.hpp"
 
 namespace cnimig::sim {
 
@@ -39,7 +40,6 @@ ExecResult default_exec(const json::object&, const std::vector<std::string>& com
 
 namespace {
 
-using SslStream = beast::ssl_stream<beast::tcp_stream>;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 struct Connection {
@@ -64,23 +64,26 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
   return diff == 0;
 }
 
-std::string exec_status(const ExecResult& r, const std::vector<std::string>& command) {
-  if (r.exit_code == 0)
-    return R"({"metadata":{},"status":"Success"})";
-  std::string joined;
-  for (const auto& c : command)
-    joined += (joined.empty() ? "" : " ") + c;
-  json::object s{
-      {"metadata", json::object()},
-      {"status", "Failure"},
-      {"message", "command terminated with non-zero exit code: error executing command [" + joined +
-                      "], exit code " + std::to_string(r.exit_code)},
-      {"reason", "NonZeroExitCode"},
-      {"details",
-       {{"causes",
-         json::array{{{"reason", "ExitCode"}, {"message", std::to_string(r.exit_code)}}}}}}};
-  return json::serialize(s);
-}
+// Counts a connection open for as long as its session runs.
+struct OpenConnection {
+  std::shared_ptr<ConnectionStats> stats;
+  explicit OpenConnection(std::shared_ptr<ConnectionStats> s) : stats(std::move(s)) {
+    stats->opened();
+  }
+  ~OpenConnection() { stats->closed(); }
+};
+
+// Counts a request in progress until its answer starts (or it is abandoned).
+struct InProgress {
+  ConnectionStats& stats;
+  bool answered = false;
+  explicit InProgress(ConnectionStats& s) : stats(s) { stats.request_started(); }
+  void answer() {
+    if (!std::exchange(answered, true))
+      stats.request_answered();
+  }
+  ~InProgress() { answer(); }
+};
 
 }  // namespace
 
@@ -137,14 +140,38 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     co_return !ec;
   }
 
+  bool authorized(const http::request<http::string_body>& req) const {
+    const auto auth = req[http::field::authorization];
+    return auth.starts_with("Bearer ") && constant_time_equal(auth.substr(7), options.token);
+  }
+
+  awaitable<bool> send_unauthorized(SslStream& stream,
+                                    const http::request<http::string_body>& req) {
+    handler.count_request("unauthorized", "any");
+    http::response<http::string_body> res{http::status::unauthorized, req.version()};
+    res.set(http::field::content_type, "application/json");
+    res.body() =
+        R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
+    res.keep_alive(req.keep_alive());
+    co_return co_await send(stream, res);
+  }
+
+  awaitable<bool> send_result(SslStream& stream, const http::request<http::string_body>& req,
+                              ApiResponse response) {
+    http::response<http::string_body> res{static_cast<http::status>(response.status),
+                                          req.version()};
+    res.set(http::field::content_type, response.content_type);
+    if (response.retry_after_seconds > 0)
+      res.set(http::field::retry_after, std::to_string(response.retry_after_seconds));
+    res.body() = std::move(response.body);
+    res.keep_alive(req.keep_alive());
+    co_return co_await send(stream, res);
+  }
+
   awaitable<void> session(std::shared_ptr<Connection> conn) {
     auto self = shared_from_this();
     // A copy of the handler's counters: this frame may outlive the handler.
-    struct Open {
-      std::shared_ptr<ConnectionStats> stats;
-      explicit Open(std::shared_ptr<ConnectionStats> s) : stats(std::move(s)) { stats->opened(); }
-      ~Open() { stats->closed(); }
-    } open{handler.connection_stats()};
+    OpenConnection open{handler.connection_stats()};
     auto& stream = conn->stream;
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(30));
     auto [hec] = co_await stream.async_handshake(asio::ssl::stream_base::server, use_nothrow);
@@ -162,29 +189,13 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       beast::get_lowest_layer(stream).expires_never();
       auto req = parser.release();
       // In progress from here until its answer starts (or it is abandoned).
-      struct InProgress {
-        ConnectionStats& stats;
-        bool answered = false;
-        explicit InProgress(ConnectionStats& s) : stats(s) { stats.request_started(); }
-        void answer() {
-          if (!std::exchange(answered, true))
-            stats.request_answered();
-        }
-        ~InProgress() { answer(); }
-      } in_progress{*open.stats};
+      InProgress in_progress{*open.stats};
       const bool keep_alive = req.keep_alive();
       handler.set_client(req[http::field::user_agent]);
 
-      const auto auth = req[http::field::authorization];
-      if (!auth.starts_with("Bearer ") || !constant_time_equal(auth.substr(7), options.token)) {
-        handler.count_request("unauthorized", "any");
-        http::response<http::string_body> res{http::status::unauthorized, req.version()};
-        res.set(http::field::content_type, "application/json");
-        res.body() =
-            R"({"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401})";
-        res.keep_alive(keep_alive);
+      if (!authorized(req)) {
         in_progress.answer();
-        if (!co_await send(stream, res) || !keep_alive)
+        if (!co_await send_unauthorized(stream, req) || !keep_alive)
           break;
         continue;
       }
@@ -218,15 +229,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
           break;
         continue;
       }
-      http::response<http::string_body> res{static_cast<http::status>(result.response.status),
-                                            req.version()};
-      res.set(http::field::content_type, result.response.content_type);
-      if (result.response.retry_after_seconds > 0)
-        res.set(http::field::retry_after, std::to_string(result.response.retry_after_seconds));
-      res.body() = std::move(result.response.body);
-      res.keep_alive(keep_alive);
       in_progress.answer();
-      if (!co_await send(stream, res) || !keep_alive)
+      if (!co_await send_result(stream, req, std::move(result.response)) || !keep_alive)
         break;
     }
     beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(2));
@@ -280,54 +284,55 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
     if (hec)
       co_return false;
 
+    auto outcome = co_await (pump_watch(stream, *sink, plan) || wait_closed(stream));
+    // Index 1: the peer went away first.
+    co_return outcome.index() == 0 && std::get<0>(outcome);
+  }
+
+  // Writes the sink's lines as chunks until the watch ends (its timeout, a
+  // cut fault, the initial list only, or the server stopping), with
+  // bookmarks between. False when a write failed.
+  awaitable<bool> pump_watch(SslStream& stream, WatchSink& sink, const WatchPlan& plan) {
     const auto now = std::chrono::steady_clock::now;
     const auto forever = std::chrono::steady_clock::time_point::max();
     const auto deadline = plan.timeout.count() > 0 ? now() + plan.timeout : forever;
     const auto cut =
         handler.faults().watch_cut.count() > 0 ? now() + handler.faults().watch_cut : forever;
     auto next_bookmark = plan.bookmarks ? now() + options.bookmark_interval : forever;
-    bool peer_alive = true;
-
-    auto pump = [&]() -> awaitable<bool> {
-      while (!stopped) {
-        while (!sink->delayed.empty() && sink->delayed.front().first <= now()) {
-          sink->pending += sink->delayed.front().second;
-          sink->delayed.pop_front();
-        }
-        if (!sink->pending.empty()) {
-          std::string data = std::move(sink->pending);
-          sink->pending.clear();
-          auto [ec, n] =
-              co_await asio::async_write(stream, http::make_chunk(asio::buffer(data)), use_nothrow);
-          (void)n;
-          if (ec)
-            co_return false;
-          continue;
-        }
-        if (plan.finish_after_initial)
-          break;
-        const auto t = now();
-        if (t >= deadline || t >= cut)
-          break;
-        // A bookmark past events still held would let a resuming client
-        // skip them.
-        if (t >= next_bookmark && sink->delayed.empty()) {
-          sink->pending = plan.bookmark_line(store.resource_version()) + "\n";
-          next_bookmark = t + options.bookmark_interval;
-          continue;
-        }
-        const auto held = sink->delayed.empty() ? next_bookmark : sink->delayed.front().first;
-        sink->wake.expires_at(std::min({deadline, cut, held}));
-        co_await sink->wake.async_wait(use_nothrow);
+    while (!stopped) {
+      while (!sink.delayed.empty() && sink.delayed.front().first <= now()) {
+        sink.pending += sink.delayed.front().second;
+        sink.delayed.pop_front();
       }
-      auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
-      (void)n;
-      co_return !ec;
-    };
-    auto outcome = co_await (pump() || wait_closed(stream));
-    if (outcome.index() == 1)
-      peer_alive = false;
-    co_return peer_alive&& std::get<0>(outcome);
+      if (!sink.pending.empty()) {
+        std::string data = std::move(sink.pending);
+        sink.pending.clear();
+        auto [ec, n] =
+            co_await asio::async_write(stream, http::make_chunk(asio::buffer(data)), use_nothrow);
+        (void)n;
+        if (ec)
+          co_return false;
+        continue;
+      }
+      if (plan.finish_after_initial)
+        break;
+      const auto t = now();
+      if (t >= deadline || t >= cut)
+        break;
+      // A bookmark past events still held would let a resuming client
+      // skip them.
+      if (t >= next_bookmark && sink.delayed.empty()) {
+        sink.pending = plan.bookmark_line(handler.store().resource_version()) + "\n";
+        next_bookmark = t + options.bookmark_interval;
+        continue;
+      }
+      const auto held = sink.delayed.empty() ? next_bookmark : sink.delayed.front().first;
+      sink.wake.expires_at(std::min({deadline, cut, held}));
+      co_await sink.wake.async_wait(use_nothrow);
+    }
+    auto [ec, n] = co_await asio::async_write(stream, http::make_chunk_last(), use_nothrow);
+    (void)n;
+    co_return !ec;
   }
 
   awaitable<void> exec(SslStream& stream, http::request<http::string_body> req) {
@@ -370,15 +375,7 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       co_await reject(http::status::not_found, "pods \"" + rp->name + "\" not found");
       co_return;
     }
-    // The first protocol the client offers that we speak (kubectl 1.32 offers v5 first).
-    std::string chosen;
-    const std::string offered(req[http::field::sec_websocket_protocol]);
-    for (const auto offer : split(offered, ',')) {
-      if (const auto p = trim(offer); p == "v5.channel.k8s.io" || p == "v4.channel.k8s.io") {
-        chosen = p;
-        break;
-      }
-    }
+    const std::string chosen = exec_subprotocol(req[http::field::sec_websocket_protocol]);
     if (chosen.empty()) {
       co_await reject(http::status::bad_request,
                       "unsupported exec subprotocol; this server speaks v5.channel.k8s.io and "
@@ -386,30 +383,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       co_return;
     }
     const auto command = q.all("command");
-    websocket::stream<SslStream&> ws(stream);
-    beast::get_lowest_layer(ws).expires_never();
-    ws.set_option(websocket::stream_base::timeout::suggested(beast::role_type::server));
-    ws.set_option(websocket::stream_base::decorator([chosen](websocket::response_type& res) {
-      res.set(http::field::sec_websocket_protocol, chosen);
-    }));
-    auto [aec] = co_await ws.async_accept(req, use_nothrow);
-    if (aec)
-      co_return;
-    ws.binary(true);
-    const ExecResult result = exec_hook(*pod, command);
-    auto send_channel = [&](char channel, const std::string& data) -> awaitable<bool> {
-      std::string frame(1, channel);
-      frame += data;
-      auto [ec, n] = co_await ws.async_write(asio::buffer(frame), use_nothrow);
-      (void)n;
-      co_return !ec;
-    };
-    if (!result.stdout_text.empty() && q.get("stdout", "true") != "false")
-      co_await send_channel(1, result.stdout_text);
-    if (!result.stderr_text.empty() && q.get("stderr", "true") != "false")
-      co_await send_channel(2, result.stderr_text);
-    co_await send_channel(3, exec_status(result, command));
-    co_await ws.async_close(websocket::close_code::normal, use_nothrow);
+    co_await answer_exec(stream, req, chosen, exec_hook(*pod, command), command,
+                         {q.get("stdout", "true") != "false", q.get("stderr", "true") != "false"});
   }
 };
 
