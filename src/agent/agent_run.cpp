@@ -14,6 +14,7 @@
 
 #include "cnimig/agent/cni_stack_preflight.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
+#include "cnimig/common/exception_message.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client_config.hpp"
@@ -229,12 +230,8 @@ int run_agent(const AgentRunOptions& options, events::EventSink& events) {
     finished = true;
     signals.cancel();
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::critical("internal error: {}", ex.what());
-        run.exit_code = kExitHalted;
-      }
+      spdlog::critical("internal error: {}", exception_message(e));
+      run.exit_code = kExitHalted;
     }
   });
   io.run();

@@ -14,6 +14,7 @@
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/agent/migration_inputs.hpp"
 #include "cnimig/agent/status_report.hpp"
+#include "cnimig/common/exception_message.hpp"
 #include "cnimig/common/exit_code.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/client_config.hpp"
@@ -107,12 +108,8 @@ int run_status(const StatusOptions& options, std::FILE* out) {
   StatusRun run{options, **client, std::move(*bundles), std::nullopt, kExitDone};
   asio::co_spawn(io, run.main(), [&](std::exception_ptr e) {
     if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::critical("internal error: {}", ex.what());
-        run.exit_code = kExitUnreachable;
-      }
+      spdlog::critical("internal error: {}", exception_message(e));
+      run.exit_code = kExitUnreachable;
     }
   });
   io.run();

@@ -16,6 +16,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/common/exception_message.hpp"
 #include "cnimig/common/http_date.hpp"
 
 #include "exec_channel.hpp"
@@ -118,13 +119,8 @@ struct ApiServer::Impl : std::enable_shared_from_this<ApiServer::Impl> {
       std::erase_if(connections, [](const auto& w) { return w.expired(); });
       connections.push_back(conn);
       asio::co_spawn(io, session(conn), [](std::exception_ptr e) {
-        if (e) {
-          try {
-            std::rethrow_exception(e);
-          } catch (const std::exception& ex) {
-            spdlog::debug("cnimig-sim: connection ended: {}", ex.what());
-          }
-        }
+        if (e)
+          spdlog::debug("cnimig-sim: connection ended: {}", exception_message(e));
       });
     }
   }
@@ -423,13 +419,8 @@ Result<void> ApiServer::start() {
                                            ec.message());
   // Owned by Impl (the loop holds a reference to it); ends when stop() closes the acceptor.
   asio::co_spawn(impl_->io, impl_->accept_loop(), [](std::exception_ptr e) {
-    if (e) {
-      try {
-        std::rethrow_exception(e);
-      } catch (const std::exception& ex) {
-        spdlog::error("cnimig-sim: accept loop failed: {}", ex.what());
-      }
-    }
+    if (e)
+      spdlog::error("cnimig-sim: accept loop failed: {}", exception_message(e));
   });
   return {};
 }
