@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include <boost/json.hpp>
@@ -224,12 +225,21 @@ BOOST_AUTO_TEST_CASE(cleanup_waits_for_the_node_cleanup_on_every_node) {
   BOOST_TEST_REQUIRE(migrated.exit_code == 0, migrated.stderr_text);
   cluster.put_faults("never-ready-node=node-3");
   BackgroundProcess agent(cluster.agent_argv({"--apply"}));
-  for (const char* node : {"node-0", "node-1", "node-2"}) {
-    auto cleaned = agent.wait_for_line(
-        [&](const std::string& l) { return entering(node, "cleaned")(l) || run_ended(l); }, 300s);
-    BOOST_TEST_REQUIRE(cleaned.has_value(), agent.diagnostics());
-    BOOST_TEST_REQUIRE(!run_ended(*cleaned),
-                       "ended before " << node << " was cleaned: " << *cleaned);
+  // The three are cleaned in any order: wait_for_line consumes what it
+  // reads, so one wait covers them all.
+  std::set<std::string> uncleaned{"node-0", "node-1", "node-2"};
+  while (!uncleaned.empty()) {
+    auto seen = agent.wait_for_line(
+        [&](const std::string& l) {
+          return run_ended(l) ||
+                 (field(l, "event") == "node.phase" && field(l, "phase") == "cleaned" &&
+                  uncleaned.contains(field(l, "node")));
+        },
+        300s);
+    BOOST_TEST_REQUIRE(seen.has_value(), agent.diagnostics());
+    BOOST_TEST_REQUIRE(!run_ended(*seen),
+                       "ended before every node but node-3 was cleaned: " << *seen);
+    uncleaned.erase(field(*seen, "node"));
   }
   auto labels = cluster.kubectl({"get", "node", "node-3", "-o", "jsonpath={.metadata.labels}"});
   BOOST_TEST(labels.stdout_text.find("node-role.kubernetes.io/migrated") != std::string::npos,

@@ -23,6 +23,9 @@ class BackgroundProcess {
   pid_t pid() const noexcept { return pid_; }
 
   // Reads stdout until a line satisfies `match`; nullopt on EOF or timeout.
+  // Every line is offered once: a line read (and not matched) by one wait is
+  // not offered to the next, so events that may come in any order are
+  // awaited with one predicate, not one wait each.
   std::optional<std::string> wait_for_line(const std::function<bool(const std::string&)>& match,
                                            std::chrono::milliseconds timeout);
 
