@@ -33,18 +33,6 @@ std::vector<ObjectRef> objects_to_delete(const Context& ctx) {
   return refs;
 }
 
-bool node_clean(const Context& ctx, const NodeState& node) {
-  for (const auto& key : ctx.settings.labels.all()) {
-    if (node.labels.contains(key))
-      return false;
-  }
-  for (const auto& [key, value] : node.annotations) {
-    if (key.starts_with(ctx.settings.annotation_prefix))
-      return false;
-  }
-  return true;
-}
-
 // Pods of the agents cleanup deleted (the source CNI, the first Cilium,
 // multus) still on a node: one still terminating could write back what the
 // node cleanup removes.
@@ -85,8 +73,7 @@ StepOutcome remove_node_state(const Context& ctx) {
   const auto step = StepId::cleanup;
   const auto& s = ctx.settings;
   const bool leftovers = s.remove_node_leftovers;
-  const bool nodes_clean = std::all_of(ctx.snap.nodes.begin(), ctx.snap.nodes.end(),
-                                       [&](const auto& n) { return node_clean(ctx, n.second); });
+  const bool nodes_clean = ctx.nodes.unclean().empty();
   const bool cleaner_applied = ctx.snap.applied_bundles.contains(s.bundles.node_cleanup);
   if (nodes_clean) {
     if (cleaner_applied)
@@ -102,9 +89,8 @@ StepOutcome remove_node_state(const Context& ctx) {
     return out;
   }
   std::vector<std::string> cleaning;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (node_clean(ctx, node))
-      continue;
+  for (const auto& name : ctx.nodes.unclean()) {
+    const auto& node = ctx.snap.nodes.at(name);
     if (leftovers && !runs_ready_pod(node, s.system_namespace, s.node_cleanup_daemon_set)) {
       cleaning.push_back(s.node_cleanup().describe() + " not Ready on " + name);
       continue;
@@ -135,11 +121,7 @@ bool cleanup_done(const Context& ctx) {
   if (!ctx.cleanup_started() || !objects_gone(ctx) ||
       ctx.snap.applied_bundles.contains(ctx.settings.bundles.node_cleanup))
     return false;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!node_clean(ctx, node))
-      return false;
-  }
-  return true;
+  return ctx.nodes.unclean().empty();
 }
 
 StepOutcome run_final_gate(const Context& ctx) {
@@ -191,13 +173,8 @@ StepOutcome run_cleanup(const Context& ctx) {
   if (!ctx.cleanup_started()) {
     // Cleanup removes every migration label and annotation: a node still
     // joining would lose the state it is being brought into.
-    std::vector<std::string> joining;
-    for (const auto& [name, node] : ctx.snap.nodes) {
-      if (ctx.joining(name))
-        joining.push_back(name);
-    }
-    if (!joining.empty()) {
-      out.wait(step, "", Gate::node_joining, std::move(joining));
+    if (const auto& joining = ctx.nodes.joining(); !joining.empty()) {
+      out.wait(step, "", Gate::node_joining, {joining.begin(), joining.end()});
       return out;
     }
     if (!ctx.snap.exists(s.cilium_migrated())) {

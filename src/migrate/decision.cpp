@@ -52,17 +52,25 @@ std::optional<RunEnd> Decision::end() const {
 }
 
 bool Decision::all_at_safe_point() const {
-  return std::all_of(node_phases.begin(), node_phases.end(),
-                     [](const auto& np) { return at_safe_point(np.second); });
+  return migrate::all_at_safe_point(node_phases);
 }
 
 bool Decision::continues_a_node(const Action& action) const {
+  return migrate::continues_a_node(node_phases, action);
+}
+
+bool all_at_safe_point(const std::map<std::string, NodePhase>& phases) {
+  return std::all_of(phases.begin(), phases.end(),
+                     [](const auto& np) { return at_safe_point(np.second); });
+}
+
+bool continues_a_node(const std::map<std::string, NodePhase>& phases, const Action& action) {
   if (std::holds_alternative<RunConnectivityCheck>(action.kind))
     return true;
   if (action.node.empty())
     return false;
-  const auto phase = node_phases.find(action.node);
-  return phase != node_phases.end() && !at_safe_point(phase->second);
+  const auto phase = phases.find(action.node);
+  return phase != phases.end() && !at_safe_point(phase->second);
 }
 
 bool at_safe_point(NodePhase p) noexcept {

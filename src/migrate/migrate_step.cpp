@@ -13,9 +13,9 @@
 namespace cnimig::migrate::detail {
 namespace {
 
-bool node_done(const Context& ctx, const NodeState& node) {
-  return ctx.has_label(node, ctx.settings.labels.migrated) &&
-         !ctx.annotation(node, annotation_names::kMigrate);
+bool node_done(const MigrationSettings& s, const NodeState& node) {
+  return has_label(s, node, s.labels.migrated) &&
+         s.find_annotation(node.annotations, annotation_names::kMigrate) == nullptr;
 }
 
 Taint cilium_taint(const MigrationSettings& s) {

@@ -129,18 +129,14 @@ bool is_join_phase(NodePhase phase) {
 }
 
 bool joins_in_progress(const Context& ctx) {
-  return std::any_of(ctx.phases.begin(), ctx.phases.end(),
-                     [](const auto& np) { return is_join_phase(np.second); });
+  return !ctx.nodes.joining().empty();
 }
 
 void run_joins(const Context& ctx, StepId step, StepOutcome& out) {
   if (ctx.failed)
     return;  // nothing of a join is urgent: the node holds nothing cordoned
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    const auto phase = ctx.phase(name);
-    if (is_join_phase(phase))
-      advance_join(ctx, step, node, phase, out);
-  }
+  for (const auto& name : ctx.nodes.joining())
+    advance_join(ctx, step, ctx.snap.nodes.at(name), ctx.phase(name), out);
 }
 
 }  // namespace cnimig::migrate::detail

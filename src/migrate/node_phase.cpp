@@ -16,10 +16,7 @@ struct NodeFacts {
   const ClusterSnapshot& snap;
   const MigrationSettings& s;
 
-  bool label(const std::string& key) const {
-    auto it = node.labels.find(key);
-    return it != node.labels.end() && it->second == s.labels.value;
-  }
+  bool label(const std::string& key) const { return detail::has_label(s, node, key); }
   std::optional<std::string> ann(std::string_view name) const {
     if (const auto* value = s.find_annotation(node.annotations, name))
       return *value;
@@ -36,18 +33,10 @@ struct NodeFacts {
   bool cilium_migrated_ready() const {
     return detail::runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set);
   }
-  bool cleanup_started() const {
-    const auto* w = snap.workload(s.cilium_migrated());
-    return w != nullptr && w->exists && !w->node_selector.contains(s.labels.cilium);
-  }
-  // prepare's patch: from then on a node without the labels runs no CNI.
-  bool source_cni_selects_prepared_nodes() const {
-    const auto* w = snap.workload(s.source_cni);
-    if (w == nullptr || !w->exists)
-      return false;
-    auto it = w->node_selector.find(s.labels.calico_cilium);
-    return it != w->node_selector.end() && it->second == s.labels.value;
-  }
+  // The only facts outside the node a phase reads (NodeIndex re-derives
+  // every node when one of them changes).
+  bool cleanup_started() const { return detail::cleanup_started(snap, s); }
+  bool source_cni_selects_prepared_nodes() const { return detail::source_cni_patched(snap, s); }
   bool any_annotation() const {
     for (const auto& [key, value] : node.annotations) {
       if (key.starts_with(s.annotation_prefix))

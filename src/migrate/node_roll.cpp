@@ -227,12 +227,16 @@ namespace {
 // controller, without --force) or lose emptyDir data (without
 // --delete-emptydir-data). The migration refuses the same before it cordons
 // anything: once the nodes it holds are given back, it halts naming them.
-bool refuse_unsafe_pods(const Context& ctx, const std::vector<const NodeState*>& candidates,
-                        const InFlight& in_flight, StepOutcome& out) {
+// Only the candidates (in `pending_phase`, selected) the index says hold such
+// pods are listed, in name order.
+bool refuse_unsafe_pods(const Context& ctx, NodePhase pending_phase, const InFlight& in_flight,
+                        StepOutcome& out) {
   std::string list;
-  for (const auto* node : candidates) {
-    for (const auto& pod : refused_pods(ctx.settings, *node))
-      list += (list.empty() ? "" : ", ") + node->name + ": " + pod;
+  for (const auto& name : ctx.nodes.refusing()) {
+    if (ctx.phase(name) != pending_phase || !ctx.selection.includes_node(name))
+      continue;
+    for (const auto& pod : refused_pods(ctx.settings, ctx.snap.nodes.at(name)))
+      list += (list.empty() ? "" : ", ") + name + ": " + pod;
   }
   if (list.empty())
     return false;
@@ -252,15 +256,11 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
                  const std::function<void(const NodeState&, StepOutcome&)>& then) {
   if (ctx.failed)
     return;  // a failed gate stops new nodes
-  std::vector<const NodeState*> candidates;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (ctx.phase(name) == pending_phase && ctx.selection.includes_node(name)) {
-      candidates.push_back(&node);
-    }
-  }
-  if (candidates.empty())
+  // The candidates: nodes in `pending_phase` the selection includes, by name.
+  const auto& pending = ctx.nodes.in_phase(pending_phase);
+  if (!any_selected(ctx.selection, pending))
     return;
-  if (refuse_unsafe_pods(ctx, candidates, in_flight, out))
+  if (refuse_unsafe_pods(ctx, pending_phase, in_flight, out))
     return;
   if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
     return;
@@ -268,20 +268,40 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
     request_gate(ctx, step, out);
     return;
   }
-  for (const auto* node : candidates) {
+  const auto start = [&](const NodeState& node) {
+    out.write(step, node.name, start_annotation(ctx, node, stage_key));
+    if (then)
+      then(node, out);
+    ++in_flight.nodes;
+  };
+  std::optional<std::string> budget_spent_at;
+  for_each_selected(ctx.selection, pending, [&](const std::string& name) {
     if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
-      break;
+      return false;
+    const auto& node = ctx.snap.nodes.at(name);
     // An administrator-cordoned node is unavailable already: rolling it does
     // not take another node out of service.
-    const bool adds_unavailable = !node->unschedulable;
-    if (adds_unavailable && in_flight.unavailable + 1 > ctx.budget.max_unavailable)
-      continue;
-    out.write(step, node->name, start_annotation(ctx, *node, stage_key));
-    if (then)
-      then(*node, out);
-    ++in_flight.nodes;
+    const bool adds_unavailable = !node.unschedulable;
+    if (adds_unavailable && in_flight.unavailable + 1 > ctx.budget.max_unavailable) {
+      budget_spent_at = name;
+      return false;
+    }
+    start(node);
     if (adds_unavailable)
       ++in_flight.unavailable;
+    return true;
+  });
+  if (!budget_spent_at)
+    return;
+  // The unavailability budget is spent: of the candidates after this one,
+  // only those cordoned already may start. Walking the cordoned nodes costs
+  // what is cordoned, not the cluster.
+  const auto& cordoned = ctx.nodes.unschedulable();
+  for (auto it = cordoned.upper_bound(*budget_spent_at); it != cordoned.end(); ++it) {
+    if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
+      break;
+    if (ctx.phase(*it) == pending_phase && ctx.selection.includes_node(*it))
+      start(ctx.snap.nodes.at(*it));
   }
 }
 

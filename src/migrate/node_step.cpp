@@ -5,21 +5,15 @@
 namespace cnimig::migrate::detail {
 
 bool node_step_done(const Context& ctx, const NodeStep& step) {
-  if (ctx.cleanup_started())
-    return true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!ctx.joining(name) && !step.node_done(ctx, node))
-      return false;
-  }
-  return true;
+  return ctx.cleanup_started() || ctx.nodes.not_done(step.step).empty();
 }
 
 StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
   StepOutcome out;
   InFlight in_flight;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!ctx.annotation(node, step.stage_key))
-      continue;
+  // The nodes with the step's progress annotation, by name.
+  for (const auto& name : ctx.nodes.in_step(step.step)) {
+    const auto& node = ctx.snap.nodes.at(name);
     ++in_flight.nodes;
     switch (step.advance(ctx, step, node, ctx.phase(name), out)) {
       case NodeHold::unavailable:
@@ -36,13 +30,8 @@ StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
   }
   start_nodes(ctx, step.step, step.waiting_phase, step.stage_key, in_flight, out,
               [&](const NodeState& node, StepOutcome& o) { step.start(ctx, step, node, o); });
-  out.scope_complete = true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (ctx.annotation(node, step.stage_key) ||
-        (ctx.selection.includes_node(name) && !ctx.joining(name) && !step.node_done(ctx, node))) {
-      out.scope_complete = false;
-    }
-  }
+  out.scope_complete = ctx.nodes.in_step(step.step).empty() &&
+                       !any_selected(ctx.selection, ctx.nodes.not_done(step.step));
   return out;
 }
 

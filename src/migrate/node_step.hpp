@@ -25,7 +25,8 @@ struct NodeStep {
   std::string_view stage_key;   // progress annotation ("roll": started, deleting, pods-deleted)
   std::string_view before_key;  // deletion cut-off annotation
   NodePhase waiting_phase;      // a node ready to start this step
-  bool (*node_done)(const Context& ctx, const NodeState& node);
+  // Done with the node (the index derives it: settings and node only).
+  bool (*node_done)(const MigrationSettings& s, const NodeState& node);
   // The writes that follow the start annotation on a node, in one decision.
   void (*start)(const Context& ctx, const NodeStep& step, const NodeState& node, StepOutcome& out);
   // The next writes for a node in flight (its stage annotation present).

@@ -31,7 +31,9 @@ bool PlanRunner::advance(std::size_t rounds) {
       break;
     }
     ++run_.rounds;
-    Decision d = next_actions(snapshot_, settings_, budget_, selection_);
+    // The index catches up on the nodes the last round's actions touched.
+    Decision d = next_actions(nodes_, snapshot_.cluster(), snapshot_.record(), settings_, budget_,
+                              selection_);
     if (d.halted() || d.finished()) {
       --run_.rounds;  // counted as run_plan always has: the deciding round is not one
       run_.outcome = d.end();
@@ -63,6 +65,7 @@ bool PlanRunner::advance(std::size_t rounds) {
       if (observer_)
         observer_(snapshot_, a);
     }
+    nodes_.touch(tracker_->take_changed());
   }
   return ended_;
 }

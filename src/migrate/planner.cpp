@@ -124,7 +124,9 @@ bool step_done(StepId step, const ClusterSnapshot& snapshot, const RunRecord& re
                const MigrationSettings& settings) {
   Budget budget;
   Selection selection;
-  Context ctx(snapshot, record, settings, budget, selection);
+  NodeIndex nodes;
+  nodes.refresh(snapshot, settings);
+  Context ctx(snapshot, record, settings, budget, selection, nodes);
   return done(step, ctx);
 }
 
@@ -204,11 +206,20 @@ void decide(Decision& d, const Context& ctx) {
 Decision next_actions(const ClusterSnapshot& snapshot, const RunRecord& record,
                       const MigrationSettings& settings, const Budget& budget,
                       const Selection& selection) {
-  Context ctx(snapshot, record, settings, budget, selection);
+  NodeIndex nodes;
+  Decision d = next_actions(nodes, snapshot, record, settings, budget, selection);
+  // Moved, not copied: a map of every node.
+  d.node_phases = std::move(nodes).release_phases();
+  return d;
+}
+
+Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const RunRecord& record,
+                      const MigrationSettings& settings, const Budget& budget,
+                      const Selection& selection) {
+  nodes.refresh(snapshot, settings);
+  Context ctx(snapshot, record, settings, budget, selection, nodes);
   Decision d;
   decide(d, ctx);
-  // Moved, not copied: a map of every node, on every call.
-  d.node_phases = std::move(ctx.phases);
   return d;
 }
 

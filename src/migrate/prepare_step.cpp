@@ -7,35 +7,13 @@
 #include "step_context.hpp"
 
 namespace cnimig::migrate::detail {
-namespace {
-
-// Later steps replace calico-cilium by cilium and the priority labels by
-// migrated: those nodes stay prepared.
-bool node_prepared(const Context& ctx, const NodeState& node) {
-  const auto& l = ctx.settings.labels;
-  return (ctx.has_label(node, l.calico_cilium) || ctx.has_label(node, l.cilium)) &&
-         (ctx.has_label(node, l.cni_priority_calico) ||
-          ctx.has_label(node, l.cni_priority_cilium) || ctx.has_label(node, l.migrated));
-}
-
-bool source_patched(const Context& ctx) {
-  const auto* src = ctx.snap.workload(ctx.settings.source_cni);
-  if (src == nullptr || !src->exists)
-    return false;
-  auto it = src->node_selector.find(ctx.settings.labels.calico_cilium);
-  return it != src->node_selector.end() && it->second == ctx.settings.labels.value;
-}
-
-}  // namespace
-
 bool prepare_done(const Context& ctx) {
   if (ctx.cleanup_started())
     return true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (!ctx.joining(name) && !node_prepared(ctx, node))
-      return false;
-  }
-  return source_patched(ctx) && ctx.snap.applied_bundles.contains(ctx.settings.bundles.cilium) &&
+  if (!ctx.nodes.unprepared().empty())
+    return false;
+  return source_cni_patched(ctx.snap, ctx.settings) &&
+         ctx.snap.applied_bundles.contains(ctx.settings.bundles.cilium) &&
          ctx.snap.applied_bundles.contains(ctx.settings.bundles.multus);
 }
 
@@ -61,11 +39,10 @@ StepOutcome run_prepare(const Context& ctx) {
     }
     return out;
   }
-  bool all_labelled = true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (node_prepared(ctx, node) || ctx.joining(name))
-      continue;
-    all_labelled = false;
+  // Neither prepared nor joining, by name.
+  const bool all_labelled = ctx.nodes.unprepared().empty();
+  for (const auto& name : ctx.nodes.unprepared()) {
+    const auto& node = ctx.snap.nodes.at(name);
     LabelNode label{name, {}, {}};
     if (!ctx.has_label(node, s.labels.calico_cilium) && !ctx.has_label(node, s.labels.cilium)) {
       label.set.emplace(s.labels.calico_cilium, s.labels.value);
@@ -79,7 +56,7 @@ StepOutcome run_prepare(const Context& ctx) {
   }
   if (!all_labelled)
     return out;
-  if (!source_patched(ctx)) {
+  if (!source_cni_patched(ctx.snap, ctx.settings)) {
     out.write(
         step, "",
         PatchDaemonSetNodeSelector{

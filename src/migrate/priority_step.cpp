@@ -9,10 +9,10 @@
 namespace cnimig::migrate::detail {
 namespace {
 
-bool node_done(const Context& ctx, const NodeState& node) {
-  const auto& l = ctx.settings.labels;
-  return (ctx.has_label(node, l.cni_priority_cilium) || ctx.has_label(node, l.migrated)) &&
-         !ctx.annotation(node, annotation_names::kPriority);
+bool node_done(const MigrationSettings& s, const NodeState& node) {
+  const auto& l = s.labels;
+  return (has_label(s, node, l.cni_priority_cilium) || has_label(s, node, l.migrated)) &&
+         s.find_annotation(node.annotations, annotation_names::kPriority) == nullptr;
 }
 
 LabelNode swap(const Context& ctx, const NodeState& node) {

@@ -9,9 +9,9 @@
 namespace cnimig::migrate::detail {
 namespace {
 
-bool node_done(const Context& ctx, const NodeState& node) {
-  return ctx.has_label(node, ctx.settings.labels.rolled) &&
-         !ctx.annotation(node, annotation_names::kRoll);
+bool node_done(const MigrationSettings& s, const NodeState& node) {
+  return has_label(s, node, s.labels.rolled) &&
+         s.find_annotation(node.annotations, annotation_names::kRoll) == nullptr;
 }
 
 NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
@@ -53,12 +53,12 @@ StepOutcome skip_roll_for_tests(const Context& ctx) {
   StepOutcome out;
   const auto& l = ctx.settings.labels;
   out.scope_complete = true;
-  for (const auto& [name, node] : ctx.snap.nodes) {
-    if (ctx.phase(name) != NodePhase::prepared || !ctx.selection.includes_node(name))
-      continue;
-    out.scope_complete = false;
-    out.write(StepId::roll, name, LabelNode{name, {{l.rolled, l.value}}, {}});
-  }
+  for_each_selected(ctx.selection, ctx.nodes.in_phase(NodePhase::prepared),
+                    [&](const std::string& name) {
+                      out.scope_complete = false;
+                      out.write(StepId::roll, name, LabelNode{name, {{l.rolled, l.value}}, {}});
+                      return true;
+                    });
   return out;
 }
 

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/simulated_effects.hpp"
 
 namespace cnimig::migrate {
@@ -51,6 +52,7 @@ class SimulatedEffects::Tracker {
     }
     stale_.insert(node);
     unreconciled_.insert(node->name);
+    changed_.touch(node->name);
   }
   void touch(const std::string& node) {
     auto it = snap_.nodes.find(node);
@@ -92,6 +94,10 @@ class SimulatedEffects::Tracker {
     refresh();
     return schedulable_.empty() ? nullptr : schedulable_.begin()->second;
   }
+
+  // The nodes touched since the last call (the plan runner's NodeIndex
+  // re-derives those); forgets them.
+  TouchedNodes take_changed() { return std::exchange(changed_, TouchedNodes{}); }
 
   // The nodes whose DaemonSet pods may not match the workloads, in name
   // order (all of them after a workload change); forgets them.
@@ -180,6 +186,7 @@ class SimulatedEffects::Tracker {
   std::set<NodeState*> stale_;
   bool unscheduled_stale_ = false;
   std::set<std::string> unreconciled_;
+  TouchedNodes changed_;
   bool reconcile_all_ = true;
   std::unordered_multimap<std::size_t, NodeState*> where_;  // name_hash -> node holding it
   std::unordered_map<NodeState*, Indexed> indexed_;

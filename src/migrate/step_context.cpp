@@ -8,9 +8,49 @@
 
 namespace cnimig::migrate::detail {
 
+bool has_label(const MigrationSettings& s, const NodeState& node, const std::string& key) {
+  auto it = node.labels.find(key);
+  return it != node.labels.end() && it->second == s.labels.value;
+}
+
+bool cleanup_started(const ClusterSnapshot& snap, const MigrationSettings& s) {
+  const auto* w = snap.workload(s.cilium_migrated());
+  return w != nullptr && w->exists && !w->node_selector.contains(s.labels.cilium);
+}
+
+bool source_cni_patched(const ClusterSnapshot& snap, const MigrationSettings& s) {
+  const auto* w = snap.workload(s.source_cni);
+  if (w == nullptr || !w->exists)
+    return false;
+  auto it = w->node_selector.find(s.labels.calico_cilium);
+  return it != w->node_selector.end() && it->second == s.labels.value;
+}
+
+// Later steps replace calico-cilium by cilium and the priority labels by
+// migrated: those nodes stay prepared.
+bool node_prepared(const MigrationSettings& s, const NodeState& node) {
+  const auto& l = s.labels;
+  return (has_label(s, node, l.calico_cilium) || has_label(s, node, l.cilium)) &&
+         (has_label(s, node, l.cni_priority_calico) || has_label(s, node, l.cni_priority_cilium) ||
+          has_label(s, node, l.migrated));
+}
+
+bool node_clean(const MigrationSettings& s, const NodeState& node) {
+  for (const auto& key : s.labels.all()) {
+    if (node.labels.contains(key))
+      return false;
+  }
+  for (const auto& [key, value] : node.annotations) {
+    if (key.starts_with(s.annotation_prefix))
+      return false;
+  }
+  return true;
+}
+
 Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
-                 const MigrationSettings& s, const Budget& b, const Selection& sel)
-    : snap(snapshot), run(record), settings(s), budget(b), selection(sel) {
+                 const MigrationSettings& s, const Budget& b, const Selection& sel,
+                 const NodeIndex& index)
+    : snap(snapshot), run(record), settings(s), budget(b), selection(sel), nodes(index) {
   for (const auto& f : run.failures) {
     failed = true;
     if (!failure_reason.empty())
@@ -40,17 +80,14 @@ Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
   check_current =
       checked_this_run && run.last_check->generation == run.write_generation && !writes_in_flight;
   gate_ok = !failed && watched_ready && check_current;
-  for (const auto& [name, node] : snap.nodes)
-    phases.emplace(name, node_phase(node, snap, settings));
 }
 
 bool Context::joining(const std::string& node) const {
-  return is_join_phase(phase(node));
+  return nodes.facts(node).joining;
 }
 
 bool Context::has_label(const NodeState& node, const std::string& key) const {
-  auto it = node.labels.find(key);
-  return it != node.labels.end() && it->second == settings.labels.value;
+  return detail::has_label(settings, node, key);
 }
 
 std::optional<std::string> Context::annotation(const NodeState& node, std::string_view name) const {
@@ -64,8 +101,7 @@ bool Context::was_cordoned(const NodeState& node) const {
 }
 
 bool Context::cleanup_started() const {
-  const auto* w = snap.workload(settings.cilium_migrated());
-  return w != nullptr && w->exists && !w->node_selector.contains(settings.labels.cilium);
+  return detail::cleanup_started(snap, settings);
 }
 
 bool Context::migration_started() const {
@@ -79,18 +115,8 @@ bool Context::migration_started() const {
       src != nullptr && src->node_selector.contains(settings.labels.calico_cilium)) {
     return true;
   }
-  const auto keys = settings.labels.all();
-  for (const auto& [name, node] : snap.nodes) {
-    for (const auto& key : keys) {
-      if (node.labels.contains(key))
-        return true;
-    }
-    for (const auto& [key, value] : node.annotations) {
-      if (key.starts_with(settings.annotation_prefix))
-        return true;
-    }
-  }
-  return false;
+  // A node with a migration label or one of our annotations.
+  return !nodes.unclean().empty();
 }
 
 bool Context::resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const {

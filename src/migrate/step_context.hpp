@@ -10,15 +10,30 @@
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/node_phase.hpp"
 #include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::migrate::detail {
 
+// The node's label `key` carries the migration's value.
+bool has_label(const MigrationSettings& s, const NodeState& node, const std::string& key);
+// Cleanup's first write, cilium-migrated's selector removal, is observed.
+bool cleanup_started(const ClusterSnapshot& snap, const MigrationSettings& s);
+// prepare's patch: the source CNI selects calico-cilium nodes (from then on
+// a node without the labels runs no CNI).
+bool source_cni_patched(const ClusterSnapshot& snap, const MigrationSettings& s);
+// The node carries what prepare labels (or what later steps replaced it with).
+bool node_prepared(const MigrationSettings& s, const NodeState& node);
+// No migration label and none of our annotations on the node.
+bool node_clean(const MigrationSettings& s, const NodeState& node);
+
 struct Context {
+  // `nodes` is refreshed on `snapshot`.
   Context(const ClusterSnapshot& snapshot, const RunRecord& record,
-          const MigrationSettings& settings, const Budget& budget, const Selection& selection);
+          const MigrationSettings& settings, const Budget& budget, const Selection& selection,
+          const NodeIndex& nodes);
 
   const ClusterSnapshot& snap;
   const RunRecord& run;
@@ -43,7 +58,8 @@ struct Context {
   // resources ready and a current passing check.
   bool gate_ok = false;
 
-  std::map<std::string, NodePhase> phases;
+  // Each node's derived facts (node_index.hpp): what the steps scan for.
+  const NodeIndex& nodes;
 
   bool has_label(const NodeState& node, const std::string& key) const;
   std::optional<std::string> annotation(const NodeState& node, std::string_view name) const;
@@ -51,11 +67,35 @@ struct Context {
   bool cleanup_started() const;
   bool migration_started() const;
   bool resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const;
-  NodePhase phase(const std::string& node) const { return phases.at(node); }
+  NodePhase phase(const std::string& node) const { return nodes.phase(node); }
   // The node joined during the migration and is being brought into its
   // state (node_join.cpp): the steps leave it alone until then.
   bool joining(const std::string& node) const;
 };
+
+// Calls `fn(name)` for each of `names` (in name order) that `selection`
+// includes, until it returns false. It walks the smaller of the two sets:
+// a call costs the nodes in question, not the cluster.
+template <class Fn>
+void for_each_selected(const Selection& selection, const std::set<std::string>& names, Fn fn) {
+  if (selection.nodes.empty() || names.size() <= selection.nodes.size()) {
+    for (const auto& name : names) {
+      if (selection.includes_node(name) && !fn(name))
+        return;
+    }
+    return;
+  }
+  for (const auto& name : selection.nodes) {
+    if (names.contains(name) && !fn(name))
+      return;
+  }
+}
+
+inline bool any_selected(const Selection& selection, const std::set<std::string>& names) {
+  bool any = false;
+  for_each_selected(selection, names, [&](const std::string&) { return !(any = true); });
+  return any;
+}
 
 struct StepOutcome {
   std::vector<Action> writes;

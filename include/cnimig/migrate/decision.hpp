@@ -75,6 +75,10 @@ struct Decision {
   bool continues_a_node(const Action& action) const;
 };
 
+// The same two over `phases` (a NodeIndex's, when the decision came with one).
+bool all_at_safe_point(const std::map<std::string, NodePhase>& phases);
+bool continues_a_node(const std::map<std::string, NodePhase>& phases, const Action& action);
+
 // Whether a node in `phase` is at a safe point: between steps, so acting on
 // it would start new work. A stop request waits for every node to be at one
 // (cordoned or tainted nodes are what a stop must not leave behind). A joining

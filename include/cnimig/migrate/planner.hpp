@@ -22,12 +22,21 @@
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
 namespace cnimig::migrate {
 
 Decision next_actions(const ClusterSnapshot& snapshot, const RunRecord& record,
+                      const MigrationSettings& settings, const Budget& budget,
+                      const Selection& selection);
+
+// The same decision at the cost of what changed: `nodes` keeps each node's
+// derived facts between calls (node_index.hpp) and is refreshed here on
+// `snapshot`; the caller touches the nodes that changed since the last call.
+// The Decision's node_phases stay empty: the phases are nodes.phases().
+Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const RunRecord& record,
                       const MigrationSettings& settings, const Budget& budget,
                       const Selection& selection);
 

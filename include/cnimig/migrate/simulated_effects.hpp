@@ -20,6 +20,7 @@
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
@@ -114,6 +115,10 @@ class PlanRunner {
   // Done, or max_rounds ran out).
   bool advance(std::size_t rounds);
   const PlanRun& progress() const noexcept { return run_; }
+  // The modelled state between rounds, and the index the next round
+  // refreshes on it (the nodes the last round touched are pending in it).
+  const PlanState& state() const noexcept { return snapshot_; }
+  const NodeIndex& nodes() const noexcept { return nodes_; }
   // The result, once advance() returned true.
   PlanRun finish();
 
@@ -126,6 +131,9 @@ class PlanRunner {
   std::size_t max_rounds_;
   PlanObserver observer_;
   std::unique_ptr<SimulatedEffects::Tracker> tracker_;
+  // Each node's derived facts, re-derived for the nodes the tracker saw
+  // touched: a round costs what its actions changed.
+  NodeIndex nodes_;
   PlanRun run_;
   bool ended_ = false;
 };
