@@ -43,6 +43,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
       [this](const boost::json::object& o) { return upsert_node(o); });
   nodes_->on_change([this](const std::string& key, const char*, const char* now) {
     if (now == nullptr) {
+      touched_.touch(key);
       snapshot_.nodes.erase(key);
       node_uids_.erase(key);
       node_versions_.erase(key);
@@ -195,6 +196,7 @@ char ClusterCache::upsert_node(const boost::json::object& object) {
     return 0;  // the snapshot already shows a newer version (our write's answer)
   auto state = project_node(object, annotation_prefix_);
   deleted_nodes_.erase(state.name);  // a node of that name (re)joined
+  touched_.touch(state.name);
   auto& entry = snapshot_.nodes[state.name];
   state.pods = std::move(entry.pods);  // pods are placed by the pod informer
   entry = std::move(state);
@@ -218,6 +220,8 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
     remove_pod(key, *previous);
   if (deleted_nodes_.contains(node))
     return node;  // bound to a deleted node: gone with it, whatever the watch still shows
+  if (!node.empty())
+    touched_.touch(node);
   auto& list = node.empty() ? snapshot_.unscheduled_pods : snapshot_.nodes[node].pods;
   if (!node.empty() && snapshot_.nodes[node].name.empty()) {
     // Seen before its node: a placeholder until the node informer fills it in.
@@ -242,6 +246,7 @@ void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
     auto n = snapshot_.nodes.find(node);
     if (n == snapshot_.nodes.end())
       return;
+    touched_.touch(node);
     list = &n->second.pods;
   }
   std::erase_if(*list, [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });

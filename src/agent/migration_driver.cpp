@@ -260,7 +260,7 @@ void MigrationDriver::report(const migrate::Decision& d) {
   step_states_ = d.steps;
   current_step_ = d.current_step;
   // Node phases.
-  for (const auto& [node, phase] : d.node_phases) {
+  for (const auto& [node, phase] : nodes_.phases()) {
     auto it = phases_.find(node);
     if (it != phases_.end() && it->second == phase)
       continue;
@@ -281,7 +281,7 @@ void MigrationDriver::report(const migrate::Decision& d) {
   p.step = d.current_step ? std::string(migrate::to_string(*d.current_step)) : "done";
   p.elapsed = since(step_started_at_);
   const auto target = d.current_step ? migrate::done_phase(*d.current_step) : std::nullopt;
-  for (const auto& [node, phase] : d.node_phases) {
+  for (const auto& [node, phase] : nodes_.phases()) {
     if (!settings_.selection.includes_node(node))
       continue;
     ++p.nodes_total;
@@ -350,7 +350,7 @@ std::optional<RunResult> MigrationDriver::ended(const migrate::Decision& decisio
   }
   // A stop waits for every node to reach a safe point; a second request
   // stops as soon as nothing runs.
-  if (stop_requested() && (decision.all_at_safe_point() || stop_requests_ > 1)) {
+  if (stop_requested() && (migrate::all_at_safe_point(nodes_.phases()) || stop_requests_ > 1)) {
     events_.emit(
         events::Event(events::catalogued("migration.interrupted")).duration(since(started_at_)));
     return RunResult{RunOutcome::interrupted, "stopped by signal"};
@@ -372,7 +372,8 @@ void MigrationDriver::start_actions(const migrate::Decision& decision,
       continue;
     // After a stop request only what brings a node in progress to its next
     // safe point; after a second one, nothing.
-    if (stop_requested() && (stop_requests_ > 1 || !decision.continues_a_node(action)))
+    if (stop_requested() &&
+        (stop_requests_ > 1 || !migrate::continues_a_node(nodes_.phases(), action)))
       continue;
     groups[action.node].push_back(action);
   }
@@ -418,8 +419,9 @@ asio::awaitable<RunResult> MigrationDriver::run() {
     // The server's clock, not ours: the core compares it with
     // creationTimestamps the server wrote.
     record_.now = server_now();
-    const auto decision =
-        migrate::next_actions(snap, record_, settings_.migration, budget_, settings_.selection);
+    nodes_.touch(cache_.take_touched_nodes());
+    const auto decision = migrate::next_actions(nodes_, snap, record_, settings_.migration, budget_,
+                                                settings_.selection);
     report(decision);
     if (auto result = ended(decision))
       co_return *result;

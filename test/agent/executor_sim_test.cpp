@@ -3,7 +3,9 @@
 // a pod whose deletion the API accepted counts as removed (so the core, which
 // never removes a pod in RunRecord::removed_pods, does not delete it again)
 // until the watch shows it gone, and no longer after. The executor reports
-// the removal; the record it is folded into is the driver's.
+// the removal; the record it is folded into is the driver's. The cache
+// reports the pod's node as touched, and a NodeIndex kept with what it
+// reports equals one derived fresh.
 
 #include <filesystem>
 #include <random>
@@ -18,6 +20,7 @@
 #include "cnimig/agent/kube_pod_executor.hpp"
 #include "cnimig/events/json_lines_writer.hpp"
 #include "cnimig/kube/client_config.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
@@ -38,6 +41,9 @@ struct Outcome {
   bool guarded_after_delete = false;  // in removed_pods, or already gone
   bool gone = false;
   bool uid_forgotten = false;
+  bool first_touch_all = false;
+  bool node_touched = false;
+  bool index_current = false;
 };
 
 const migrate::PodState* find_uid(const migrate::ClusterSnapshot& snap, const std::string& uid) {
@@ -65,6 +71,11 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
             .count();
   }
   const auto& snap = cache.snapshot();
+  const auto settings = migrate::MigrationSettings::defaults();
+  // Everything at first: nothing was derived yet.
+  out.first_touch_all = cache.take_touched_nodes().all;
+  migrate::NodeIndex kept;
+  kept.refresh(snap, settings);
   std::string node;
   migrate::DeletePod target;
   for (const auto& [name, n] : snap.nodes) {
@@ -98,6 +109,13 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
     co_await cache.changes().wait(seen, deadline);
   }
   out.gone = find_uid(snap, target.uid) == nullptr;
+  const auto touched = cache.take_touched_nodes();
+  out.node_touched = !touched.all && touched.nodes.contains(node);
+  kept.touch(touched);
+  kept.refresh(snap, settings);
+  migrate::NodeIndex fresh;
+  fresh.refresh(snap, settings);
+  out.index_current = kept == fresh;
   agent::forget_gone_pods(record, snap);  // what the driver does before each decision
   out.uid_forgotten = !record.removed_pods.contains(target.uid);
   cache.stop();
@@ -135,6 +153,9 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
   BOOST_TEST(out.guarded_after_delete);
   BOOST_TEST(out.gone);
   BOOST_TEST(out.uid_forgotten);
+  BOOST_TEST(out.first_touch_all);
+  BOOST_TEST(out.node_touched);
+  BOOST_TEST(out.index_current);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

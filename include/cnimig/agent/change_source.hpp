@@ -9,6 +9,7 @@
 
 #include "cnimig/agent/change_signal.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/node_index.hpp"
 
 namespace cnimig::agent {
 
@@ -21,6 +22,10 @@ class ChangeSource {
   // Read-your-writes: the API's answer to one of the run's writes (a Node or
   // a workload: `kind`), shown at once rather than when the watch brings it.
   virtual void apply_written(std::string_view kind, const boost::json::object& object) = 0;
+  // The nodes whose labels, annotations, taints, cordon or pods changed (or
+  // that appeared or went) since the last call; the driver re-derives only
+  // those. A source that does not keep track says: all of them.
+  virtual migrate::TouchedNodes take_touched_nodes() { return migrate::TouchedNodes::everything(); }
 };
 
 }  // namespace cnimig::agent

@@ -12,6 +12,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 #include <boost/asio/awaitable.hpp>
 
@@ -63,6 +64,9 @@ class ClusterCache final : public ChangeSource {
   // once, so the next decision sees what this run already did; the watch,
   // which may trail it, never takes the snapshot back to an older version.
   void apply_written(std::string_view kind, const boost::json::object& object) override;
+  migrate::TouchedNodes take_touched_nodes() override {
+    return std::exchange(touched_, migrate::TouchedNodes{});
+  }
   // metadata.uid of a node, for Events that point at it.
   std::string node_uid(const std::string& node) const;
   // The node of pod ns/name as the pod informer holds it now ("" while
@@ -87,6 +91,9 @@ class ClusterCache final : public ChangeSource {
   std::set<migrate::ObjectRef> interesting_;
   const std::map<std::string, ManifestBundle>* bundles_ = nullptr;
   migrate::ClusterSnapshot snapshot_;
+  // Nodes changed since take_touched_nodes(): a node's own events and its
+  // pods' (a pod that moves touches both nodes). Everything at first.
+  migrate::TouchedNodes touched_ = migrate::TouchedNodes::everything();
   std::unordered_map<std::string, std::string> node_uids_;
   // Nodes the watch saw deleted. Their pods stay until the pod garbage
   // collector removes them, and an update of one must not bring the node

@@ -23,6 +23,7 @@
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/run_record.hpp"
 #include "cnimig/migrate/selection.hpp"
 
@@ -110,6 +111,9 @@ class MigrationDriver {
   ChangeSource& cache_;
   ActionRunner& executor_;
   migrate::RunRecord record_;
+  // Each node's derived facts between decisions: a decision re-derives only
+  // the nodes the cache saw change.
+  migrate::NodeIndex nodes_;
   const kube::ServerClock& clock_;
   bool clock_warned_ = false;
   DriverSettings settings_;
