@@ -3,6 +3,7 @@
 // let an action cost what it touches (simulated_effects.hpp). Shared by the
 // model and the plan runner, which keeps one across a run.
 
+#include <algorithm>
 #include <cstddef>
 #include <functional>
 #include <set>
@@ -119,7 +120,7 @@ class SimulatedEffects::Tracker {
 
  private:
   struct Indexed {
-    std::vector<std::size_t> names;  // name_hash of its pods when last indexed
+    std::vector<std::size_t> names;  // name_hash of its pods when last indexed, sorted
     std::size_t workload_pods = 0;
     bool schedulable = false;
   };
@@ -144,31 +145,47 @@ class SimulatedEffects::Tracker {
 
   void reindex(NodeState* node) {
     auto& entry = indexed_[node];
-    for (auto h : entry.names) {
-      auto [lo, hi] = where_.equal_range(h);
-      for (auto it = lo; it != hi; ++it) {
-        if (it->second == node) {
-          where_.erase(it);
-          break;
-        }
-      }
-    }
     if (node != nullptr && entry.schedulable)
       schedulable_.erase({entry.workload_pods, node});
     const auto& pods = node != nullptr ? node->pods : snap_.unscheduled_pods;
-    entry.names.clear();
+    std::vector<std::size_t> names;
+    names.reserve(pods.size());
     entry.workload_pods = 0;
     for (const auto& p : pods) {
-      const auto h = detail::name_hash(p.ns, p.name);
-      entry.names.push_back(h);
-      where_.emplace(h, node);
+      names.push_back(detail::name_hash(p.ns, p.name));
       if (!p.daemon_set_owned())
         ++entry.workload_pods;
     }
+    std::sort(names.begin(), names.end());
+    // Most of a node's pods stay between two reindexes: only the names that
+    // went or came change where_ (both lists sorted).
+    auto old = entry.names.begin();
+    auto now = names.begin();
+    while (old != entry.names.end() || now != names.end()) {
+      if (now == names.end() || (old != entry.names.end() && *old < *now)) {
+        unplace(*old++, node);
+      } else if (old == entry.names.end() || *now < *old) {
+        where_.emplace(*now++, node);
+      } else {
+        ++old;
+        ++now;
+      }
+    }
+    entry.names = std::move(names);
     if (node != nullptr) {
       entry.schedulable = detail::schedulable(*node);
       if (entry.schedulable)
         schedulable_.insert({entry.workload_pods, node});
+    }
+  }
+
+  void unplace(std::size_t name, const NodeState* node) {
+    auto [lo, hi] = where_.equal_range(name);
+    for (auto it = lo; it != hi; ++it) {
+      if (it->second == node) {
+        where_.erase(it);
+        return;
+      }
     }
   }
 
