@@ -33,6 +33,41 @@ unsigned port_of(const std::string& text, unsigned fallback) {
   }
 }
 
+// calico-node's env: the autodetection method, the pool, the overlay the
+// default pool gets (CALICO_IPV4POOL_IPIP / _VXLAN) and Felix's vxlanPort.
+void add_calico_env_facts(const boost::json::array& env, migrate::CniStackFacts& facts) {
+  const auto& ds = facts.calico_daemon_set;
+  bool none_backend = false;
+  std::vector<migrate::Overlay> overlays;
+  for (const auto& e : env) {
+    if (!e.is_object())
+      continue;
+    const auto var = std::string(wire::str(&e.get_object(), "name"));
+    const auto value = std::string(wire::str(&e.get_object(), "value"));
+    if (var == "IP_AUTODETECTION_METHOD")
+      facts.calico_autodetection = value;
+    else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
+      none_backend = true;
+    else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
+      facts.source_cidrs.push_back({ds + " CALICO_IPV4POOL_CIDR", value});
+    else if (var == "CALICO_IPV4POOL_VXLAN" && (value == "Always" || value == "CrossSubnet"))
+      overlays.push_back({ds + " CALICO_IPV4POOL_VXLAN=" + value, "vxlan", 0, true});
+    else if (var == "CALICO_IPV4POOL_IPIP" && (value == "Always" || value == "CrossSubnet"))
+      overlays.push_back({ds + " CALICO_IPV4POOL_IPIP=" + value, "ipip", 0});
+    else if (var == "FELIX_VXLANPORT" && !value.empty())
+      facts.felix_vxlan_port_env = migrate::PortSetting{ds + " FELIX_VXLANPORT", port_of(value, 0)};
+  }
+  // Canal: Calico does policy only and flannel routes (over the default
+  // route's interface), so the node IP Calico detects carries no traffic,
+  // and no Calico overlay runs.
+  if (none_backend) {
+    facts.calico_autodetection.reset();
+    return;
+  }
+  for (auto& o : overlays)
+    facts.source_overlays.push_back(std::move(o));
+}
+
 }  // namespace
 
 void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
@@ -86,45 +121,6 @@ void add_node_facts(const boost::json::object& node, migrate::CniStackFacts& fac
   if (!kernel.empty())
     facts.kernels.push_back({name, kernel});
 }
-
-namespace {
-
-// calico-node's env: the autodetection method, the pool, the overlay the
-// default pool gets (CALICO_IPV4POOL_IPIP / _VXLAN) and Felix's vxlanPort.
-void add_calico_env_facts(const boost::json::array& env, migrate::CniStackFacts& facts) {
-  const auto& ds = facts.calico_daemon_set;
-  bool none_backend = false;
-  std::vector<migrate::Overlay> overlays;
-  for (const auto& e : env) {
-    if (!e.is_object())
-      continue;
-    const auto var = std::string(wire::str(&e.get_object(), "name"));
-    const auto value = std::string(wire::str(&e.get_object(), "value"));
-    if (var == "IP_AUTODETECTION_METHOD")
-      facts.calico_autodetection = value;
-    else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
-      none_backend = true;
-    else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
-      facts.source_cidrs.push_back({ds + " CALICO_IPV4POOL_CIDR", value});
-    else if (var == "CALICO_IPV4POOL_VXLAN" && (value == "Always" || value == "CrossSubnet"))
-      overlays.push_back({ds + " CALICO_IPV4POOL_VXLAN=" + value, "vxlan", 0, true});
-    else if (var == "CALICO_IPV4POOL_IPIP" && (value == "Always" || value == "CrossSubnet"))
-      overlays.push_back({ds + " CALICO_IPV4POOL_IPIP=" + value, "ipip", 0});
-    else if (var == "FELIX_VXLANPORT" && !value.empty())
-      facts.felix_vxlan_port_env = migrate::PortSetting{ds + " FELIX_VXLANPORT", port_of(value, 0)};
-  }
-  // Canal: Calico does policy only and flannel routes (over the default
-  // route's interface), so the node IP Calico detects carries no traffic,
-  // and no Calico overlay runs.
-  if (none_backend) {
-    facts.calico_autodetection.reset();
-    return;
-  }
-  for (auto& o : overlays)
-    facts.source_overlays.push_back(std::move(o));
-}
-
-}  // namespace
 
 void add_source_daemon_set_facts(const boost::json::object& daemon_set,
                                  migrate::CniStackFacts& facts) {
