@@ -11,14 +11,14 @@
 using namespace cnimig::migrate;
 
 BOOST_AUTO_TEST_CASE(release_comes_from_the_image_tag) {
-  BOOST_TEST(cilium_release("quay.io/cilium/cilium:v1.18.9").value() == "1.18.9");
+  BOOST_TEST(cilium_release("mirror.example/cilium/cilium:v1.18.9").value() == "1.18.9");
   BOOST_TEST(cilium_release("registry.example:5000/cilium/cilium:v1.19.0-rc.1@sha256:ab").value() ==
              "1.19.0-rc.1");
   BOOST_TEST(cilium_release("cilium:v1.19").value() == "1.19");
   BOOST_TEST(!cilium_release("registry.example:5000/cilium/cilium").has_value());  // a port
-  BOOST_TEST(!cilium_release("quay.io/cilium/cilium@sha256:abcd").has_value());
-  BOOST_TEST(!cilium_release("quay.io/cilium/cilium:latest").has_value());
-  BOOST_TEST(!cilium_release("quay.io/cilium/cilium:v2.0.0").has_value());
+  BOOST_TEST(!cilium_release("mirror.example/cilium/cilium@sha256:abcd").has_value());
+  BOOST_TEST(!cilium_release("mirror.example/cilium/cilium:latest").has_value());
+  BOOST_TEST(!cilium_release("mirror.example/cilium/cilium:v2.0.0").has_value());
 }
 
 BOOST_AUTO_TEST_CASE(known_releases_come_from_the_table) {
