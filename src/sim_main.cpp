@@ -25,11 +25,15 @@ int usage(const std::string& problem) {
                "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
                "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
                "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
-               "                  [--calico-autodetection METHOD]\n"
+               "                  [--calico-autodetection METHOD] [--calico-vxlan-port PORT]\n"
+               "                  [--kernel-version [NODE=]RELEASE]...\n"
                "  --source-cni picks the CNI the cluster starts with (default canal);\n"
                "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
                "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
-               "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found).\n"
+               "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found);\n"
+               "  --calico-vxlan-port runs Calico's pool on VXLAN with FELIX_VXLANPORT PORT;\n"
+               "  --kernel-version sets status.nodeInfo.kernelVersion of every node, or of\n"
+               "  NODE (repeatable; default 6.1.0-28-amd64).\n"
                "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
                "  app pods per node, no controllers): the kubectl suite's fixture.\n"
                "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
@@ -45,6 +49,61 @@ struct Args {
   std::string cluster = "model";
   cnimig::sim::ClusterOptions cluster_base;  // --source-cni and its flags
 };
+
+// The cluster model's flags: each sets ClusterOptions from its value, or
+// refuses it with `usage`.
+struct ClusterFlag {
+  std::string_view name;
+  std::string_view usage;
+  bool (*set)(const char* value, cnimig::sim::ClusterOptions& options);
+};
+
+bool set_kernel_version(const char* v, cnimig::sim::ClusterOptions& options) {
+  const std::string text = v;
+  const auto eq = text.find('=');
+  const auto release = eq == std::string::npos ? text : text.substr(eq + 1);
+  if (release.empty() || eq == 0)
+    return false;
+  if (eq == std::string::npos)
+    options.kernel_version = release;
+  else
+    options.node_kernel_versions[text.substr(0, eq)] = release;
+  return true;
+}
+
+constexpr ClusterFlag kClusterFlags[] = {
+    {"--source-cni", "--source-cni wants canal, calico or flannel",
+     [](const char* v, cnimig::sim::ClusterOptions& o) {
+       return cnimig::sim::set_source_cni(o, v);
+     }},
+    {"--source-pod-cidr", "--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16",
+     [](const char* v, cnimig::sim::ClusterOptions& o) {
+       boost::system::error_code ec;
+       boost::asio::ip::make_network_v4(v, ec);
+       o.source_pod_cidr = v;
+       return !ec;
+     }},
+    {"--calico-autodetection", "--calico-autodetection needs a value",
+     [](const char* v, cnimig::sim::ClusterOptions& o) {
+       o.calico_autodetection = v;
+       return true;
+     }},
+    {"--calico-vxlan-port", "--calico-vxlan-port wants a UDP port from 1 to 65535",
+     [](const char* v, cnimig::sim::ClusterOptions& o) {
+       const auto port = std::stoul(v);
+       o.calico_vxlan_port = static_cast<unsigned>(port);
+       return port >= 1 && port <= 65535;
+     }},
+    {"--kernel-version", "--kernel-version wants [NODE=]RELEASE, e.g. node-1=5.4.0-150-generic",
+     set_kernel_version},
+};
+
+const ClusterFlag* find_cluster_flag(std::string_view arg) {
+  for (const auto& f : kClusterFlags)
+    if (f.name == arg)
+      return &f;
+  return nullptr;
+}
 
 // nullopt when the command line is good, else the exit code (usage printed).
 std::optional<int> parse_args(int argc, char** argv, Args& args) {
@@ -92,21 +151,10 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
         const char* v = value();
         if (!v || !cnimig::sim::parse_version(v, options.server_major, options.server_minor))
           return usage("--server-version wants MAJOR.MINOR, e.g. 1.34");
-      } else if (arg == "--source-cni") {
+      } else if (const auto* flag = find_cluster_flag(arg)) {
         const char* v = value();
-        if (!v || !cnimig::sim::set_source_cni(args.cluster_base, v))
-          return usage("--source-cni wants canal, calico or flannel");
-      } else if (arg == "--source-pod-cidr") {
-        const char* v = value();
-        boost::system::error_code ec;
-        if (!v || (boost::asio::ip::make_network_v4(v, ec), ec))
-          return usage("--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16");
-        args.cluster_base.source_pod_cidr = v;
-      } else if (arg == "--calico-autodetection") {
-        const char* v = value();
-        if (!v)
-          return usage("--calico-autodetection needs a value");
-        args.cluster_base.calico_autodetection = v;
+        if (!v || !flag->set(v, args.cluster_base))
+          return usage(std::string(flag->usage));
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)

@@ -33,6 +33,41 @@ unsigned port_of(const std::string& text, unsigned fallback) {
   }
 }
 
+// calico-node's env: the autodetection method, the pool, the overlay the
+// default pool gets (CALICO_IPV4POOL_IPIP / _VXLAN) and Felix's vxlanPort.
+void add_calico_env_facts(const boost::json::array& env, migrate::CniStackFacts& facts) {
+  const auto& ds = facts.calico_daemon_set;
+  bool none_backend = false;
+  std::vector<migrate::Overlay> overlays;
+  for (const auto& e : env) {
+    if (!e.is_object())
+      continue;
+    const auto var = std::string(wire::str(&e.get_object(), "name"));
+    const auto value = std::string(wire::str(&e.get_object(), "value"));
+    if (var == "IP_AUTODETECTION_METHOD")
+      facts.calico_autodetection = value;
+    else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
+      none_backend = true;
+    else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
+      facts.source_cidrs.push_back({ds + " CALICO_IPV4POOL_CIDR", value});
+    else if (var == "CALICO_IPV4POOL_VXLAN" && (value == "Always" || value == "CrossSubnet"))
+      overlays.push_back({ds + " CALICO_IPV4POOL_VXLAN=" + value, "vxlan", 0, true});
+    else if (var == "CALICO_IPV4POOL_IPIP" && (value == "Always" || value == "CrossSubnet"))
+      overlays.push_back({ds + " CALICO_IPV4POOL_IPIP=" + value, "ipip", 0});
+    else if (var == "FELIX_VXLANPORT" && !value.empty())
+      facts.felix_vxlan_port_env = migrate::PortSetting{ds + " FELIX_VXLANPORT", port_of(value, 0)};
+  }
+  // Canal: Calico does policy only and flannel routes (over the default
+  // route's interface), so the node IP Calico detects carries no traffic,
+  // and no Calico overlay runs.
+  if (none_backend) {
+    facts.calico_autodetection.reset();
+    return;
+  }
+  for (auto& o : overlays)
+    facts.source_overlays.push_back(std::move(o));
+}
+
 }  // namespace
 
 void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
@@ -61,6 +96,21 @@ void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
   }
 }
 
+std::string applied_cilium_image(const std::map<std::string, ManifestBundle>& bundles,
+                                 const config::Config& config) {
+  const auto it = bundles.find("cilium");
+  const auto* ds =
+      it == bundles.end() ? nullptr : it->second.find("DaemonSet", "kube-system", "cilium");
+  const auto* tmpl = ds != nullptr ? wire::obj(wire::spec(ds->body), "template") : nullptr;
+  if (const auto* containers = wire::arr(wire::obj(tmpl, "spec"), "containers")) {
+    for (const auto& c : *containers) {
+      if (c.is_object() && wire::str(&c.get_object(), "name") == "cilium-agent")
+        return std::string(wire::str(&c.get_object(), "image"));
+    }
+  }
+  return config.images.cilium;
+}
+
 void add_node_facts(const boost::json::object& node, migrate::CniStackFacts& facts) {
   const auto name = name_of(node);
   if (auto cidr = std::string(wire::str(wire::obj(node, "spec"), "podCIDR")); !cidr.empty())
@@ -87,25 +137,8 @@ void add_source_daemon_set_facts(const boost::json::object& daemon_set,
     facts.calico_daemon_set = "DaemonSet " + ns + "/" + name_of(daemon_set);
     facts.calico_autodetection = "";  // unset: first-found
     const auto* env = c.get_object().if_contains("env");
-    if (env == nullptr || !env->is_array())
-      continue;
-    bool none_backend = false;
-    for (const auto& e : env->get_array()) {
-      if (!e.is_object())
-        continue;
-      const auto var = std::string(wire::str(&e.get_object(), "name"));
-      const auto value = std::string(wire::str(&e.get_object(), "value"));
-      if (var == "IP_AUTODETECTION_METHOD")
-        facts.calico_autodetection = value;
-      else if (var == "CALICO_NETWORKING_BACKEND" && value == "none")
-        none_backend = true;
-      else if (var == "CALICO_IPV4POOL_CIDR" && !value.empty())
-        facts.source_cidrs.push_back({facts.calico_daemon_set + " CALICO_IPV4POOL_CIDR", value});
-    }
-    // Canal: Calico does policy only and flannel routes (over the default
-    // route's interface), so the node IP Calico detects carries no traffic.
-    if (none_backend)
-      facts.calico_autodetection.reset();
+    static const boost::json::array no_env;
+    add_calico_env_facts(env != nullptr && env->is_array() ? env->get_array() : no_env, facts);
   }
 }
 
@@ -116,10 +149,23 @@ void add_ip_pool_facts(const boost::json::object& pool, migrate::CniStackFacts& 
     facts.source_cidrs.push_back({owner + " spec.cidr", cidr});
   const auto vxlan = std::string(wire::str(spec, "vxlanMode"));
   if (!vxlan.empty() && vxlan != "Never")
-    facts.source_overlays.push_back({owner + " spec.vxlanMode", "vxlan", 4789});
+    facts.source_overlays.push_back({owner + " spec.vxlanMode", "vxlan", 0, true});
   const auto ipip = std::string(wire::str(spec, "ipipMode"));
   if (!ipip.empty() && ipip != "Never")
     facts.source_overlays.push_back({owner + " spec.ipipMode", "ipip", 0});
+}
+
+void add_felix_configuration_facts(const boost::json::object& felix_configuration,
+                                   migrate::CniStackFacts& facts) {
+  // `default` is the cluster-wide one; node.<name> ones are per node and
+  // rare, left to the operator.
+  if (name_of(felix_configuration) != "default")
+    return;
+  const auto* spec = wire::spec(felix_configuration);
+  const auto* port = spec != nullptr ? spec->if_contains("vxlanPort") : nullptr;
+  if (port != nullptr && port->is_int64() && port->get_int64() > 0)
+    facts.felix_vxlan_port_config = migrate::PortSetting{
+        "FelixConfiguration default spec.vxlanPort", static_cast<unsigned>(port->get_int64())};
 }
 
 void add_flannel_net_conf_facts(const std::string& owner, const std::string& net_conf_json,

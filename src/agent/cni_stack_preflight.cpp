@@ -107,19 +107,30 @@ std::string overlay_warning(const migrate::Overlay& overlay) {
   return "UDP " + std::to_string(overlay.port) + " (" + name + ") must be open between all nodes";
 }
 
-}  // namespace
-
-asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Config& config,
-                                          const std::map<std::string, ManifestBundle>& bundles,
-                                          const std::optional<kube::ServerVersion>& server,
-                                          events::EventSink& events,
-                                          std::vector<std::string>& warnings) {
-  migrate::CniStackFacts facts;
-  add_bundle_facts(bundles, facts);
-  if (server && server->major == 1) {
-    facts.server_minor = static_cast<unsigned>(server->minor);
-    facts.server_version = server->git_version;
+// Flannel's net-conf.json: flannel's own manifest, the same in kube-system,
+// and Canal's.
+asio::awaitable<void> add_net_conf_facts(kube::Client& client, const kube::RequestOptions& options,
+                                         migrate::CniStackFacts& facts) {
+  const std::pair<const char*, const char*> net_confs[] = {{"kube-flannel", "kube-flannel-cfg"},
+                                                           {"kube-system", "kube-flannel-cfg"},
+                                                           {"kube-system", "canal-config"}};
+  for (const auto& [ns, name] : net_confs) {
+    const std::string owner = std::string("ConfigMap ") + ns + "/" + name;
+    const auto cm_path = kube::ResourcePath::core("configmaps").in(ns).named(name);
+    const auto cm = co_await optional_get(client, cm_path, owner, options);
+    const auto* data = cm ? cm->if_contains("data") : nullptr;
+    const auto* conf = data != nullptr && data->is_object()
+                           ? data->get_object().if_contains("net-conf.json")
+                           : nullptr;
+    if (conf != nullptr && conf->is_string())
+      add_flannel_net_conf_facts(owner, std::string(conf->get_string()), facts);
   }
+}
+
+// What the cluster says: nodes, the source CNI's DaemonSet, Calico's IPPools
+// and FelixConfigurations, flannel's net-conf, the ServiceCIDRs.
+asio::awaitable<void> add_cluster_facts(kube::Client& client, const config::Config& config,
+                                        migrate::CniStackFacts& facts) {
   // Paths and results are locals: GCC 12 destroys temporaries in a
   // co_await's arguments twice.
   kube::ListOptions list;
@@ -139,24 +150,57 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
   const OptionalResource ip_pools{"crd.projectcalico.org", "v1", "ippools", "Calico IPPools",
                                   add_ip_pool_facts};
   co_await add_facts_if_served(client, ip_pools, list, facts);
-  // Flannel's own manifest, the same in kube-system, and Canal's.
-  const std::pair<const char*, const char*> net_confs[] = {{"kube-flannel", "kube-flannel-cfg"},
-                                                           {"kube-system", "kube-flannel-cfg"},
-                                                           {"kube-system", "canal-config"}};
-  for (const auto& [ns, name] : net_confs) {
-    const std::string owner = std::string("ConfigMap ") + ns + "/" + name;
-    const auto cm_path = kube::ResourcePath::core("configmaps").in(ns).named(name);
-    const auto cm = co_await optional_get(client, cm_path, owner, list.request);
-    const auto* data = cm ? cm->if_contains("data") : nullptr;
-    const auto* conf = data != nullptr && data->is_object()
-                           ? data->get_object().if_contains("net-conf.json")
-                           : nullptr;
-    if (conf != nullptr && conf->is_string())
-      add_flannel_net_conf_facts(owner, std::string(conf->get_string()), facts);
-  }
+  const OptionalResource felix{"crd.projectcalico.org", "v1", "felixconfigurations",
+                               "Calico FelixConfigurations", add_felix_configuration_facts};
+  co_await add_facts_if_served(client, felix, list, facts);
+  co_await add_net_conf_facts(client, list.request, facts);
   const OptionalResource service_cidrs{"networking.k8s.io", "v1", "servicecidrs", "ServiceCIDRs",
                                        add_service_cidr_facts};
   co_await add_facts_if_served(client, service_cidrs, list, facts);
+}
+
+void report_failure(const std::string& check, const std::string& message,
+                    events::EventSink& events) {
+  spdlog::error("preflight ({}): {}", check, message);
+  events.emit(events::Event(events::catalogued("preflight.failed")).error(message));
+}
+
+void report_warning(const std::string& check, const std::string& message, events::EventSink& events,
+                    std::vector<std::string>& warnings) {
+  spdlog::warn("preflight ({}): {}", check, message);
+  events.emit(events::Event(events::catalogued("preflight.warning")).field("warning", message));
+  warnings.push_back(message);
+}
+
+// Each problem as preflight.failed or preflight.warning; false on a refusal.
+bool report_problems(const std::vector<migrate::PreflightProblem>& problems,
+                     events::EventSink& events, std::vector<std::string>& warnings) {
+  bool passed = true;
+  for (const auto& p : problems) {
+    if (p.fatal) {
+      report_failure(p.check, p.message, events);
+      passed = false;
+    } else {
+      report_warning(p.check, p.message, events, warnings);
+    }
+  }
+  return passed;
+}
+
+}  // namespace
+
+asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Config& config,
+                                          const std::map<std::string, ManifestBundle>& bundles,
+                                          const std::optional<kube::ServerVersion>& server,
+                                          events::EventSink& events,
+                                          std::vector<std::string>& warnings) {
+  migrate::CniStackFacts facts;
+  add_bundle_facts(bundles, facts);
+  if (server && server->major == 1) {
+    facts.server_minor = static_cast<unsigned>(server->minor);
+    facts.server_version = server->git_version;
+  }
+  co_await add_cluster_facts(client, config, facts);
 
   if (facts.cilium_overlay && facts.cilium_overlay->port != 0) {
     const auto warning = overlay_warning(*facts.cilium_overlay);
@@ -164,25 +208,21 @@ asio::awaitable<bool> cni_stack_preflight(kube::Client& client, const config::Co
     events.emit(events::Event(events::catalogued("preflight.warning")).field("warning", warning));
     warnings.push_back(warning);
   }
-  bool passed = true;
-  for (const auto& p : migrate::check_cni_stack(facts, migrate::CiliumRequirements{})) {
-    if (p.fatal) {
-      spdlog::error("preflight ({}): {}", p.check, p.message);
-      events.emit(events::Event(events::catalogued("preflight.failed")).error(p.message));
-      passed = false;
-    } else {
-      spdlog::warn("preflight ({}): {}", p.check, p.message);
-      events.emit(
-          events::Event(events::catalogued("preflight.warning")).field("warning", p.message));
-      warnings.push_back(p.message);
-    }
+  // The release's requirements, from the image the bundle will run.
+  const auto cilium = migrate::cilium_requirements(applied_cilium_image(bundles, config),
+                                                   config.cilium_requirements);
+  if (!cilium) {
+    report_failure("cilium-requirements", cilium.error().message, events);
+    co_return false;
   }
+  const bool passed = report_problems(migrate::check_cni_stack(facts, *cilium), events, warnings);
   if (passed) {
     spdlog::info(
         "preflight: the CNI stack passed (pod CIDRs: {} Cilium, {} source, {} service; {} "
-        "node kernel(s); Kubernetes {})",
+        "node kernel(s); Kubernetes {}; Cilium {})",
         facts.cilium_cidrs.size(), facts.source_cidrs.size(), facts.service_cidrs.size(),
-        facts.kernels.size(), facts.server_version.empty() ? "unknown" : facts.server_version);
+        facts.kernels.size(), facts.server_version.empty() ? "unknown" : facts.server_version,
+        cilium->version);
   }
   co_return passed;
 }

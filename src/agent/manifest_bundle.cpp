@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
+#include "cnimig/agent/multus_delegates.hpp"
 #include "cnimig/agent/yaml_documents.hpp"
 #include "cnimig/wire/object_fields.hpp"
 
@@ -198,6 +200,11 @@ const ManifestObject* ManifestBundle::find(std::string_view kind, std::string_vi
   return nullptr;
 }
 
+ManifestObject* ManifestBundle::find(std::string_view kind, std::string_view ns,
+                                     std::string_view name) {
+  return const_cast<ManifestObject*>(std::as_const(*this).find(kind, ns, name));
+}
+
 Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config& config) {
   auto rewrite = LabelRewrite::from(config.labels);
   rewrite.images = ImageRewrite::from(config.images);
@@ -206,6 +213,12 @@ Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config&
     auto bundle = ManifestBundle::load(id, path, rewrite);
     if (!bundle)
       return bundle.error();
+    if (id == "multus") {
+      if (auto chosen =
+              select_multus_delegate(*bundle, config.source_cni.cni_config, path.string());
+          !chosen)
+        return chosen.error();
+    }
     bundles.emplace(id, std::move(*bundle));
   }
   return bundles;

@@ -9,6 +9,7 @@
 #include "cnimig/config/image_reference.hpp"
 #include "cnimig/config/kubernetes_names.hpp"
 
+#include "cilium_requirements_reader.hpp"
 #include "yaml_reader.hpp"
 
 namespace cnimig::config {
@@ -370,11 +371,11 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
               "expected a mapping at the top level, found " + Reader::kind_of(root));
     return make_error(Errc::config, r.problems().front());
   }
-  r.mapping(
-      root, "",
-      {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources", "cleanUpResources",
-       "connectivity", "timeouts", "parallelism", "drain", "cleanup", "lease", "images"},
-      top);
+  r.mapping(root, "",
+            {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
+             "cleanUpResources", "connectivity", "timeouts", "parallelism", "drain", "cleanup",
+             "lease", "images", "ciliumRequirements"},
+            top);
 
   YAML::Mark at;
   read_labels(r, r.child(root, "labels", at), at, config.labels);
@@ -394,6 +395,8 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   read_drain(r, r.child(root, "drain", at), at, config.drain);
   read_lease(r, r.child(root, "lease", at), at, config.lease);
   read_images(r, r.child(root, "images", at), at, config.images);
+  detail::read_cilium_requirements(r, r.child(root, "ciliumRequirements", at), at,
+                                   config.cilium_requirements);
 
   if (!r.problems().empty()) {
     std::string message;

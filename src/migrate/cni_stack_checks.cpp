@@ -77,16 +77,27 @@ std::vector<PreflightProblem> check_pod_cidrs(const CniStackFacts& facts) {
   return out;
 }
 
+PortSetting calico_vxlan_port(const CniStackFacts& facts) {
+  if (facts.felix_vxlan_port_env)
+    return *facts.felix_vxlan_port_env;
+  if (facts.felix_vxlan_port_config)
+    return *facts.felix_vxlan_port_config;
+  return {"Calico's default vxlanPort", 4789};  // IANA's VXLAN port
+}
+
 std::vector<PreflightProblem> check_tunnels(const CniStackFacts& facts) {
   std::vector<PreflightProblem> out;
   if (!facts.cilium_overlay || facts.cilium_overlay->port == 0)
     return out;
   const auto& c = *facts.cilium_overlay;
+  const auto calico_port = calico_vxlan_port(facts);
   for (const auto& s : facts.source_overlays) {
-    if (s.port == c.port) {
+    const auto port = s.calico_vxlan ? calico_port.port : s.port;
+    const auto owner = s.calico_vxlan ? s.owner + " on " + calico_port.owner : s.owner;
+    if (port == c.port) {
       out.push_back(
           {"tunnel", "Cilium's " + c.protocol + " tunnel (" + c.owner + ") and the source CNI's " +
-                         s.protocol + " (" + s.owner + ") both use UDP port " +
+                         s.protocol + " (" + owner + ") both use UDP port " +
                          std::to_string(c.port) +
                          ": two overlays on one port break both; use Geneve (6081) or VXLAN on "
                          "another port (tunnel-port, e.g. 8473) for Cilium"});

@@ -83,7 +83,7 @@ json::object pdb(std::string_view ns, std::string_view name, const json::object&
 
 }  // namespace
 
-json::object node_status(std::string_view name, std::string_view ip) {
+json::object node_status(std::string_view name, std::string_view ip, std::string_view kernel) {
   const auto now = rfc3339_now();
   auto cond = [&](std::string_view type, bool value, std::string_view reason) {
     return json::object{
@@ -105,7 +105,7 @@ json::object node_status(std::string_view name, std::string_view ip) {
                                 {"kubeProxyVersion", "v1.32.0"},
                                 {"containerRuntimeVersion", "containerd://1.7.24"},
                                 {"osImage", "Debian GNU/Linux 12 (bookworm)"},
-                                {"kernelVersion", "6.1.0-28-amd64"},
+                                {"kernelVersion", kernel},
                                 {"operatingSystem", "linux"},
                                 {"architecture", "amd64"}}}};
 }
@@ -127,7 +127,7 @@ json::object make_node(const ClusterOptions& options, std::size_t i) {
                                             {"beta.kubernetes.io/arch", "amd64"}}},
                     {"annotations", json::object{{"node.alpha.kubernetes.io/ttl", "0"}}}}},
       {"spec", json::object{{"podCIDR", node_pod_cidr(options, i)}}},
-      {"status", node_status(name, ip)}};
+      {"status", node_status(name, ip, options.kernel_version_of(name))}};
 }
 
 namespace {

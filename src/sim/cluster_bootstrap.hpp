@@ -17,6 +17,7 @@ boost::json::object make_node(const ClusterOptions& options, std::size_t index);
 
 // What a node's kubelet reports when it registers: capacity, the Ready
 // condition, its addresses and nodeInfo.
-boost::json::object node_status(std::string_view name, std::string_view ip);
+boost::json::object node_status(std::string_view name, std::string_view ip,
+                                std::string_view kernel);
 
 }  // namespace cnimig::sim

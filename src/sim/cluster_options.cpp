@@ -38,6 +38,11 @@ std::map<std::string, std::string, std::less<>> cluster_faults_from(
   return out;
 }
 
+const std::string& ClusterOptions::kernel_version_of(std::string_view node) const {
+  const auto it = node_kernel_versions.find(node);
+  return it != node_kernel_versions.end() ? it->second : kernel_version;
+}
+
 std::chrono::nanoseconds scaled(const ClusterOptions& options, std::chrono::milliseconds delay) {
   const double ns =
       static_cast<double>(std::chrono::nanoseconds(delay).count()) * options.time_scale;

@@ -58,6 +58,11 @@ std::string cni_config_file(AgentRole role, std::string_view source_config) {
 
 SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
                              std::string_view source_config) {
+  return create_sandbox(roles, networks_up, source_config, {});
+}
+
+SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
+                             std::string_view source_config, std::string_view multus_problem) {
   // Find the lexically first file present. Both multus roles write the same
   // file; if both run (a transient the migrator never creates), the Cilium-first
   // one is taken, as the later writer.
@@ -100,6 +105,12 @@ SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
       pi.primary = Network::cilium;
       pi.networks = network_bit(Network::source) | network_bit(Network::cilium);
       break;
+  }
+  const bool multus =
+      *best == AgentRole::multus_source_primary || *best == AgentRole::multus_cilium_primary;
+  if (multus && !multus_problem.empty()) {
+    r.message = "failed to setup network for sandbox: " + std::string(multus_problem);
+    return r;
   }
   if ((pi.networks & networks_up) != pi.networks) {
     r.message = "failed to setup network for sandbox: " + best_file + ": delegate " +

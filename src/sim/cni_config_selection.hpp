@@ -45,7 +45,11 @@ struct SandboxResult {
 
 // `roles` = agent roles whose config file is present on the node; `networks_up` =
 // networks whose agent runs there. A multus config needs both delegates working:
-// multus fails the whole ADD when a delegate fails, so the pod does not start.
+// multus fails the whole ADD when a delegate fails, so the pod does not start;
+// `multus_problem` (non-empty: multus's source delegate is another CNI's
+// config, multus_delegates.hpp) fails it too.
+SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
+                             std::string_view source_config, std::string_view multus_problem);
 SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
                              std::string_view source_config);
 

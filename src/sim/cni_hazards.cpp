@@ -3,6 +3,7 @@
 #include <boost/json/parse.hpp>
 
 #include "json_fields.hpp"
+#include "multus_delegates.hpp"
 
 namespace cnimig::sim {
 
@@ -159,6 +160,12 @@ bool CniStack::configmap_changed(const json::object* before, const json::object*
       cilium_.reset();
     return true;
   }
+  if (is_key(any, "kube-system", "multus-daemon-config")) {
+    multus_problem_ = after ? cnimig::sim::multus_delegate_problem(source_cni_, *after) : "";
+    if (!multus_problem_.empty())
+      ++multus_mismatch_writes_;
+    return true;
+  }
   const bool flannel = is_key(any, "kube-flannel", "kube-flannel-cfg") ||
                        is_key(any, "kube-system", "kube-flannel-cfg");
   const bool canal = is_key(any, "kube-system", "canal-config");
@@ -246,6 +253,8 @@ json::object CniStack::report() const {
       {"cilium_configured", cilium_configured()},
       {"cni_exclusive", cni_exclusive()},
       {"tunnel_clash_port", clash_port()},
+      {"multus_delegate_mismatch", !multus_problem_.empty()},
+      {"multus_delegate_mismatch_writes", multus_mismatch_writes_},
       {"pod_cidr_overlap", overlap},
       {"calico_first_found", calico_.present && calico_.routes && calico_.first_found}};
 }

@@ -11,6 +11,8 @@
 // - tunnel clash: both overlays on one UDP port break cross-node traffic on
 //   both networks from and to a node that runs both agents.
 // - pod CIDR overlap: see reaches() in cni_config_selection.hpp.
+// - multus delegating the source network to another CNI's config: every
+//   pod ADD through 00-multus.conflist fails (multus_delegates.hpp).
 // - Calico's first-found autodetection: once Cilium runs on the node (its
 //   cilium_host interface), calico-node picks that address, turns NotReady
 //   and Calico's cross-node routes to the node break.
@@ -81,12 +83,19 @@ CalicoNode calico_node_of(const boost::json::object* pod_spec);
 // What the cluster's objects say about the two CNIs, fed by the network model.
 class CniStack {
  public:
+  // `source_cni`: ClusterOptions::source_cni, what multus's source delegate
+  // must be (multus_delegates.hpp).
+  explicit CniStack(std::string source_cni = "canal") : source_cni_(std::move(source_cni)) {}
+
   // Returns whether anything the hazards depend on changed.
   bool configmap_changed(const boost::json::object* before, const boost::json::object* after);
   bool source_daemonset_changed(const boost::json::object* after);
 
   bool cilium_configured() const { return cilium_.has_value(); }
   bool cni_exclusive() const { return cilium_ && cilium_->cni_exclusive; }
+  // Why multus's source delegate cannot set up pods here (the sandbox
+  // error), or "" (also while no multus-daemon-config exists).
+  const std::string& multus_delegate_problem() const { return multus_problem_; }
   // The UDP port both overlays use, or 0.
   unsigned clash_port() const;
   std::vector<Cidr> source_pools() const;
@@ -102,6 +111,9 @@ class CniStack {
   boost::json::object report() const;
 
  private:
+  std::string source_cni_;
+  std::string multus_problem_;
+  std::uint64_t multus_mismatch_writes_ = 0;  // writes that left a wrong delegate
   std::optional<CiliumSettings> cilium_;
   std::optional<NetConf> flannel_;  // kube-flannel-cfg (either namespace)
   std::optional<NetConf> canal_;    // canal-config

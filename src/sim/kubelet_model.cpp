@@ -301,7 +301,8 @@ void KubeletModel::register_node(const Task& task) {
   if (!node || uid(*node) != task.uid || has_condition(*node, "Ready"))
     return;
   json::object next = *node;
-  auto reported = node_status(task.key, ctx_.network.node_ip(task.key));
+  auto reported = node_status(task.key, ctx_.network.node_ip(task.key),
+                              ctx_.options.kernel_version_of(task.key));
   auto& st = next["status"];
   if (!st.is_object())
     st = json::object{};

@@ -17,7 +17,7 @@ using namespace fields;
 NetworkModel::NetworkModel(const ClusterOptions& options)
     : options_(options),
       agents_(options.agents.empty() ? default_agent_roles(options) : options.agents),
-      stack_(std::make_unique<CniStack>()),
+      stack_(std::make_unique<CniStack>(options.source_cni)),
       leftovers_(std::make_unique<NodeLeftovers>()) {}
 
 NetworkModel::~NetworkModel() = default;
@@ -264,8 +264,9 @@ std::string ip_in(Network net, std::size_t node_index, std::uint32_t host) {
 std::optional<SandboxNetwork> NetworkModel::create_sandbox(std::string_view node,
                                                            std::string* failure) {
   auto& n = node_state(node);
-  auto result = cnimig::sim::create_sandbox(n.active & ~n.renamed, networks_of(n.active),
-                                            options_.source_cni_config);
+  auto result =
+      cnimig::sim::create_sandbox(n.active & ~n.renamed, networks_of(n.active),
+                                  options_.source_cni_config, stack_->multus_delegate_problem());
   if (!result.interfaces) {
     if (failure)
       *failure = result.message;

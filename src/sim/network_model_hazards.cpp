@@ -19,11 +19,18 @@ constexpr RoleMask cilium_roles =
 void NetworkModel::configmap_changed(const json::object* before, const json::object* after,
                                      Clock::time_point now) {
   // Data only: a status-less object, so any write may change it.
+  const bool had_delegate_problem = !stack_->multus_delegate_problem().empty();
   if (!stack_->configmap_changed(before, after))
     return;
-  for (auto& [node_name, n] : nodes_)
-    if (n.node)
-      refresh_node(n, now);
+  // A mended multus delegate: the kubelets retry the sandboxes it failed.
+  const bool delegate_mended = had_delegate_problem && stack_->multus_delegate_problem().empty();
+  for (auto& [node_name, n] : nodes_) {
+    if (!n.node)
+      continue;
+    refresh_node(n, now);
+    if (delegate_mended && network_changed_)
+      network_changed_(node_name);
+  }
 }
 
 // A Ready Cilium agent with cni-exclusive renames every other config on its

@@ -129,9 +129,14 @@ void create_calico(ControllerContext& ctx, const ResourceType& config_maps) {
       env("IP", "autodetect")};
   if (!o.calico_autodetection.empty())
     vars.push_back(env("IP_AUTODETECTION_METHOD", o.calico_autodetection));
+  // calico.yaml's IP-in-IP, or VXLAN on a port (--calico-vxlan-port).
+  const bool vxlan = o.calico_vxlan_port != 0;
+  vars.push_back(env("CALICO_IPV4POOL_IPIP", vxlan ? "Never" : "Always"));
+  vars.push_back(env("CALICO_IPV4POOL_VXLAN", vxlan ? "Always" : "Never"));
+  if (vxlan)
+    vars.push_back(env("FELIX_VXLANPORT", std::to_string(o.calico_vxlan_port)));
   for (auto& e :
-       {env("CALICO_IPV4POOL_IPIP", "Always"), env("CALICO_IPV4POOL_VXLAN", "Never"),
-        env("CALICO_IPV6POOL_VXLAN", "Never"),
+       {env("CALICO_IPV6POOL_VXLAN", "Never"),
         env_from("FELIX_IPINIPMTU", config_map_ref("calico-config", "veth_mtu")),
         env_from("FELIX_VXLANMTU", config_map_ref("calico-config", "veth_mtu")),
         env_from("FELIX_WIREGUARDMTU", config_map_ref("calico-config", "veth_mtu")),

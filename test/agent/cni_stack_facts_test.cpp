@@ -122,7 +122,8 @@ BOOST_AUTO_TEST_CASE(ip_pools_net_conf_and_service_cidrs) {
       json(R"({"metadata":{"name":"kubernetes"},"spec":{"cidrs":["10.96.0.0/12"]}})"), f);
   BOOST_TEST(f.source_cidrs.size() == 3u);
   BOOST_TEST_REQUIRE(f.source_overlays.size() == 3u);
-  BOOST_TEST(f.source_overlays[0].port == 4789u);  // Calico's VXLAN
+  BOOST_TEST(f.source_overlays[0].calico_vxlan);  // on Felix's vxlanPort, by default 4789
+  BOOST_TEST(migrate::calico_vxlan_port(f).port == 4789u);
   BOOST_TEST(f.source_overlays[1].port == 8472u);  // flannel's default
   BOOST_TEST(f.source_overlays[2].port == 8473u);
   BOOST_TEST_REQUIRE(f.service_cidrs.size() == 1u);
@@ -130,6 +131,68 @@ BOOST_AUTO_TEST_CASE(ip_pools_net_conf_and_service_cidrs) {
   // A Cilium on flannel's explicit port clashes.
   f.cilium_overlay = migrate::Overlay{"cilium", "vxlan", 8473};
   BOOST_TEST(migrate::check_tunnels(f).size() == 1u);
+}
+
+// Calico's overlay from calico-node's env (the default pool's mode, Felix's
+// vxlanPort) and FelixConfiguration default, env first as Felix reads them.
+BOOST_AUTO_TEST_CASE(calico_vxlan_and_its_port_are_read) {
+  const auto calico = [](const char* env) {
+    std::string text = R"({"metadata":{"name":"calico-node","namespace":"kube-system"},
+        "spec":{"template":{"spec":{"containers":[{"name":"calico-node","env":[)";
+    return json((text + env + "]}]}}}}").c_str());
+  };
+  migrate::CniStackFacts f;
+  add_source_daemon_set_facts(calico(R"({"name":"CALICO_IPV4POOL_IPIP","value":"Never"},
+      {"name":"CALICO_IPV4POOL_VXLAN","value":"Always"},{"name":"FELIX_VXLANPORT","value":"6081"})"),
+                              f);
+  BOOST_TEST_REQUIRE(f.source_overlays.size() == 1u);
+  BOOST_TEST(f.source_overlays[0].owner ==
+             "DaemonSet kube-system/calico-node CALICO_IPV4POOL_VXLAN=Always");
+  BOOST_TEST(f.source_overlays[0].calico_vxlan);
+  add_felix_configuration_facts(
+      json(R"({"metadata":{"name":"default"},"spec":{"vxlanPort":4790}})"), f);
+  add_felix_configuration_facts(
+      json(R"({"metadata":{"name":"node.node-1"},"spec":{"vxlanPort":4791}})"), f);
+  // The env wins; without it, FelixConfiguration default's port.
+  BOOST_TEST(migrate::calico_vxlan_port(f).port == 6081u);
+  BOOST_TEST(migrate::calico_vxlan_port(f).owner ==
+             "DaemonSet kube-system/calico-node FELIX_VXLANPORT");
+  f.felix_vxlan_port_env.reset();
+  BOOST_TEST(migrate::calico_vxlan_port(f).port == 4790u);
+  BOOST_TEST(migrate::calico_vxlan_port(f).owner == "FelixConfiguration default spec.vxlanPort");
+
+  migrate::CniStackFacts ipip;  // calico.yaml's default: IP-in-IP, no UDP port
+  add_source_daemon_set_facts(calico(R"({"name":"CALICO_IPV4POOL_IPIP","value":"Always"},
+      {"name":"CALICO_IPV4POOL_VXLAN","value":"Never"})"),
+                              ipip);
+  BOOST_TEST_REQUIRE(ipip.source_overlays.size() == 1u);
+  BOOST_TEST(ipip.source_overlays[0].protocol == "ipip");
+  BOOST_TEST(!ipip.source_overlays[0].calico_vxlan);
+
+  migrate::CniStackFacts canal;  // Canal's calico-node routes nothing
+  add_source_daemon_set_facts(calico(R"({"name":"CALICO_NETWORKING_BACKEND","value":"none"},
+      {"name":"CALICO_IPV4POOL_VXLAN","value":"Always"})"),
+                              canal);
+  BOOST_TEST(canal.source_overlays.empty());
+}
+
+// The requirements follow the Cilium image the bundle runs, after `images:`.
+BOOST_AUTO_TEST_CASE(the_applied_cilium_image_is_the_agents_container) {
+  config::Config config;
+  BOOST_TEST(applied_cilium_image(shipped(), config) == config::Images{}.cilium);
+  auto rewrite = LabelRewrite::from({});
+  config::Images images;
+  images.cilium = "mirror.example/cilium/cilium:v1.19.1";
+  rewrite.images = ImageRewrite::from(images);
+  std::map<std::string, ManifestBundle> bundles;
+  auto b =
+      ManifestBundle::load("cilium", std::string(CNIMIG_RESOURCES_DIR) + "/cilium.yaml", rewrite);
+  BOOST_TEST_REQUIRE(b.has_value());
+  bundles.emplace("cilium", std::move(*b));
+  BOOST_TEST(applied_cilium_image(bundles, config) == "mirror.example/cilium/cilium:v1.19.1");
+  // No Cilium DaemonSet in the bundle: the configured image.
+  config.images.cilium = "mirror.example/cilium/cilium:v1.18.2";
+  BOOST_TEST(applied_cilium_image({}, config) == "mirror.example/cilium/cilium:v1.18.2");
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -56,15 +56,16 @@ BOOST_AUTO_TEST_CASE(a_mirror_replaces_every_shipped_image) {
   mirror.multus = "registry.example.com:5000/multus-cni:v4.2.2-thick";
   mirror.knet_stress = "registry.example.com:5000/knet-stress:cli";
   std::size_t seen = 0;
-  for (const char* file : {"cilium.yaml", "multus.yaml", "knet-stress.yaml"}) {
+  for (const char* file : {"cilium.yaml", "multus.yaml", "knet-stress.yaml", "node-cleanup.yaml"}) {
     const auto b = load(file, mirror);
     for (const auto& image : images_of(b)) {
       ++seen;
       BOOST_TEST(image.starts_with("registry.example.com:5000/"), file << ": " << image);
     }
   }
-  // 2 Cilium DaemonSets x 7 containers, the operator, 2 multus x 2, 2 knet-stress.
-  BOOST_TEST(seen == 2u * 7u + 1u + 2u * 2u + 2u);
+  // 2 Cilium DaemonSets x 7 containers, the operator, 2 multus x 2, 2 knet-stress,
+  // node-cleanup's init container and container (Cilium's image).
+  BOOST_TEST(seen == 2u * 7u + 1u + 2u * 2u + 2u + 2u);
 }
 
 BOOST_AUTO_TEST_CASE(other_images_are_kept) {

@@ -60,9 +60,11 @@ std::int64_t agent_writes(const SimCluster& cluster) {
   return n;
 }
 
-// Runs `--apply`: exit 2, every needle in some preflight.failed, no write.
-void refused(const SimCluster& cluster, const std::vector<std::string>& needles) {
-  auto r = cluster.agent({"--apply"});
+// Runs the agent with `args` (`--apply`, or nothing: plan mode): exit 2,
+// every needle in some preflight.failed, no write.
+void refused(const SimCluster& cluster, const std::vector<std::string>& needles,
+             const std::vector<std::string>& args) {
+  auto r = cluster.agent(args);
   BOOST_TEST(r.exit_code == 2, r.stderr_text);
   std::vector<std::string> errors;
   for (const auto& e : events_of(r))
@@ -75,6 +77,10 @@ void refused(const SimCluster& cluster, const std::vector<std::string>& needles)
                needle << " in " << r.stdout_text);
   BOOST_TEST(!has_event(events_of(r), "lease.acquired"));
   BOOST_TEST(agent_writes(cluster) == 0, boost::json::serialize(cluster.report()));
+}
+
+void refused(const SimCluster& cluster, const std::vector<std::string>& needles) {
+  refused(cluster, needles, {"--apply"});
 }
 
 }  // namespace
@@ -114,4 +120,69 @@ BOOST_AUTO_TEST_CASE(calico_first_found_is_refused) {
     refused(cluster, {"DaemonSet kube-system/calico-node detects its node IP with",
                       "IP_AUTODETECTION_METHOD=kubernetes-internal-ip"});
   }
+}
+
+// (e) Calico on VXLAN with Felix's port (FELIX_VXLANPORT) on Cilium's Geneve
+// port 6081: the overlay is learnt from calico-node's env.
+BOOST_AUTO_TEST_CASE(calico_vxlan_on_ciliums_port_is_refused) {
+  SimCluster cluster(2, {"--source-cni", "calico", "--calico-vxlan-port", "6081"});
+  cluster.use_source("calico");
+  refused(cluster, {"DaemonSet kube-system/calico-node CALICO_IPV4POOL_VXLAN=Always on DaemonSet "
+                    "kube-system/calico-node FELIX_VXLANPORT",
+                    "both use UDP port 6081"});
+}
+
+// Plan mode runs the same preflight: the same refusal, exit 2, no write.
+BOOST_AUTO_TEST_CASE(plan_mode_refuses_the_same_hazard) {
+  SimCluster cluster(2, {"--source-pod-cidr", "10.217.0.0/16"});
+  refused(cluster, {"cluster-pool-ipv4-cidr (10.217.0.0/16)"}, {});
+}
+
+// (f) a Kubernetes older than the applied Cilium (1.18: 1.30 to 1.33) supports.
+BOOST_AUTO_TEST_CASE(kubernetes_below_ciliums_range_is_refused) {
+  SimCluster cluster(2, {"--server-version", "1.29"});
+  refused(cluster, {"the API server runs Kubernetes v1.29.0-cnimig-sim, older than Cilium 1.18.9 "
+                    "supports (1.30 to 1.33)"});
+}
+
+// (g) a node kernel older than Cilium's 5.10, named by its node.
+BOOST_AUTO_TEST_CASE(an_old_kernel_is_refused_naming_the_node) {
+  SimCluster cluster(2, {"--kernel-version", "node-1=5.4.0-150-generic"});
+  refused(cluster, {"node node-1 runs Linux '5.4.0-150-generic' (status.nodeInfo.kernelVersion); "
+                    "Cilium 1.18.9 needs 5.10 or newer"});
+}
+
+// (h) a Cilium release the agent's table does not know, without
+// ciliumRequirements: refused naming the image.
+BOOST_AUTO_TEST_CASE(an_unknown_cilium_release_needs_stated_requirements) {
+  SimCluster cluster(2);
+  // The shipped reference stays behind as a YAML comment.
+  cluster.edit_config(
+      {{"images:\n  cilium: ", "images:\n  cilium: mirror.example/cilium/cilium:v1.17.4 # "}});
+  refused(cluster, {"cannot tell what Cilium image 'mirror.example/cilium/cilium:v1.17.4' "
+                    "requires",
+                    "ciliumRequirements"});
+}
+
+// A Kubernetes newer than Cilium's tested range is a warning: the migration
+// runs to the end.
+BOOST_AUTO_TEST_CASE(kubernetes_above_ciliums_range_is_a_warning_only) {
+  SimCluster cluster(4, {"--server-version", "1.34"});
+  cluster.wait_settled();
+  auto r = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  const auto events = events_of(r);
+  BOOST_TEST(!has_event(events, "preflight.failed"));
+  BOOST_TEST(
+      std::any_of(
+          events.begin(), events.end(),
+          [](const boost::json::object& e) {
+            return e.at("event").as_string() == "preflight.warning" &&
+                   std::string_view(e.at("warning").as_string())
+                           .find("newer than Cilium 1.18.9 is e2e tested on (1.30 to 1.33)") !=
+                       std::string_view::npos;
+          }),
+      r.stdout_text);
+  BOOST_TEST(has_event(events, "migration.completed"));
+  check_migrated(cluster, 1);
 }

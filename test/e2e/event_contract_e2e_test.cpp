@@ -69,17 +69,23 @@ BOOST_AUTO_TEST_CASE(plan_and_full_migration_honour_the_event_contract) {
   auto apply = cluster.agent({"--apply"});
   BOOST_TEST_REQUIRE(apply.exit_code == 0, apply.stderr_text);
   const auto applied = check_stream(apply.stdout_text, "apply");
-  for (const char* name :
-       {"config.loaded",    "cluster.connected",  "preflight.warning", "cluster.synced",
-        "lease.acquired",   "migration.started",  "step.started",      "step.completed",
-        "node.phase",       "node.labelled",      "node.annotated",    "node.cordoned",
-        "node.uncordoned",  "node.tainted",       "node.untainted",    "pod.deleted",
-        "manifest.applied", "daemonset.patched",  "gate.waiting",      "gate.passed",
-        "probe.passed",     "migration.completed"}) {
+  for (const char* name : {"config.loaded",      "cluster.connected",
+                           "preflight.warning",  "cluster.synced",
+                           "lease.acquired",     "migration.started",
+                           "step.started",       "step.completed",
+                           "node.phase",         "node.labelled",
+                           "node.annotated",     "node.cordoned",
+                           "node.uncordoned",    "node.tainted",
+                           "node.untainted",     "pod.deleted",
+                           "manifest.applied",   "daemonset.patched",
+                           "gate.waiting",       "gate.passed",
+                           "probe.passed",       "cilium.defaults_restored",
+                           "migration.completed"}) {
     BOOST_TEST(applied.contains(name), "the migration emitted no " << name);
   }
   BOOST_TEST(applied.at("step.started") == 6);
   BOOST_TEST(applied.at("migration.completed") == 1);
+  BOOST_TEST(applied.at("cilium.defaults_restored") == 1);  // once, at cleanup
   check_migrated(cluster, 1);
 }
 

@@ -94,10 +94,12 @@ const std::set<Permission> kUnobservable = {
     // Permission), a check, not a request of its own. The simulator serves
     // 1.32 here.
     {"", "pods/exec", "create"},
-    // The CNI stack preflight reads Calico's IPPools and the ServiceCIDRs
-    // where discovery shows them; the simulator serves neither (no Calico
-    // CRDs, and ServiceCIDRs are not part of the API it models).
+    // The CNI stack preflight reads Calico's IPPools and FelixConfigurations
+    // and the ServiceCIDRs where discovery shows them; the simulator serves
+    // none (no Calico CRDs, and ServiceCIDRs are not part of the API it
+    // models).
     {"crd.projectcalico.org", "ippools", "list"},
+    {"crd.projectcalico.org", "felixconfigurations", "list"},
     {"networking.k8s.io", "servicecidrs", "list"},
 };
 

@@ -1,5 +1,7 @@
 // The agent migrates plain Calico and Flannel clusters with the shipped
-// config/calico.yaml and config/flannel.yaml (cnimig-sim --source-cni).
+// config/calico.yaml and config/flannel.yaml (cnimig-sim --source-cni), multus
+// delegating to each one's own conflist (source-10-calico.conflist,
+// source-10-flannel.conflist in resources/multus.yaml).
 // Referees as in migration_e2e_test.cpp: exit code and events, kubectl's view
 // of the final cluster, and the simulator's connectivity oracle.
 #define BOOST_TEST_MODULE e2e_source_cni
@@ -31,6 +33,9 @@ void migrate(std::string_view cni) {
   BOOST_TEST(stack.at("cilium_configured").as_bool());
   BOOST_TEST(!stack.at("cni_exclusive").as_bool());
   BOOST_TEST(!stack.at("pod_cidr_overlap").as_bool());
+  // multus delegated to this source CNI's own conflist all along (the
+  // simulator fails every multus sandbox while it names another CNI's).
+  BOOST_TEST(stack.at("multus_delegate_mismatch_writes").to_number<std::int64_t>() == 0);
 }
 
 }  // namespace

@@ -98,6 +98,29 @@ BOOST_AUTO_TEST_CASE(two_overlays_on_one_udp_port_are_refused) {
   BOOST_TEST(check_tunnels(f).empty());
 }
 
+// Calico's VXLAN runs on Felix's vxlanPort: calico-node's FELIX_VXLANPORT,
+// else FelixConfiguration default's, else 4789.
+BOOST_AUTO_TEST_CASE(calico_vxlan_on_ciliums_port_is_refused) {
+  auto f = healthy();
+  f.source_overlays = {{"Calico IPPool default-ipv4-ippool spec.vxlanMode", "vxlan", 0, true}};
+  BOOST_TEST(check_tunnels(f).empty());  // 4789 beside Geneve's 6081
+  f.felix_vxlan_port_config = PortSetting{"FelixConfiguration default spec.vxlanPort", 6081};
+  auto ps = check_tunnels(f);
+  BOOST_TEST_REQUIRE(ps.size() == 1u);
+  BOOST_TEST(ps[0].message.find("(Calico IPPool default-ipv4-ippool spec.vxlanMode on "
+                                "FelixConfiguration default spec.vxlanPort) both use UDP port "
+                                "6081") != std::string::npos,
+             ps[0].message);
+  // calico-node's env wins over the FelixConfiguration.
+  f.felix_vxlan_port_env = PortSetting{"DaemonSet kube-system/calico-node FELIX_VXLANPORT", 4790};
+  BOOST_TEST(check_tunnels(f).empty());
+  f.cilium_overlay = Overlay{"cilium-config tunnel-protocol", "vxlan", 4790};
+  ps = check_tunnels(f);
+  BOOST_TEST_REQUIRE(ps.size() == 1u);
+  BOOST_TEST(ps[0].message.find("DaemonSet kube-system/calico-node FELIX_VXLANPORT") !=
+             std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(cni_exclusive_with_multus_is_refused) {
   auto f = healthy();
   f.cilium_cni_exclusive = true;

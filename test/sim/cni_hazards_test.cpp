@@ -402,3 +402,52 @@ BOOST_AUTO_TEST_CASE(tracker_matches_brute_force_with_hazards) {
     }
   }
 }
+
+// (f) multus delegating the source network to another CNI's conflist
+// (Canal's on a Calico cluster): every pod a roll re-creates on a multus node
+// stays without a sandbox; mending the ConfigMap lets them start. The right
+// delegate starts them at once.
+BOOST_AUTO_TEST_CASE(multus_with_another_cnis_delegate_starts_no_pod) {
+  const auto multus_config = [](const char* ipam) {
+    const auto source = json::object{
+        {"name", "k8s-pod-network"},
+        {"plugins",
+         json::array{json::object{{"type", "calico"}, {"ipam", json::object{{"type", ipam}}}}}}};
+    const auto cilium = json::object{
+        {"name", "cilium"}, {"plugins", json::array{json::object{{"type", "cilium-cni"}}}}};
+    const auto conflist = json::object{
+        {"plugins", json::array{json::object{{"type", "multus-shim"},
+                                             {"delegates", json::array{source, cilium}}}}}};
+    return json::object{
+        {"metadata", json::object{{"name", "multus-daemon-config"}, {"namespace", "kube-system"}}},
+        {"data", json::object{{"calico-primary.conflist", json::serialize(conflist)}}}};
+  };
+  for (const bool right : {false, true}) {
+    Cluster c(source("calico"), {});
+    BOOST_REQUIRE(
+        c.h.store.create(c.config_maps, multus_config(right ? "calico-ipam" : "host-local"))
+            .has_value());
+    BOOST_REQUIRE(c.h.settle());
+    BOOST_TEST(c.h.model.report().at("cni_stack").at("multus_delegate_mismatch").as_bool() ==
+               !right);
+    c.prepare();
+    c.roll("node-0");
+    const auto started = [&] {
+      std::size_t n = 0;
+      for (const auto& p : c.h.store.pods_on_node("node-0")) {
+        const auto* a = p->at("metadata").as_object().if_contains("annotations");
+        if (p->at("metadata").at("namespace").as_string() == "knet-stress" && a != nullptr &&
+            a->as_object().contains(interfaces_annotation))
+          ++n;
+      }
+      return n;
+    };
+    BOOST_TEST(started() == (right ? 2u : 0u), right);
+    if (right)
+      continue;
+    c.h.edit(c.config_maps, "kube-system", "multus-daemon-config",
+             [&](json::object& cm) { cm["data"] = multus_config("calico-ipam")["data"]; });
+    BOOST_REQUIRE(c.h.settle());
+    BOOST_TEST(started() == 2u);
+  }
+}

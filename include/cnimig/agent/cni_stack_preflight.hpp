@@ -26,11 +26,19 @@ namespace cnimig::agent {
 void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
                       migrate::CniStackFacts& facts);
 
+// The Cilium image the agent applies: the cilium-agent container of
+// DaemonSet kube-system/cilium in the Cilium bundle (after `images:`), or
+// the configured images.cilium when the bundle has none.
+std::string applied_cilium_image(const std::map<std::string, ManifestBundle>& bundles,
+                                 const config::Config& config);
+
 // Pure readers of cluster objects, one per source of facts.
 void add_node_facts(const boost::json::object& node, migrate::CniStackFacts& facts);
 void add_source_daemon_set_facts(const boost::json::object& daemon_set,
                                  migrate::CniStackFacts& facts);
 void add_ip_pool_facts(const boost::json::object& pool, migrate::CniStackFacts& facts);
+void add_felix_configuration_facts(const boost::json::object& felix_configuration,
+                                   migrate::CniStackFacts& facts);
 void add_flannel_net_conf_facts(const std::string& owner, const std::string& net_conf_json,
                                 migrate::CniStackFacts& facts);
 void add_service_cidr_facts(const boost::json::object& service_cidr, migrate::CniStackFacts& facts);

@@ -63,6 +63,8 @@ class ManifestBundle {
   const std::vector<ManifestObject>& objects() const noexcept { return objects_; }
   const ManifestObject* find(std::string_view kind, std::string_view ns,
                              std::string_view name) const;
+  // For the rewrites after loading (multus_delegates.hpp).
+  ManifestObject* find(std::string_view kind, std::string_view ns, std::string_view name);
 
  private:
   std::string id_;
@@ -70,7 +72,8 @@ class ManifestBundle {
 };
 
 // Every bundle the configuration names (config::ManifestPaths::bundles), by
-// id, with its labels and images rewritten as configured; the first file
+// id, with its labels and images rewritten as configured and multus's
+// delegates chosen for the source CNI (multus_delegates.hpp); the first file
 // that does not load is the error.
 Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config& config);
 

@@ -141,6 +141,18 @@ struct Images {
   std::string knet_stress = "gcr.io/jetstack-josh/knet-stress:cli";
 };
 
+// `ciliumRequirements:`: what the applied Cilium release needs, stated by the
+// operator for a release the agent's table does not know
+// (migrate/cilium_requirements.hpp): the Kubernetes minors it supports
+// (`kubernetes: "1.30-1.33"`) and the oldest Linux kernel (`kernel: "5.10"`).
+struct CiliumRequirements {
+  unsigned kubernetes_min_minor = 0;
+  unsigned kubernetes_max_minor = 0;
+  unsigned kernel_major = 0;
+  unsigned kernel_minor = 0;
+  friend bool operator==(const CiliumRequirements&, const CiliumRequirements&) = default;
+};
+
 struct Config {
   std::filesystem::path source;  // the file this was read from (absolute)
   LabelKeys labels;
@@ -156,6 +168,7 @@ struct Config {
   CleanupSettings cleanup;
   LeaseSettings lease;
   Images images;
+  std::optional<CiliumRequirements> cilium_requirements;  // unset: the agent's table
 };
 
 }  // namespace cnimig::config

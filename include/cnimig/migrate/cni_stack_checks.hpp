@@ -9,17 +9,9 @@
 #include <string>
 #include <vector>
 
-namespace cnimig::migrate {
+#include "cnimig/migrate/cilium_requirements.hpp"
 
-// What the pinned Cilium supports (its system requirements and its
-// Kubernetes compatibility table).
-struct CiliumRequirements {
-  std::string version = "1.18.9";
-  unsigned kubernetes_min_minor = 30;  // Kubernetes 1.30 ...
-  unsigned kubernetes_max_minor = 33;  // ... to 1.33, e2e tested
-  unsigned kernel_major = 5;           // Linux >= 5.10
-  unsigned kernel_minor = 10;
-};
+namespace cnimig::migrate {
 
 // A CIDR and where it was read ("Calico IPPool default-ipv4-ippool spec.cidr").
 struct OwnedCidr {
@@ -31,6 +23,15 @@ struct OwnedCidr {
 struct Overlay {
   std::string owner;
   std::string protocol;
+  unsigned port = 0;
+  // Calico's VXLAN: its port is Felix's vxlanPort (CniStackFacts::
+  // calico_vxlan_port), not `port`.
+  bool calico_vxlan = false;
+};
+
+// A port and where it was set ("DaemonSet kube-system/calico-node FELIX_VXLANPORT").
+struct PortSetting {
+  std::string owner;
   unsigned port = 0;
 };
 
@@ -49,6 +50,11 @@ struct CniStackFacts {
   std::vector<OwnedCidr> source_cidrs;   // IPPools, flannel's net-conf, nodes' spec.podCIDR
   std::vector<OwnedCidr> service_cidrs;  // where it can be learnt
   std::vector<Overlay> source_overlays;
+  // Felix's vxlanPort, where it is set: calico-node's FELIX_VXLANPORT wins
+  // over FelixConfiguration `default`'s spec.vxlanPort (Felix reads its
+  // environment first); with neither, Calico's VXLAN uses 4789.
+  std::optional<PortSetting> felix_vxlan_port_env;
+  std::optional<PortSetting> felix_vxlan_port_config;
   // calico-node's IP_AUTODETECTION_METHOD; empty when unset (first-found).
   // Not set at all when the source runs no calico-node (Flannel).
   std::optional<std::string> calico_autodetection;
@@ -69,6 +75,8 @@ struct PreflightProblem {
 
 std::vector<PreflightProblem> check_pod_cidrs(const CniStackFacts& facts);
 std::vector<PreflightProblem> check_tunnels(const CniStackFacts& facts);
+// The UDP port Calico's VXLAN uses and where it comes from.
+PortSetting calico_vxlan_port(const CniStackFacts& facts);
 std::vector<PreflightProblem> check_cni_exclusive(const CniStackFacts& facts);
 std::vector<PreflightProblem> check_calico_autodetection(const CniStackFacts& facts);
 std::vector<PreflightProblem> check_kubernetes_version(const CniStackFacts& facts,

@@ -43,6 +43,14 @@ struct ClusterOptions {
   // default pins it as config/calico.yaml asks; "" leaves it unset, which is
   // Calico's first-found: a hazardous cluster for tests.
   std::string calico_autodetection = "kubernetes-internal-ip";
+  // calico-node's overlay (Calico only): 0 keeps calico.yaml's IP-in-IP;
+  // a port runs the default pool on VXLAN there (CALICO_IPV4POOL_VXLAN
+  // Always, CALICO_IPV4POOL_IPIP Never, FELIX_VXLANPORT the port).
+  unsigned calico_vxlan_port = 0;
+  // status.nodeInfo.kernelVersion: every node's, or one node's by name.
+  std::string kernel_version = "6.1.0-28-amd64";
+  std::map<std::string, std::string, std::less<>> node_kernel_versions;
+  const std::string& kernel_version_of(std::string_view node) const;
 
   // DaemonSet "namespace/name" or bare "name" -> role. Empty: default_agent_roles().
   std::map<std::string, AgentRole, std::less<>> agents;
