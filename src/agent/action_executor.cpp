@@ -41,23 +41,6 @@ kube::ResourcePath workload_path(const migrate::ObjectRef& ref) {
 
 // Patch bodies are built outside the coroutines: GCC 12 miscompiles braced
 // initializer lists whose temporaries live across a co_await.
-boost::json::object metadata_patch(const char* field, const boost::json::object& map) {
-  boost::json::object inner;
-  inner[field] = map;
-  boost::json::object patch;
-  patch["metadata"] = std::move(inner);
-  return patch;
-}
-
-boost::json::object cordon_patch(bool unschedulable) {
-  boost::json::object spec;
-  // Uncordon removes the field, as `kubectl uncordon` does.
-  spec["unschedulable"] = unschedulable ? boost::json::value(true) : boost::json::value(nullptr);
-  boost::json::object patch;
-  patch["spec"] = std::move(spec);
-  return patch;
-}
-
 boost::json::object node_selector_patch(const boost::json::object& selector) {
   boost::json::object pod_spec;
   pod_spec["nodeSelector"] = selector;
@@ -70,37 +53,25 @@ boost::json::object node_selector_patch(const boost::json::object& selector) {
   return patch;
 }
 
-boost::json::object taints_patch(const boost::json::value& resource_version,
-                                 const boost::json::array& taints) {
-  boost::json::object meta;
-  meta["resourceVersion"] = resource_version;
-  boost::json::object spec;
-  spec["taints"] = taints.empty() ? boost::json::value(nullptr) : boost::json::value(taints);
-  boost::json::object patch;
-  patch["metadata"] = std::move(meta);
-  patch["spec"] = std::move(spec);
-  return patch;
+boost::json::array current_taints(const boost::json::object& node) {
+  const auto* spec = wire::obj(node, "spec");
+  if (spec == nullptr)
+    return {};
+  const auto* taints = spec->if_contains("taints");
+  if (taints == nullptr || !taints->is_array())
+    return {};
+  return taints->get_array();
 }
 
-boost::json::object taint_object(const migrate::Taint& t) {
-  boost::json::object o;
-  o["key"] = t.key;
-  o["value"] = t.value;
-  o["effect"] = t.effect;
-  return o;
+// The write applies only to the object as read (409 Conflict otherwise).
+void require_resource_version(boost::json::object& patch, const boost::json::object& read) {
+  auto& meta = patch["metadata"];
+  if (!meta.is_object())
+    meta = boost::json::object();
+  meta.as_object()["resourceVersion"] = read.at("metadata").at("resourceVersion");
 }
 
 }  // namespace
-
-boost::json::object merge_map_patch(const std::map<std::string, std::string>& set,
-                                    const std::vector<std::string>& remove) {
-  boost::json::object out;
-  for (const auto& [k, v] : set)
-    out[k] = v;
-  for (const auto& k : remove)
-    out[k] = nullptr;
-  return out;
-}
 
 ActionExecutor::ActionExecutor(kube::Client& client, const migrate::ClusterSnapshot& cluster,
                                const std::map<std::string, ManifestBundle>& bundles,
@@ -122,21 +93,10 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
                                                       const migrate::RunRecord& run) {
   using namespace migrate;
   const auto& k = action.kind;
-  if (const auto* a = std::get_if<LabelNode>(&k)) {
-    co_return co_await patch_node(a->node,
-                                  metadata_patch("labels", merge_map_patch(a->set, a->remove)));
+  if (is_node_object_write(action)) {
+    const std::vector<Action> one(1, action);
+    co_return co_await execute_node_writes(one, run);
   }
-  if (const auto* a = std::get_if<AnnotateNode>(&k)) {
-    co_return co_await patch_node(
-        a->node, metadata_patch("annotations", merge_map_patch(a->set, a->remove)));
-  }
-  if (const auto* a = std::get_if<SetCordon>(&k)) {
-    co_return co_await patch_node(a->node, cordon_patch(a->unschedulable));
-  }
-  if (const auto* a = std::get_if<AddTaint>(&k))
-    co_return co_await change_taints(a->node, a->taint, true);
-  if (const auto* a = std::get_if<RemoveTaint>(&k))
-    co_return co_await change_taints(a->node, a->taint, false);
   if (const auto* a = std::get_if<EvictPod>(&k))
     co_return co_await evict(action, *a);
   if (const auto* a = std::get_if<DeletePod>(&k))
@@ -159,12 +119,6 @@ asio::awaitable<Result<void>> ActionExecutor::execute(const migrate::Action& act
   co_return Result<void>{};  // WaitFor: nothing to execute
 }
 
-asio::awaitable<Result<void>> ActionExecutor::patch_node(const std::string& node,
-                                                         boost::json::object patch) {
-  const auto path = node_path(node);
-  co_return co_await merge_patch("Node", path, std::move(patch));
-}
-
 asio::awaitable<Result<void>> ActionExecutor::merge_patch(std::string_view kind,
                                                           const kube::ResourcePath& path,
                                                           boost::json::object patch) {
@@ -184,49 +138,33 @@ void ActionExecutor::wrote(std::string_view kind, const boost::json::object& obj
 }
 
 // spec.taints is a list that a merge patch replaces whole: read the node,
-// edit its list and write it back with the resourceVersion we read, so a
+// compute its list and write it back with the resourceVersion we read, so a
 // concurrent change (the node controller adds taints too) is not lost; on
-// 409 Conflict read again.
-asio::awaitable<Result<void>> ActionExecutor::change_taints(const std::string& node,
-                                                            const migrate::Taint& taint, bool add) {
+// 409 Conflict read again. Labels, annotations and the cordon ride along.
+asio::awaitable<Result<void>> ActionExecutor::execute_node_writes(
+    const std::vector<migrate::Action>& writes, const migrate::RunRecord&) {
+  if (writes.empty() || written_node(writes.front()) == nullptr)
+    co_return make_error(Errc::internal, "not a batch of node writes");
+  const std::string node = *written_node(writes.front());
+  const auto path = node_path(node);
+  if (!edits_taints(writes)) {
+    auto patch = node_merge_patch(writes, boost::json::array());
+    co_return co_await merge_patch("Node", path, std::move(patch.body));
+  }
   for (int attempt = 0; attempt < 5; ++attempt) {
-    const auto path = node_path(node);
     auto current = co_await client_.get(path, kube::RequestOptions());
     if (!current)
       co_return current.error();
-    boost::json::array taints;
-    const auto* spec = wire::obj(*current, "spec");
-    if (spec != nullptr) {
-      if (const auto* t = spec->if_contains("taints"); t != nullptr && t->is_array())
-        taints = t->get_array();
-    }
-    const auto same = [&](const boost::json::value& v) {
-      return v.is_object() && v.get_object().contains("key") &&
-             v.get_object().at("key") == taint.key.c_str() && v.get_object().contains("effect") &&
-             v.get_object().at("effect") == taint.effect.c_str();
-    };
-    const auto it = std::find_if(taints.begin(), taints.end(), same);
-    if (add == (it != taints.end())) {
+    auto patch = node_merge_patch(writes, current_taints(*current));
+    if (patch.body.empty()) {
       wrote("Node", *current);
       co_return Result<void>{};  // already as wanted
     }
-    if (add) {
-      taints.push_back(taint_object(taint));
-    } else {
-      taints.erase(it);
-    }
-    const auto rv = current->at("metadata").at("resourceVersion");
-    const auto patch = taints_patch(rv, taints);
-    auto body = boost::json::serialize(patch);
-    kube::WriteOptions options;
-    options.dry_run = settings_.dry_run;
-    auto r = co_await client_.patch(path, kube::PatchType::merge, std::move(body), options);
-    if (r) {
-      wrote("Node", *r);
-      co_return Result<void>{};
-    }
-    if (r.error().code != Errc::conflict)
-      co_return r.error();
+    if (patch.replaces_taints)
+      require_resource_version(patch.body, *current);
+    auto r = co_await merge_patch("Node", path, std::move(patch.body));
+    if (r || r.error().code != Errc::conflict)
+      co_return r;
   }
   co_return make_error(Errc::conflict,
                        "node " + node + " kept changing while its taints were edited");

@@ -5,6 +5,7 @@
 #include <boost/asio/this_coro.hpp>
 #include <spdlog/spdlog.h>
 
+#include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/common/error.hpp"
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/migrate/node_phase.hpp"
@@ -64,66 +65,97 @@ std::optional<std::chrono::milliseconds> MigrationDriver::timeout_for(migrate::G
   return settings_.timeouts.for_gate(gate);
 }
 
+std::optional<double> MigrationDriver::count_writes(const std::vector<migrate::Action>& batch,
+                                                    Trigger& trigger) {
+  std::optional<double> reaction_ms;
+  for (const auto& action : batch) {
+    if (!migrate::is_write(action))
+      continue;
+    ++record_.write_generation;
+    if (trigger && *trigger) {
+      reaction_ms = std::chrono::duration<double, std::milli>(Clock::now() - **trigger).count();
+      trigger->reset();
+      if (hooks_.metrics)
+        hooks_.metrics->observe(kReactionHistogram, {}, *reaction_ms / 1000.0);
+    }
+  }
+  return reaction_ms;
+}
+
+// Every write of the batch failed with it (one patch carried them all); the
+// record gets one failure naming them.
+void MigrationDriver::report_failure(const std::vector<migrate::Action>& batch, const Error& error,
+                                     Clock::time_point began) {
+  if (error.code == Errc::forbidden && !denied_)
+    denied_ = error;
+  std::string what;
+  for (const auto& action : batch) {
+    auto event = events::Event(events::catalogued("action.failed"))
+                     .step(migrate::to_string(action.step))
+                     .duration(since(began))
+                     .field("action", migrate::describe(action))
+                     .error(error.describe());
+    if (!action.node.empty())
+      event.node(action.node);
+    events_.emit(event);
+    what += (what.empty() ? "" : ", ") + migrate::describe(action);
+  }
+  record_.failures.push_back({batch.front().node, what + ": " + error.describe()});
+}
+
 // A member coroutine, not a capturing lambda: the coroutine frame would
-// refer to the closure, which dies when start() returns.
+// refer to the closure, which dies when start() returns. Consecutive writes
+// to the node's object go out as one merge patch (node_write_batch.hpp);
+// each keeps its own event, emitted once the patch succeeded.
 asio::awaitable<void> MigrationDriver::run_group(std::vector<migrate::Action> group,
                                                  Trigger trigger) {
   auto& record = record_;
-  for (const auto& action : group) {
+  for (const auto& batch : batch_node_writes(group)) {
     const auto began = Clock::now();
-    std::optional<double> reaction_ms;
-    if (migrate::is_write(action)) {
-      ++record.write_generation;
-      if (trigger && *trigger) {
-        reaction_ms = std::chrono::duration<double, std::milli>(began - **trigger).count();
-        trigger->reset();
-        if (hooks_.metrics)
-          hooks_.metrics->observe(kReactionHistogram, {}, *reaction_ms / 1000.0);
-      }
+    auto reaction_ms = count_writes(batch, trigger);
+    Result<void> result;
+    if (batch.size() == 1) {
+      result = co_await executor_.execute(batch.front(), record_);
+    } else {
+      result = co_await executor_.execute_node_writes(batch, record_);
     }
-    auto result = co_await executor_.execute(action, record_);
-    std::erase(record.in_flight, action);
-    auto event = events::Event(migrate::event_name(action))
-                     .step(migrate::to_string(action.step))
-                     .duration(since(began))
-                     .field("action", migrate::describe(action));
-    if (!action.node.empty())
-      event.node(action.node);
-    if (reaction_ms)
-      event.field("reaction_ms", *reaction_ms);
-    if (!result && result.error().code == Errc::not_found && !action.node.empty()) {
+    for (const auto& action : batch)
+      std::erase(record.in_flight, action);
+    const auto& first = batch.front();
+    if (!result && result.error().code == Errc::not_found && !first.node.empty()) {
       // A node's writes patch the Node (a pod already gone counts as
       // evicted): 404 means the node was deleted (scaled down, replaced),
       // perhaps before its watch event arrived. What was left to do on it
       // has nothing to act on, and must not hold the run.
-      spdlog::info("node {} was deleted; dropping its remaining actions ({})", action.node,
-                   migrate::describe(action));
+      spdlog::info("node {} was deleted; dropping its remaining actions ({})", first.node,
+                   migrate::describe(first));
       for (const auto& rest : group)
         std::erase(record.in_flight, rest);
       cache_.changes().notify();
       co_return;
     }
     if (!result) {
-      if (result.error().code == Errc::forbidden && !denied_)
-        denied_ = result.error();
-      event = events::Event(events::catalogued("action.failed"))
-                  .step(migrate::to_string(action.step))
-                  .duration(since(began))
-                  .field("action", migrate::describe(action))
-                  .error(result.error().describe());
-      if (!action.node.empty())
-        event.node(action.node);
-      events_.emit(event);
-      record.failures.push_back(
-          {action.node, migrate::describe(action) + ": " + result.error().describe()});
+      report_failure(batch, result.error(), began);
       // The rest of this node's group depends on what failed: drop it.
       for (const auto& rest : group)
         std::erase(record.in_flight, rest);
       cache_.changes().notify();
       co_return;
     }
-    if (!std::holds_alternative<migrate::RunConnectivityCheck>(action.kind))
+    for (const auto& action : batch) {
+      if (std::holds_alternative<migrate::RunConnectivityCheck>(action.kind))
+        continue;
+      auto event = events::Event(migrate::event_name(action))
+                       .step(migrate::to_string(action.step))
+                       .duration(since(began))
+                       .field("action", migrate::describe(action));
+      if (!action.node.empty())
+        event.node(action.node);
+      if (reaction_ms)
+        event.field("reaction_ms", *reaction_ms);
+      reaction_ms.reset();  // the first write of the batch issued the request
       events_.emit(event);
+    }
     cache_.changes().notify();
   }
 }

@@ -7,8 +7,10 @@
 
 #include "cnimig/agent/migration_driver.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,6 +24,7 @@
 
 #include "cnimig/agent/action_runner.hpp"
 #include "cnimig/agent/change_source.hpp"
+#include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/kube/server_clock.hpp"
 #include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/node_phase.hpp"
@@ -105,9 +108,16 @@ class FakeExecutor final : public agent::ActionRunner {
     cluster_.changed();
     co_return Result<void>{};
   }
+  // Records each batch of node writes, then runs it as the default does.
+  asio::awaitable<Result<void>> execute_node_writes(const std::vector<migrate::Action>& writes,
+                                                    const migrate::RunRecord& run) override {
+    batches.push_back(writes);
+    co_return co_await ActionRunner::execute_node_writes(writes, run);
+  }
   void on_outcome(OutcomeHandler handler) override { outcome_ = std::move(handler); }
   void on_written(WrittenHandler) override {}
 
+  std::vector<std::vector<migrate::Action>> batches;  // execute_node_writes calls
   std::vector<migrate::Action> executed;
   std::size_t removals_recorded = 0;
   bool check_fails = false;
@@ -205,6 +215,40 @@ BOOST_AUTO_TEST_CASE(executes_the_cores_actions_to_done_and_folds_their_outcomes
   BOOST_TEST(h.emitted("migration.completed"));
 }
 
+// A node's consecutive writes to its object in one decision go out as one
+// request (one merge patch with the real executor), each with its own event.
+BOOST_AUTO_TEST_CASE(a_nodes_consecutive_writes_go_out_as_one_batch_with_an_event_each) {
+  Harness h;
+  const auto r = h.run();
+  BOOST_TEST((r.outcome == RunOutcome::completed), r.reason);
+  // The roll's start: intent, drain-since, cordon.
+  const auto start = std::find_if(h.executor.batches.begin(), h.executor.batches.end(),
+                                  [](const std::vector<migrate::Action>& b) {
+                                    return b.size() == 3 && b[0].step == migrate::StepId::roll &&
+                                           std::holds_alternative<migrate::SetCordon>(b[2].kind);
+                                  });
+  BOOST_TEST((start != h.executor.batches.end()), "the roll's start went out as one batch");
+  std::size_t node_writes = 0;
+  std::size_t requests = h.executor.batches.size();
+  std::size_t in_batches = 0;
+  for (const auto& b : h.executor.batches)
+    in_batches += b.size();
+  std::map<std::string, std::size_t> expected;
+  for (const auto& a : h.executor.executed) {
+    if (!agent::is_node_object_write(a))
+      continue;
+    ++node_writes;
+    ++expected[std::string(migrate::event_name(a))];
+  }
+  requests += node_writes - in_batches;  // the node writes that ran alone
+  BOOST_TEST(requests < node_writes);
+  for (const auto& [name, count] : expected) {
+    BOOST_TEST(std::count(h.sink.names.begin(), h.sink.names.end(), name) ==
+                   static_cast<std::ptrdiff_t>(count),
+               name);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(a_halt_ends_the_run_with_its_reason_and_nothing_written) {
   Harness h;
   h.executor.check_fails = true;
@@ -225,9 +269,14 @@ BOOST_AUTO_TEST_CASE(a_failed_write_becomes_a_failure_in_its_record_and_halts) {
   const auto r = h.run();
   BOOST_TEST((r.outcome == RunOutcome::halted));
   BOOST_TEST(r.reason.find("refused by the fake API") != std::string::npos, r.reason);
+  // The cordon went in one batch with the roll's two annotations: one
+  // failure names the three writes, each of which gets an action.failed.
   BOOST_TEST_REQUIRE(h.driver->record().failures.size() == 1u);
-  BOOST_TEST(h.driver->record().failures[0].reason.find("cordon") != std::string::npos);
-  BOOST_TEST(h.emitted("action.failed"));
+  const auto& reason = h.driver->record().failures[0].reason;
+  BOOST_TEST(reason.find("cordon") != std::string::npos, reason);
+  BOOST_TEST(reason.find("annotate") < reason.find("cordon"), reason);
+  BOOST_TEST(std::count(h.sink.names.begin(), h.sink.names.end(), "action.failed") == 3);
+  BOOST_TEST(h.driver->record().in_flight.empty());
 }
 
 BOOST_AUTO_TEST_CASE(waits_for_the_cluster_and_reacts_when_it_changes) {

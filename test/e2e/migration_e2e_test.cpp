@@ -31,6 +31,29 @@ BOOST_AUTO_TEST_CASE(full_migration_three_nodes_at_a_time) {
              "nodes did run in parallel");
 }
 
+// What one decision changes on a node's object (labels, annotations, cordon,
+// taints) goes out as one merge patch: 17 node patches per migrated node
+// (prepare 1, roll 4, priority 5, migrate 6, cleanup 1), down from 29 with
+// one patch per write. Each write keeps its event.
+BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
+  SimCluster cluster(4);
+  auto r = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  check_migrated(cluster, 1);
+  const auto patches = request_count(cluster.report(), "patch nodes");
+  BOOST_TEST(patches <= 17 * 4, patches << " node patches for 4 nodes");
+  std::int64_t node_writes = 0;
+  for (const auto& e : events_of(r)) {
+    const std::string name(e.at("event").as_string());
+    for (const char* write : {"node.labelled", "node.annotated", "node.cordoned", "node.uncordoned",
+                              "node.tainted", "node.untainted"}) {
+      if (name == write)
+        ++node_writes;
+    }
+  }
+  BOOST_TEST(node_writes == 29 * 4, "one event per write the core asked for");
+}
+
 BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
   SimCluster cluster(4);
   // Plan once the fresh cluster has settled, as an operator would.

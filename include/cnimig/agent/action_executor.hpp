@@ -18,6 +18,7 @@
 #include "cnimig/agent/action_outcome.hpp"
 #include "cnimig/agent/action_runner.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/config/config.hpp"
 #include "cnimig/events/event_sink.hpp"
 #include "cnimig/kube/client.hpp"
@@ -61,6 +62,11 @@ class ActionExecutor final : public ActionRunner {
   boost::asio::awaitable<Result<void>> execute(const migrate::Action& action,
                                                const migrate::RunRecord& run) override;
 
+  // Consecutive writes to one Node (node_write_batch.hpp) as one merge
+  // patch: all of them or none. One write alone is the same patch.
+  boost::asio::awaitable<Result<void>> execute_node_writes(
+      const std::vector<migrate::Action>& writes, const migrate::RunRecord& run) override;
+
   // Called with every outcome as it happens (not at all when unset).
   void on_outcome(OutcomeHandler handler) override { outcome_ = std::move(handler); }
 
@@ -79,14 +85,10 @@ class ActionExecutor final : public ActionRunner {
   const DryRunTally& dry_run_tally() const noexcept { return dry_run_; }
 
  private:
-  boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
-                                                  boost::json::object patch);
   boost::asio::awaitable<Result<void>> merge_patch(std::string_view kind,
                                                    const kube::ResourcePath& path,
                                                    boost::json::object patch);
   void wrote(std::string_view kind, const boost::json::object& object);
-  boost::asio::awaitable<Result<void>> change_taints(const std::string& node,
-                                                     const migrate::Taint& taint, bool add);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
                                              const migrate::EvictPod& pod);
   boost::asio::awaitable<Result<void>> delete_pod(const std::string& node,
@@ -132,9 +134,5 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const migrate::RunRecord& run,
                                     const std::string& knet_stress_namespace,
                                     const std::vector<std::string>& knet_stress_daemonsets);
-
-// {"metadata":{"labels":{"a":"v","b":null}}}: `set` entries become values, `remove` nulls.
-boost::json::object merge_map_patch(const std::map<std::string, std::string>& set,
-                                    const std::vector<std::string>& remove);
 
 }  // namespace cnimig::agent

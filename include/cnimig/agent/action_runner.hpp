@@ -4,6 +4,7 @@
 
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/json/object.hpp>
@@ -23,6 +24,12 @@ class ActionRunner {
   // `run` is the driver's record while the action runs.
   virtual boost::asio::awaitable<Result<void>> execute(const migrate::Action& action,
                                                        const migrate::RunRecord& run) = 0;
+
+  // Runs consecutive writes to one Node object (node_write_batch.hpp's
+  // batch_node_writes) as one request. The default runs them one by one,
+  // for runners that have no such request.
+  virtual boost::asio::awaitable<Result<void>> execute_node_writes(
+      const std::vector<migrate::Action>& writes, const migrate::RunRecord& run);
 
   // Called with every outcome as it happens (action_outcome.hpp).
   using OutcomeHandler = std::function<void(const ActionOutcome&)>;

@@ -98,6 +98,11 @@ class MigrationDriver {
   std::chrono::steady_clock::time_point wake_at(const migrate::Decision& decision) const;
   void start(std::vector<migrate::Action> group, Trigger trigger);
   boost::asio::awaitable<void> run_group(std::vector<migrate::Action> group, Trigger trigger);
+  // Bumps the write generation for each write of `batch`; the reaction time
+  // when the batch is the first to issue a write for its trigger.
+  std::optional<double> count_writes(const std::vector<migrate::Action>& batch, Trigger& trigger);
+  void report_failure(const std::vector<migrate::Action>& batch, const Error& error,
+                      std::chrono::steady_clock::time_point began);
   void track_waits(const migrate::Decision& d);
   std::chrono::steady_clock::time_point next_deadline() const;
   void report(const migrate::Decision& d);

@@ -89,10 +89,9 @@ struct Poller {
 
   asio::awaitable<void> run() {
     const auto rewrite = agent::LabelRewrite::from(config.labels);
-    const std::vector<std::pair<std::string, std::filesystem::path>> files = {
-        {"cilium", config.paths.cilium},
-        {"multus", config.paths.multus},
-        {"knet-stress", config.paths.knet_stress}};
+    // Every bundle the configuration names, node-cleanup too (cleanup
+    // applies it when cleanup.nodeLeftovers is on), as the agent loads them.
+    const auto files = config.paths.bundles();
     for (const auto& [id, path] : files) {
       auto bundle = agent::ManifestBundle::load(id, path, rewrite);
       if (!bundle) {
