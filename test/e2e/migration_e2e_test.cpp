@@ -110,7 +110,7 @@ BOOST_AUTO_TEST_CASE(bare_pod_is_refused_before_any_node_is_cordoned) {
 // Cilium and the source CNI still there (exit 0, cleanup.held); a run with
 // the hold off finishes the migration.
 BOOST_AUTO_TEST_CASE(cleanup_hold_ends_before_cleanup_and_a_later_run_finishes) {
-  SimCluster cluster(3);
+  SimCluster cluster(4);
   cluster.edit_config(
       {{"  nodeLeftovers: true\n  hold: false", "  nodeLeftovers: true\n  hold: true"}});
   auto held = cluster.agent({"--apply"});
@@ -126,7 +126,7 @@ BOOST_AUTO_TEST_CASE(cleanup_hold_ends_before_cleanup_and_a_later_run_finishes) 
   auto migrated =
       cluster.kubectl({"get", "nodes", "-l", "node-role.kubernetes.io/migrated", "-o", "name"});
   BOOST_TEST_REQUIRE(migrated.exit_code == 0, migrated.stderr_text);
-  BOOST_TEST(std::count(migrated.stdout_text.begin(), migrated.stdout_text.end(), '\n') == 3);
+  BOOST_TEST(std::count(migrated.stdout_text.begin(), migrated.stdout_text.end(), '\n') == 4);
   BOOST_TEST(cluster.report().at("violations").at("max_concurrent").as_int64() == 0);
 
   cluster.config = CNIMIG_SOURCE_DIR "/config/config.yaml";  // as shipped: hold false
