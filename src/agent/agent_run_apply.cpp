@@ -139,15 +139,23 @@ asio::awaitable<void> Run::feed_watchdog(SystemdNotifier& notifier) {
 int Run::exit_code_of(const RunResult& result, const ClusterCache& cache,
                       const DriverSettings& settings,
                       std::chrono::steady_clock::time_point started) const {
+  const auto nodes = settings.selection.nodes.empty() ? cache.snapshot().nodes.size()
+                                                      : settings.selection.nodes.size();
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
   switch (result.outcome) {
     case RunOutcome::completed:
-      spdlog::info("{}", completion_summary(settings.selection.steps,
-                                            settings.selection.nodes.empty()
-                                                ? cache.snapshot().nodes.size()
-                                                : settings.selection.nodes.size(),
-                                            std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                std::chrono::steady_clock::now() - started)));
+      spdlog::info("{}", completion_summary(settings.selection.steps, nodes, elapsed));
       return kExitDone;
+    case RunOutcome::held: {
+      const auto first = settings.selection.steps.first == config::Step::cleanup
+                             ? config::Step::migrate
+                             : settings.selection.steps.first;
+      const config::StepRange until_migrate{first, config::Step::migrate};
+      spdlog::info("{} (held by cleanup.hold: set it to false and run again to finish)",
+                   completion_summary(until_migrate, nodes, elapsed));
+      return kExitDone;
+    }
     case RunOutcome::halted:
       return kExitHalted;
     case RunOutcome::denied:

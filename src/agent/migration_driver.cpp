@@ -357,6 +357,10 @@ void MigrationDriver::begin() {
 std::optional<RunResult> MigrationDriver::ended(const migrate::Decision& decision) {
   if (running_ != 0)
     return std::nullopt;
+  if (decision.finished() && std::get<migrate::Done>(decision.next).held) {
+    events_.emit(events::Event(events::catalogued("cleanup.held")).duration(since(started_at_)));
+    return RunResult{RunOutcome::held, {}};
+  }
   if (decision.finished()) {
     events_.emit(
         events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));

@@ -216,6 +216,8 @@ PlanSummary summarize_plan(const PlanSummaryInput& input) {
   if (input.outcome) {
     if (const auto* halt = std::get_if<migrate::Halt>(&*input.outcome))
       f.out.halt_reason = halt->reason;
+    if (const auto* done = std::get_if<migrate::Done>(&*input.outcome))
+      f.out.held_before_cleanup = done->held;
   }
   return std::move(f.out);
 }

@@ -105,7 +105,11 @@ std::string render_plan_summary(const PlanSummary& summary) {
     step_lines(out, s);
   journey_lines(out, summary);
   out += "Irreversible:";
-  if (summary.irreversible.empty()) {
+  if (summary.held_before_cleanup) {
+    out +=
+        " nothing: cleanup.hold ends the run before cleanup, the point of no return (it "
+        "deletes the source CNI); a run with the hold off finishes\n";
+  } else if (summary.irreversible.empty()) {
     out += " nothing (cleanup is not in this plan; every step before it can be resumed)\n";
   } else {
     out += " the point of no return; the agent cannot bring these back\n";

@@ -284,10 +284,11 @@ void read_drain(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Drain
 }
 
 void read_cleanup(Reader& r, const YAML::Node& node, const YAML::Mark& mark, CleanupSettings& out) {
-  if (!r.mapping(node, "cleanup", {"nodeLeftovers"}, mark))
+  if (!r.mapping(node, "cleanup", {"nodeLeftovers", "hold"}, mark))
     return;
   YAML::Mark at;
   r.boolean(r.child(node, "nodeLeftovers", at), "cleanup.nodeLeftovers", at, out.node_leftovers);
+  r.boolean(r.child(node, "hold", at), "cleanup.hold", at, out.hold);
 }
 
 void read_paths(Reader& r, const YAML::Node& paths, const YAML::Mark& mark,

@@ -29,6 +29,8 @@ std::string describe(const RunEnd& end) {
   const auto head = std::string(to_string(step_of(end))) + ": ";
   if (const auto* h = std::get_if<Halt>(&end))
     return head + "halt: " + h->reason;
+  if (std::get<Done>(end).held)
+    return head + "done, held before cleanup (cleanup.hold)";
   return head + "done";
 }
 

@@ -136,8 +136,18 @@ bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSett
 
 namespace {
 
+// The last step this run may work on: the selection's, or migrate when
+// cleanup.hold keeps a run out of a cleanup that has not begun.
+StepId last_step(const Context& ctx) {
+  const StepId last = ctx.selection.steps.last;
+  if (last == StepId::cleanup && ctx.settings.hold_before_cleanup && !ctx.cleanup_started())
+    return StepId::migrate;
+  return last;
+}
+
 void decide(Decision& d, const Context& ctx) {
   const auto& selection = ctx.selection;
+  const StepId last = last_step(ctx);
   std::optional<StepId> first_open;
   for (StepId step : kAllSteps) {
     const auto i = static_cast<std::size_t>(step);
@@ -161,21 +171,21 @@ void decide(Decision& d, const Context& ctx) {
   const StepId step = *first_open;
   const auto index = static_cast<int>(step);
 
-  if (index > static_cast<int>(selection.steps.last)) {
+  if (index > static_cast<int>(last)) {
     // Every selected step is done. prepare ends with a gate that nothing
     // after it in this run would check.
     if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check) {
-      finish(d, ctx, selection.steps.last, std::move(joins), true);
+      finish(d, ctx, last, std::move(joins), true);
       return;
     }
-    if (selection.steps.last == StepId::prepare && !ctx.gate_ok) {
+    if (last == StepId::prepare && !ctx.gate_ok) {
       StepOutcome out;
       detail::request_gate(ctx, StepId::prepare, out);
       finish(d, ctx, StepId::prepare, std::move(out), true);
       if (!std::holds_alternative<Actions>(d.next) || !d.actions().empty() || !d.waits.empty())
         return;
     }
-    d.next = Done{selection.steps.last};
+    d.next = Done{last};
     return;
   }
   if (index < static_cast<int>(selection.steps.first) && step != StepId::preflight) {
@@ -198,7 +208,7 @@ void decide(Decision& d, const Context& ctx) {
     if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check)
       out.scope_complete = false;
   }
-  finish(d, ctx, step, std::move(out), step == selection.steps.last);
+  finish(d, ctx, step, std::move(out), step == last);
 }
 
 }  // namespace
@@ -220,6 +230,8 @@ Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const R
   Context ctx(snapshot, record, settings, budget, selection, nodes);
   Decision d;
   decide(d, ctx);
+  if (auto* done = std::get_if<Done>(&d.next); done && last_step(ctx) != selection.steps.last)
+    done->held = true;
   return d;
 }
 

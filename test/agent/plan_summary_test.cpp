@@ -42,8 +42,10 @@ struct FourNodePlan {
   Budget budget{1, 1};
   config::Timeouts timeouts;
 
-  explicit FourNodePlan(Budget b = {1, 1}, bool delete_unmanaged = true) : budget(b) {
+  explicit FourNodePlan(Budget b = {1, 1}, bool delete_unmanaged = true, bool hold = false)
+      : budget(b) {
     settings.delete_unmanaged_pods = delete_unmanaged;
+    settings.hold_before_cleanup = hold;
     test::FixtureOptions o;
     o.nodes = 4;
     o.knet_stress_installed = true;
@@ -178,6 +180,23 @@ BOOST_AUTO_TEST_CASE(rendered_text_names_what_a_person_reviews) {
     BOOST_TEST(text.find(needle) != std::string::npos, needle << " in:\n" << text);
   }
   BOOST_TEST(std::all_of(text.begin(), text.end(), [](char c) { return c == '\n' || c >= ' '; }));
+}
+
+// cleanup.hold: the plan stops before cleanup and says that nothing
+// irreversible happens in this run.
+BOOST_AUTO_TEST_CASE(a_plan_held_before_cleanup_says_so) {
+  FourNodePlan held({1, 1}, true, true);
+  const auto s = held.summarize(agent::PlanFacts{});
+  BOOST_TEST(s.held_before_cleanup);
+  BOOST_TEST(s.irreversible.empty());
+  BOOST_TEST(!s.halt_reason.has_value());
+  const auto text = agent::render_plan_summary(s);
+  BOOST_TEST(text.find("cleanup.hold ends the run before cleanup") != std::string::npos, text);
+
+  FourNodePlan full;
+  const auto f = full.summarize(agent::PlanFacts{});
+  BOOST_TEST(!f.held_before_cleanup);
+  BOOST_TEST(!f.irreversible.empty());
 }
 
 // Without the opt-in the core refuses the drain before cordoning anything,

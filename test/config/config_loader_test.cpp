@@ -102,6 +102,17 @@ BOOST_AUTO_TEST_CASE(node_cleanup_path_follows_cleanup_node_leftovers) {
   BOOST_TEST(stale->paths.node_cleanup.empty());
 }
 
+BOOST_AUTO_TEST_CASE(cleanup_hold_is_read_and_off_by_default) {
+  Scratch s;
+  auto by_default = parse_config(kMinimal, s.config());
+  BOOST_TEST_REQUIRE(by_default.has_value(), (by_default ? "" : by_default.error().message));
+  BOOST_TEST(!by_default->cleanup.hold);
+  auto held = parse_config(std::string(kMinimal) + "cleanup:\n  hold: true\n", s.config());
+  BOOST_TEST_REQUIRE(held.has_value(), (held ? "" : held.error().message));
+  BOOST_TEST(held->cleanup.hold);
+  BOOST_TEST(held->cleanup.node_leftovers);
+}
+
 BOOST_AUTO_TEST_CASE(full_config_is_read) {
   Scratch s;
   const std::string text = std::string(kMinimal) +
@@ -277,6 +288,8 @@ const std::vector<BadCase> kBadCases = {
      ":7:14: lease.namespace: invalid namespace"},
     {"cleanup flag not a boolean", "cleanup:\n  nodeLeftovers: no\n",
      ":7:18: cleanup.nodeLeftovers: expected true or false, found 'no'"},
+    {"cleanup hold not a boolean", "cleanup:\n  hold: later\n",
+     ":7:9: cleanup.hold: expected true or false, found 'later'"},
     {"unknown cleanup key", "cleanup:\n  leftovers: true\n",
      ":7:3: cleanup.leftovers: unknown key"},
     {"top level not a mapping", "", ""},  // replaced below

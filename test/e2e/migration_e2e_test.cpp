@@ -128,3 +128,33 @@ BOOST_AUTO_TEST_CASE(bare_pod_is_refused_before_any_node_is_cordoned) {
   BOOST_TEST_REQUIRE(rerun.exit_code == 0, rerun.stderr_text);
   check_migrated(cluster, 1);
 }
+
+// cleanup.hold: the run ends before the point of no return with every node on
+// Cilium and the source CNI still there (exit 0, cleanup.held); a run with
+// the hold off finishes the migration.
+BOOST_AUTO_TEST_CASE(cleanup_hold_ends_before_cleanup_and_a_later_run_finishes) {
+  SimCluster cluster(4);
+  cluster.edit_config(
+      {{"  nodeLeftovers: true\n  hold: false", "  nodeLeftovers: true\n  hold: true"}});
+  auto held = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(held.exit_code == 0, held.stderr_text);
+  const auto events = events_of(held);
+  BOOST_TEST(has_event(events, "cleanup.held"));
+  BOOST_TEST(!has_event(events, "migration.completed"));
+  BOOST_TEST(!has_event(events, "cilium.defaults_restored"));
+  auto source = cluster.kubectl(
+      {"get", "daemonset", "-n", cluster.source_namespace, cluster.source_daemonset, "-o", "name"});
+  BOOST_TEST(source.exit_code == 0,
+             "the source CNI was deleted during a hold: " << source.stderr_text);
+  auto migrated =
+      cluster.kubectl({"get", "nodes", "-l", "node-role.kubernetes.io/migrated", "-o", "name"});
+  BOOST_TEST_REQUIRE(migrated.exit_code == 0, migrated.stderr_text);
+  BOOST_TEST(std::count(migrated.stdout_text.begin(), migrated.stdout_text.end(), '\n') == 4);
+  BOOST_TEST(cluster.report().at("violations").at("max_concurrent").as_int64() == 0);
+
+  cluster.config = CNIMIG_SOURCE_DIR "/config/config.yaml";  // as shipped: hold false
+  auto finished = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(finished.exit_code == 0, finished.stderr_text);
+  BOOST_TEST(has_event(events_of(finished), "migration.completed"));
+  check_migrated(cluster, 1);
+}

@@ -872,6 +872,66 @@ BOOST_AUTO_TEST_CASE(failed_check_stops_new_nodes_and_halts_at_a_safe_point) {
   BOOST_REQUIRE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome));
 }
 
+// cleanup.hold ends a run once every node is migrated, before cleanup's
+// first write; a later run without it cleans up and completes.
+BOOST_AUTO_TEST_CASE(cleanup_hold_ends_the_run_before_cleanup) {
+  auto hold = S;
+  hold.hold_before_cleanup = true;
+  auto held = run_plan(make_cluster(S), hold, Budget{1, 1}, Selection{}, SimulatedEffects(hold));
+  BOOST_REQUIRE(held.outcome && std::holds_alternative<Done>(*held.outcome));
+  const auto& done = std::get<Done>(*held.outcome);
+  BOOST_TEST(done.held);
+  BOOST_TEST((done.step == StepId::migrate));
+  BOOST_TEST(describe(*held.outcome) == "migrate: done, held before cleanup (cleanup.hold)");
+  for (const auto& a : held.actions)
+    BOOST_TEST((a.step != StepId::cleanup), describe(a));
+  for (const auto& [name, n] : held.final_snapshot.nodes)
+    BOOST_TEST(n.labels.contains(S.labels.migrated), name);
+  BOOST_TEST(held.final_snapshot.exists(S.source_cni));
+
+  // The same hold on the next run ends it at once, writing nothing.
+  auto again = run_plan(fresh_process(held.final_snapshot), hold, Budget{1, 1}, Selection{},
+                        SimulatedEffects(hold));
+  BOOST_REQUIRE(again.outcome && std::holds_alternative<Done>(*again.outcome));
+  BOOST_TEST(std::get<Done>(*again.outcome).held);
+  BOOST_TEST(again.actions.empty());
+
+  auto finished = run_plan(fresh_process(held.final_snapshot), S, Budget{1, 1}, Selection{},
+                           SimulatedEffects(S));
+  BOOST_REQUIRE(finished.outcome && std::holds_alternative<Done>(*finished.outcome));
+  BOOST_TEST(!std::get<Done>(*finished.outcome).held);
+  BOOST_TEST((std::get<Done>(*finished.outcome).step == StepId::cleanup));
+  BOOST_TEST(!finished.final_snapshot.exists(S.source_cni));
+}
+
+// Once cleanup has visibly begun (cilium-migrated's selector is gone) a hold
+// no longer stops the run: the deletions are under way.
+BOOST_AUTO_TEST_CASE(cleanup_hold_does_not_stop_a_cleanup_under_way) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    const auto* w = s.workload(S.cilium_migrated());
+    return w != nullptr && w->exists && !w->node_selector.contains(S.labels.cilium);
+  });
+  BOOST_REQUIRE(snap.exists(S.source_cni));
+  auto hold = S;
+  hold.hold_before_cleanup = true;
+  auto run = run_plan(fresh_process(snap), hold, Budget{1, 1}, Selection{}, SimulatedEffects(hold));
+  BOOST_REQUIRE(run.outcome && std::holds_alternative<Done>(*run.outcome));
+  BOOST_TEST(!std::get<Done>(*run.outcome).held);
+  BOOST_TEST(!run.final_snapshot.exists(S.source_cni));
+}
+
+// A hold also stops a run that selects cleanup alone (--steps cleanup).
+BOOST_AUTO_TEST_CASE(cleanup_hold_applies_to_a_cleanup_only_selection) {
+  auto hold = S;
+  hold.hold_before_cleanup = true;
+  auto migrated =
+      run_plan(make_cluster(S), hold, Budget{1, 1}, Selection{}, SimulatedEffects(hold));
+  auto d = next_actions(fresh_process(migrated.final_snapshot), hold, Budget{1, 1}, selecting("5"));
+  BOOST_REQUIRE(d.finished());
+  BOOST_TEST(std::get<Done>(d.next).held);
+  BOOST_TEST(d.actions().empty());
+}
+
 BOOST_AUTO_TEST_CASE(reported_failure_mid_drain_halts_without_new_writes) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::migrate_draining;

@@ -40,7 +40,8 @@ struct DriverSettings {
 // denied: the API server refused a request of the preflight step with 403
 // (a probe's exec, say): a permission the credentials lack, reported as
 // `preflight.failed` (exit 2) rather than as a halted gate.
-enum class RunOutcome { completed, halted, interrupted, denied };
+// held: every node migrated, cleanup.hold ended the run before cleanup.
+enum class RunOutcome { completed, held, halted, interrupted, denied };
 
 struct RunResult {
   RunOutcome outcome = RunOutcome::completed;

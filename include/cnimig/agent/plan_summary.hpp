@@ -80,6 +80,8 @@ struct PlanSummary {
   // Every wait at its configured timeout: past it the run halts instead.
   std::chrono::milliseconds max_duration{0};
   std::optional<std::string> halt_reason;
+  // cleanup.hold ends the plan before cleanup, the point of no return.
+  bool held_before_cleanup = false;
 };
 
 PlanSummary summarize_plan(const PlanSummaryInput& input);

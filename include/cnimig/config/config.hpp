@@ -120,8 +120,11 @@ struct DrainSettings {
 // config `cleanup:`. nodeLeftovers: remove what the source CNI leaves on each
 // node (CNI configs, iptables chains, interfaces) with the node-cleanup
 // bundle (paths.node-cleanup) before the nodes' migration labels go.
+// hold: end an --apply run before cleanup, the point of no return (the source
+// CNI is deleted there), so operators can watch Cilium for a while first.
 struct CleanupSettings {
   bool node_leftovers = true;
+  bool hold = false;
 };
 
 // coordination.k8s.io/v1 Lease that keeps a second agent out.

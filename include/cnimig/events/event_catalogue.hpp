@@ -207,6 +207,10 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
     {"migration.completed",
      "every selected step is done (exit 0)",
      {field::integer("duration_ms")}},
+    {"cleanup.held",
+     "cleanup.hold ended the run before cleanup, the point of no return (exit 0); a run "
+     "with the hold off finishes",
+     {field::integer("duration_ms")}},
     {"migration.halted",
      "a gate failed or timed out, or the Lease was lost (exit 1)",
      {field::string("error"), field::integer("duration_ms").optional()}},

@@ -31,9 +31,12 @@ struct Halt {
   std::string reason;
   friend bool operator==(const Halt&, const Halt&) = default;
 };
-// Every selected step is done.
+// Every selected step is done. held: the selection ended with cleanup but
+// MigrationSettings::hold_before_cleanup stopped the run before it (`step` is
+// then migrate).
 struct Done {
   StepId step = StepId::preflight;
+  bool held = false;
   friend bool operator==(const Done&, const Done&) = default;
 };
 // How a run ends.

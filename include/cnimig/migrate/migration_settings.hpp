@@ -60,6 +60,11 @@ struct MigrationSettings {
   // labels off only once that DaemonSet's pod is Ready there (its init
   // container removed the source CNI's files, iptables chains and links).
   bool remove_node_leftovers = true;
+  // config `cleanup.hold`: a run whose selection ends with cleanup ends
+  // before cleanup's first write instead (Done with held set). Once cleanup
+  // has visibly started it no longer holds: stopping half-way through the
+  // deletions would protect nothing.
+  bool hold_before_cleanup = false;
   std::string node_cleanup_daemon_set = "cnimig-node-cleanup";
 
   // What cleanup restores once every node runs Cilium alone: the values of
