@@ -1,4 +1,5 @@
 // cnimig-sim: a simulated Kubernetes cluster behind a real HTTPS API (src/sim/README.md).
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -8,7 +9,11 @@
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/json.hpp>
 
+#include "cnimig/sim/attached_cluster_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
+
+#include <signal.h>
+#include <unistd.h>
 
 // The full cluster model (controllers, scheduler, kubelet, network oracle) when
 // it is built in; otherwise StaticCluster's fixed cluster.
@@ -20,21 +25,29 @@
 namespace {
 
 int usage(const std::string& problem) {
-  std::cerr << "cnimig-sim: " << problem << "\n"
-            << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
-               "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
-               "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
-               "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
-               "                  [--calico-autodetection METHOD]\n"
-               "  --source-cni picks the CNI the cluster starts with (default canal);\n"
-               "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
-               "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
-               "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found).\n"
-               "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
-               "  app pods per node, no controllers): the kubectl suite's fixture.\n"
-               "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
-               "  at runtime; GET /sim/v1/faults reads them. When stop-at-write holds a write,\n"
-               "  a {\"event\":\"sim.write-held\",...} line is printed to stdout.\n";
+  std::cerr
+      << "cnimig-sim: " << problem << "\n"
+      << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
+         "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
+         "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
+         "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
+         "                  [--calico-autodetection METHOD]\n"
+         "                  [--attach KUBECONFIG [--kubelet-tls DIR]]\n"
+         "  --source-cni picks the CNI the cluster starts with (default canal);\n"
+         "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
+         "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
+         "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found).\n"
+         "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
+         "  app pods per node, no controllers): the kubectl suite's fixture.\n"
+         "  --attach runs the cluster half against the real API server of KUBECONFIG:\n"
+         "  registers the nodes (127.0.1.1...), runs their pods, serves exec on their\n"
+         "  kubelet port (TLS from DIR: kubelet.crt, kubelet.key, ca.crt; default the\n"
+         "  kubeconfig's directory) and judges connectivity; the own API (--kubeconfig-out)\n"
+         "  serves /sim/v1/report. Prints {\"event\":\"sim.attached\",...} once attached.\n"
+         "  The source pod CIDR defaults to 10.244.0.0/16 (the control plane's cluster CIDR).\n"
+         "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
+         "  at runtime; GET /sim/v1/faults reads them. When stop-at-write holds a write,\n"
+         "  a {\"event\":\"sim.write-held\",...} line is printed to stdout.\n";
   return 2;
 }
 
@@ -44,6 +57,9 @@ struct Args {
   std::string kubeconfig_out;
   std::string cluster = "model";
   cnimig::sim::ClusterOptions cluster_base;  // --source-cni and its flags
+  std::string attach;                        // --attach KUBECONFIG
+  std::string kubelet_tls;                   // --kubelet-tls DIR
+  bool have_pod_cidr = false;
 };
 
 // nullopt when the command line is good, else the exit code (usage printed).
@@ -102,6 +118,17 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
         if (!v || (boost::asio::ip::make_network_v4(v, ec), ec))
           return usage("--source-pod-cidr wants an IPv4 CIDR, e.g. 10.244.0.0/16");
         args.cluster_base.source_pod_cidr = v;
+        args.have_pod_cidr = true;
+      } else if (arg == "--attach") {
+        const char* v = value();
+        if (!v)
+          return usage("--attach needs a kubeconfig");
+        args.attach = v;
+      } else if (arg == "--kubelet-tls") {
+        const char* v = value();
+        if (!v)
+          return usage("--kubelet-tls needs a directory");
+        args.kubelet_tls = v;
       } else if (arg == "--calico-autodetection") {
         const char* v = value();
         if (!v)
@@ -124,7 +151,29 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
   }
   if (!have_nodes || args.kubeconfig_out.empty())
     return usage("--nodes and --kubeconfig-out are required");
+  if (!args.attach.empty() && (options.nodes == 0 || options.nodes > 254))
+    return usage("--attach takes 1 to 254 nodes (one loopback address each)");
+  if (!args.attach.empty() && !args.have_pod_cidr)
+    args.cluster_base.source_pod_cidr = "10.244.0.0/16";
   return std::nullopt;
+}
+
+// Set when attaching failed: the process exits 1 instead of serving.
+std::atomic<bool> attach_failed{false};
+
+// The attached cluster half, printing its sim.attached / sim.attach-failed line.
+cnimig::sim::ClusterFactory attached_factory(const Args& args) {
+  cnimig::sim::AttachOptions attach;
+  attach.kubeconfig = args.attach;
+  attach.kubelet_tls_dir = args.kubelet_tls;
+  attach.on_event = [](const boost::json::object& e) {
+    std::cout << boost::json::serialize(e) << std::endl;
+    if (e.at("event").as_string() == "sim.attach-failed") {
+      attach_failed = true;
+      kill(getpid(), SIGTERM);  // ends serve()'s sigwait
+    }
+  };
+  return cnimig::sim::attached_cluster_factory(args.cluster_base, std::move(attach));
 }
 
 // Runs the simulator until SIGINT or SIGTERM.
@@ -141,6 +190,8 @@ int serve(const Args& args) {
   if (args.cluster == "model")
     factory = cnimig::sim::cluster_model_factory(args.cluster_base);
 #endif
+  if (!args.attach.empty())
+    factory = attached_factory(args);
   cnimig::sim::Simulator sim(args.options, factory);
   // One line per stop-at-write trigger, for tests to wait on (std::endl flushes).
   sim.set_fault_listener(
@@ -161,7 +212,7 @@ int serve(const Args& args) {
   int sig = 0;
   sigwait(&signals, &sig);
   sim.stop();
-  return 0;
+  return attach_failed ? 1 : 0;
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -356,6 +357,26 @@ Result<ObjectPtr> ObjectStore::update_status(const ResourceType& type, json::obj
   if (type.group.empty() && type.plural == "pods")
     index_pod(before, ptr);
   notify(Change{ChangeType::modified, &type, before, ptr, rv});
+  return ptr;
+}
+
+ObjectPtr ObjectStore::mirror(const ResourceType& type, json::object obj) {
+  auto& meta = fields::mutable_meta(obj);
+  if (!type.namespaced)
+    meta.erase("namespace");
+  const auto k = key(fields::str(&meta, "namespace"), fields::str(&meta, "name"));
+  const auto rv = ++resource_version_;
+  meta["resourceVersion"] = std::to_string(rv);
+  if (!obj.contains("apiVersion"))
+    obj["apiVersion"] = api_version(type);
+  if (!obj.contains("kind"))
+    obj["kind"] = type.kind;
+  auto ptr = std::make_shared<const json::object>(std::move(obj));
+  auto& slot = bucket(type)[k];
+  auto before = std::exchange(slot, ptr);
+  if (type.group.empty() && type.plural == "pods")
+    index_pod(before, ptr);
+  notify(Change{before ? ChangeType::modified : ChangeType::added, &type, before, ptr, rv});
   return ptr;
 }
 
