@@ -64,7 +64,8 @@ BOOST_AUTO_TEST_CASE(node_registers_with_its_address_port_and_websocket_exec) {
   const auto& status = node.at("status").as_object();
   BOOST_TEST(status.at("addresses").at(0).at("type").as_string() == "InternalIP");
   BOOST_TEST(status.at("addresses").at(0).at("address").as_string() == "127.0.1.3");
-  BOOST_TEST(status.at("daemonEndpoints").at("kubeletEndpoint").at("Port").to_number<int>() == 40123);
+  BOOST_TEST(status.at("daemonEndpoints").at("kubeletEndpoint").at("Port").to_number<int>() ==
+             40123);
   BOOST_TEST(status.at("declaredFeatures").at(0).as_string() == "ExtendWebSocketsToKubelet");
   BOOST_TEST(node.at("spec").at("podCIDR").as_string() == "10.244.2.0/24");
 }
