@@ -116,7 +116,8 @@ asio::awaitable<void> NodeRegistration::heartbeat() {
     const auto path = kube::ResourcePath::core("nodes").named(node.name).sub("status");
     // Conditions merge by type: only the heartbeat times move.
     json::array conditions;
-    for (const auto& c : node_status(node.name, node.address).at("conditions").as_array()) {
+    const auto reported = node_status(node.name, node.address);  // outlives the loop
+    for (const auto& c : reported.at("conditions").as_array()) {
       json::object beat{{"type", c.at("type")}, {"lastHeartbeatTime", c.at("lastHeartbeatTime")}};
       conditions.push_back(std::move(beat));
     }
