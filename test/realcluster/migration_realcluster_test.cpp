@@ -34,7 +34,7 @@ void check_attached(const SimCluster& cluster) {
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(full_migration_one_node_at_a_time) {
-  AttachedSimCluster cluster(3);
+  AttachedSimCluster cluster(4);
   auto r = cluster.agent({"--apply"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   BOOST_TEST(has_event(events_of(r), "migration.completed"));
@@ -56,7 +56,7 @@ BOOST_AUTO_TEST_CASE(full_migration_two_nodes_at_a_time) {
 // The shipped least-privilege identity (resources/agent-job.yaml's
 // ClusterRole, checked by the real RBAC authorizer) is enough for a full run.
 BOOST_AUTO_TEST_CASE(least_privilege_identity_migrates) {
-  AttachedSimCluster cluster(3);
+  AttachedSimCluster cluster(4);
   cluster.use_agent_identity();
   auto r = cluster.agent({"--apply"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
@@ -66,7 +66,7 @@ BOOST_AUTO_TEST_CASE(least_privilege_identity_migrates) {
 // While one agent holds the Lease, another host's agent is refused with
 // exit 4; the first one completes.
 BOOST_AUTO_TEST_CASE(second_agent_is_refused_by_the_lease) {
-  AttachedSimCluster cluster(3);
+  AttachedSimCluster cluster(4);
   BackgroundProcess first(cluster.agent_argv({"--apply"}));
   auto acquired =
       first.wait_for_line([](const std::string& l) { return is_event(l, "lease.acquired"); }, 120s);
@@ -83,7 +83,7 @@ BOOST_AUTO_TEST_CASE(second_agent_is_refused_by_the_lease) {
 
 // SIGTERM mid-roll stops at a safe point (exit 143) and the rerun completes.
 BOOST_AUTO_TEST_CASE(sigterm_then_resume) {
-  AttachedSimCluster cluster(3);
+  AttachedSimCluster cluster(4);
   {
     BackgroundProcess agent(cluster.agent_argv({"--apply"}));
     auto mid = agent.wait_for_line(
@@ -99,7 +99,7 @@ BOOST_AUTO_TEST_CASE(sigterm_then_resume) {
 // SIGKILL after the k-th event of a run (a sample of k), then a rerun
 // completes with zero violations over the whole history.
 BOOST_AUTO_TEST_CASE(crash_resume_sampled) {
-  AttachedSimCluster cluster(3);
+  AttachedSimCluster cluster(4);
   for (int k : {15, 60}) {
     BackgroundProcess agent(cluster.agent_argv({"--apply"}));
     int seen = 0;
@@ -118,7 +118,7 @@ BOOST_AUTO_TEST_CASE(crash_resume_sampled) {
 // writes with dryRun=All, which the real server validates and admits without
 // storing; they pass on a fresh cluster.
 BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
-  AttachedSimCluster cluster(3, {}, true);
+  AttachedSimCluster cluster(4, {}, true);
   cluster.wait_settled();
   auto r = cluster.agent({});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
