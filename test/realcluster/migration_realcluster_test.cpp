@@ -27,8 +27,8 @@ void check_attached(const SimCluster& cluster) {
   const auto report = cluster.report();
   const auto& attached = report.at("attached").as_object();
   BOOST_TEST(attached.at("attached").as_bool());
-  BOOST_TEST(attached.at("writes_failed").as_uint64() == 0u, boost::json::serialize(attached));
-  BOOST_TEST(attached.at("execs").as_uint64() > 0u, "no exec reached the kubelet port");
+  BOOST_TEST(attached.at("writes_failed").as_int64() == 0, boost::json::serialize(attached));
+  BOOST_TEST(attached.at("execs").as_int64() > 0, "no exec reached the kubelet port");
 }
 
 }  // namespace
@@ -71,8 +71,13 @@ BOOST_AUTO_TEST_CASE(second_agent_is_refused_by_the_lease) {
   auto acquired =
       first.wait_for_line([](const std::string& l) { return is_event(l, "lease.acquired"); }, 120s);
   BOOST_TEST_REQUIRE(acquired.has_value(), first.diagnostics());
-  auto other =
-      run_process(cluster.agent_argv({"--apply"}), {"CNIMIG_LEASE_IDENTITY=other-host"}, 120s);
+  // Another host: its own identity and its own runtime directory, so the
+  // host lock (which refuses a second agent on one host first) is not shared.
+  const auto other_host = cluster.dir / "other-host";
+  fs::create_directories(other_host);
+  auto other = run_process(
+      cluster.agent_argv({"--apply"}),
+      {"CNIMIG_LEASE_IDENTITY=other-host", "XDG_RUNTIME_DIR=" + other_host.string()}, 120s);
   BOOST_TEST(other.exit_code == 4, other.stderr_text);
   BOOST_TEST(other.stderr_text.find("holds Lease") != std::string::npos, other.stderr_text);
   auto done = first.wait_for_line(
