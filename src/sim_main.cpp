@@ -1,4 +1,5 @@
 // cnimig-sim: a simulated Kubernetes cluster behind a real HTTPS API (src/sim/README.md).
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -8,7 +9,11 @@
 #include <boost/asio/ip/network_v4.hpp>
 #include <boost/json.hpp>
 
+#include "cnimig/sim/attached_cluster_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
+
+#include <signal.h>
+#include <unistd.h>
 
 // The full cluster model (controllers, scheduler, kubelet, network oracle) when
 // it is built in; otherwise StaticCluster's fixed cluster.
@@ -20,25 +25,33 @@
 namespace {
 
 int usage(const std::string& problem) {
-  std::cerr << "cnimig-sim: " << problem << "\n"
-            << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
-               "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
-               "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
-               "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
-               "                  [--calico-autodetection METHOD] [--calico-vxlan-port PORT]\n"
-               "                  [--kernel-version [NODE=]RELEASE]...\n"
-               "  --source-cni picks the CNI the cluster starts with (default canal);\n"
-               "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
-               "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
-               "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found);\n"
-               "  --calico-vxlan-port runs Calico's pool on VXLAN with FELIX_VXLANPORT PORT;\n"
-               "  --kernel-version sets status.nodeInfo.kernelVersion of every node, or of\n"
-               "  NODE (repeatable; default 6.1.0-28-amd64).\n"
-               "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
-               "  app pods per node, no controllers): the kubectl suite's fixture.\n"
-               "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
-               "  at runtime; GET /sim/v1/faults reads them. When stop-at-write holds a write,\n"
-               "  a {\"event\":\"sim.write-held\",...} line is printed to stdout.\n";
+  std::cerr
+      << "cnimig-sim: " << problem << "\n"
+      << "usage: cnimig-sim --nodes N --kubeconfig-out FILE [--listen 127.0.0.1:PORT]\n"
+         "                  [--pods-per-node K] [--faults SPEC] [--time-scale X]\n"
+         "                  [--cluster model|static] [--server-version MAJOR.MINOR]\n"
+         "                  [--source-cni canal|calico|flannel] [--source-pod-cidr CIDR]\n"
+         "                  [--calico-autodetection METHOD] [--calico-vxlan-port PORT]\n"
+         "                  [--kernel-version [NODE=]RELEASE]...\n"
+         "                  [--attach KUBECONFIG [--kubelet-tls DIR]]\n"
+         "  --source-cni picks the CNI the cluster starts with (default canal);\n"
+         "  --source-pod-cidr its pod CIDR (default 10.64.0.0/10; node i gets its i-th\n"
+         "  /24); --calico-autodetection calico-node's IP_AUTODETECTION_METHOD (default\n"
+         "  kubernetes-internal-ip; \"\" leaves it unset: Calico's first-found);\n"
+         "  --calico-vxlan-port runs Calico's pool on VXLAN with FELIX_VXLANPORT PORT;\n"
+         "  --kernel-version sets status.nodeInfo.kernelVersion of every node, or of\n"
+         "  NODE (repeatable; default 6.1.0-28-amd64).\n"
+         "  --cluster static serves a fixed cluster (Ready nodes, a knet-stress pod and K\n"
+         "  app pods per node, no controllers): the kubectl suite's fixture.\n"
+         "  --attach runs the cluster half against the real API server of KUBECONFIG:\n"
+         "  registers the nodes (127.0.1.1...), runs their pods, serves exec on their\n"
+         "  kubelet port (TLS from DIR: kubelet.crt, kubelet.key, ca.crt; default the\n"
+         "  kubeconfig's directory) and judges connectivity; the own API (--kubeconfig-out)\n"
+         "  serves /sim/v1/report. Prints {\"event\":\"sim.attached\",...} once attached.\n"
+         "  The source pod CIDR defaults to 10.244.0.0/16 (the control plane's cluster CIDR).\n"
+         "  PUT /sim/v1/faults (body: a --faults spec, empty clears) replaces the faults\n"
+         "  at runtime; GET /sim/v1/faults reads them. When stop-at-write holds a write,\n"
+         "  a {\"event\":\"sim.write-held\",...} line is printed to stdout.\n";
   return 2;
 }
 
@@ -48,6 +61,9 @@ struct Args {
   std::string kubeconfig_out;
   std::string cluster = "model";
   cnimig::sim::ClusterOptions cluster_base;  // --source-cni and its flags
+  std::string attach;                        // --attach KUBECONFIG
+  std::string kubelet_tls;                   // --kubelet-tls DIR
+  bool have_pod_cidr = false;
 };
 
 // The cluster model's flags: each sets ClusterOptions from its value, or
@@ -105,6 +121,26 @@ const ClusterFlag* find_cluster_flag(std::string_view arg) {
   return nullptr;
 }
 
+// Flags whose value is kept as given: --kubeconfig-out FILE, --attach
+// KUBECONFIG, --kubelet-tls DIR.
+struct TextFlag {
+  std::string_view name;
+  std::string Args::*field;
+};
+
+constexpr TextFlag kTextFlags[] = {
+    {"--kubeconfig-out", &Args::kubeconfig_out},
+    {"--attach", &Args::attach},
+    {"--kubelet-tls", &Args::kubelet_tls},
+};
+
+const TextFlag* find_text_flag(std::string_view arg) {
+  for (const auto& f : kTextFlags)
+    if (f.name == arg)
+      return &f;
+  return nullptr;
+}
+
 // nullopt when the command line is good, else the exit code (usage printed).
 std::optional<int> parse_args(int argc, char** argv, Args& args) {
   auto& options = args.options;
@@ -127,11 +163,11 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
         if (!v)
           return usage("--pods-per-node needs a value");
         options.pods_per_node = std::stoul(v);
-      } else if (arg == "--kubeconfig-out") {
+      } else if (const auto* text = find_text_flag(arg)) {
         const char* v = value();
         if (!v)
-          return usage("--kubeconfig-out needs a value");
-        args.kubeconfig_out = v;
+          return usage(std::string(text->name) + " needs a value");
+        args.*(text->field) = v;
       } else if (arg == "--listen") {
         const char* v = value();
         if (!v)
@@ -155,6 +191,8 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
         const char* v = value();
         if (!v || !flag->set(v, args.cluster_base))
           return usage(std::string(flag->usage));
+        // --attach's default pod CIDR is the control plane's, unless given.
+        args.have_pod_cidr = args.have_pod_cidr || flag->name == "--source-pod-cidr";
       } else if (arg == "--faults") {
         const char* v = value();
         if (!v)
@@ -172,7 +210,29 @@ std::optional<int> parse_args(int argc, char** argv, Args& args) {
   }
   if (!have_nodes || args.kubeconfig_out.empty())
     return usage("--nodes and --kubeconfig-out are required");
+  if (!args.attach.empty() && (options.nodes == 0 || options.nodes > 254))
+    return usage("--attach takes 1 to 254 nodes (one loopback address each)");
+  if (!args.attach.empty() && !args.have_pod_cidr)
+    args.cluster_base.source_pod_cidr = "10.244.0.0/16";
   return std::nullopt;
+}
+
+// Set when attaching failed: the process exits 1 instead of serving.
+std::atomic<bool> attach_failed{false};
+
+// The attached cluster half, printing its sim.attached / sim.attach-failed line.
+cnimig::sim::ClusterFactory attached_factory(const Args& args) {
+  cnimig::sim::AttachOptions attach;
+  attach.kubeconfig = args.attach;
+  attach.kubelet_tls_dir = args.kubelet_tls;
+  attach.on_event = [](const boost::json::object& e) {
+    std::cout << boost::json::serialize(e) << std::endl;
+    if (e.at("event").as_string() == "sim.attach-failed") {
+      attach_failed = true;
+      kill(getpid(), SIGTERM);  // ends serve()'s sigwait
+    }
+  };
+  return cnimig::sim::attached_cluster_factory(args.cluster_base, std::move(attach));
 }
 
 // Runs the simulator until SIGINT or SIGTERM.
@@ -189,6 +249,8 @@ int serve(const Args& args) {
   if (args.cluster == "model")
     factory = cnimig::sim::cluster_model_factory(args.cluster_base);
 #endif
+  if (!args.attach.empty())
+    factory = attached_factory(args);
   cnimig::sim::Simulator sim(args.options, factory);
   // One line per stop-at-write trigger, for tests to wait on (std::endl flushes).
   sim.set_fault_listener(
@@ -209,7 +271,7 @@ int serve(const Args& args) {
   int sig = 0;
   sigwait(&signals, &sig);
   sim.stop();
-  return 0;
+  return attach_failed ? 1 : 0;
 }
 
 }  // namespace

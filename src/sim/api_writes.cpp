@@ -8,6 +8,7 @@
 #include "json_fields.hpp"
 #include "namespace_lifecycle.hpp"
 #include "patch.hpp"
+#include "service_account_admission.hpp"
 
 namespace cnimig::sim {
 namespace json = boost::json;
@@ -64,11 +65,12 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
   // Decoding defaults the object; admission comes next, before the store
   // can answer AlreadyExists (and for dry runs too).
   apply_defaults(type, *obj);
-  auto& meta = fields::mutable_meta(*obj);  // taken after defaulting, which may move members
-  if (auto refused =
-          admit_namespace_lifecycle(store_, type, fields::str(&meta, "namespace"),
-                                    fields::str(&meta, "name"), AdmissionOperation::create))
+  if (auto refused = admit_namespace_lifecycle(store_, type, fields::ns(*obj), fields::name(*obj),
+                                               AdmissionOperation::create))
     return *refused;
+  if (auto admitted = admit_service_account(store_, type, *obj); !admitted)
+    return error_response(admitted.error(), type.plural, fields::name(*obj));
+  auto& meta = fields::mutable_meta(*obj);  // taken after admission, which may move members
   if (q.get("dryRun") == "All") {
     if (store_.get(type, fields::str(&meta, "namespace"), fields::str(&meta, "name")))
       return error_response(make_error(

@@ -203,6 +203,27 @@ void create_applications(ControllerContext& ctx, std::int64_t total) {
   }
 }
 
+// The ServiceAccounts the workloads' pods name (other than each namespace's
+// `default`, which the ServiceAccount controller makes): without them the
+// API server refuses the pods.
+void create_service_accounts(ControllerContext& ctx) {
+  const auto& accounts = resource_type("", "serviceaccounts");
+  for (const auto* type : {&ctx.daemonsets, &ctx.deployments, &ctx.statefulsets})
+    for (const auto& workload : ctx.store.list(*type, "")) {
+      const auto account =
+          fields::str(fields::obj(fields::obj(fields::spec(*workload), "template"), "spec"),
+                      "serviceAccountName");
+      const auto account_ns = fields::ns(*workload);
+      if (account.empty() || account == "default" || ctx.store.get(accounts, account_ns, account))
+        continue;
+      (void)ctx.create(
+          accounts,
+          json::object{{"apiVersion", "v1"},
+                       {"kind", "ServiceAccount"},
+                       {"metadata", json::object{{"name", account}, {"namespace", account_ns}}}});
+    }
+}
+
 }  // namespace
 
 void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pods_per_node) {
@@ -212,9 +233,9 @@ void populate_cluster(ControllerContext& ctx, std::size_t nodes, std::size_t pod
   create_system_workloads(ctx);
   // Applications: about pods_per_node per node in total.
   const auto total = static_cast<std::int64_t>(nodes * pods_per_node);
-  if (total <= 0)
-    return;
-  create_applications(ctx, total);
+  if (total > 0)
+    create_applications(ctx, total);
+  create_service_accounts(ctx);
 }
 
 }  // namespace cnimig::sim

@@ -15,6 +15,7 @@
 #include "node_lifecycle.hpp"
 #include "replicaset_controller.hpp"
 #include "scheduler.hpp"
+#include "service_account_controller.hpp"
 #include "statefulset_controller.hpp"
 
 namespace cnimig::sim {
@@ -35,6 +36,12 @@ struct ClusterModel::Impl {
         scheduler(ctx),
         disruption(ctx),
         lifecycle(ctx),
+        accounts(ctx,
+                 [this](const Change& c) {
+                   daemonsets.observe(c);
+                   replicasets.observe(c);
+                   statefulsets.observe(c);
+                 }),
         kubelet(io, ctx) {}
 
   boost::asio::io_context& io;
@@ -48,6 +55,7 @@ struct ClusterModel::Impl {
   Scheduler scheduler;
   DisruptionController disruption;
   NodeLifecycle lifecycle;
+  ServiceAccountController accounts;
   KubeletModel kubelet;
   std::size_t observer = 0;
   bool posted = false;
@@ -57,7 +65,7 @@ struct ClusterModel::Impl {
   bool pending() const {
     return daemonsets.pending() || replicasets.pending() || deployments.pending() ||
            statefulsets.pending() || scheduler.pending() || disruption.pending() ||
-           lifecycle.pending();
+           lifecycle.pending() || accounts.pending();
   }
 
   void on_change(const Change& c) {
@@ -72,6 +80,10 @@ struct ClusterModel::Impl {
       network.daemonset_changed(before, after, now);
     else if (c.resource == &resource_type("", "configmaps"))
       network.configmap_changed(before, after, now);
+    if (options.kubelet_only) {
+      kubelet.observe(c);
+      return;
+    }
     daemonsets.observe(c);
     replicasets.observe(c);
     deployments.observe(c);
@@ -79,6 +91,7 @@ struct ClusterModel::Impl {
     scheduler.observe(c);
     disruption.observe(c);
     lifecycle.observe(c);
+    accounts.observe(c);
     kubelet.observe(c);
     schedule_pass();
   }
@@ -92,7 +105,9 @@ struct ClusterModel::Impl {
         return;
       posted = false;
       ++passes;
-      // Owners before dependents, the scheduler after the creators, PDBs last.
+      // Accounts before the pods that need them, owners before dependents,
+      // the scheduler after the creators, PDBs last.
+      accounts.reconcile();
       deployments.reconcile();
       replicasets.reconcile();
       statefulsets.reconcile();
@@ -112,9 +127,10 @@ ClusterModel::ClusterModel(boost::asio::io_context& io, ObjectStore& store, Clus
       [impl](const std::string& node) { impl->kubelet.network_changed(node); });
   impl_->observer = store.observe([impl](const Change& c) { impl->on_change(c); });
   // Adopt what the store already holds (a model attached to a populated store).
-  for (const auto* type : {&impl->ctx.nodes, &impl->ctx.daemonsets, &impl->ctx.pods,
-                           &impl->ctx.replicasets, &impl->ctx.deployments, &impl->ctx.statefulsets,
-                           &impl->ctx.pdbs, &resource_type("", "configmaps")})
+  for (const auto* type :
+       {&impl->ctx.namespaces, &impl->ctx.nodes, &impl->ctx.daemonsets, &impl->ctx.pods,
+        &impl->ctx.replicasets, &impl->ctx.deployments, &impl->ctx.statefulsets, &impl->ctx.pdbs,
+        &resource_type("", "configmaps")})
     for (const auto& o : store.list(*type, ""))
       impl->on_change(Change{ChangeType::added, type, nullptr, o, store.resource_version()});
 }

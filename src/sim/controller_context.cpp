@@ -4,6 +4,7 @@
 
 #include "api_defaults.hpp"
 #include "json_fields.hpp"
+#include "service_account_admission.hpp"
 
 namespace cnimig::sim {
 
@@ -32,6 +33,11 @@ Result<ObjectPtr> ControllerContext::create(const ResourceType& type, const json
   // terminationMessagePath, ...).
   json::object defaulted = o;
   apply_defaults(type, defaulted);
+  // Admission, as for any client: a pod of a missing ServiceAccount is
+  // refused until the account exists (ServiceAccountController re-queues
+  // the namespace's workloads then).
+  if (auto admitted = admit_service_account(store, type, defaulted); !admitted)
+    return admitted.error();
   for (int attempt = 0;; ++attempt) {
     auto r = store.create(type, defaulted);
     if (r || !generated || r.error().code != Errc::already_exists || attempt == 8)

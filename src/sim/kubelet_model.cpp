@@ -86,7 +86,7 @@ ObjectPtr KubeletModel::current(const Task& task) const {
 
 void KubeletModel::observe(const Change& change) {
   if (change.resource == &ctx_.nodes && change.type == ChangeType::added &&
-      !has_condition(*change.object, "Ready")) {
+      !ctx_.options.kubelet_only && !has_condition(*change.object, "Ready")) {
     schedule(scaled(ctx_.options, ctx_.options.pod_start_delay), Step::register_node,
              std::string(name(*change.object)), std::string(uid(*change.object)));
     return;

@@ -39,7 +39,16 @@ const NetworkModel::NodeState* NetworkModel::find_node(std::string_view node) co
 }
 
 std::string NetworkModel::node_ip(std::string_view node) {
-  const auto i = node_state(node).index;
+  // A pod's hostIP is its node's InternalIP, as the real kubelet reports it
+  // (a node registered by a real kubelet or `kubectl create` has its own).
+  const auto& n = node_state(node);
+  if (n.node)
+    if (const auto* addresses = arr(status(*n.node), "addresses"))
+      for (const auto& a : *addresses)
+        if (a.is_object() && str(&a.get_object(), "type") == "InternalIP" &&
+            !str(&a.get_object(), "address").empty())
+          return std::string(str(&a.get_object(), "address"));
+  const auto i = n.index;
   return "172." + std::to_string(16 + i / 65536 % 16) + "." + std::to_string(i / 256 % 256) + "." +
          std::to_string(i % 256 == 255 ? 254 : i % 256 + 1);
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <random>
+#include <utility>
 
 #include <boost/json.hpp>
 
@@ -20,6 +21,14 @@ std::string_view node_name_of(const ObjectPtr& pod) {
   if (!pod)
     return {};
   return fields::node_name(*pod);
+}
+
+// apiVersion and kind, for objects sent without them.
+void set_type_meta(json::object& obj, const ResourceType& type) {
+  if (!obj.contains("apiVersion"))
+    obj["apiVersion"] = api_version(type);
+  if (!obj.contains("kind"))
+    obj["kind"] = type.kind;
 }
 
 bool has_finalizers(const json::object& meta) {
@@ -222,10 +231,7 @@ Result<ObjectPtr> ObjectStore::create(const ResourceType& type, json::object obj
     meta.erase("generation");
   const auto rv = ++resource_version_;
   meta["resourceVersion"] = std::to_string(rv);
-  if (!obj.contains("apiVersion"))
-    obj["apiVersion"] = api_version(type);
-  if (!obj.contains("kind"))
-    obj["kind"] = type.kind;
+  set_type_meta(obj, type);
   auto ptr = std::make_shared<const json::object>(std::move(obj));
   b.emplace(k, ptr);
   if (type.group.empty() && type.plural == "pods")
@@ -284,10 +290,7 @@ Result<ObjectPtr> ObjectStore::update(const ResourceType& type, json::object obj
     else
       obj.erase("status");
   }
-  if (!obj.contains("apiVersion"))
-    obj["apiVersion"] = api_version(type);
-  if (!obj.contains("kind"))
-    obj["kind"] = type.kind;
+  set_type_meta(obj, type);
   const auto* old_spec = old->if_contains("spec");
   const auto* new_spec = obj.if_contains("spec");
   const bool spec_changed =
@@ -356,6 +359,23 @@ Result<ObjectPtr> ObjectStore::update_status(const ResourceType& type, json::obj
   if (type.group.empty() && type.plural == "pods")
     index_pod(before, ptr);
   notify(Change{ChangeType::modified, &type, before, ptr, rv});
+  return ptr;
+}
+
+ObjectPtr ObjectStore::mirror(const ResourceType& type, json::object obj) {
+  auto& meta = fields::mutable_meta(obj);
+  if (!type.namespaced)
+    meta.erase("namespace");
+  const auto k = key(fields::str(&meta, "namespace"), fields::str(&meta, "name"));
+  const auto rv = ++resource_version_;
+  meta["resourceVersion"] = std::to_string(rv);
+  set_type_meta(obj, type);
+  auto ptr = std::make_shared<const json::object>(std::move(obj));
+  auto& slot = bucket(type)[k];
+  auto before = std::exchange(slot, ptr);
+  if (type.group.empty() && type.plural == "pods")
+    index_pod(before, ptr);
+  notify(Change{before ? ChangeType::modified : ChangeType::added, &type, before, ptr, rv});
   return ptr;
 }
 

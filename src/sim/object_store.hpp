@@ -68,6 +68,11 @@ class ObjectStore {
   // Replaces only .status; no generation bump.
   Result<ObjectPtr> update_status(const ResourceType& type, boost::json::object obj);
   Result<ObjectPtr> remove(const ResourceType& type, std::string_view ns, std::string_view name);
+  // Stores `obj` as another server holds it (an attached simulator's mirror of
+  // a real API server): its uid, timestamps and generation are kept, only the
+  // resourceVersion is this store's. Added or modified; never refused, never
+  // counted as a client write.
+  ObjectPtr mirror(const ResourceType& type, boost::json::object obj);
 
   std::uint64_t resource_version() const { return resource_version_; }
 

@@ -125,6 +125,7 @@ void Simulator::stop() {
   stopped_ = true;
   if (owned_io_) {
     asio::post(*owned_io_, [this] {
+      cluster_->stop();
       server_->stop();
       owned_io_->stop();
     });
@@ -136,6 +137,7 @@ void Simulator::stop() {
     while (owned_io_->poll() > 0) {
     }
   } else {
+    cluster_->stop();
     server_->stop();
   }
 }

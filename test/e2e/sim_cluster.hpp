@@ -28,10 +28,16 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
 // A cnimig-sim for one test, with its kubeconfig in a scratch directory.
+// AttachedSimCluster (attached_sim_cluster.hpp) is the same fixture over a
+// real control plane with `cnimig-sim --attach`.
 struct SimCluster {
   fs::path dir =
       fs::temp_directory_path() / ("cnimig-e2e-" + std::to_string(std::random_device{}()));
+  // What the agent and kubectl use: the cluster's API server.
   fs::path kubeconfig = dir / "kubeconfig";
+  // The simulator's own API (/sim/v1/report, /sim/v1/faults): the same
+  // server unless the simulator is attached to a real one.
+  fs::path sim_kubeconfig = kubeconfig;
   std::unique_ptr<BackgroundProcess> sim;
 
   // `extra_args` go to cnimig-sim after the defaults (e.g. {"--faults", "..."}).
@@ -47,22 +53,34 @@ struct SimCluster {
   explicit SimCluster(int node_count, std::vector<std::string> extra_args = {})
       : nodes(node_count) {
     fs::create_directories(dir);
-    std::vector<std::string> argv = {CNIMIG_SIM_BIN,
-                                     "--nodes",
-                                     std::to_string(node_count),
-                                     "--kubeconfig-out",
-                                     kubeconfig.string(),
-                                     "--pods-per-node",
-                                     "2",
-                                     "--time-scale",
-                                     "0.05"};
-    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-    sim = std::make_unique<BackgroundProcess>(argv);
-    auto ready = sim->wait_for_line(
-        [](const std::string& l) { return l.find("\"sim.ready\"") != std::string::npos; }, 60s);
-    BOOST_TEST_REQUIRE(ready.has_value(),
-                       "cnimig-sim did not become ready: " << sim->stderr_text());
+    std::vector<std::string> argv = {CNIMIG_SIM_BIN, "--nodes", std::to_string(node_count),
+                                     "--kubeconfig-out", kubeconfig.string()};
+    add_sim_defaults(argv, extra_args);
+    launch(argv, "\"sim.ready\"", 60s);
   }
+
+ protected:
+  // For a variant that launches its own simulator (launch()).
+  struct Deferred {};
+  SimCluster(int node_count, Deferred) : nodes(node_count) { fs::create_directories(dir); }
+
+  // The e2e defaults: two application pods per node, delays at 1/20.
+  static void add_sim_defaults(std::vector<std::string>& argv,
+                               const std::vector<std::string>& extra_args) {
+    argv.insert(argv.end(), {"--pods-per-node", "2", "--time-scale", "0.05"});
+    argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  }
+  // Starts `argv` and waits for its stdout line containing `ready_marker`.
+  void launch(const std::vector<std::string>& argv, const std::string& ready_marker,
+              std::chrono::milliseconds timeout, const std::vector<std::string>& env = {}) {
+    sim = std::make_unique<BackgroundProcess>(argv, env);
+    auto ready = sim->wait_for_line(
+        [&](const std::string& l) { return l.find(ready_marker) != std::string::npos; }, timeout);
+    BOOST_TEST_REQUIRE(ready.has_value(),
+                       "cnimig-sim did not become ready: " << sim->diagnostics());
+  }
+
+ public:
   ~SimCluster() {
     sim.reset();
     fs::remove_all(dir);
@@ -115,12 +133,17 @@ struct SimCluster {
     args.insert(args.begin(), "kubectl");
     return run_process(args, {"KUBECONFIG=" + kubeconfig.string()}, 60s);
   }
+  // kubectl against the simulator's own API.
+  ProcessResult sim_kubectl(std::vector<std::string> args) const {
+    args.insert(args.begin(), "kubectl");
+    return run_process(args, {"KUBECONFIG=" + sim_kubeconfig.string()}, 60s);
+  }
   // Replaces the simulator's faults at runtime (PUT /sim/v1/faults through
   // kubectl; an empty spec clears them all) and returns what it now applies.
   boost::json::object put_faults(const std::string& spec) const {
     const auto file = dir / "faults";
     std::ofstream(file, std::ios::trunc) << spec;
-    auto r = kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
+    auto r = sim_kubectl({"replace", "--raw", "/sim/v1/faults", "-f", file.string()});
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
     return boost::json::parse(r.stdout_text).as_object();
   }
@@ -138,7 +161,7 @@ struct SimCluster {
     }
   }
   boost::json::object report() const {
-    auto r = kubectl({"get", "--raw", "/sim/v1/report"});
+    auto r = sim_kubectl({"get", "--raw", "/sim/v1/report"});
     BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
     return boost::json::parse(r.stdout_text).as_object();
   }

@@ -16,11 +16,17 @@ struct ApiFixture {
   ApiHandler api{store, 8};
 
   // kube-apiserver creates its system namespaces at start; objects can be
-  // created only in a namespace that exists.
+  // created only in a namespace that exists. The controller manager gives
+  // each its ServiceAccount `default`, without which pods are refused.
   ApiFixture() {
     for (const char* ns : {"default", "kube-system", "kube-public", "kube-node-lease"})
-      (void)store.create(resource_type("", "namespaces"),
-                         boost::json::object{{"metadata", {{"name", ns}}}});
+      add_namespace(ns);
+  }
+  void add_namespace(const std::string& ns) {
+    (void)store.create(resource_type("", "namespaces"),
+                       boost::json::object{{"metadata", {{"name", ns}}}});
+    (void)store.create(resource_type("", "serviceaccounts"),
+                       boost::json::object{{"metadata", {{"name", "default"}, {"namespace", ns}}}});
   }
 
   ApiResult call(std::string method, std::string target, std::string body = {},

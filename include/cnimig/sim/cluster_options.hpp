@@ -59,6 +59,10 @@ struct ClusterOptions {
   std::map<std::string, std::string, std::less<>> faults;
 
   std::string node_name_prefix = "node-";
+  // Only the kubelet model runs (`cnimig-sim --attach`): a real control
+  // plane's scheduler and controllers do the rest, and nodes are registered
+  // by the attached simulator, not by the kubelet model.
+  bool kubelet_only = false;
 };
 
 // source DS name, cilium, cilium-migrated, kube-multus-calico, kube-multus-cilium.

@@ -23,6 +23,9 @@ struct SimulatedCluster {
   // The cluster half of a new fault spec (FaultSpec::extra: never-ready-node,
   // blocking-pdb), replacing the previous one at runtime. Default: no cluster faults.
   virtual void set_faults(const std::map<std::string, std::string>& extra) { (void)extra; }
+  // The simulator is stopping (on its thread): end background work that
+  // would otherwise outlive it. Default: nothing runs in the background.
+  virtual void stop() {}
 };
 
 }  // namespace cnimig::sim
