@@ -86,12 +86,15 @@ std::optional<Error> refused_probe(const probe::ConnectivityReport& report,
 // Retries a failing check until timeouts.connectivity: right after a node
 // changes, peers may need a moment to see each other. Only the final outcome
 // is recorded, with the write generation at which the passing (or last)
-// attempt started, so a check that predates a write never opens a gate.
+// attempt started and the writes then still in flight
+// (migrate::check_starting), so a check that predates a write never opens
+// that write's gate.
 asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::Action& action,
                                                                  const migrate::RunRecord& run) {
   const auto deadline = Clock::now() + settings_.timeouts.connectivity;
   for (int round = 1;; ++round) {
-    const auto generation = run.write_generation;
+    // What this round can vouch for: the writes issued and done by now.
+    auto result = migrate::check_starting(run);
     auto selection = select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
                                           settings_.knet_stress_daemonsets);
     const auto pods = selection.targets.size();
@@ -103,7 +106,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
                                                       settings_.check);
     }
     if (report.passed) {
-      report_outcome(CheckFinished{{true, generation, {}}});
+      result.passed = true;
+      report_outcome(CheckFinished{std::move(result)});
       auto passed = events::Event(events::catalogued("probe.passed"))
                         .step(migrate::to_string(action.step))
                         .duration(report.duration)
@@ -135,7 +139,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
     events_.emit(failed);
     const auto backoff = kCheckRetry.backoff(round, detail::jitter01());
     if (Clock::now() + backoff > deadline) {
-      report_outcome(CheckFinished{{false, generation, detail}});
+      result.detail = detail;
+      report_outcome(CheckFinished{std::move(result)});
       co_return Result<void>{};
     }
     co_await detail::pause(backoff);

@@ -71,7 +71,7 @@ std::optional<double> MigrationDriver::count_writes(const std::vector<migrate::A
   for (const auto& action : batch) {
     if (!migrate::is_write(action))
       continue;
-    ++record_.write_generation;
+    migrate::note_write(record_, action);
     if (trigger && *trigger) {
       reaction_ms = std::chrono::duration<double, std::milli>(Clock::now() - **trigger).count();
       trigger->reset();

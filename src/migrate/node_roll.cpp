@@ -264,15 +264,22 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
     return;
   if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
     return;
-  if (!ctx.gate_ok) {
+  if (!ctx.watched_ready) {
     request_gate(ctx, step, out);
     return;
   }
+  // Each node starts behind its own gate: a check after its last write
+  // (another node's writes since do not hold it, check_covers()).
   const auto start = [&](const NodeState& node) {
+    if (!ctx.gate_ok_for(node.name)) {
+      request_gate(ctx, step, node.name, out);
+      return false;
+    }
     out.write(step, node.name, start_annotation(ctx, node, stage_key));
     if (then)
       then(node, out);
     ++in_flight.nodes;
+    return true;
   };
   std::optional<std::string> budget_spent_at;
   for_each_selected(ctx.selection, pending, [&](const std::string& name) {
@@ -286,8 +293,7 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
       budget_spent_at = name;
       return false;
     }
-    start(node);
-    if (adds_unavailable)
+    if (start(node) && adds_unavailable)
       ++in_flight.unavailable;
     return true;
   });
