@@ -524,6 +524,34 @@ BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
   BOOST_TEST(all_of_kind<LabelNode>(d.actions())[0]->set.contains(S.labels.rolled));
 }
 
+// The driver folds a write into its snapshot only once it returns: a node
+// whose start is being written still looks pending, and must hold the budget.
+BOOST_AUTO_TEST_CASE(a_start_in_flight_holds_the_budget) {
+  // Up to the decision that starts node-0's roll.
+  auto snap = make_cluster(S);
+  SimulatedEffects effects(S);
+  Decision d;
+  for (int round = 0; round < 1000; ++round) {
+    d = next_actions(snap, S, Budget{1, 1}, Selection{});
+    BOOST_REQUIRE(!d.actions().empty());
+    if (d.actions().front().step == StepId::roll && !d.actions().front().node.empty())
+      break;
+    for (const auto& a : d.actions())
+      effects.apply(snap, a);
+  }
+  BOOST_REQUIRE(d.actions().front().node == "node-0");
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::prepared);
+  snap.in_flight = d.actions();
+  for (const auto& a : d.actions())
+    note_write(snap, a);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(d.actions().empty());
+  // With room for two, the next node starts beside it.
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  BOOST_REQUIRE(!d.actions().empty());
+  BOOST_TEST(d.actions().front().node == "node-1");
+}
+
 // Two nodes in flight at their gates: one check that started after both
 // reached them serves both; a node whose write came after the check started
 // (or was running then) waits for the next one.
