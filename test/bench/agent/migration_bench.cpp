@@ -170,6 +170,10 @@ BOOST_AUTO_TEST_CASE(makespan_vs_simulator_lower_bound) {
     });
     figure(p + "_checks_per_node", static_cast<double>(checks) / static_cast<double>(nodes()),
            "checks/node");
+    const auto retried = std::count_if(run.events.begin(), run.events.end(), [](const auto& e) {
+      return e.at("event").as_string() == "probe.failed";
+    });
+    figure(p + "_failed_check_rounds", static_cast<double>(retried), "rounds");
     figure(p + "_execs_per_node", static_cast<double>(run.execs) / static_cast<double>(nodes()),
            "execs/node");
     // Where the time goes: each step's duration, next to its share of the bound.
