@@ -97,6 +97,14 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
     auto result = migrate::check_starting(run);
     auto selection = select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
                                           settings_.knet_stress_daemonsets);
+    if (!selection.missing.empty() && changes_ != nullptr && Clock::now() < deadline) {
+      // Some knet-stress pods are being re-created (a node in flight beside
+      // the one asking): the watch will show them, so wait for it rather
+      // than fail a round and back off for a second or more.
+      co_await changes_->wait(changes_->version(), deadline);
+      --round;
+      continue;
+    }
     const auto pods = selection.targets.size();
     // A subset of the pods proves nothing about the nodes left out: the
     // round fails, and is retried like any other, until every pod is there.
