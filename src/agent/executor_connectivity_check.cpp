@@ -86,14 +86,25 @@ std::optional<Error> refused_probe(const probe::ConnectivityReport& report,
 // Retries a failing check until timeouts.connectivity: right after a node
 // changes, peers may need a moment to see each other. Only the final outcome
 // is recorded, with the write generation at which the passing (or last)
-// attempt started, so a check that predates a write never opens a gate.
+// attempt started and the writes then still in flight
+// (migrate::check_starting), so a check that predates a write never opens
+// that write's gate.
 asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::Action& action,
                                                                  const migrate::RunRecord& run) {
   const auto deadline = Clock::now() + settings_.timeouts.connectivity;
   for (int round = 1;; ++round) {
-    const auto generation = run.write_generation;
+    // What this round can vouch for: the writes issued and done by now.
+    auto result = migrate::check_starting(run);
     auto selection = select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
                                           settings_.knet_stress_daemonsets);
+    if (!selection.missing.empty() && changes_ != nullptr && Clock::now() < deadline) {
+      // Some knet-stress pods are being re-created (a node in flight beside
+      // the one asking): the watch will show them, so wait for it rather
+      // than fail a round and back off for a second or more.
+      co_await changes_->wait(changes_->version(), deadline);
+      --round;
+      continue;
+    }
     const auto pods = selection.targets.size();
     // A subset of the pods proves nothing about the nodes left out: the
     // round fails, and is retried like any other, until every pod is there.
@@ -103,7 +114,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
                                                       settings_.check);
     }
     if (report.passed) {
-      report_outcome(CheckFinished{{true, generation, {}}});
+      result.passed = true;
+      report_outcome(CheckFinished{std::move(result)});
       auto passed = events::Event(events::catalogued("probe.passed"))
                         .step(migrate::to_string(action.step))
                         .duration(report.duration)
@@ -135,7 +147,8 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
     events_.emit(failed);
     const auto backoff = kCheckRetry.backoff(round, detail::jitter01());
     if (Clock::now() + backoff > deadline) {
-      report_outcome(CheckFinished{{false, generation, detail}});
+      result.detail = detail;
+      report_outcome(CheckFinished{std::move(result)});
       co_return Result<void>{};
     }
     co_await detail::pause(backoff);

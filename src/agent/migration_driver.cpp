@@ -39,6 +39,7 @@ MigrationDriver::MigrationDriver(ChangeSource& cache, ActionRunner& executor,
   executor_.on_written([this](std::string_view kind, const boost::json::object& object) {
     cache_.apply_written(kind, object);
   });
+  executor_.on_snapshot_changes(cache_.changes());
   // What an action finds out goes into the run's record, and wakes the loop.
   executor_.on_outcome([this](const ActionOutcome& outcome) {
     fold(record_, outcome, cache_.snapshot());
@@ -71,7 +72,7 @@ std::optional<double> MigrationDriver::count_writes(const std::vector<migrate::A
   for (const auto& action : batch) {
     if (!migrate::is_write(action))
       continue;
-    ++record_.write_generation;
+    migrate::note_write(record_, action);
     if (trigger && *trigger) {
       reaction_ms = std::chrono::duration<double, std::milli>(Clock::now() - **trigger).count();
       trigger->reset();

@@ -139,7 +139,8 @@ StatusReport make_status(const migrate::ClusterSnapshot& snapshot, std::int64_t 
   if (only_check) {
     out.needs_check_first = true;
     auto checked = record;
-    checked.last_check = migrate::CheckResult{true, checked.write_generation, {}};
+    checked.last_check = migrate::check_starting(checked);
+    checked.last_check->passed = true;
     d = migrate::next_actions(snapshot, checked, settings, budget, all);
   }
   describe_decision(d, next_limit, out);

@@ -40,7 +40,7 @@ NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const 
       out.write(step.step, name, SetCordon{name, false});
       return NodeHold::unavailable;
     case NodePhase::migrate_pods_deleted:
-      if (ctx.gate_ok) {
+      if (ctx.gate_ok_for(name)) {
         // One gate, then untaint, uncordon and swap priority-cilium for
         // migrated in this order (src/migrate/README.md).
         out.write(step.step, name, RemoveTaint{name, cilium_taint(s)});
@@ -49,7 +49,7 @@ NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const 
         if (!ctx.has_label(node, s.labels.migrated))
           out.write(step.step, name, to_migrated(s, name));
       } else {
-        request_gate(ctx, step.step, out);
+        request_gate(ctx, step.step, name, out);
       }
       return NodeHold::unavailable;
     case NodePhase::migrate_labelled:

@@ -99,8 +99,8 @@ void advance_join(const Context& ctx, StepId step, const NodeState& node, NodePh
       }
       break;
     case NodePhase::join_awaiting_gate:
-      if (!ctx.gate_ok) {
-        request_gate(ctx, step, out);
+      if (!ctx.gate_ok_for(name)) {
+        request_gate(ctx, step, name, out);
       } else {
         out.write(step, name,
                   AnnotateNode{name,

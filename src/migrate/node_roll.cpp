@@ -6,6 +6,7 @@
 #include <charconv>
 #include <limits>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace cnimig::migrate::detail {
@@ -264,15 +265,40 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
     return;
   if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
     return;
-  if (!ctx.gate_ok) {
+  if (!ctx.watched_ready) {
     request_gate(ctx, step, out);
     return;
   }
+  // A node whose start is still being written shows its pending phase until
+  // the write returns: it counts against the budget already. (The
+  // whole-cluster gate used to hide this: no node started while any write
+  // ran.)
+  std::set<std::string> starting;
+  for (const auto& a : ctx.run.in_flight) {
+    if (a.step != step || !is_write(a) || !ctx.snap.nodes.contains(a.node))
+      continue;
+    if (ctx.phase(a.node) == pending_phase && starting.insert(a.node).second) {
+      ++in_flight.nodes;
+      if (!ctx.snap.nodes.at(a.node).unschedulable)
+        ++in_flight.unavailable;
+    }
+  }
+  if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
+    return;
+  // Each node starts behind its own gate: a check after its last write
+  // (another node's writes since do not hold it, check_covers()).
   const auto start = [&](const NodeState& node) {
+    if (starting.contains(node.name))
+      return false;
+    if (!ctx.gate_ok_for(node.name)) {
+      request_gate(ctx, step, node.name, out);
+      return false;
+    }
     out.write(step, node.name, start_annotation(ctx, node, stage_key));
     if (then)
       then(node, out);
     ++in_flight.nodes;
+    return true;
   };
   std::optional<std::string> budget_spent_at;
   for_each_selected(ctx.selection, pending, [&](const std::string& name) {
@@ -286,8 +312,7 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
       budget_spent_at = name;
       return false;
     }
-    start(node);
-    if (adds_unavailable)
+    if (start(node) && adds_unavailable)
       ++in_flight.unavailable;
     return true;
   });

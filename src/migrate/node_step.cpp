@@ -80,8 +80,8 @@ AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
 
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
                            std::optional<LabelNode> record, StepOutcome& out) {
-  if (!ctx.gate_ok) {
-    request_gate(ctx, step.step, out);
+  if (!ctx.gate_ok_for(node.name)) {
+    request_gate(ctx, step.step, node.name, out);
     return NodeHold::in_flight;
   }
   if (record)

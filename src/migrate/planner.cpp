@@ -62,6 +62,23 @@ std::vector<Action>& writes(Decision& d) {
   return std::get<Actions>(d.next).writes;
 }
 
+// A node's gate: one check serves every node whose writes were done when it
+// started, so it may run beside other nodes' writes (they are unsettled for
+// it, check_starting()). A cluster-wide write in flight would leave it
+// serving no one.
+void add_node_check(Decision& d, const Context& ctx, StepId step) {
+  const bool cluster_write = std::any_of(writes(d).begin(), writes(d).end(), [](const Action& a) {
+    return a.node.empty() && is_write(a);
+  });
+  if (ctx.check_in_flight) {
+    d.waits.push_back(Action{step, "", WaitFor{Gate::connectivity_check, {}}});
+  } else if (ctx.cluster_writes_in_flight || cluster_write) {
+    d.waits.push_back(Action{step, "", WaitFor{Gate::writes_in_flight, {}}});
+  } else {
+    writes(d).push_back(Action{step, "", RunConnectivityCheck{}});
+  }
+}
+
 // Turns a step's outcome into the decision.
 void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool last_selected) {
   if (out.halt) {
@@ -75,6 +92,8 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
     }
   }
   d.waits = std::move(out.waits);
+  if (out.wants_node_check && !out.wants_check && !ctx.failed)
+    add_node_check(d, ctx, step);
   if (!d.actions().empty())
     return;
   if (ctx.failed) {
@@ -87,7 +106,8 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
     return;
   }
   if (out.wants_check) {
-    // A check counts only if no write happens while or after it runs.
+    // A whole-cluster gate's check counts only if no write happens while or
+    // after it runs.
     if (ctx.writes_in_flight) {
       d.waits.push_back(Action{step, "", WaitFor{Gate::writes_in_flight, {}}});
     } else if (ctx.check_in_flight) {
@@ -174,7 +194,7 @@ void decide(Decision& d, const Context& ctx) {
   if (index > static_cast<int>(last)) {
     // Every selected step is done. prepare ends with a gate that nothing
     // after it in this run would check.
-    if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check) {
+    if (joins.busy()) {
       finish(d, ctx, last, std::move(joins), true);
       return;
     }
@@ -205,7 +225,8 @@ void decide(Decision& d, const Context& ctx) {
     for (auto& w : joins.waits)
       out.waits.push_back(std::move(w));
     out.wants_check = out.wants_check || joins.wants_check;
-    if (!joins.writes.empty() || !joins.waits.empty() || joins.wants_check)
+    out.wants_node_check = out.wants_node_check || joins.wants_node_check;
+    if (joins.busy())
       out.scope_complete = false;
   }
   finish(d, ctx, step, std::move(out), step == last);

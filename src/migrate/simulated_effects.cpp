@@ -56,13 +56,14 @@ void SimulatedEffects::apply(PlanState& snap, const Action& action) const {
 void SimulatedEffects::apply(PlanState& snap, const Action& action, Tracker& tracker) const {
   snap.now += seconds_per_action;
   if (is_write(action))
-    snap.write_generation += 1;
+    note_write(snap, action);
   if (const auto* e = std::get_if<EvictPod>(&action.kind)) {
     remove_pod(snap, tracker, e->ns, e->name);
   } else if (const auto* d = std::get_if<DeletePod>(&action.kind)) {
     remove_pod(snap, tracker, d->ns, d->name);
   } else if (std::holds_alternative<RunConnectivityCheck>(action.kind)) {
-    CheckResult result;
+    // The model applies one action at a time: nothing is in flight.
+    auto result = check_starting(snap);
     result.passed = check_outcome ? check_outcome(snap) : true;
     result.generation = snap.write_generation;
     if (!result.passed)

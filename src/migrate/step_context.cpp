@@ -66,8 +66,10 @@ Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
       failure_reason += ": " + run.last_check->detail;
   }
   for (const auto& a : run.in_flight) {
-    if (is_write(a))
+    if (is_write(a)) {
       writes_in_flight = true;
+      cluster_writes_in_flight = cluster_writes_in_flight || a.node.empty();
+    }
     if (std::holds_alternative<RunConnectivityCheck>(a.kind))
       check_in_flight = true;
   }
@@ -77,9 +79,12 @@ Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
       watched_ready = false;
   }
   checked_this_run = run.last_check && run.last_check->passed;
-  check_current =
-      checked_this_run && run.last_check->generation == run.write_generation && !writes_in_flight;
+  check_current = check_covers(run, "");
   gate_ok = !failed && watched_ready && check_current;
+}
+
+bool Context::gate_ok_for(const std::string& node) const {
+  return !failed && watched_ready && check_covers(run, node);
 }
 
 bool Context::joining(const std::string& node) const {
@@ -146,19 +151,38 @@ bool Context::resource_ready(const ObjectRef& ref, std::vector<std::string>* pen
   return true;
 }
 
-void request_gate(const Context& ctx, StepId step, StepOutcome& out) {
+namespace {
+
+// Waits for readiness if that is what the gate lacks; true if it is not.
+bool request_readiness(const Context& ctx, StepId step, StepOutcome& out) {
   if (ctx.failed)
-    return;
+    return false;
   if (!ctx.watched_ready) {
     bool already = std::any_of(out.waits.begin(), out.waits.end(), [](const Action& a) {
       return std::get<WaitFor>(a.kind).gate == Gate::resources_ready;
     });
     if (!already)
       out.wait(step, "", Gate::resources_ready, ctx.not_ready);
-    return;
+    return false;
   }
-  if (!ctx.check_current)
+  return true;
+}
+
+}  // namespace
+
+void request_gate(const Context& ctx, StepId step, StepOutcome& out) {
+  if (request_readiness(ctx, step, out) && !ctx.check_current)
     out.wants_check = true;
+}
+
+void request_gate(const Context& ctx, StepId step, const std::string& node, StepOutcome& out) {
+  if (!request_readiness(ctx, step, out) || ctx.gate_ok_for(node))
+    return;
+  // A check starting while the node's own write runs would not vouch for it.
+  const bool writing = std::any_of(ctx.run.in_flight.begin(), ctx.run.in_flight.end(),
+                                   [&](const Action& a) { return a.node == node && is_write(a); });
+  if (!writing)
+    out.wants_node_check = true;
 }
 
 }  // namespace cnimig::migrate::detail

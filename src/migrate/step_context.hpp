@@ -46,17 +46,25 @@ struct Context {
   bool failed = false;
   std::string failure_reason;
   bool writes_in_flight = false;
+  // A write that is about no one node (a bundle, a DaemonSet) is running.
+  bool cluster_writes_in_flight = false;
   bool check_in_flight = false;
   // Every watched resource exists (or is not expected yet) and is ready.
   bool watched_ready = false;
   std::vector<std::string> not_ready;
-  // A check passed at the current write generation with nothing in flight.
+  // A check passed at the current write generation with nothing in flight
+  // (check_covers(run, "")).
   bool check_current = false;
   // A check passed during this run (the preflight condition).
   bool checked_this_run = false;
-  // A gate (src/migrate/README.md "Gates, budget and failures"): watched
-  // resources ready and a current passing check.
+  // The whole-cluster gate (src/migrate/README.md "Gates, budget and
+  // failures"): watched resources ready and a passing check after every
+  // write. Steps start and end behind it.
   bool gate_ok = false;
+  // A node's gate: watched resources ready and a passing check that started
+  // after every write to that node and every cluster-wide write
+  // (check_covers()), whatever other nodes did since.
+  bool gate_ok_for(const std::string& node) const;
 
   // Each node's derived facts (node_index.hpp): what the steps scan for.
   const NodeIndex& nodes;
@@ -103,10 +111,15 @@ struct StepOutcome {
   // The step needs a gate (or, before the first write, a passing check) and
   // has nothing else to do.
   bool wants_check = false;
+  // A node's gate needs a check that follows that node's writes: it may
+  // start while other nodes' writes run (not while a cluster-wide one does).
+  bool wants_node_check = false;
   // Every in-scope node (with --nodes) or the whole step has nothing left.
   bool scope_complete = false;
   std::optional<std::string> halt;
 
+  // Something to do or to wait for.
+  bool busy() const { return !writes.empty() || !waits.empty() || wants_check || wants_node_check; }
   void write(StepId step, std::string node, ActionKind kind) {
     writes.push_back(Action{step, std::move(node), std::move(kind)});
   }
@@ -115,8 +128,11 @@ struct StepOutcome {
   }
 };
 
-// Adds a wait for readiness or asks for a check: what a gate needs next.
+// Adds a wait for readiness or asks for a check: what the whole-cluster
+// gate needs next.
 void request_gate(const Context& ctx, StepId step, StepOutcome& out);
+// The same for `node`'s gate.
+void request_gate(const Context& ctx, StepId step, const std::string& node, StepOutcome& out);
 
 // Every preflight resource exists and is ready (the knet-stress pods a check
 // execs into).

@@ -6,9 +6,11 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "cnimig/agent/action_executor.hpp"
+#include "cnimig/agent/change_signal.hpp"
 #include "cnimig/events/json_lines_writer.hpp"
 
 namespace asio = boost::asio;
@@ -166,6 +168,58 @@ BOOST_AUTO_TEST_CASE(check_over_an_unready_pod_fails) {
   BOOST_TEST_REQUIRE(run.result.has_value());
   BOOST_TEST(!run.result->passed);
   BOOST_TEST(run.result->detail == "7/8 knet-stress pods present and Ready");
+}
+
+// A pod being re-created (a node in flight beside the one whose gate asked
+// for the check) is waited for on the snapshot's change signal: the check
+// passes once the watch shows the pod, with no failed round and no backoff.
+BOOST_AUTO_TEST_CASE(check_waits_for_a_pod_being_recreated) {
+  auto snap = whole_cluster();
+  drop_pod(snap, "node-3", "knet-stress");
+  asio::io_context io;
+  kube::ClientConfig config;
+  config.server = "https://127.0.0.1:1";  // never contacted: a check only execs
+  config.token = "unused";
+  auto client = kube::Client::create(io.get_executor(), std::move(config));
+  BOOST_TEST_REQUIRE(client.has_value());
+  agent::ExecutorSettings settings;
+  settings.timeouts.connectivity = 60s;
+  settings.knet_stress_namespace = kNamespace;
+  settings.knet_stress_daemonsets = kDaemonSets;
+  std::vector<std::string> events;
+  struct Names final : events::EventSink {
+    std::vector<std::string>& out;
+    explicit Names(std::vector<std::string>& o) : out(o) {}
+    void emit(const events::Event& e) override { out.emplace_back(e.name()); }
+  } sink(events);
+  PassingProber prober;
+  const std::map<std::string, agent::ManifestBundle> bundles;
+  agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
+  agent::ChangeSignal changes(io.get_executor());
+  executor.on_snapshot_changes(changes);
+  migrate::RunRecord record;
+  executor.on_outcome([&](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
+  const migrate::Action check{migrate::StepId::roll, "", migrate::RunConnectivityCheck{}};
+  bool done = false;
+  asio::co_spawn(io, executor.execute(check, record), [&](std::exception_ptr e, Result<void> r) {
+    if (e)
+      std::rethrow_exception(e);
+    BOOST_TEST(r.has_value());
+    done = true;
+  });
+  // Runs once the check's first look found the pod missing and waits.
+  asio::post(io, [&] {
+    BOOST_TEST(!done);
+    BOOST_TEST(prober.calls == 0u);
+    snap.nodes.at("node-3").pods.push_back(knet_pod("knet-stress", "node-3"));
+    changes.notify();
+  });
+  io.run_for(10s);
+  BOOST_TEST_REQUIRE(done);
+  BOOST_TEST_REQUIRE(record.last_check.has_value());
+  BOOST_TEST(record.last_check->passed);
+  BOOST_TEST(prober.calls == 8u);
+  BOOST_TEST(std::count(events.begin(), events.end(), "probe.failed") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -93,7 +93,10 @@ class FakeExecutor final : public agent::ActionRunner {
       co_return make_error(Errc::conflict, "refused by the fake API");
     if (std::holds_alternative<migrate::RunConnectivityCheck>(action.kind)) {
       const bool passed = !check_fails;
-      outcome_(agent::CheckFinished{{passed, run.write_generation, passed ? "" : "pod-x down"}});
+      auto result = migrate::check_starting(run);
+      result.passed = passed;
+      result.detail = passed ? "" : "pod-x down";
+      outcome_(agent::CheckFinished{std::move(result)});
       co_return Result<void>{};
     }
     if (const auto* e = std::get_if<migrate::EvictPod>(&action.kind))

@@ -41,6 +41,15 @@ struct FixtureOptions {
   std::set<std::string> cordoned;  // administrator-cordoned before the migration
 };
 
+// A finished check that started at `generation` with nothing in flight.
+inline CheckResult check_result(bool passed, std::uint64_t generation, std::string detail = {}) {
+  CheckResult c;
+  c.passed = passed;
+  c.generation = generation;
+  c.detail = std::move(detail);
+  return c;
+}
+
 inline std::string node_name(std::size_t i) {
   return "node-" + std::to_string(i);
 }

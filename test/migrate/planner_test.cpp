@@ -116,14 +116,15 @@ BOOST_AUTO_TEST_CASE(parallel_1) {
 BOOST_AUTO_TEST_CASE(parallel_3) {
   run_with_budget(Budget{3, 3}, {}, 3, 3);
 }
-// A node starts only if cordoning it stays within --max-unavailable, and a
-// node whose closing gate passes hands its slot to the next in the same
-// decision: max-unavailable bounds parallelism when it is the smaller.
+// A node starts only if cordoning it stays within --max-unavailable. A node
+// uncordoned and waiting for its closing gate is in flight but available:
+// another may start beside it (its own gate passed), up to
+// --max-parallel-nodes.
 BOOST_AUTO_TEST_CASE(parallel_3_within_max_unavailable_2) {
-  run_with_budget(Budget{3, 2}, {}, 2, 2);
+  run_with_budget(Budget{3, 2}, {}, 3, 2);
 }
 BOOST_AUTO_TEST_CASE(parallel_3_within_max_unavailable_1) {
-  run_with_budget(Budget{3, 1}, {}, 1, 1);
+  run_with_budget(Budget{3, 1}, {}, 2, 1);
 }
 BOOST_AUTO_TEST_CASE(admin_cordoned_node_does_not_count_against_max_unavailable) {
   // node-1 was cordoned by an administrator: it can run alongside two others.
@@ -137,7 +138,7 @@ BOOST_AUTO_TEST_CASE(zero_budget_halts_instead_of_spinning) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return step_done(StepId::prepare, s, S);
   });
-  snap.last_check = CheckResult{true, snap.write_generation, ""};
+  snap.last_check = check_result(true, snap.write_generation, "");
   auto d = next_actions(snap, S, Budget{1, 0}, Selection{});
   BOOST_REQUIRE(d.halted());
   BOOST_TEST(d.halt_reason()->find("no progress") != std::string::npos);
@@ -177,7 +178,7 @@ BOOST_AUTO_TEST_CASE(preflight_failed_check_halts_without_writes) {
   FixtureOptions o;
   o.knet_stress_installed = true;
   auto snap = make_cluster(S, o);
-  snap.last_check = CheckResult{false, 0, "knet-stress-node-1 cannot reach knet-stress-2-node-3"};
+  snap.last_check = check_result(false, 0, "knet-stress-node-1 cannot reach knet-stress-2-node-3");
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_REQUIRE(d.halted());
   BOOST_TEST(d.actions().empty());  // a Halt or Done comes with no writes
@@ -196,7 +197,7 @@ BOOST_AUTO_TEST_CASE(prepare_labels_every_node_before_patching_the_source_cni) {
   FixtureOptions o;
   o.knet_stress_installed = true;
   auto snap = make_cluster(S, o);
-  snap.last_check = CheckResult{true, 0, ""};
+  snap.last_check = check_result(true, 0, "");
   auto d = next_actions(snap, S, Budget{}, Selection{});
   BOOST_TEST((d.current_step == StepId::prepare));
   BOOST_TEST(all_of_kind<LabelNode>(d.actions()).size() == 4u);
@@ -505,18 +506,111 @@ BOOST_AUTO_TEST_CASE(in_flight_actions_are_not_repeated_and_block_checks) {
   snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::roll_awaiting_gate;
   });
-  snap.last_check = CheckResult{true, snap.write_generation, ""};
-  snap.in_flight.push_back(Action{StepId::roll, "node-9", SetCordon{"node-9", true}});
+  snap.last_check = check_result(true, snap.write_generation, "");
+  snap.in_flight.push_back(
+      Action{StepId::roll, "node-0", AnnotateNode{"node-0", {{"x", "y"}}, {}}});
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(all_of_kind<LabelNode>(d.actions()).empty());
   BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).empty());
+  // A cluster-wide write in flight holds every node's gate.
+  snap.in_flight = {Action{StepId::roll, "", ApplyBundle{"multus"}}};
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<LabelNode>(d.actions()).empty());
+  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).empty());
+  // Another node's write does not: the check started after node-0's writes.
+  snap.in_flight = {Action{StepId::roll, "node-9", SetCordon{"node-9", true}}};
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_REQUIRE(!all_of_kind<LabelNode>(d.actions()).empty());
+  BOOST_TEST(all_of_kind<LabelNode>(d.actions())[0]->set.contains(S.labels.rolled));
+}
+
+// The driver folds a write into its snapshot only once it returns: a node
+// whose start is being written still looks pending, and must hold the budget.
+BOOST_AUTO_TEST_CASE(a_start_in_flight_holds_the_budget) {
+  // Up to the decision that starts node-0's roll.
+  auto snap = make_cluster(S);
+  SimulatedEffects effects(S);
+  Decision d;
+  for (int round = 0; round < 1000; ++round) {
+    d = next_actions(snap, S, Budget{1, 1}, Selection{});
+    BOOST_REQUIRE(!d.actions().empty());
+    if (d.actions().front().step == StepId::roll && !d.actions().front().node.empty())
+      break;
+    for (const auto& a : d.actions())
+      effects.apply(snap, a);
+  }
+  BOOST_REQUIRE(d.actions().front().node == "node-0");
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::prepared);
+  snap.in_flight = d.actions();
+  for (const auto& a : d.actions())
+    note_write(snap, a);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(d.actions().empty());
+  // With room for two, the next node starts beside it.
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  BOOST_REQUIRE(!d.actions().empty());
+  BOOST_TEST(d.actions().front().node == "node-1");
+}
+
+// Two nodes in flight at their gates: one check that started after both
+// reached them serves both; a node whose write came after the check started
+// (or was running then) waits for the next one.
+BOOST_AUTO_TEST_CASE(one_check_serves_every_node_at_its_gate) {
+  auto snap = drive_until(make_cluster(S), Budget{2, 2}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_started;
+  });
+  // Run everything but the checks, until both nodes wait at their gates.
+  SimulatedEffects effects(S);
+  const auto both_at_gate = [&] {
+    return phase_of(snap, "node-0") == NodePhase::roll_awaiting_gate &&
+           phase_of(snap, "node-1") == NodePhase::roll_awaiting_gate;
+  };
+  Decision d;
+  for (int round = 0; round < 100 && !both_at_gate(); ++round) {
+    d = next_actions(snap, S, Budget{2, 2}, Selection{});
+    for (const auto& a : d.actions()) {
+      if (!std::holds_alternative<RunConnectivityCheck>(a.kind))
+        effects.apply(snap, a);
+    }
+  }
+  BOOST_REQUIRE(both_at_gate());
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  BOOST_TEST(d.actions().size() == 1u);
+  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).size() == 1u);
+  snap.last_check = check_starting(snap);
+  snap.last_check->passed = true;
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  const auto labels = all_of_kind<LabelNode>(d.actions());
+  BOOST_REQUIRE(labels.size() == 2u);
+  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).empty());
+
+  // node-1's write was running when the check started: it serves node-0 only.
+  snap.in_flight = {Action{StepId::roll, "node-1", SetCordon{"node-1", false}}};
+  snap.last_check = check_starting(snap);
+  snap.last_check->passed = true;
+  snap.in_flight.clear();
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  auto nodes = all_of_kind<LabelNode>(d.actions());
+  BOOST_REQUIRE(nodes.size() == 1u);
+  BOOST_TEST(nodes[0]->node == "node-0");
+  // ... and node-1's gate asks for a check of its own beside node-0's writes.
+  BOOST_TEST(all_of_kind<RunConnectivityCheck>(d.actions()).size() == 1u);
+
+  // A write to node-1 after the check started: the check predates its gate.
+  snap.last_check = check_starting(snap);
+  snap.last_check->passed = true;
+  note_write(snap, Action{StepId::roll, "node-1", SetCordon{"node-1", false}});
+  d = next_actions(snap, S, Budget{2, 2}, Selection{});
+  nodes = all_of_kind<LabelNode>(d.actions());
+  BOOST_REQUIRE(nodes.size() == 1u);
+  BOOST_TEST(nodes[0]->node == "node-0");
 }
 
 BOOST_AUTO_TEST_CASE(stale_check_does_not_open_the_gate) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return phase_of(s, "node-0") == NodePhase::roll_awaiting_gate;
   });
-  snap.last_check = CheckResult{true, snap.write_generation - 1, ""};
+  snap.last_check = check_result(true, snap.write_generation - 1, "");
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_REQUIRE(d.actions().size() == 1u);
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
@@ -966,7 +1060,7 @@ BOOST_AUTO_TEST_CASE(refuses_a_step_whose_predecessor_is_not_done) {
   auto d = next_actions(snap, S, Budget{}, sel);
   BOOST_REQUIRE(d.actions().size() == 1u);
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
-  snap.last_check = CheckResult{true, 0, ""};
+  snap.last_check = check_result(true, 0, "");
   d = next_actions(snap, S, Budget{}, sel);
   BOOST_REQUIRE(d.halted());
   BOOST_TEST(d.halt_reason()->find("refusing to run step migrate") != std::string::npos);
@@ -1385,11 +1479,11 @@ BOOST_AUTO_TEST_CASE(completion_waits_for_the_cilium_rollout_and_a_final_check) 
   BOOST_REQUIRE(d.actions().size() == 1u);
   BOOST_TEST(std::holds_alternative<RunConnectivityCheck>(d.actions()[0].kind));
 
-  snap.last_check = CheckResult{false, snap.write_generation, "knet-stress-x unreachable"};
+  snap.last_check = check_result(false, snap.write_generation, "knet-stress-x unreachable");
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_REQUIRE(d.halted());
 
-  snap.last_check = CheckResult{true, snap.write_generation, ""};
+  snap.last_check = check_result(true, snap.write_generation, "");
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(d.finished());
 }

@@ -46,7 +46,7 @@ BOOST_AUTO_TEST_CASE(five_thousand_nodes) {
   snap.workloads[s.cilium_migrated()] =
       WorkloadState{true, true, {{s.labels.cilium, s.labels.value}}, {}};
   snap.applied_bundles = {s.bundles.cilium, s.bundles.multus, s.bundles.knet_stress};
-  snap.last_check = CheckResult{true, snap.write_generation, ""};
+  snap.last_check = check_result(true, snap.write_generation, "");
   SimulatedEffects effects(s);
   // Start 10 nodes and cordon them: the next call evicts from all ten.
   Budget budget{10, 10};

@@ -75,6 +75,10 @@ class ActionExecutor final : public ActionRunner {
   // the watch does (ClusterCache::apply_written). Not called in dry runs.
   void on_written(WrittenHandler handler) override { written_ = std::move(handler); }
 
+  // A check whose knet-stress pods are not all there yet waits for the
+  // snapshot to change (until its timeout) rather than failing a round.
+  void on_snapshot_changes(ChangeSignal& signal) override { changes_ = &signal; }
+
   // Dry runs: how many manifest objects were sent, and how many were not
   // because they live in a Namespace the same dry run would create.
   struct DryRunTally {
@@ -115,6 +119,7 @@ class ActionExecutor final : public ActionRunner {
   probe::PodExecutor& prober_;
   WrittenHandler written_;
   OutcomeHandler outcome_;
+  ChangeSignal* changes_ = nullptr;
   DryRunTally dry_run_;
 };
 

@@ -10,6 +10,7 @@
 #include <boost/json/object.hpp>
 
 #include "cnimig/agent/action_outcome.hpp"
+#include "cnimig/agent/change_signal.hpp"
 #include "cnimig/common/result.hpp"
 #include "cnimig/migrate/action.hpp"
 #include "cnimig/migrate/run_record.hpp"
@@ -40,6 +41,11 @@ class ActionRunner {
   using WrittenHandler =
       std::function<void(std::string_view kind, const boost::json::object& object)>;
   virtual void on_written(WrittenHandler handler) = 0;
+
+  // Wakes on every change of the snapshot the runner reads, so what waits
+  // for the cluster (a check whose pods are being re-created) reacts to the
+  // watch instead of backing off. Runners that never wait ignore it.
+  virtual void on_snapshot_changes(ChangeSignal& /*signal*/) {}
 };
 
 }  // namespace cnimig::agent

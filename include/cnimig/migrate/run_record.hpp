@@ -23,10 +23,15 @@ namespace cnimig::migrate {
 // false` is a failed gate.
 struct CheckResult {
   bool passed = false;
-  // RunRecord::write_generation when the check started. A check counts
-  // for a gate only if no write happened since (generation == current).
+  // RunRecord::write_generation when the check started: it proves nothing
+  // about a write with a higher generation.
   std::uint64_t generation = 0;
   std::string detail;  // failing pods, for the Halt reason
+  // The nodes with a write in flight when the check started, and whether a
+  // cluster-wide write was: the check proves nothing about them either
+  // (check_starting()).
+  std::vector<std::string> unsettled_nodes;
+  bool unsettled_cluster = false;
 
   friend bool operator==(const CheckResult&, const CheckResult&) = default;
 };
@@ -57,8 +62,13 @@ struct RunRecord {
   // creationTimestamp, which the server's clock wrote. Never this machine's
   // clock: the two may be seconds apart.
   std::int64_t now = 0;
-  // Incremented by the driver for every write it issues.
+  // Incremented for every write issued (note_write()).
   std::uint64_t write_generation = 0;
+  // The write_generation of the latest write issued to each node (its
+  // object or its pods), and of the latest cluster-wide write: what a check
+  // must have started after to serve that node's gate (check_covers()).
+  std::map<std::string, std::uint64_t> node_written;
+  std::uint64_t cluster_written = 0;
   std::optional<CheckResult> last_check;
   std::vector<BlockedEviction> blocked_evictions;
   std::vector<Failure> failures;
@@ -72,5 +82,22 @@ struct RunRecord {
 
   friend bool operator==(const RunRecord&, const RunRecord&) = default;
 };
+
+// Counts `write` (is_write()) as issued now: bumps write_generation and
+// records whom it touches. The driver calls it before executing the write,
+// while the write is in RunRecord::in_flight; the effects model likewise.
+void note_write(RunRecord& run, const Action& write);
+
+// What a connectivity check starting now can vouch for: the generation and
+// the nodes (or cluster-wide writes) still in flight. The caller sets
+// `passed` and `detail` once the check ends.
+CheckResult check_starting(const RunRecord& run);
+
+// The latest check passed and vouches for every write to `node` and every
+// cluster-wide write: it started after they were issued, none was in
+// flight then, and none is now. With an empty `node`, for every write of the
+// run: a whole-cluster gate. This is how one check serves all the nodes that
+// reached their gate before it started (src/migrate/README.md "Gates").
+bool check_covers(const RunRecord& run, const std::string& node);
 
 }  // namespace cnimig::migrate

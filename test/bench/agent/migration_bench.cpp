@@ -9,6 +9,7 @@
 //      lower bound (/sim/v1/report `makespan_lower_bound`).
 // Figures are printed one per line, `metric_name value unit`. Wall time is
 // never asserted; the migrations' correctness is.
+#include <algorithm>
 #include <map>
 
 #include "cnimig/agent/agent_run.hpp"
@@ -34,7 +35,7 @@ struct EngineRun {
   std::vector<boost::json::object> events;
   boost::json::object report;  // after the run
   RequestCounts requests;      // during the run
-  std::int64_t pod_deletes = 0, evictions = 0;
+  std::int64_t pod_deletes = 0, evictions = 0, execs = 0;
 };
 
 void check_clean(const boost::json::object& report) {
@@ -72,9 +73,10 @@ const EngineRun& engine_run(unsigned parallel) {
   };
   run.pod_deletes = count(req, "delete pods") - count(req0, "delete pods");
   run.evictions = count(req, "create pods/eviction") - count(req0, "create pods/eviction");
+  run.execs = count(req, "get pods/exec") - count(req0, "get pods/exec");
   if (run.exit_code != 0) {
-    for (std::size_t i = run.events.size() > 40 ? run.events.size() - 40 : 0;
-         i < run.events.size(); ++i)
+    for (std::size_t i = run.events.size() > 40 ? run.events.size() - 40 : 0; i < run.events.size();
+         ++i)
       std::cerr << boost::json::serialize(run.events[i]) << "\n";
   }
   BOOST_TEST_REQUIRE(run.exit_code == 0);
@@ -162,6 +164,18 @@ BOOST_AUTO_TEST_CASE(makespan_vs_simulator_lower_bound) {
     figure(p + "_ms", makespan, "ms");
     figure(p + "_bound_ms", lower, "ms");
     figure(p + "_ratio", makespan / lower, "x");
+    // What the gates cost: passing checks, and probe execs, per node.
+    const auto checks = std::count_if(run.events.begin(), run.events.end(), [](const auto& e) {
+      return e.at("event").as_string() == "probe.passed";
+    });
+    figure(p + "_checks_per_node", static_cast<double>(checks) / static_cast<double>(nodes()),
+           "checks/node");
+    const auto retried = std::count_if(run.events.begin(), run.events.end(), [](const auto& e) {
+      return e.at("event").as_string() == "probe.failed";
+    });
+    figure(p + "_failed_check_rounds", static_cast<double>(retried), "rounds");
+    figure(p + "_execs_per_node", static_cast<double>(run.execs) / static_cast<double>(nodes()),
+           "execs/node");
     // Where the time goes: each step's duration, next to its share of the bound.
     for (const auto& e : run.events) {
       if (e.at("event").as_string() == "step.completed")

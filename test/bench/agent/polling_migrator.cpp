@@ -148,7 +148,7 @@ struct Poller {
       // What a script does: each action in turn, then sleep.
       for (const auto& action : decision.actions()) {
         if (migrate::is_write(action))
-          ++record.write_generation;
+          migrate::note_write(record, action);
         auto r = co_await executor.execute(action, record);
         if (!r) {
           record.failures.push_back(

@@ -1,0 +1,60 @@
+// Which writes a connectivity check vouches for.
+
+#include "cnimig/migrate/run_record.hpp"
+
+#include <algorithm>
+
+namespace cnimig::migrate {
+
+void note_write(RunRecord& run, const Action& write) {
+  ++run.write_generation;
+  if (write.node.empty())
+    run.cluster_written = run.write_generation;
+  else
+    run.node_written[write.node] = run.write_generation;
+}
+
+CheckResult check_starting(const RunRecord& run) {
+  CheckResult result;
+  result.generation = run.write_generation;
+  for (const auto& a : run.in_flight) {
+    if (!is_write(a))
+      continue;
+    if (a.node.empty())
+      result.unsettled_cluster = true;
+    else if (std::find(result.unsettled_nodes.begin(), result.unsettled_nodes.end(), a.node) ==
+             result.unsettled_nodes.end())
+      result.unsettled_nodes.push_back(a.node);
+  }
+  return result;
+}
+
+namespace {
+
+// A write to `node` (every write, for an empty `node`) is running now.
+bool writing(const RunRecord& run, const std::string& node) {
+  return std::any_of(run.in_flight.begin(), run.in_flight.end(), [&](const Action& a) {
+    return is_write(a) && (node.empty() || a.node.empty() || a.node == node);
+  });
+}
+
+}  // namespace
+
+bool check_covers(const RunRecord& run, const std::string& node) {
+  if (!run.last_check || !run.last_check->passed)
+    return false;
+  const auto& check = *run.last_check;
+  if (check.unsettled_cluster || writing(run, node))
+    return false;
+  if (node.empty())
+    return check.generation == run.write_generation && check.unsettled_nodes.empty();
+  if (check.generation < run.cluster_written)
+    return false;
+  const auto written = run.node_written.find(node);
+  if (written != run.node_written.end() && check.generation < written->second)
+    return false;
+  return std::find(check.unsettled_nodes.begin(), check.unsettled_nodes.end(), node) ==
+         check.unsettled_nodes.end();
+}
+
+}  // namespace cnimig::migrate
