@@ -9,6 +9,7 @@
 
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 #include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/node_phase.hpp"
@@ -114,6 +115,11 @@ struct StepOutcome {
     waits.push_back(Action{step, std::move(node), WaitFor{gate, std::move(pending)}});
   }
 };
+
+// Turns a step's outcome into the decision: its writes not already running,
+// else a connectivity check, a wait, a Halt (failure, no progress) or Done
+// (`last_selected` and its scope complete).
+void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool last_selected);
 
 // Adds a wait for readiness or asks for a check: what a gate needs next.
 void request_gate(const Context& ctx, StepId step, StepOutcome& out);
