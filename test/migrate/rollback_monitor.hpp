@@ -15,7 +15,9 @@ namespace cnimig::migrate::test {
 
 class ReachabilityMonitor {
  public:
-  ReachabilityMonitor(const MigrationSettings& s, Budget budget) : s_(s), budget_(budget) {}
+  ReachabilityMonitor(const MigrationSettings& s, Budget budget,
+                      std::set<std::string> admin_cordoned = {})
+      : s_(s), budget_(budget), admin_cordoned_(std::move(admin_cordoned)) {}
 
   void observe(const ClusterSnapshot& snap, const Action& action) {
     ++actions_;
@@ -44,7 +46,7 @@ class ReachabilityMonitor {
     std::size_t cordoned = 0;
     std::size_t in_flight = 0;
     for (const auto& [name, n] : snap.nodes) {
-      cordoned += n.unschedulable ? 1 : 0;
+      cordoned += n.unschedulable && !admin_cordoned_.contains(name) ? 1 : 0;
       for (auto k : {annotation_names::kRollbackMigrate, annotation_names::kRollbackPriority,
                      annotation_names::kRollbackRoll}) {
         if (n.annotations.contains(s_.annotation(k)))
@@ -121,6 +123,7 @@ class ReachabilityMonitor {
 
   const MigrationSettings& s_;
   Budget budget_;
+  std::set<std::string> admin_cordoned_;
   std::map<std::string, Net> nets_;
   std::size_t actions_ = 0;
 };

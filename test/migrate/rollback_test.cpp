@@ -49,10 +49,11 @@ PlanObserver watch(ReachabilityMonitor& monitor) {
 }
 
 // Every node prioritised, node-0 and node-1 migrated.
-PlanState half_migrated(ReachabilityMonitor& monitor, const Budget& budget) {
+PlanState half_migrated(ReachabilityMonitor& monitor, const Budget& budget,
+                        const FixtureOptions& options = {}) {
   const SimulatedEffects effects(settings());
-  auto run = run_plan(make_cluster(settings()), settings(), budget, steps("0-3"), effects, 100000,
-                      watch(monitor));
+  auto run = run_plan(make_cluster(settings(), options), settings(), budget, steps("0-3"), effects,
+                      100000, watch(monitor));
   BOOST_REQUIRE_MESSAGE(done(run), outcome(run));
   run = run_plan(fresh_process(run.final_snapshot), settings(), budget,
                  steps("migrate", {"node-0", "node-1"}), effects, 100000, watch(monitor));
@@ -66,14 +67,15 @@ PlanState half_migrated(ReachabilityMonitor& monitor, const Budget& budget) {
 
 // The state before prepare: the source CNI without the migration's selector,
 // no Cilium or multus, no migration label, annotation, taint or cordon.
-void check_rolled_back(const ClusterSnapshot& end, ReachabilityMonitor& monitor) {
+void check_rolled_back(const ClusterSnapshot& end, ReachabilityMonitor& monitor,
+                       const std::set<std::string>& admin_cordoned = {}) {
   const auto& s = settings();
   for (const auto& [name, n] : end.nodes) {
     for (const auto& key : s.labels.all())
       BOOST_TEST(!n.labels.contains(key), name << " keeps " << key);
     BOOST_TEST(n.annotations.empty(), name);
     BOOST_TEST(n.taints.empty(), name);
-    BOOST_TEST(!n.unschedulable, name);
+    BOOST_TEST(n.unschedulable == admin_cordoned.contains(name), name);
   }
   BOOST_TEST(end.exists(s.source_cni));
   BOOST_TEST(!end.workload(s.source_cni)->node_selector.contains(s.labels.calico_cilium));
@@ -90,21 +92,21 @@ void check_no_violations(const ReachabilityMonitor& monitor, const std::string& 
     BOOST_TEST_MESSAGE(v);
 }
 
-void sweep(Budget budget) {
+void sweep(Budget budget, const FixtureOptions& options = {}) {
   const SimulatedEffects effects(settings());
-  ReachabilityMonitor reference_monitor(settings(), budget);
-  const auto start = half_migrated(reference_monitor, budget);
+  ReachabilityMonitor reference_monitor(settings(), budget, options.cordoned);
+  const auto start = half_migrated(reference_monitor, budget, options);
   auto reference =
       run_plan(start, settings(), budget, rollback(), effects, 100000, watch(reference_monitor));
   BOOST_REQUIRE_MESSAGE(done(reference), outcome(reference));
   check_no_violations(reference_monitor, "reference rollback");
-  check_rolled_back(reference.final_snapshot, reference_monitor);
+  check_rolled_back(reference.final_snapshot, reference_monitor, options.cordoned);
   const auto expected = canonical(reference.final_snapshot);
   BOOST_TEST_MESSAGE("rollback: " << reference.actions.size() << " actions");
 
   for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
-    ReachabilityMonitor monitor(settings(), budget);
-    (void)half_migrated(monitor, budget);
+    ReachabilityMonitor monitor(settings(), budget, options.cordoned);
+    (void)half_migrated(monitor, budget, options);
     PlanState snap = start;
     for (std::size_t i = 0; i < k; ++i) {
       effects.apply(snap, reference.actions[i]);
@@ -126,6 +128,14 @@ BOOST_AUTO_TEST_CASE(whole_cluster_back_to_before_prepare_every_interruption_par
 
 BOOST_AUTO_TEST_CASE(whole_cluster_back_to_before_prepare_every_interruption_parallel_2) {
   sweep(Budget{2, 2});
+}
+
+// An administrator's cordon is neither counted nor lifted.
+BOOST_AUTO_TEST_CASE(admin_cordoned_node_stays_cordoned_every_interruption) {
+  FixtureOptions o;
+  o.cordoned = {"node-3"};
+  o.knet_stress_installed = true;
+  sweep(Budget{2, 1}, o);
 }
 
 // Nodes leave Cilium alone first, then come off Cilium first, then off multus:
