@@ -105,18 +105,7 @@ StepOutcome rollback_nodes(const Context& ctx, StepId& current) {
     if (step == nullptr)
       continue;
     current = step->step;
-    ++in_flight.nodes;
-    switch (step->advance(ctx, *step, node, ctx.phase(name), out)) {
-      case NodeHold::unavailable:
-        if (!ctx.was_cordoned(node))
-          ++in_flight.unavailable;
-        break;
-      case NodeHold::finished:
-        --in_flight.nodes;
-        break;
-      case NodeHold::in_flight:
-        break;
-    }
+    advance_node(ctx, *step, node, in_flight, out);
   }
   std::set<std::string> candidates;
   if (const auto* step = next_reverse_step(ctx, candidates)) {

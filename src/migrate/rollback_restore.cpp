@@ -41,27 +41,6 @@ std::vector<std::string> agents_running(const Context& ctx) {
   return running;
 }
 
-void remove_node_state(const Context& ctx, StepOutcome& out) {
-  const auto& s = ctx.settings;
-  for (const auto& name : ctx.nodes.unclean()) {
-    const auto& node = ctx.snap.nodes.at(name);
-    LabelNode labels{name, {}, {}};
-    for (const auto& key : s.labels.all()) {
-      if (node.labels.contains(key))
-        labels.remove.push_back(key);
-    }
-    AnnotateNode annotations{name, {}, {}};
-    for (const auto& [key, value] : node.annotations) {
-      if (key.starts_with(s.annotation_prefix))
-        annotations.remove.push_back(key);
-    }
-    if (!labels.remove.empty())
-      out.write(StepId::prepare, name, std::move(labels));
-    if (!annotations.remove.empty())
-      out.write(StepId::prepare, name, std::move(annotations));
-  }
-}
-
 }  // namespace
 
 bool restore_done(const Context& ctx) {
@@ -94,7 +73,8 @@ StepOutcome run_restore(const Context& ctx) {
     out.wait(step, "", Gate::pods_gone, std::move(running));
     return out;
   }
-  remove_node_state(ctx, out);
+  for (const auto& name : ctx.nodes.unclean())
+    clean_node(ctx, step, ctx.snap.nodes.at(name), out);
   return out;
 }
 

@@ -135,6 +135,9 @@ bool prepare_done(const Context& ctx);
 StepOutcome run_prepare(const Context& ctx);
 // roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
+// Removes every migration label and our annotations from the node (the end
+// of cleanup, and of a rollback's restore).
+void clean_node(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
 StepOutcome run_cleanup(const Context& ctx);
 // After cleanup: the rollout its selector removal started has finished and,
 // if this run wrote anything, a connectivity check passed since its last

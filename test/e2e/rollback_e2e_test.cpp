@@ -56,26 +56,7 @@ void check_rolled_back(const SimCluster& cluster) {
   BOOST_TEST(names.contains(cluster.source_daemonset));
   for (const char* gone : {"cilium", "cilium-migrated", "kube-multus-calico", "kube-multus-cilium"})
     BOOST_TEST(!names.contains(gone), gone << " was not removed");
-  const auto node_list = get_json(cluster, {"get", "nodes"});
-  for (const auto& node : node_list.at("items").as_array()) {
-    const auto& meta = node.at("metadata").as_object();
-    const auto name = std::string(meta.at("name").as_string());
-    const auto& spec = node.at("spec").as_object();
-    BOOST_TEST(!(spec.contains("unschedulable") && spec.at("unschedulable").is_bool() &&
-                 spec.at("unschedulable").as_bool()),
-               name << " left cordoned");
-    BOOST_TEST((!spec.contains("taints") || spec.at("taints").is_null() ||
-                spec.at("taints").as_array().empty()),
-               name << " left tainted");
-    if (const auto* labels = meta.if_contains("labels")) {
-      for (const auto& [key, value] : labels->as_object())
-        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"), name << key);
-    }
-    if (const auto* annotations = meta.if_contains("annotations")) {
-      for (const auto& [key, value] : annotations->as_object())
-        BOOST_TEST(!std::string_view(key).starts_with("cnimig.io/"), name << " keeps " << key);
-    }
-  }
+  check_nodes_left_clean(cluster);
   // Every pod with its own network has one interface, the source CNI's (the
   // simulator records a sandbox's interfaces on its pod).
   const auto pods = get_json(cluster, {"get", "pods", "-A"});
