@@ -88,14 +88,19 @@ const NodeStep* next_reverse_step(const Context& ctx, std::set<std::string>& can
   return candidates.empty() ? nullptr : &unroll_step();
 }
 
+// A selected node a migration left in one of its steps: to be taken over.
+bool in_forward_step(const Context& ctx, const NodeState& node) {
+  return ctx.selection.includes_node(node.name) &&
+         has_any(
+             ctx.settings, node,
+             {annotation_names::kMigrate, annotation_names::kPriority, annotation_names::kRoll});
+}
+
 StepOutcome rollback_nodes(const Context& ctx, StepId& current) {
   StepOutcome out;
   InFlight in_flight;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (has_any(
-            ctx.settings, node,
-            {annotation_names::kMigrate, annotation_names::kPriority, annotation_names::kRoll}) &&
-        ctx.selection.includes_node(name)) {
+    if (in_forward_step(ctx, node)) {
       if (!ctx.failed)
         take_over(ctx, node, out);
       ++in_flight.nodes;
@@ -122,7 +127,7 @@ bool nodes_done(const Context& ctx, const StepOutcome& out) {
   if (!out.writes.empty() || !out.waits.empty() || out.wants_check)
     return false;
   for (const auto& [name, node] : ctx.snap.nodes) {
-    if (reverse_step_of(ctx.settings, node) != nullptr)
+    if (reverse_step_of(ctx.settings, node) != nullptr || in_forward_step(ctx, node))
       return false;
   }
   std::set<std::string> candidates;
@@ -165,6 +170,13 @@ void decide_rollback(Decision& d, const Context& ctx) {
   }
   StepId current = StepId::prepare;
   StepOutcome out;
+  // Nothing the migration did is left to undo (a rerun, or no migration):
+  // done, without the check a first write needs.
+  if (ctx.run.write_generation == 0 && nodes_done(ctx, out) &&
+      (!ctx.selection.nodes.empty() || restore_done(ctx))) {
+    d.next = Done{StepId::prepare};
+    return;
+  }
   // No write before a connectivity check has passed in this run.
   if (!ctx.checked_this_run && !ctx.failed) {
     std::vector<std::string> pending;

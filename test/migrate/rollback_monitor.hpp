@@ -63,8 +63,13 @@ class ReachabilityMonitor {
   bool all_pods_on_source_alone(const ClusterSnapshot& snap) {
     for (const auto& [name, n] : snap.nodes) {
       for (const auto& p : n.pods) {
-        const auto& net = nets_[key(p)];
-        if (!p.host_network && (!net.source || net.cilium))
+        if (p.host_network)
+          continue;
+        // A pod not seen yet (no action observed) has what its node gives now.
+        const auto& net =
+            nets_.try_emplace(key(p), p.created <= 100 ? Net{true, false, false} : sandbox(n))
+                .first->second;
+        if (!net.source || net.cilium)
           return false;
       }
     }

@@ -257,13 +257,73 @@ BOOST_AUTO_TEST_CASE(migration_waits_for_an_unfinished_rollback) {
              *d.halt_reason());
 }
 
-// Nothing migrated: a rollback proves connectivity and is done.
+// Nothing migrated (knet-stress not even installed): done at once, with
+// nothing to do.
 BOOST_AUTO_TEST_CASE(nothing_to_roll_back) {
   const auto& s = settings();
-  FixtureOptions o;
-  o.knet_stress_installed = true;
-  auto run = run_plan(make_cluster(s, o), s, Budget{1, 1}, rollback(), SimulatedEffects(s));
+  auto run = run_plan(make_cluster(s), s, Budget{1, 1}, rollback(), SimulatedEffects(s));
   BOOST_REQUIRE_MESSAGE(done(run), outcome(run));
-  for (const auto& a : run.actions)
-    BOOST_TEST(!is_write(a), describe(a));
+  BOOST_TEST(run.actions.empty());
+}
+
+// A whole-cluster rollback from every point of a migration before cleanup
+// (a node part-way through any step included) reaches the state before
+// prepare, with every pair of pods in service reachable throughout.
+BOOST_AUTO_TEST_CASE(whole_cluster_rollback_from_every_point_before_cleanup) {
+  const auto& s = settings();
+  const Budget budget{1, 1};
+  const SimulatedEffects effects(s);
+  const auto start = make_cluster(s);
+  const auto forward = run_plan(start, s, budget, Selection{}, effects);
+  BOOST_REQUIRE(done(forward));
+  std::size_t points = 0;
+  for (std::size_t k = 0; k <= forward.actions.size(); ++k) {
+    ReachabilityMonitor monitor(s, budget);
+    PlanState snap = start;
+    for (std::size_t i = 0; i < k; ++i) {
+      effects.apply(snap, forward.actions[i]);
+      monitor.observe(snap, forward.actions[i]);
+    }
+    if (past_point_of_no_return(snap, s))
+      break;
+    monitor.violations.clear();  // the migration's are its own tests' business
+    ++points;
+    auto back =
+        run_plan(fresh_process(snap), s, budget, rollback(), effects, 100000, watch(monitor));
+    BOOST_REQUIRE_MESSAGE(done(back), "after " << k << ": " << outcome(back));
+    check_no_violations(monitor, "after " + std::to_string(k));
+    BOOST_TEST_CONTEXT("after " << k) {
+      check_rolled_back(back.final_snapshot, monitor);
+    }
+  }
+  BOOST_TEST(points > 100u);
+}
+
+// A rollback of one node gives a node the migration left in its roll step
+// back (uncordoned, its roll annotations removed): the migration rolls it again.
+BOOST_AUTO_TEST_CASE(rollback_of_some_nodes_gives_a_node_in_the_roll_step_back) {
+  const auto& s = settings();
+  const Budget budget{1, 1};
+  const SimulatedEffects effects(s);
+  const auto start = make_cluster(s);
+  const auto forward = run_plan(start, s, budget, Selection{}, effects);
+  BOOST_REQUIRE(done(forward));
+  std::size_t given_back = 0;
+  for (std::size_t k = 0; k <= forward.actions.size(); ++k) {
+    PlanState snap = start;
+    for (std::size_t i = 0; i < k; ++i)
+      effects.apply(snap, forward.actions[i]);
+    const auto& node = snap.nodes.at("node-0");
+    if (!node.annotations.contains(s.annotation(annotation_names::kRoll)))
+      continue;
+    ++given_back;
+    auto back = run_plan(fresh_process(snap), s, budget, rollback({"node-0"}), effects);
+    BOOST_REQUIRE_MESSAGE(done(back), "after " << k << ": " << outcome(back));
+    const auto& after = back.final_snapshot.nodes.at("node-0");
+    BOOST_TEST(!after.unschedulable, "after " << k);
+    BOOST_TEST(after.annotations.empty(), "after " << k);
+    auto finished = run_plan(fresh_process(back.final_snapshot), s, budget, Selection{}, effects);
+    BOOST_TEST(done(finished), "after " << k << ": " << outcome(finished));
+  }
+  BOOST_TEST(given_back > 3u);
 }
