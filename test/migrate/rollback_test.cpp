@@ -269,14 +269,15 @@ BOOST_AUTO_TEST_CASE(nothing_to_roll_back) {
 // A whole-cluster rollback from every point of a migration before cleanup
 // (a node part-way through any step included) reaches the state before
 // prepare, with every pair of pods in service reachable throughout.
-BOOST_AUTO_TEST_CASE(whole_cluster_rollback_from_every_point_before_cleanup) {
+// Calls `check(k, snapshot, monitor)` after each prefix of a whole 4-node
+// migration (the monitor has observed the prefix), until it returns false.
+template <class Check>
+void each_point_of_a_migration(const Budget& budget, Check check) {
   const auto& s = settings();
-  const Budget budget{1, 1};
   const SimulatedEffects effects(s);
   const auto start = make_cluster(s);
   const auto forward = run_plan(start, s, budget, Selection{}, effects);
   BOOST_REQUIRE(done(forward));
-  std::size_t points = 0;
   for (std::size_t k = 0; k <= forward.actions.size(); ++k) {
     ReachabilityMonitor monitor(s, budget);
     PlanState snap = start;
@@ -284,18 +285,31 @@ BOOST_AUTO_TEST_CASE(whole_cluster_rollback_from_every_point_before_cleanup) {
       effects.apply(snap, forward.actions[i]);
       monitor.observe(snap, forward.actions[i]);
     }
-    if (past_point_of_no_return(snap, s))
-      break;
-    monitor.violations.clear();  // the migration's are its own tests' business
-    ++points;
-    auto back =
-        run_plan(fresh_process(snap), s, budget, rollback(), effects, 100000, watch(monitor));
-    BOOST_REQUIRE_MESSAGE(done(back), "after " << k << ": " << outcome(back));
-    check_no_violations(monitor, "after " + std::to_string(k));
-    BOOST_TEST_CONTEXT("after " << k) {
-      check_rolled_back(back.final_snapshot, monitor);
-    }
+    if (!check(k, snap, monitor))
+      return;
   }
+}
+
+BOOST_AUTO_TEST_CASE(whole_cluster_rollback_from_every_point_before_cleanup) {
+  const auto& s = settings();
+  const Budget budget{1, 1};
+  const SimulatedEffects effects(s);
+  std::size_t points = 0;
+  each_point_of_a_migration(
+      budget, [&](std::size_t k, const PlanState& snap, ReachabilityMonitor& monitor) {
+        if (past_point_of_no_return(snap, s))
+          return false;
+        monitor.violations.clear();  // the migration's are its own tests' business
+        ++points;
+        auto back =
+            run_plan(fresh_process(snap), s, budget, rollback(), effects, 100000, watch(monitor));
+        BOOST_REQUIRE_MESSAGE(done(back), "after " << k << ": " << outcome(back));
+        check_no_violations(monitor, "after " + std::to_string(k));
+        BOOST_TEST_CONTEXT("after " << k) {
+          check_rolled_back(back.final_snapshot, monitor);
+        }
+        return true;
+      });
   BOOST_TEST(points > 100u);
 }
 
@@ -305,17 +319,12 @@ BOOST_AUTO_TEST_CASE(rollback_of_some_nodes_gives_a_node_in_the_roll_step_back) 
   const auto& s = settings();
   const Budget budget{1, 1};
   const SimulatedEffects effects(s);
-  const auto start = make_cluster(s);
-  const auto forward = run_plan(start, s, budget, Selection{}, effects);
-  BOOST_REQUIRE(done(forward));
   std::size_t given_back = 0;
-  for (std::size_t k = 0; k <= forward.actions.size(); ++k) {
-    PlanState snap = start;
-    for (std::size_t i = 0; i < k; ++i)
-      effects.apply(snap, forward.actions[i]);
+  each_point_of_a_migration(budget, [&](std::size_t k, const PlanState& snap,
+                                        ReachabilityMonitor&) {
     const auto& node = snap.nodes.at("node-0");
     if (!node.annotations.contains(s.annotation(annotation_names::kRoll)))
-      continue;
+      return true;
     ++given_back;
     auto back = run_plan(fresh_process(snap), s, budget, rollback({"node-0"}), effects);
     BOOST_REQUIRE_MESSAGE(done(back), "after " << k << ": " << outcome(back));
@@ -324,6 +333,7 @@ BOOST_AUTO_TEST_CASE(rollback_of_some_nodes_gives_a_node_in_the_roll_step_back) 
     BOOST_TEST(after.annotations.empty(), "after " << k);
     auto finished = run_plan(fresh_process(back.final_snapshot), s, budget, Selection{}, effects);
     BOOST_TEST(done(finished), "after " << k << ": " << outcome(finished));
-  }
+    return true;
+  });
   BOOST_TEST(given_back > 3u);
 }
