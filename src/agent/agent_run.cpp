@@ -18,6 +18,7 @@
 #include "cnimig/events/event_catalogue.hpp"
 #include "cnimig/events/metrics_recorder.hpp"
 #include "cnimig/kube/client_config.hpp"
+#include "cnimig/migrate/planner.hpp"
 
 #include "agent_run_state.hpp"
 
@@ -80,6 +81,7 @@ DriverSettings Run::driver_settings() const {
   settings.migration.skip_roll_for_tests = options.skip_roll_for_tests;
   settings.selection.steps = options.steps;
   settings.selection.nodes = options.nodes;
+  settings.selection.rollback = options.rollback;
   settings.max_parallel_nodes = c.parallelism.max_parallel_nodes;
   settings.max_unavailable = c.parallelism.max_unavailable;
   settings.timeouts = c.timeouts;
@@ -99,6 +101,13 @@ asio::awaitable<int> Run::work(ClusterCache& cache, const DriverSettings& settin
   }
   events.emit(events::Event(events::catalogued("cluster.synced"))
                   .field("nodes", static_cast<std::int64_t>(cache.snapshot().nodes.size())));
+  if (options.rollback && migrate::past_point_of_no_return(cache.snapshot(), settings.migration)) {
+    spdlog::error(
+        "--rollback: cleanup has started ({} selects every node, the source CNI is being "
+        "deleted): past the point of no return, a rollback is no longer possible",
+        settings.migration.cilium_migrated().describe());
+    co_return kExitUsage;
+  }
   // Not `?:` around co_await: GCC 12 evaluates both arms' awaits.
   if (options.apply)
     co_return co_await apply(cache, settings);

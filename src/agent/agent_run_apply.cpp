@@ -145,6 +145,11 @@ int Run::exit_code_of(const RunResult& result, const ClusterCache& cache,
       std::chrono::steady_clock::now() - started);
   switch (result.outcome) {
     case RunOutcome::completed:
+      if (settings.selection.rollback) {
+        spdlog::info("rollback completed in {:.1f} s ({} node(s) in scope)",
+                     std::chrono::duration<double>(elapsed).count(), nodes);
+        return kExitDone;
+      }
       spdlog::info("{}", completion_summary(settings.selection.steps, nodes, elapsed));
       return kExitDone;
     case RunOutcome::held: {

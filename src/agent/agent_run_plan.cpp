@@ -196,7 +196,8 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
     events.emit(event);
   }
   const auto refused = co_await check_writes(existing, run.actions);
-  const PlanReport report{*client, events, run, budget, settings.timeouts, bundles};
+  const PlanReport report{
+      *client, events, run, budget, settings.timeouts, bundles, settings.selection.rollback};
   co_await report_plan_summary(report, std::move(facts));
   if (run.outcome && std::holds_alternative<migrate::Halt>(*run.outcome)) {
     const auto& reason = std::get<migrate::Halt>(*run.outcome).reason;

@@ -306,14 +306,24 @@ void MigrationDriver::report(const migrate::Decision& d) {
     if (it != phases_.end()) {
       if (auto m = migrate::milestone(phase); m && hooks_.node_milestone)
         hooks_.node_milestone(node, m->reason, m->message, false);
+      // A reverse step recorded its completion on the node.
+      if (migrate::is_rollback_phase(it->second) && !migrate::is_rollback_phase(phase)) {
+        events_.emit(events::Event(events::catalogued("node.rolled_back"))
+                         .node(node)
+                         .field("phase", migrate::to_string(phase)));
+      }
     }
     phases_[node] = phase;
   }
   // Progress for people.
   events::ProgressSnapshot p;
   p.step = d.current_step ? std::string(migrate::to_string(*d.current_step)) : "done";
+  if (settings_.selection.rollback && !d.finished())
+    p.step = "rollback " + p.step;
   p.elapsed = since(step_started_at_);
-  const auto target = d.current_step ? migrate::done_phase(*d.current_step) : std::nullopt;
+  const auto target = d.current_step && !settings_.selection.rollback
+                          ? migrate::done_phase(*d.current_step)
+                          : std::nullopt;
   for (const auto& [node, phase] : nodes_.phases()) {
     if (!settings_.selection.includes_node(node))
       continue;
@@ -348,8 +358,10 @@ void MigrationDriver::begin() {
                  budget_.max_parallel_nodes, budget_.max_unavailable, budget_.max_unavailable);
     budget_.max_parallel_nodes = budget_.max_unavailable;
   }
+  const bool rollback = settings_.selection.rollback;
   events_.emit(
-      events::Event(events::catalogued("migration.started"))
+      events::Event(rollback ? events::catalogued("rollback.started")
+                             : events::catalogued("migration.started"))
           .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
           .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
           .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
@@ -363,8 +375,10 @@ std::optional<RunResult> MigrationDriver::ended(const migrate::Decision& decisio
     return RunResult{RunOutcome::held, {}};
   }
   if (decision.finished()) {
-    events_.emit(
-        events::Event(events::catalogued("migration.completed")).duration(since(started_at_)));
+    const bool rollback = settings_.selection.rollback;
+    events_.emit(events::Event(rollback ? events::catalogued("rollback.completed")
+                                        : events::catalogued("migration.completed"))
+                     .duration(since(started_at_)));
     return RunResult{RunOutcome::completed, {}};
   }
   if (decision.halted() && denied_ && decision.current_step == migrate::StepId::preflight) {

@@ -203,8 +203,12 @@ PlanSummary summarize_plan(const PlanSummaryInput& input) {
   Folder f{input, {}, {}, {}, {}};
   for (const auto& a : input.actions)
     f.add(a);
-  std::sort(f.out.steps.begin(), f.out.steps.end(),
-            [](const StepSummary& a, const StepSummary& b) { return a.step < b.step; });
+  // A rollback reverses the steps from the last: they stay in the order they run.
+  if (!input.rollback) {
+    std::sort(f.out.steps.begin(), f.out.steps.end(),
+              [](const StepSummary& a, const StepSummary& b) { return a.step < b.step; });
+  }
+  f.out.rollback = input.rollback;
   f.finish();
   for (const auto& node : input.facts.cordoned_by_administrator) {
     f.out.warnings.push_back("node " + node +

@@ -14,6 +14,7 @@ boost::asio::awaitable<void> report_plan_summary(PlanReport report, PlanFacts fa
   facts.warnings.insert(facts.warnings.end(), pdbs.begin(), pdbs.end());
   PlanSummaryInput input{
       report.run.actions, report.run.outcome, report.budget, report.timeouts, facts, {}};
+  input.rollback = report.rollback;
   for (const auto& [id, bundle] : report.bundles) {
     auto& objects = input.bundle_objects[id];
     for (const auto& object : bundle.objects())

@@ -93,19 +93,27 @@ void journey_lines(std::string& out, const PlanSummary& summary) {
 }  // namespace
 
 std::string render_plan_summary(const PlanSummary& summary) {
-  std::string out = "Plan summary: " + std::to_string(summary.writes) + " writes, " +
+  std::string out = std::string(summary.rollback ? "Rollback plan summary: " : "Plan summary: ") +
+                    std::to_string(summary.writes) + " writes, " +
                     std::to_string(summary.pods_evicted) + " pods evicted, " +
                     std::to_string(summary.pods_deleted) + " pods deleted to be re-created, " +
                     std::to_string(summary.node_journeys.size()) + " nodes; " +
                     (summary.halt_reason ? "the plan halts: " + *summary.halt_reason
                                          : std::string("the plan reaches the end")) +
                     "\n";
-  out += "Per step:\n";
+  out += summary.rollback
+             ? "Per step, in the order they run (each undoes the step it names; prepare's "
+               "last, the restore of the state before prepare):\n"
+             : "Per step:\n";
   for (const auto& s : summary.steps)
     step_lines(out, s);
   journey_lines(out, summary);
   out += "Irreversible:";
-  if (summary.held_before_cleanup) {
+  if (summary.rollback) {
+    out +=
+        " nothing (a rollback takes back only what the migration did; a later migration "
+        "takes the nodes forward again)\n";
+  } else if (summary.held_before_cleanup) {
     out +=
         " nothing: cleanup.hold ends the run before cleanup, the point of no return (it "
         "deletes the source CNI); a run with the hold off finishes\n";

@@ -144,6 +144,11 @@ Result<void> set_apply(Options& o, std::string_view, std::string_view) {
   return {};
 }
 
+Result<void> set_rollback(Options& o, std::string_view, std::string_view) {
+  o.rollback = true;
+  return {};
+}
+
 Result<void> set_config(Options& o, std::string_view flag, std::string_view v) {
   return set_file(o.config, flag, v);
 }
@@ -176,6 +181,7 @@ const Flag kFlags[] = {
     {"-h", false, set_help},
     {"--version", false, set_version},
     {"--apply", false, set_apply},
+    {"--rollback", false, set_rollback},
     {"--config", true, set_config},
     {"--kubeconfig", true, set_kubeconfig},
     {"--context", true, set_context},
@@ -268,6 +274,10 @@ Result<void> check_conflicts(const Options& o, const SeenFlags& seen) {
     return usage("--simulate runs its own cluster; it cannot be used with --kubeconfig");
   if (o.simulate && o.context)
     return usage("--simulate runs its own cluster; it cannot be used with --context");
+  if (o.rollback && o.steps_given) {
+    return usage(
+        "--rollback runs the reverse of every step a node took; it cannot be used with --steps");
+  }
   if (o.apply && seen.contains("--plan-output"))
     return usage("--plan-output shapes a plan's stdout; it cannot be used with --apply");
   if (!o.simulate && !o.config)
@@ -309,6 +319,7 @@ Result<Options> parse_options(std::span<const std::string_view> args) {
 
 std::string usage_text() {
   return R"(Usage: cnimig-agent --config FILE [--apply] [flags]
+       cnimig-agent --config FILE --rollback [--nodes A,B,...] [--apply] [flags]
        cnimig-agent --simulate N [--apply] [flags]
        cnimig-agent status [--config FILE] [--kubeconfig FILE] [--context NAME] [-o json|table]
 
@@ -324,7 +335,10 @@ Flags:
   --context NAME             kubeconfig context to use
   --steps RANGE              steps to run: 0 preflight, 1 prepare, 2 roll, 3 priority,
                              4 migrate, 5 cleanup; e.g. 0-5 (default), migrate, roll-cleanup
-  --nodes A,B,...            only these nodes in steps 2-4
+  --nodes A,B,...            only these nodes in steps 2-4 (with --rollback: only these
+                             nodes go back, as far as the other nodes allow)
+  --rollback                 return the nodes to the source CNI through the reverse of the
+                             steps they took (possible until cleanup starts)
   --max-parallel-nodes N     nodes processed at once in steps 2-4 (default 1)
   --max-unavailable N|P%     nodes that may be unavailable at once (default 1)
   --max-requests-in-flight N Kubernetes API requests in flight at once (default 32;

@@ -95,6 +95,7 @@ int run(int argc, char** argv) {
   agent::AgentRunOptions run_options;
   run_options.config = std::move(*config);
   run_options.apply = options->apply;
+  run_options.rollback = options->rollback;
   run_options.steps = options->steps;
   run_options.nodes = {options->nodes.begin(), options->nodes.end()};
   run_options.kubeconfig = options->kubeconfig;

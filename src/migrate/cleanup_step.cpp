@@ -95,20 +95,7 @@ StepOutcome remove_node_state(const Context& ctx) {
       cleaning.push_back(s.node_cleanup().describe() + " not Ready on " + name);
       continue;
     }
-    LabelNode labels{name, {}, {}};
-    for (const auto& key : s.labels.all()) {
-      if (node.labels.contains(key))
-        labels.remove.push_back(key);
-    }
-    AnnotateNode annotations{name, {}, {}};
-    for (const auto& [key, value] : node.annotations) {
-      if (key.starts_with(s.annotation_prefix))
-        annotations.remove.push_back(key);
-    }
-    if (!labels.remove.empty())
-      out.write(step, name, std::move(labels));
-    if (!annotations.remove.empty())
-      out.write(step, name, std::move(annotations));
+    clean_node(ctx, step, node, out);
   }
   if (!cleaning.empty())
     out.wait(step, "", Gate::resources_ready, std::move(cleaning));
@@ -116,6 +103,24 @@ StepOutcome remove_node_state(const Context& ctx) {
 }
 
 }  // namespace
+
+void clean_node(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
+  const auto& s = ctx.settings;
+  LabelNode labels{node.name, {}, {}};
+  for (const auto& key : s.labels.all()) {
+    if (node.labels.contains(key))
+      labels.remove.push_back(key);
+  }
+  AnnotateNode annotations{node.name, {}, {}};
+  for (const auto& [key, value] : node.annotations) {
+    if (key.starts_with(s.annotation_prefix))
+      annotations.remove.push_back(key);
+  }
+  if (!labels.remove.empty())
+    out.write(step, node.name, std::move(labels));
+  if (!annotations.remove.empty())
+    out.write(step, node.name, std::move(annotations));
+}
 
 bool cleanup_done(const Context& ctx) {
   if (!ctx.cleanup_started() || !objects_gone(ctx) ||

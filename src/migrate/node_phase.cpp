@@ -53,30 +53,15 @@ struct NodeFacts {
   }
 };
 
-enum class Kind { roll, priority };
-
-// The shared cordon / drain / delete / uncordon part of roll and priority.
-NodePhase roll_like(const NodeFacts& f, std::string_view stage_value, Kind kind) {
-  const bool roll = kind == Kind::roll;
-  if (stage_value == stage::kDeleting) {
-    return roll ? NodePhase::roll_deleting_pods : NodePhase::priority_deleting_pods;
-  }
-  if (stage_value == stage::kPodsDeleted) {
-    if (f.node.unschedulable && !f.was_cordoned()) {
-      return roll ? NodePhase::roll_pods_deleted : NodePhase::priority_pods_deleted;
-    }
-    return roll ? NodePhase::roll_awaiting_gate : NodePhase::priority_awaiting_gate;
-  }
-  // "started" (or a value we do not know: start over, every action is idempotent)
-  if (!roll && f.label(f.s.labels.cni_priority_calico))
-    return NodePhase::priority_started;
-  if (!f.node.unschedulable)
-    return roll ? NodePhase::roll_started : NodePhase::priority_swapped;
-  if (detail::has_evictable_pods(f.s, f.node)) {
-    return roll ? NodePhase::roll_draining : NodePhase::priority_draining;
-  }
-  return roll ? NodePhase::roll_drained : NodePhase::priority_drained;
-}
+const detail::RollPhases kRollPhases{NodePhase::roll_started,       NodePhase::roll_started,
+                                     NodePhase::roll_draining,      NodePhase::roll_drained,
+                                     NodePhase::roll_deleting_pods, NodePhase::roll_pods_deleted,
+                                     NodePhase::roll_awaiting_gate};
+const detail::RollPhases kPriorityPhases{
+    NodePhase::priority_started,       NodePhase::priority_swapped,
+    NodePhase::priority_draining,      NodePhase::priority_drained,
+    NodePhase::priority_deleting_pods, NodePhase::priority_pods_deleted,
+    NodePhase::priority_awaiting_gate};
 
 NodePhase migrate_phase(const NodeFacts& f, std::string_view stage_value) {
   if (stage_value == stage::kDeleting)
@@ -178,14 +163,17 @@ std::string_view to_string(NodePhase phase) noexcept {
       return "migrated";
     case NodePhase::cleaned:
       return "cleaned";
+    default:
+      return detail::rollback_phase_name(phase);
   }
-  return "unknown";
 }
 
 NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
                      const MigrationSettings& settings) {
   NodeFacts f{node, snapshot, settings};
   const auto& l = settings.labels;
+  if (auto phase = detail::rollback_phase(node, settings))
+    return *phase;
   if (auto j = f.ann(annotation_names::kJoin)) {
     if (*j == stage::kDeleting)
       return NodePhase::join_deleting_pods;
@@ -197,13 +185,15 @@ NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
   // node, so at most one of these is present.
   if (auto m = f.ann(annotation_names::kMigrate))
     return migrate_phase(f, *m);
-  if (auto p = f.ann(annotation_names::kPriority))
-    return roll_like(f, *p, Kind::priority);
+  if (auto p = f.ann(annotation_names::kPriority)) {
+    return detail::roll_like_phase(settings, node, *p, kPriorityPhases,
+                                   f.label(l.cni_priority_calico));
+  }
   if (auto r = f.ann(annotation_names::kRoll)) {
     // The rolled label records completion; only the annotation's removal is left.
     if (f.label(l.rolled))
       return NodePhase::roll_finishing;
-    return roll_like(f, *r, Kind::roll);
+    return detail::roll_like_phase(settings, node, *r, kRollPhases, false);
   }
   if (f.label(l.migrated))
     return NodePhase::migrated;
@@ -221,3 +211,29 @@ NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
 }
 
 }  // namespace cnimig::migrate
+
+namespace cnimig::migrate::detail {
+
+NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
+                          std::string_view stage_value, const RollPhases& phases,
+                          bool swap_pending) {
+  const auto* was = s.find_annotation(node.annotations, annotation_names::kWasCordoned);
+  const bool was_cordoned = was != nullptr && *was == "true";
+  if (stage_value == stage::kDeleting)
+    return phases.deleting;
+  if (stage_value == stage::kPodsDeleted) {
+    if (node.unschedulable && !was_cordoned)
+      return phases.pods_deleted;
+    return phases.awaiting_gate;
+  }
+  // "started" (or a value we do not know: start over, every action is idempotent)
+  if (swap_pending)
+    return phases.started;
+  if (!node.unschedulable)
+    return phases.cordon;
+  if (has_evictable_pods(s, node))
+    return phases.draining;
+  return phases.drained;
+}
+
+}  // namespace cnimig::migrate::detail

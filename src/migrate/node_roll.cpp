@@ -228,13 +228,13 @@ namespace {
 // controller, without --force) or lose emptyDir data (without
 // --delete-emptydir-data). The migration refuses the same before it cordons
 // anything: once the nodes it holds are given back, it halts naming them.
-// Only the candidates (in `pending_phase`, selected) the index says hold such
-// pods are listed, in name order.
-bool refuse_unsafe_pods(const Context& ctx, NodePhase pending_phase, const InFlight& in_flight,
-                        StepOutcome& out) {
+// Only the candidates (selected) the index says hold such pods are listed,
+// in name order.
+bool refuse_unsafe_pods(const Context& ctx, const std::set<std::string>& candidates,
+                        const InFlight& in_flight, StepOutcome& out) {
   std::string list;
   for (const auto& name : ctx.nodes.refusing()) {
-    if (ctx.phase(name) != pending_phase || !ctx.selection.includes_node(name))
+    if (!candidates.contains(name) || !ctx.selection.includes_node(name))
       continue;
     for (const auto& pod : refused_pods(ctx.settings, ctx.snap.nodes.at(name)))
       list += (list.empty() ? "" : ", ") + name + ": " + pod;
@@ -255,13 +255,18 @@ bool refuse_unsafe_pods(const Context& ctx, NodePhase pending_phase, const InFli
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
                  std::string_view stage_key, InFlight in_flight, StepOutcome& out,
                  const std::function<void(const NodeState&, StepOutcome&)>& then) {
+  start_nodes(ctx, step, ctx.nodes.in_phase(pending_phase), stage_key, in_flight, out, then);
+}
+
+void start_nodes(const Context& ctx, StepId step, const std::set<std::string>& pending,
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out,
+                 const std::function<void(const NodeState&, StepOutcome&)>& then) {
   if (ctx.failed)
     return;  // a failed gate stops new nodes
-  // The candidates: nodes in `pending_phase` the selection includes, by name.
-  const auto& pending = ctx.nodes.in_phase(pending_phase);
+  // The candidates: nodes in `pending` the selection includes, by name.
   if (!any_selected(ctx.selection, pending))
     return;
-  if (refuse_unsafe_pods(ctx, pending_phase, in_flight, out))
+  if (refuse_unsafe_pods(ctx, pending, in_flight, out))
     return;
   if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
     return;
@@ -277,7 +282,7 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
   for (const auto& a : ctx.run.in_flight) {
     if (a.step != step || !is_write(a) || !ctx.snap.nodes.contains(a.node))
       continue;
-    if (ctx.phase(a.node) == pending_phase && starting.insert(a.node).second) {
+    if (pending.contains(a.node) && starting.insert(a.node).second) {
       ++in_flight.nodes;
       if (!ctx.snap.nodes.at(a.node).unschedulable)
         ++in_flight.unavailable;
@@ -325,7 +330,7 @@ void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
   for (auto it = cordoned.upper_bound(*budget_spent_at); it != cordoned.end(); ++it) {
     if (in_flight.nodes >= ctx.budget.max_parallel_nodes)
       break;
-    if (ctx.phase(*it) == pending_phase && ctx.selection.includes_node(*it))
+    if (pending.contains(*it) && ctx.selection.includes_node(*it))
       start(ctx.snap.nodes.at(*it));
   }
 }

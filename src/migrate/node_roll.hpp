@@ -97,6 +97,10 @@ struct InFlight {
 void start_nodes(const Context& ctx, StepId step, NodePhase pending_phase,
                  std::string_view stage_key, InFlight in_flight, StepOutcome& out,
                  const std::function<void(const NodeState&, StepOutcome&)>& then = {});
+// The same over the candidates `pending` (node names).
+void start_nodes(const Context& ctx, StepId step, const std::set<std::string>& pending,
+                 std::string_view stage_key, InFlight in_flight, StepOutcome& out,
+                 const std::function<void(const NodeState&, StepOutcome&)>& then = {});
 
 // Joining nodes (node_join.cpp): phases, whether any is in progress, and
 // their writes and waits, added to whatever step runs.
@@ -107,6 +111,37 @@ void run_joins(const Context& ctx, StepId step, StepOutcome& out);
 }  // namespace cnimig::migrate::detail
 
 namespace cnimig::migrate::detail {
+
+// The phases of a step built on the shared roll, by stage: `started` while
+// its label swap is still to come, `cordon` once swapped (or with nothing to
+// swap) and not cordoned yet.
+struct RollPhases {
+  NodePhase started;
+  NodePhase cordon;
+  NodePhase draining;
+  NodePhase drained;
+  NodePhase deleting;
+  NodePhase pods_deleted;   // uncordon next
+  NodePhase awaiting_gate;  // gate, then completion
+};
+
+// A node's phase in such a step from its stage annotation's value, its
+// cordon and its pods.
+NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
+                          std::string_view stage_value, const RollPhases& phases,
+                          bool swap_pending);
+
+// The phase of a node a rollback holds (one of its annotations present),
+// and the names of the rollback phases (rollback_phase.cpp).
+std::optional<NodePhase> rollback_phase(const NodeState& node, const MigrationSettings& s);
+std::string_view rollback_phase_name(NodePhase phase) noexcept;
+// Back from Cilium alone: calico-cilium and priority-cilium, neither cilium
+// nor migrated.
+bool back_on_both_cnis(const MigrationSettings& s, const NodeState& node);
+// What keeps such a node's pods from being re-created with both networks:
+// the source CNI, the first Cilium and multus (Cilium first) Ready on it,
+// cilium-migrated gone; empty when nothing does.
+std::vector<std::string> both_cnis_ready(const MigrationSettings& s, const NodeState& node);
 
 // Where a node is inside the shared roll (roll and priority steps).
 enum class RollStage { cordon, draining, drained, deleting, pods_deleted };

@@ -8,26 +8,29 @@ bool node_step_done(const Context& ctx, const NodeStep& step) {
   return ctx.cleanup_started() || ctx.nodes.not_done(step.step).empty();
 }
 
+void advance_node(const Context& ctx, const NodeStep& step, const NodeState& node,
+                  InFlight& in_flight, StepOutcome& out) {
+  ++in_flight.nodes;
+  switch (step.advance(ctx, step, node, ctx.phase(node.name), out)) {
+    case NodeHold::unavailable:
+      // An administrator-cordoned node was out of service before we came.
+      if (!ctx.was_cordoned(node))
+        ++in_flight.unavailable;
+      break;
+    case NodeHold::finished:
+      --in_flight.nodes;
+      break;
+    case NodeHold::in_flight:
+      break;
+  }
+}
+
 StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
   StepOutcome out;
   InFlight in_flight;
   // The nodes with the step's progress annotation, by name.
-  for (const auto& name : ctx.nodes.in_step(step.step)) {
-    const auto& node = ctx.snap.nodes.at(name);
-    ++in_flight.nodes;
-    switch (step.advance(ctx, step, node, ctx.phase(name), out)) {
-      case NodeHold::unavailable:
-        // An administrator-cordoned node was out of service before we came.
-        if (!ctx.was_cordoned(node))
-          ++in_flight.unavailable;
-        break;
-      case NodeHold::finished:
-        --in_flight.nodes;
-        break;
-      case NodeHold::in_flight:
-        break;
-    }
-  }
+  for (const auto& name : ctx.nodes.in_step(step.step))
+    advance_node(ctx, step, ctx.snap.nodes.at(name), in_flight, out);
   start_nodes(ctx, step.step, step.waiting_phase, step.stage_key, in_flight, out,
               [&](const NodeState& node, StepOutcome& o) { step.start(ctx, step, node, o); });
   out.scope_complete = ctx.nodes.in_step(step.step).empty() &&

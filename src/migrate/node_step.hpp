@@ -47,6 +47,10 @@ bool node_step_done(const Context& ctx, const NodeStep& step);
 
 StepOutcome run_node_step(const Context& ctx, const NodeStep& step);
 
+// Advances a node in flight in `step` and counts what it holds.
+void advance_node(const Context& ctx, const NodeStep& step, const NodeState& node,
+                  InFlight& in_flight, StepOutcome& out);
+
 // --- pieces the descriptors share ---
 
 // Roll and migrate start a node by cordoning it (unless an administrator

@@ -8,6 +8,7 @@
 
 #include "node_roll.hpp"
 #include "node_step.hpp"
+#include "rollback.hpp"
 
 namespace cnimig::migrate {
 namespace {
@@ -79,7 +80,10 @@ void add_node_check(Decision& d, const Context& ctx, StepId step) {
   }
 }
 
-// Turns a step's outcome into the decision.
+}  // namespace
+
+namespace detail {
+
 void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool last_selected) {
   if (out.halt) {
     halt(d, step, *out.halt);
@@ -138,7 +142,9 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
            " (check --max-unavailable and --nodes)");
 }
 
-}  // namespace
+}  // namespace detail
+
+using detail::finish;
 
 bool step_done(StepId step, const ClusterSnapshot& snapshot, const RunRecord& record,
                const MigrationSettings& settings) {
@@ -165,8 +171,23 @@ StepId last_step(const Context& ctx) {
   return last;
 }
 
+// A node a rollback holds: the migration waits for the rollback to end it.
+std::optional<std::string> rolling_back(const Context& ctx) {
+  for (auto p = static_cast<int>(NodePhase::rollback_migrate_started);
+       p <= static_cast<int>(NodePhase::rollback_roll_awaiting_gate); ++p) {
+    if (const auto& nodes = ctx.nodes.in_phase(static_cast<NodePhase>(p)); !nodes.empty())
+      return *nodes.begin();
+  }
+  return std::nullopt;
+}
+
 void decide(Decision& d, const Context& ctx) {
   const auto& selection = ctx.selection;
+  if (auto node = rolling_back(ctx)) {
+    halt(d, StepId::preflight,
+         "node " + *node + " is being rolled back: finish the rollback (--rollback) first");
+    return;
+  }
   const StepId last = last_step(ctx);
   std::optional<StepId> first_open;
   for (StepId step : kAllSteps) {
@@ -250,6 +271,10 @@ Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const R
   nodes.refresh(snapshot, settings);
   Context ctx(snapshot, record, settings, budget, selection, nodes);
   Decision d;
+  if (selection.rollback) {
+    detail::decide_rollback(d, ctx);
+    return d;
+  }
   decide(d, ctx);
   if (auto* done = std::get_if<Done>(&d.next); done && last_step(ctx) != selection.steps.last)
     done->held = true;

@@ -9,6 +9,7 @@
 
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
+#include "cnimig/migrate/decision.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 #include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/node_phase.hpp"
@@ -128,6 +129,11 @@ struct StepOutcome {
   }
 };
 
+// Turns a step's outcome into the decision: its writes not already running,
+// else a connectivity check, a wait, a Halt (failure, no progress) or Done
+// (`last_selected` and its scope complete).
+void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool last_selected);
+
 // Adds a wait for readiness or asks for a check: what the whole-cluster
 // gate needs next.
 void request_gate(const Context& ctx, StepId step, StepOutcome& out);
@@ -145,6 +151,9 @@ bool prepare_done(const Context& ctx);
 StepOutcome run_prepare(const Context& ctx);
 // roll, priority and migrate: node_step.hpp.
 bool cleanup_done(const Context& ctx);
+// Removes every migration label and our annotations from the node (the end
+// of cleanup, and of a rollback's restore).
+void clean_node(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
 StepOutcome run_cleanup(const Context& ctx);
 // After cleanup: the rollout its selector removal started has finished and,
 // if this run wrote anything, a connectivity check passed since its last

@@ -214,6 +214,40 @@ BOOST_AUTO_TEST_CASE(a_plan_refused_for_an_unmanaged_pod_names_it) {
   BOOST_TEST(cordons == 0);
 }
 
+// A rollback's summary keeps its steps in the order they run (the reverse
+// of the migration's, the restore last) and says it is a rollback.
+BOOST_AUTO_TEST_CASE(a_rollback_plan_lists_its_steps_in_the_order_they_run) {
+  FourNodePlan p;
+  Selection migrate_two;
+  migrate_two.steps = *config::parse_step_range("0-3");
+  auto forward =
+      run_plan(p.cluster, p.settings, p.budget, migrate_two, SimulatedEffects(p.settings));
+  BOOST_TEST_REQUIRE(forward.outcome.has_value());
+  Selection back;
+  back.rollback = true;
+  auto run =
+      run_plan(forward.final_snapshot, p.settings, p.budget, back, SimulatedEffects(p.settings));
+  BOOST_TEST_REQUIRE((run.outcome && std::holds_alternative<Done>(*run.outcome)));
+  const agent::PlanFacts none;
+  agent::PlanSummaryInput in{run.actions, run.outcome, p.budget, p.timeouts, none, {}};
+  in.rollback = true;
+  const auto s = agent::summarize_plan(in);
+  std::vector<StepId> order;
+  for (const auto& step : s.steps)
+    order.push_back(step.step);
+  const std::vector<StepId> expected{StepId::priority, StepId::roll, StepId::prepare};
+  BOOST_TEST(order == expected, [&] {
+    std::string text;
+    for (auto st : order)
+      text += std::string(to_string(st)) + " ";
+    return text;
+  }());
+  const auto text = agent::render_plan_summary(s);
+  BOOST_TEST(text.starts_with("Rollback plan summary:"), text);
+  BOOST_TEST(text.find("Irreversible: nothing (a rollback") != std::string::npos, text);
+  BOOST_TEST(any_contains(step_of(s, StepId::prepare).deleted, "bundle multus"));
+}
+
 BOOST_AUTO_TEST_CASE(a_halted_plan_says_why) {
   FourNodePlan p;
   const std::optional<RunEnd> halt = Halt{StepId::roll, "gate failed"};

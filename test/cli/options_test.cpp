@@ -61,6 +61,15 @@ BOOST_AUTO_TEST_CASE(status_is_a_subcommand_with_its_own_flags) {
   BOOST_TEST((parse({"--config", "c.yaml"})->command == Command::run));
 }
 
+BOOST_AUTO_TEST_CASE(rollback_is_a_switch_with_nodes) {
+  auto o = parse({"--config", "c.yaml", "--rollback", "--nodes", "a,b", "--apply"});
+  BOOST_TEST_REQUIRE(o.has_value());
+  BOOST_TEST(o->rollback);
+  BOOST_TEST(o->apply);
+  BOOST_TEST(o->nodes.size() == 2u);
+  BOOST_TEST(!parse({"--config", "c.yaml"})->rollback);
+}
+
 BOOST_AUTO_TEST_CASE(plan_output_selects_the_summary_only) {
   auto full = parse({"--config", "c.yaml", "--plan-output", "full"});
   BOOST_TEST_REQUIRE(full.has_value(), (full ? "" : full.error().message));
@@ -151,6 +160,10 @@ const std::vector<BadArgs> kBad = {
     {{"--config", "c", "--plan-output", "brief"}, "--plan-output: expected full or summary"},
     {{"--config", "c", "--apply", "--plan-output", "summary"},
      "--plan-output shapes a plan's stdout; it cannot be used with --apply"},
+    {{"--config", "c", "--rollback", "--steps", "migrate"},
+     "--rollback runs the reverse of every step a node took; it cannot be used with --steps"},
+    {{"--config", "c", "--steps", "2-4", "--rollback"}, "cannot be used with --steps"},
+    {{"status", "--rollback"}, "status takes"},
 };
 
 BOOST_DATA_TEST_CASE(bad_flags_fail_with_one_line_reason, boost::unit_test::data::make(kBad), bad) {

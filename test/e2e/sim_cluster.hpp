@@ -188,6 +188,37 @@ inline std::int64_t request_count(const boost::json::object& report, std::string
   return n;
 }
 
+// No node is left cordoned or tainted, or keeps a migration label or one of
+// the agent's annotations.
+inline void check_nodes_left_clean(const SimCluster& cluster) {
+  auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
+  BOOST_TEST_REQUIRE(nodes.exit_code == 0);
+  const auto node_list = boost::json::parse(nodes.stdout_text);
+  for (const auto& node : node_list.at("items").as_array()) {
+    const auto& meta = node.at("metadata").as_object();
+    const auto name = std::string(meta.at("name").as_string());
+    const auto& spec = node.at("spec").as_object();
+    BOOST_TEST(!(spec.contains("unschedulable") && spec.at("unschedulable").is_bool() &&
+                 spec.at("unschedulable").as_bool()),
+               name << " left cordoned");
+    BOOST_TEST((!spec.contains("taints") || spec.at("taints").is_null() ||
+                spec.at("taints").as_array().empty()),
+               name << " left tainted");
+    if (const auto* labels = meta.if_contains("labels")) {
+      for (const auto& [key, value] : labels->as_object()) {
+        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"),
+                   name << " keeps label " << key);
+      }
+    }
+    if (const auto* annotations = meta.if_contains("annotations")) {
+      for (const auto& [key, value] : annotations->as_object()) {
+        BOOST_TEST(!std::string_view(key).starts_with("cnimig.io/"),
+                   name << " keeps annotation " << key);
+      }
+    }
+  }
+}
+
 inline void check_migrated(const SimCluster& cluster, unsigned budget) {
   // kubectl, the outside referee: what is left in the cluster.
   auto ds = cluster.kubectl({"get", "daemonsets", "-A", "-o", "json"});
@@ -222,25 +253,7 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
                                  "{.data.unmanaged-pod-watcher-interval}"});
   BOOST_TEST(config.exit_code == 0, config.stderr_text);
   BOOST_TEST(config.stdout_text == "default 15");
-  auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});
-  BOOST_TEST_REQUIRE(nodes.exit_code == 0);
-  const auto node_list = boost::json::parse(nodes.stdout_text);
-  for (const auto& node : node_list.at("items").as_array()) {
-    const auto name = std::string(node.at("metadata").at("name").as_string());
-    const auto& spec = node.at("spec").as_object();
-    BOOST_TEST(!(spec.contains("unschedulable") && spec.at("unschedulable").is_bool() &&
-                 spec.at("unschedulable").as_bool()),
-               name << " left cordoned");
-    BOOST_TEST((!spec.contains("taints") || spec.at("taints").is_null() ||
-                spec.at("taints").as_array().empty()),
-               name << " left tainted");
-    if (const auto* labels = node.at("metadata").as_object().if_contains("labels")) {
-      for (const auto& [key, value] : labels->as_object()) {
-        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"),
-                   name << " keeps label " << key);
-      }
-    }
-  }
+  check_nodes_left_clean(cluster);
   // The oracle: no pair of pods lost each other at any time, and the
   // exemption for cordoned nodes was never stretched past the budget.
   const auto report = cluster.report();

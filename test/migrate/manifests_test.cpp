@@ -5,7 +5,13 @@
 // (CNI agents stay everywhere, knet-stress stays on a migrating node).
 
 #define BOOST_TEST_MODULE migrate_manifests
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
+#include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -238,6 +244,75 @@ BOOST_AUTO_TEST_CASE(multus_bundle) {
     }
     BOOST_TEST(mounted, e.name);
   }
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs a multus daemon's preStop script with its host and own directories
+// under `root`; `host` is what 00-multus.conflist holds on the host before
+// (nullopt: absent), `own` the daemon's own file. Returns the host's file
+// afterwards (nullopt: absent).
+std::optional<std::string> run_pre_stop(const std::string& script, const fs::path& root,
+                                        const std::optional<std::string>& host,
+                                        const std::string& own) {
+  fs::remove_all(root);
+  fs::create_directories(root / "host");
+  fs::create_directories(root / "own");
+  std::ofstream(root / "own" / "00-multus.conflist") << own;
+  if (host)
+    std::ofstream(root / "host" / "00-multus.conflist") << *host;
+  auto text = script;
+  for (auto [from, to] :
+       {std::pair<std::string, std::string>{"/host/etc/cni/net.d", (root / "host").string()},
+        {"/tmp/multus-conf", (root / "own").string()}}) {
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at))
+      text.replace(at, from.size(), to);
+  }
+  std::ofstream(root / "pre-stop.sh") << text;
+  const auto rc = std::system(("/bin/sh " + (root / "pre-stop.sh").string()).c_str());
+  BOOST_TEST(rc == 0);
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(root / "host"))
+    left.push_back(e.path().filename().string());
+  BOOST_TEST(left.size() <= 1u, "left behind in net.d: " << left.size() << " files");
+  if (!fs::exists(root / "host" / "00-multus.conflist"))
+    return std::nullopt;
+  return read_file(root / "host" / "00-multus.conflist");
+}
+
+}  // namespace
+
+// A multus daemon leaving a node removes its own 00-multus.conflist (with
+// no daemon, multus-shim would fail every sandbox there), and never the one
+// the other multus DaemonSet installed in its place.
+BOOST_AUTO_TEST_CASE(multus_pre_stop_removes_only_its_own_config) {
+  auto docs = load("multus.yaml");
+  const auto root = fs::temp_directory_path() /
+                    ("cnimig-multus-prestop-" + std::to_string(std::random_device{}()));
+  for (const auto* name : {"kube-multus-calico", "kube-multus-cilium"}) {
+    auto ds = find(docs, "DaemonSet", name);
+    const auto hook = ds["spec"]["template"]["spec"]["containers"][0]["lifecycle"]["preStop"];
+    BOOST_TEST_REQUIRE(hook.IsDefined(), name);
+    const auto command = hook["exec"]["command"];
+    BOOST_TEST_REQUIRE(command.size() == 3u);
+    BOOST_TEST(command[0].as<std::string>() == "/bin/sh");
+    const auto script = command[2].as<std::string>();
+    BOOST_TEST(!run_pre_stop(script, root, "mine", "mine").has_value(), name);
+    BOOST_TEST(
+        run_pre_stop(script, root, std::string("theirs"), "mine").value_or("(absent)") == "theirs",
+        name);
+    BOOST_TEST(!run_pre_stop(script, root, std::nullopt, "mine").has_value(), name);
+  }
+  fs::remove_all(root);
 }
 
 BOOST_AUTO_TEST_CASE(knet_stress_bundle) {

@@ -170,6 +170,27 @@ BOOST_AUTO_TEST_CASE(plan_runner_index_matches_fresh_across_whole_and_interrupte
   }
 }
 
+// A rollback (Selection::rollback) from any point of a migration, of the
+// whole cluster or of the scenario's nodes.
+BOOST_AUTO_TEST_CASE(rollback_index_matches_fresh_from_any_point_of_a_migration) {
+  for (unsigned seed = 1; seed <= 40; ++seed) {
+    std::mt19937 rng(seed);
+    const auto sc = random_scenario(rng);
+    const SimulatedEffects effects(sc.settings);
+    const auto forward = stateless_plan(sc.start, sc, effects);
+    auto mid = sc.start;
+    const auto stop = std::uniform_int_distribution<std::size_t>(0, forward.actions.size())(rng);
+    for (std::size_t i = 0; i < stop; ++i)
+      effects.apply(mid, forward.actions[i]);
+    mid = fresh_process(std::move(mid));
+    auto back = sc;
+    back.selection.rollback = true;
+    const auto where = "seed " + std::to_string(seed) + " rollback after " + std::to_string(stop);
+    check_same_run(indexed_plan(mid, back, effects, where), stateless_plan(mid, back, effects),
+                   where);
+  }
+}
+
 namespace {
 
 // Touches what changed between two snapshots, node by node: what the

@@ -20,6 +20,7 @@ namespace cnimig::agent {
 struct AgentRunOptions {
   config::Config config;
   bool apply = false;
+  bool rollback = false;  // --rollback (src/migrate/README.md "Rollback")
   config::StepRange steps{};
   std::set<std::string> nodes;
   std::optional<std::filesystem::path> kubeconfig;

@@ -47,6 +47,9 @@ struct PlanSummaryInput {
   const PlanFacts& facts;
   // Bundle id -> its objects ("DaemonSet kube-system/cilium"), in apply order.
   std::map<std::string, std::vector<std::string>> bundle_objects;
+  // A rollback's plan (Selection::rollback): its steps stay in the order
+  // they run, each named after the step it reverses.
+  bool rollback = false;
 };
 
 struct StepSummary {
@@ -82,6 +85,7 @@ struct PlanSummary {
   std::optional<std::string> halt_reason;
   // cleanup.hold ends the plan before cleanup, the point of no return.
   bool held_before_cleanup = false;
+  bool rollback = false;  // PlanSummaryInput::rollback
 };
 
 PlanSummary summarize_plan(const PlanSummaryInput& input);

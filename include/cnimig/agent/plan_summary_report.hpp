@@ -24,6 +24,7 @@ struct PlanReport {
   const migrate::Budget& budget;
   const config::Timeouts& timeouts;
   const std::map<std::string, ManifestBundle>& bundles;
+  bool rollback = false;  // Selection::rollback
 };
 
 // `facts` from plan_facts, with any warnings found before (preflight).

@@ -29,6 +29,7 @@ struct Options {
   std::optional<std::filesystem::path> kubeconfig;
   std::optional<std::string> context;
   bool apply = false;
+  bool rollback = false;  // --rollback: back to the source CNI
   config::StepRange steps{};
   bool steps_given = false;
   std::vector<std::string> nodes;  // empty: all nodes

@@ -115,10 +115,19 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
      "the run begins, with its budget",
      {field::integer("nodes"), field::integer("max_parallel_nodes"),
       field::integer("max_unavailable")}},
+    {"rollback.started",
+     "a rollback (--rollback --apply) begins, with its budget",
+     {field::integer("nodes"), field::integer("max_parallel_nodes"),
+      field::integer("max_unavailable")}},
     {"step.started", "a step begins", {}},
     {"step.completed", "the step's done predicate holds", {field::integer("duration_ms")}},
     {"node.phase",
      "a node's derived phase changed",
+     {field::string("node"), field::string("phase")}},
+    {"node.rolled_back",
+     "a rollback recorded the end of a reverse step on the node; `phase` is where it now is "
+     "(`prioritised`: off Cilium alone, `rolled`: the source CNI first again, `unprepared`: "
+     "off multus)",
      {field::string("node"), field::string("phase")}},
     {"node.labelled",
      "a label write on the node finished",
@@ -206,6 +215,10 @@ inline constexpr std::array kEventCatalogue = std::to_array<EventSpec>({
       field::string("node").optional()}},
     {"migration.completed",
      "every selected step is done (exit 0)",
+     {field::integer("duration_ms")}},
+    {"rollback.completed",
+     "the nodes are back on the source CNI as far as the rollback may take them; without "
+     "--nodes, the cluster is as before prepare (exit 0)",
      {field::integer("duration_ms")}},
     {"cleanup.held",
      "cleanup.hold ended the run before cleanup, the point of no return (exit 0); a run "

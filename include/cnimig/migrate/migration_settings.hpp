@@ -152,6 +152,15 @@ inline constexpr std::string_view kDrainSince = "drain-since";
 // "pods-deleted" (node_join.cpp), and its deletion cut-off.
 inline constexpr std::string_view kJoin = "join";
 inline constexpr std::string_view kJoinPodsBefore = "join-pods-before";
+// A rollback (src/migrate/README.md "Rollback"): the reverse of migrate,
+// priority and roll on the node, "started", "deleting", "pods-deleted", and
+// each one's deletion cut-off.
+inline constexpr std::string_view kRollbackMigrate = "rollback-migrate";
+inline constexpr std::string_view kRollbackPriority = "rollback-priority";
+inline constexpr std::string_view kRollbackRoll = "rollback-roll";
+inline constexpr std::string_view kRollbackMigratePodsBefore = "rollback-migrate-pods-before";
+inline constexpr std::string_view kRollbackPriorityPodsBefore = "rollback-priority-pods-before";
+inline constexpr std::string_view kRollbackRollPodsBefore = "rollback-roll-pods-before";
 }  // namespace annotation_names
 
 namespace stage {

@@ -58,9 +58,38 @@ enum class NodePhase {
   migrated,
 
   cleaned,  // cleanup removed the migration labels
+
+  // Rollback (rollback_phase.cpp). Back from Cilium alone (annotation
+  // rollback-migrate=...): to calico-cilium + priority-cilium.
+  rollback_migrate_started,        // intent recorded, cordon next
+  rollback_migrate_draining,       // evicting non-DaemonSet pods
+  rollback_migrate_drained,        // swap cilium/migrated -> calico-cilium + priority-cilium next
+  rollback_migrate_cni_wait,       // waiting for the source CNI, the first Cilium and multus
+  rollback_migrate_cni_ready,      // record the deletion cut-off next
+  rollback_migrate_deleting_pods,  // deleting pods created before the cut-off
+  rollback_migrate_pods_deleted,   // gate, then untaint, uncordon, annotations removed
+  // Back to the source CNI first (annotation rollback-priority=...).
+  rollback_priority_started,  // swap priority-cilium -> priority-calico next
+  rollback_priority_swapped,  // multus with the source first ready on the node, then cordon
+  rollback_priority_draining,
+  rollback_priority_drained,
+  rollback_priority_deleting_pods,
+  rollback_priority_pods_deleted,   // uncordon next
+  rollback_priority_awaiting_gate,  // gate, then the annotation removal records completion
+  // Off multus (annotation rollback-roll=...), whole-cluster rollbacks only.
+  rollback_roll_started,  // remove priority-calico and rolled next
+  rollback_roll_swapped,  // multus gone from the node, then cordon
+  rollback_roll_draining,
+  rollback_roll_drained,
+  rollback_roll_deleting_pods,
+  rollback_roll_pods_deleted,
+  rollback_roll_awaiting_gate,
 };
 
 std::string_view to_string(NodePhase phase) noexcept;
+
+// A node in flight in a rollback (one of the rollback_* phases).
+bool is_rollback_phase(NodePhase phase) noexcept;
 
 NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
                      const MigrationSettings& settings);

@@ -46,6 +46,10 @@ Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const R
 // Without a record: what a new process would find (preflight is done only
 // once the migration has visibly started).
 bool step_done(StepId step, const ClusterSnapshot& snapshot, const MigrationSettings& settings);
+
+// Cleanup has begun (cilium-migrated's node selector is removed, the source
+// CNI is being deleted): a rollback (Selection::rollback) is refused from then.
+bool past_point_of_no_return(const ClusterSnapshot& snapshot, const MigrationSettings& settings);
 bool step_done(StepId step, const ClusterSnapshot& snapshot, const RunRecord& record,
                const MigrationSettings& settings);
 

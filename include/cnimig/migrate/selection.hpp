@@ -16,6 +16,10 @@ struct Selection {
   // node left without the calico-cilium label would lose the source CNI as soon
   // as its DaemonSet is patched.
   std::set<std::string> nodes;
+  // `--rollback`: return the nodes (all, or `nodes`) to the source CNI
+  // instead of migrating them (src/migrate/README.md "Rollback"); `steps`
+  // is then unused.
+  bool rollback = false;
 
   bool includes(StepId step) const noexcept { return steps.contains(step); }
   bool includes_node(const std::string& node) const {
