@@ -29,7 +29,7 @@ void fold(migrate::RunRecord& record, const ActionOutcome& outcome,
     if (!r->uid.empty() && shows_pod(cluster, r->node, r->uid))
       record.removed_pods.emplace(r->uid, r->node);
   } else if (const auto* c = std::get_if<CheckFinished>(&outcome)) {
-    record.last_check = c->result;
+    migrate::note_check(record, c->result);
   }
 }
 

@@ -4,6 +4,8 @@
 // how a failing check is retried until timeouts.connectivity.
 
 #include <algorithm>
+#include <iterator>
+#include <set>
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/events/event_catalogue.hpp"
@@ -62,6 +64,23 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
   return out;
 }
 
+std::vector<std::string> narrow_probe_targets(ProbeSelection& selection,
+                                              const migrate::RunConnectivityCheck& check,
+                                              std::mt19937_64& rng) {
+  std::set<std::string> kept(check.nodes.begin(), check.nodes.end());
+  std::set<std::string> others;
+  for (const auto& t : selection.targets) {
+    if (!kept.contains(t.node))
+      others.insert(t.node);
+  }
+  std::vector<std::string> sampled;
+  std::sample(others.begin(), others.end(), std::back_inserter(sampled), check.sample, rng);
+  kept.insert(sampled.begin(), sampled.end());
+  std::erase_if(selection.targets,
+                [&](const probe::ProbeTarget& t) { return !kept.contains(t.node); });
+  return {kept.begin(), kept.end()};
+}
+
 namespace {
 
 // A probe whose exec the API server refused (403) proves nothing about
@@ -104,6 +123,11 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
       co_await changes_->wait(changes_->version(), deadline);
       --round;
       continue;
+    }
+    const auto& wanted = std::get<migrate::RunConnectivityCheck>(action.kind);
+    if (!wanted.nodes.empty() && selection.missing.empty()) {
+      result.full = false;
+      result.probed_nodes = narrow_probe_targets(selection, wanted, sample_rng_);
     }
     const auto pods = selection.targets.size();
     // A subset of the pods proves nothing about the nodes left out: the

@@ -29,6 +29,7 @@ migrate::MigrationSettings migration_settings(const config::Config& c) {
   s.delete_empty_dir_data = c.drain.delete_empty_dir_data;
   s.remove_node_leftovers = c.cleanup.node_leftovers;
   s.hold_before_cleanup = c.cleanup.hold;
+  s.check_sample_nodes = c.connectivity.sample_nodes;
   return s;
 }
 

@@ -165,7 +165,8 @@ void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, 
 
 void read_connectivity(Reader& r, const YAML::Node& node, const YAML::Mark& mark,
                        Connectivity& out) {
-  if (!r.mapping(node, "connectivity", {"namespace", "daemonSets", "command", "parallelism"}, mark))
+  if (!r.mapping(node, "connectivity",
+                 {"namespace", "daemonSets", "command", "parallelism", "sampleNodes"}, mark))
     return;
   YAML::Mark at;
   if (auto v = r.child(node, "namespace", at);
@@ -202,6 +203,12 @@ void read_connectivity(Reader& r, const YAML::Node& node, const YAML::Mark& mark
   read_list("command", out.command, false);
   r.positive(r.child(node, "parallelism", at), "connectivity.parallelism", at, out.parallelism,
              1024);
+  if (const auto v = r.child(node, "sampleNodes", at); v.IsDefined()) {
+    unsigned sample = 0;
+    r.positive(v, "connectivity.sampleNodes", at, sample, 100000);
+    if (sample > 0)
+      out.sample_nodes = sample;
+  }
 }
 
 void read_timeouts(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Timeouts& out) {

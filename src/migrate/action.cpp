@@ -102,7 +102,12 @@ std::string describe(const Action& action) {
                           a.operator_deployment;
                  },
                  [](const DeleteObject& a) { return "delete " + a.object.describe(); },
-                 [](const RunConnectivityCheck&) { return std::string("connectivity check"); },
+                 [](const RunConnectivityCheck& a) {
+                   if (a.nodes.empty())
+                     return std::string("connectivity check");
+                   return "connectivity check of " + std::to_string(a.nodes.size()) +
+                          " node(s) and " + std::to_string(a.sample) + " at random";
+                 },
                  [](const WaitFor& a) {
                    std::string s = "wait for " + std::string(to_string(a.gate));
                    for (std::size_t i = 0; i < a.pending.size(); ++i) {

@@ -40,7 +40,7 @@ NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const 
       out.write(step.step, name, SetCordon{name, false});
       return NodeHold::unavailable;
     case NodePhase::migrate_pods_deleted:
-      if (ctx.gate_ok_for(name)) {
+      if (ctx.gate_ok_for(name, step.step)) {
         // One gate, then untaint, uncordon and swap priority-cilium for
         // migrated in this order (src/migrate/README.md).
         out.write(step.step, name, RemoveTaint{name, cilium_taint(s)});

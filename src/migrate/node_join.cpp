@@ -99,7 +99,7 @@ void advance_join(const Context& ctx, StepId step, const NodeState& node, NodePh
       }
       break;
     case NodePhase::join_awaiting_gate:
-      if (!ctx.gate_ok_for(name)) {
+      if (!ctx.gate_ok_for(name, step)) {
         request_gate(ctx, step, name, out);
       } else {
         out.write(step, name,

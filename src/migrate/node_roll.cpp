@@ -295,7 +295,7 @@ void start_nodes(const Context& ctx, StepId step, const std::set<std::string>& p
   const auto start = [&](const NodeState& node) {
     if (starting.contains(node.name))
       return false;
-    if (!ctx.gate_ok_for(node.name)) {
+    if (!ctx.gate_ok_for(node.name, step)) {
       request_gate(ctx, step, node.name, out);
       return false;
     }

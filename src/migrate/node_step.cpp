@@ -83,7 +83,7 @@ AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
 
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
                            std::optional<LabelNode> record, StepOutcome& out) {
-  if (!ctx.gate_ok_for(node.name)) {
+  if (!ctx.gate_ok_for(node.name, step.step)) {
     request_gate(ctx, step.step, node.name, out);
     return NodeHold::in_flight;
   }

@@ -5,6 +5,7 @@
 #include "cnimig/migrate/planner.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include "node_roll.hpp"
 #include "node_step.hpp"
@@ -63,11 +64,33 @@ std::vector<Action>& writes(Decision& d) {
   return std::get<Actions>(d.next).writes;
 }
 
+// The check a node's gate asks for: full unless sampling is configured;
+// sampled, it names the nodes that asked and every node written since a
+// passing check proved it (unproved_nodes()): a node's writes are proved by
+// a check that probed it, and a changed node's pods also prove the
+// exchanges of every peer with it, in both directions.
+RunConnectivityCheck sampled_check(const Context& ctx, StepId step, const StepOutcome& out) {
+  RunConnectivityCheck check;
+  if (!ctx.settings.check_sample_nodes || out.check_nodes.empty())
+    return check;
+  std::set<std::string> nodes(out.check_nodes.begin(), out.check_nodes.end());
+  // Every node the step has left waits at this gate: the check that ends
+  // the step is full.
+  const auto& rest = ctx.nodes.not_done(step);
+  if (std::all_of(rest.begin(), rest.end(), [&](const auto& n) { return nodes.contains(n); }))
+    return check;
+  for (auto& node : unproved_nodes(ctx.run))
+    nodes.insert(std::move(node));
+  check.nodes.assign(nodes.begin(), nodes.end());
+  check.sample = *ctx.settings.check_sample_nodes;
+  return check;
+}
+
 // A node's gate: one check serves every node whose writes were done when it
 // started, so it may run beside other nodes' writes (they are unsettled for
 // it, check_starting()). A cluster-wide write in flight would leave it
 // serving no one.
-void add_node_check(Decision& d, const Context& ctx, StepId step) {
+void add_node_check(Decision& d, const Context& ctx, StepId step, const StepOutcome& out) {
   const bool cluster_write = std::any_of(writes(d).begin(), writes(d).end(), [](const Action& a) {
     return a.node.empty() && is_write(a);
   });
@@ -76,7 +99,7 @@ void add_node_check(Decision& d, const Context& ctx, StepId step) {
   } else if (ctx.cluster_writes_in_flight || cluster_write) {
     d.waits.push_back(Action{step, "", WaitFor{Gate::writes_in_flight, {}}});
   } else {
-    writes(d).push_back(Action{step, "", RunConnectivityCheck{}});
+    writes(d).push_back(Action{step, "", sampled_check(ctx, step, out)});
   }
 }
 
@@ -97,7 +120,7 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
   }
   d.waits = std::move(out.waits);
   if (out.wants_node_check && !out.wants_check && !ctx.failed)
-    add_node_check(d, ctx, step);
+    add_node_check(d, ctx, step, out);
   if (!d.actions().empty())
     return;
   if (ctx.failed) {
@@ -247,6 +270,8 @@ void decide(Decision& d, const Context& ctx) {
       out.waits.push_back(std::move(w));
     out.wants_check = out.wants_check || joins.wants_check;
     out.wants_node_check = out.wants_node_check || joins.wants_node_check;
+    out.check_nodes.insert(out.check_nodes.end(), joins.check_nodes.begin(),
+                           joins.check_nodes.end());
     if (joins.busy())
       out.scope_complete = false;
   }

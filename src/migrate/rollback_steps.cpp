@@ -65,7 +65,7 @@ bool wait_both_cnis(const Context& ctx, const NodeStep& step, const NodeState& n
 
 NodeHold unmigrate_finish(const Context& ctx, const NodeStep& step, const NodeState& node,
                           StepOutcome& out) {
-  if (!ctx.gate_ok_for(node.name)) {
+  if (!ctx.gate_ok_for(node.name, step.step)) {
     request_gate(ctx, step.step, node.name, out);
     return NodeHold::unavailable;
   }

@@ -14,6 +14,33 @@ void note_write(RunRecord& run, const Action& write) {
     run.node_written[write.node] = run.write_generation;
 }
 
+void note_check(RunRecord& run, CheckResult result) {
+  if (result.passed && result.full) {
+    run.full_check_generation = std::max(run.full_check_generation, result.generation);
+    run.node_proved.clear();
+  } else if (result.passed) {
+    for (const auto& node : result.probed_nodes) {
+      const auto& unsettled = result.unsettled_nodes;
+      if (std::find(unsettled.begin(), unsettled.end(), node) == unsettled.end() &&
+          !result.unsettled_cluster)
+        run.node_proved[node] = std::max(run.node_proved[node], result.generation);
+    }
+  }
+  run.last_check = std::move(result);
+}
+
+std::vector<std::string> unproved_nodes(const RunRecord& run) {
+  std::vector<std::string> out;
+  for (const auto& [node, written] : run.node_written) {
+    auto proved = run.full_check_generation;
+    if (const auto it = run.node_proved.find(node); it != run.node_proved.end())
+      proved = std::max(proved, it->second);
+    if (written > proved)
+      out.push_back(node);
+  }
+  return out;
+}
+
 CheckResult check_starting(const RunRecord& run) {
   CheckResult result;
   result.generation = run.write_generation;
@@ -47,7 +74,10 @@ bool check_covers(const RunRecord& run, const std::string& node) {
   if (check.unsettled_cluster || writing(run, node))
     return false;
   if (node.empty())
-    return check.generation == run.write_generation && check.unsettled_nodes.empty();
+    return check.full && check.generation == run.write_generation && check.unsettled_nodes.empty();
+  if (!check.full && std::find(check.probed_nodes.begin(), check.probed_nodes.end(), node) ==
+                         check.probed_nodes.end())
+    return false;
   if (check.generation < run.cluster_written)
     return false;
   const auto written = run.node_written.find(node);

@@ -61,14 +61,19 @@ void SimulatedEffects::apply(PlanState& snap, const Action& action, Tracker& tra
     remove_pod(snap, tracker, e->ns, e->name);
   } else if (const auto* d = std::get_if<DeletePod>(&action.kind)) {
     remove_pod(snap, tracker, d->ns, d->name);
-  } else if (std::holds_alternative<RunConnectivityCheck>(action.kind)) {
-    // The model applies one action at a time: nothing is in flight.
+  } else if (const auto* c = std::get_if<RunConnectivityCheck>(&action.kind)) {
+    // The model applies one action at a time: nothing is in flight. A
+    // sampled check's random sample is the driver's; the model probes the
+    // named nodes only.
     auto result = check_starting(snap);
     result.passed = check_outcome ? check_outcome(snap) : true;
-    result.generation = snap.write_generation;
+    if (!c->nodes.empty()) {
+      result.full = false;
+      result.probed_nodes = c->nodes;
+    }
     if (!result.passed)
       result.detail = "simulated failure";
-    snap.last_check = result;
+    note_check(snap, std::move(result));
   } else if (!change_node(snap, tracker, action)) {
     change_workloads(snap, tracker, action);
   }

@@ -83,8 +83,15 @@ Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
   gate_ok = !failed && watched_ready && check_current;
 }
 
-bool Context::gate_ok_for(const std::string& node) const {
-  return !failed && watched_ready && check_covers(run, node);
+bool Context::gate_ok_for(const std::string& node, StepId step) const {
+  if (failed || !watched_ready || !check_covers(run, node))
+    return false;
+  // A sampled check does not end a step: the gate of its last node (every
+  // other node done with it) wants a full one.
+  if (run.last_check->full)
+    return true;
+  const auto& rest = nodes.not_done(step);
+  return !std::all_of(rest.begin(), rest.end(), [&](const auto& n) { return n == node; });
 }
 
 bool Context::joining(const std::string& node) const {
@@ -176,13 +183,15 @@ void request_gate(const Context& ctx, StepId step, StepOutcome& out) {
 }
 
 void request_gate(const Context& ctx, StepId step, const std::string& node, StepOutcome& out) {
-  if (!request_readiness(ctx, step, out) || ctx.gate_ok_for(node))
+  if (!request_readiness(ctx, step, out) || ctx.gate_ok_for(node, step))
     return;
   // A check starting while the node's own write runs would not vouch for it.
   const bool writing = std::any_of(ctx.run.in_flight.begin(), ctx.run.in_flight.end(),
                                    [&](const Action& a) { return a.node == node && is_write(a); });
-  if (!writing)
-    out.wants_node_check = true;
+  if (writing)
+    return;
+  out.wants_node_check = true;
+  out.check_nodes.push_back(node);
 }
 
 }  // namespace cnimig::migrate::detail

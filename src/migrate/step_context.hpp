@@ -65,7 +65,8 @@ struct Context {
   // A node's gate: watched resources ready and a passing check that started
   // after every write to that node and every cluster-wide write
   // (check_covers()), whatever other nodes did since.
-  bool gate_ok_for(const std::string& node) const;
+  // With sampled checks, the gate of a step's last node needs a full one.
+  bool gate_ok_for(const std::string& node, StepId step) const;
 
   // Each node's derived facts (node_index.hpp): what the steps scan for.
   const NodeIndex& nodes;
@@ -115,6 +116,8 @@ struct StepOutcome {
   // A node's gate needs a check that follows that node's writes: it may
   // start while other nodes' writes run (not while a cluster-wide one does).
   bool wants_node_check = false;
+  // The nodes whose gates want it (a sampled check execs their pods).
+  std::vector<std::string> check_nodes;
   // Every in-scope node (with --nodes) or the whole step has nothing left.
   bool scope_complete = false;
   std::optional<std::string> halt;

@@ -170,6 +170,27 @@ BOOST_AUTO_TEST_CASE(check_over_an_unready_pod_fails) {
   BOOST_TEST(run.result->detail == "7/8 knet-stress pods present and Ready");
 }
 
+// A sampled check execs the pods on the nodes it names and on `sample`
+// others, drawn at random; the selection it narrows was whole.
+BOOST_AUTO_TEST_CASE(sampled_check_narrows_the_execs) {
+  auto selection =
+      agent::select_probe_targets(whole_cluster(), migrate::RunRecord{}, kNamespace, kDaemonSets);
+  BOOST_TEST_REQUIRE(selection.missing.empty());
+  std::mt19937_64 rng(7);
+  const migrate::RunConnectivityCheck check{{"node-2"}, 1};
+  const auto nodes = agent::narrow_probe_targets(selection, check, rng);
+  BOOST_TEST_REQUIRE(nodes.size() == 2u);
+  BOOST_TEST(std::count(nodes.begin(), nodes.end(), "node-2") == 1);
+  BOOST_TEST(selection.targets.size() == 4u);  // two DaemonSets' pods on two nodes
+  for (const auto& t : selection.targets)
+    BOOST_TEST((t.node == nodes[0] || t.node == nodes[1]));
+  // More to sample than there are other nodes: every node.
+  auto all =
+      agent::select_probe_targets(whole_cluster(), migrate::RunRecord{}, kNamespace, kDaemonSets);
+  BOOST_TEST(agent::narrow_probe_targets(all, {{"node-0"}, 10}, rng).size() == 4u);
+  BOOST_TEST(all.targets.size() == 8u);
+}
+
 // A pod being re-created (a node in flight beside the one whose gate asked
 // for the check) is waited for on the snapshot's change signal: the check
 // passes once the watch shows the pod, with no failed round and no backoff.

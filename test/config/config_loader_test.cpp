@@ -113,6 +113,17 @@ BOOST_AUTO_TEST_CASE(cleanup_hold_is_read_and_off_by_default) {
   BOOST_TEST(held->cleanup.node_leftovers);
 }
 
+BOOST_AUTO_TEST_CASE(check_sampling_is_read_and_off_by_default) {
+  Scratch s;
+  auto by_default = parse_config(kMinimal, s.config());
+  BOOST_TEST_REQUIRE(by_default.has_value(), (by_default ? "" : by_default.error().message));
+  BOOST_TEST(!by_default->connectivity.sample_nodes.has_value());
+  auto sampled =
+      parse_config(std::string(kMinimal) + "connectivity:\n  sampleNodes: 20\n", s.config());
+  BOOST_TEST_REQUIRE(sampled.has_value(), (sampled ? "" : sampled.error().message));
+  BOOST_TEST((sampled->connectivity.sample_nodes == 20u));
+}
+
 BOOST_AUTO_TEST_CASE(full_config_is_read) {
   Scratch s;
   const std::string text = std::string(kMinimal) +
@@ -288,6 +299,10 @@ const std::vector<BadCase> kBadCases = {
      ":7:14: lease.namespace: invalid namespace"},
     {"cleanup flag not a boolean", "cleanup:\n  nodeLeftovers: no\n",
      ":7:18: cleanup.nodeLeftovers: expected true or false, found 'no'"},
+    {"check sample not a count", "connectivity:\n  sampleNodes: some\n",
+     ":7:16: connectivity.sampleNodes: expected an integer from 1 to 100000, found 'some'"},
+    {"check sample zero", "connectivity:\n  sampleNodes: 0\n",
+     ":7:16: connectivity.sampleNodes: expected an integer from 1 to 100000"},
     {"cleanup hold not a boolean", "cleanup:\n  hold: later\n",
      ":7:9: cleanup.hold: expected true or false, found 'later'"},
     {"unknown cleanup key", "cleanup:\n  leftovers: true\n",

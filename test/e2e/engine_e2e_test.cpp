@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <map>
 
 #include "cnimig/agent/agent_run.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
@@ -40,47 +41,108 @@ const boost::json::object* find_event(const std::vector<boost::json::object>& ev
 
 }  // namespace
 
-// The engine variant that labels nodes rolled without re-creating their pods
-// (MigrationSettings::skip_roll_for_tests, reachable only in-process): pods
-// without a Cilium interface lose the pods that take their IP from Cilium,
-// and the simulator's oracle must see it.
-BOOST_AUTO_TEST_CASE(skipping_the_roll_produces_violations) {
-  SimCluster cluster(4);
-  wait_settled(cluster);  // the preflight's check must pass: the failure comes later
-  auto config = cnimig::config::load_config(CNIMIG_SOURCE_DIR "/config/config.yaml");
-  BOOST_TEST_REQUIRE(config.has_value());
-  // A failing check halts in seconds, not after the production timeouts.
-  config->timeouts.connectivity = std::chrono::seconds(15);
-  config->timeouts.gate = std::chrono::seconds(60);
+namespace {
+
+struct AgentRun {
+  int code = 0;
+  std::vector<boost::json::object> events;
+};
+
+// One in-process --apply run against `cluster` with `config`, its events
+// read back.
+AgentRun run_in_process(const SimCluster& cluster, const cnimig::config::Config& config,
+                        bool skip_roll) {
   cnimig::agent::AgentRunOptions options;
-  options.config = *config;
+  options.config = config;
   options.apply = true;
   options.kubeconfig = cluster.kubeconfig;
-  options.skip_roll_for_tests = true;
+  options.skip_roll_for_tests = skip_roll;
   const auto events_path = cluster.dir / "events.jsonl";
   std::FILE* out = std::fopen(events_path.c_str(), "w");
   BOOST_TEST_REQUIRE(out != nullptr);
-  int code = 0;
+  AgentRun run;
   {
     cnimig::events::JsonLinesWriter writer(out);
-    code = cnimig::agent::run_agent(options, writer);
+    run.code = cnimig::agent::run_agent(options, writer);
   }
   std::fclose(out);
-  BOOST_TEST_MESSAGE("skip-roll agent exit code " << code);
-  {
-    std::ifstream in(events_path);
-    for (std::string line; std::getline(in, line);) {
-      if (line.find("halted") != std::string::npos)
-        BOOST_TEST_MESSAGE(line);
-    }
+  std::ifstream in(events_path);
+  for (std::string line; std::getline(in, line);) {
+    if (line.find("halted") != std::string::npos)
+      BOOST_TEST_MESSAGE(line);
+    run.events.push_back(boost::json::parse(line).as_object());
   }
+  return run;
+}
+
+// A failing check halts in seconds, not after the production timeouts.
+cnimig::config::Config quick_config(std::optional<unsigned> sample_nodes) {
+  auto config = cnimig::config::load_config(CNIMIG_SOURCE_DIR "/config/config.yaml");
+  BOOST_TEST_REQUIRE(config.has_value());
+  config->timeouts.connectivity = std::chrono::seconds(15);
+  config->timeouts.gate = std::chrono::seconds(60);
+  config->connectivity.sample_nodes = sample_nodes;
+  return *config;
+}
+
+// The engine variant that labels nodes rolled without re-creating their pods
+// (MigrationSettings::skip_roll_for_tests, reachable only in-process): pods
+// without a Cilium interface lose the pods that take their IP from Cilium,
+// and the simulator's oracle must see it. So must the agent's own gates,
+// full or sampled (connectivity.sampleNodes): the run halts.
+void skip_the_roll(std::optional<unsigned> sample_nodes) {
+  SimCluster cluster(4);
+  wait_settled(cluster);  // the preflight's check must pass: the failure comes later
+  const auto run = run_in_process(cluster, quick_config(sample_nodes), true);
+  BOOST_TEST_MESSAGE("skip-roll agent exit code " << run.code);
   const auto report = cluster.report();
   const auto& violations = report.at("violations").as_object();
   BOOST_TEST(violations.at("max_concurrent").as_int64() > 0, boost::json::serialize(violations));
   BOOST_TEST(violations.at("episodes").as_int64() > 0);
   BOOST_TEST_MESSAGE(boost::json::serialize(violations));
   // The agent's own gate sees it too: the run halts instead of going on.
-  BOOST_TEST(code == 1);
+  BOOST_TEST(run.code == 1);
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(skipping_the_roll_produces_violations) {
+  skip_the_roll(std::nullopt);
+}
+
+BOOST_AUTO_TEST_CASE(skipping_the_roll_is_caught_by_sampled_checks) {
+  skip_the_roll(1u);
+}
+
+// connectivity.sampleNodes: 1 at two nodes at a time: the migration
+// completes with zero violations, some checks exec fewer pods than the
+// cluster has, and every step still ends with a full one.
+BOOST_AUTO_TEST_CASE(sampled_checks_migrate_without_violations) {
+  SimCluster cluster(4);
+  wait_settled(cluster);
+  auto config = quick_config(1u);
+  config.parallelism.max_parallel_nodes = 2;
+  config.parallelism.max_unavailable = cnimig::config::MaxUnavailable{2, false};
+  const auto run = run_in_process(cluster, config, false);
+  BOOST_TEST_REQUIRE(run.code == 0);
+  const auto report = cluster.report();
+  BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
+             boost::json::serialize(report.at("violations")));
+  std::size_t sampled = 0, full = 0;
+  std::map<std::string, std::int64_t> last_check_pods;  // per step
+  std::string sequence;  // step:pods of every passing check, for a failure's message
+  for (const auto& e : run.events) {
+    if (e.at("event").as_string() != "probe.passed")
+      continue;
+    const auto pods = e.at("pods").as_int64();
+    (pods < 8 ? sampled : full) += 1;
+    last_check_pods[std::string(e.at("step").as_string())] = pods;
+    sequence += std::string(e.at("step").as_string()) + ":" + std::to_string(pods) + " ";
+  }
+  for (const char* step : {"roll", "priority", "migrate", "cleanup"})
+    BOOST_TEST(last_check_pods[step] == 8, step << " ends with a full check: " << sequence);
+  BOOST_TEST(sampled > 0u);
+  BOOST_TEST(full > 0u);
 }
 
 // The normal first run: the cluster has no knet-stress yet. The plan's

@@ -1303,6 +1303,75 @@ BOOST_AUTO_TEST_CASE(detects_the_skipped_roll) {
     BOOST_TEST(!(a.step == StepId::roll && std::holds_alternative<DeletePod>(a.kind)));
 }
 
+// connectivity.sampleNodes: a node's gate execs the nodes written since the
+// last full check (and those asking), each per-node step still ends with a
+// full check, and the whole-cluster gates are full.
+BOOST_AUTO_TEST_CASE(sampled_checks_cover_every_node_written_since_it_was_proved) {
+  auto sampled = S;
+  sampled.check_sample_nodes = 1;
+  FixtureOptions o;
+  o.nodes = 6;
+  SafetyMonitor monitor(sampled, Budget{2, 2}, {});
+  std::size_t partial = 0;
+  std::map<StepId, bool> last_full;  // per step: was its latest check full?
+  SimulatedEffects effects(sampled);
+  auto snap = make_cluster(sampled, o);
+  Decision d;
+  for (int round = 0; round < 10000; ++round) {
+    d = next_actions(snap, sampled, Budget{2, 2}, Selection{});
+    if (d.halted() || d.finished() || d.actions().empty())
+      break;
+    for (const auto& a : d.actions()) {
+      const auto* check = std::get_if<RunConnectivityCheck>(&a.kind);
+      if (check != nullptr) {
+        last_full[a.step] = check->nodes.empty();
+        if (!check->nodes.empty()) {
+          ++partial;
+          BOOST_TEST(check->sample == 1u);
+          // Every node written since a check proved it, as the decision saw them.
+          for (const auto& node : unproved_nodes(snap)) {
+            BOOST_TEST(std::count(check->nodes.begin(), check->nodes.end(), node) == 1,
+                       node << " written since a check proved it");
+          }
+        }
+      }
+    }
+    for (const auto& a : d.actions()) {
+      effects.apply(snap, a);
+      monitor.observe(snap, a);
+    }
+  }
+  BOOST_TEST(d.finished(), (d.end() ? describe(*d.end()) : std::string("no end")));
+  BOOST_TEST(monitor.violations.empty());
+  BOOST_TEST(partial > 0u);
+  for (auto step : {StepId::roll, StepId::priority, StepId::migrate, StepId::cleanup})
+    BOOST_TEST(last_full[step], to_string(step) << " ends with a full check");
+}
+
+// A sampled check vouches for the nodes it probed only; the whole-cluster
+// gate wants a full one.
+BOOST_AUTO_TEST_CASE(sampled_check_covers_the_nodes_it_probed) {
+  RunRecord run;
+  note_write(run, Action{StepId::roll, "node-0", SetCordon{"node-0", false}});
+  note_write(run, Action{StepId::roll, "node-1", SetCordon{"node-1", false}});
+  auto check = check_starting(run);
+  check.passed = true;
+  check.full = false;
+  check.probed_nodes = {"node-0", "node-7"};
+  note_check(run, check);
+  BOOST_TEST(check_covers(run, "node-0"));
+  BOOST_TEST(check_covers(run, "node-7"));
+  BOOST_TEST(!check_covers(run, "node-1"));
+  BOOST_TEST(!check_covers(run, ""));
+  BOOST_TEST(run.full_check_generation == 0u);
+  check.full = true;
+  check.probed_nodes.clear();
+  note_check(run, check);
+  BOOST_TEST(check_covers(run, "node-1"));
+  BOOST_TEST(check_covers(run, ""));
+  BOOST_TEST(run.full_check_generation == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(detects_budget_overrun) {
   auto snap = make_cluster(S);
   SafetyMonitor monitor(S, Budget{1, 1}, {});

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <map>
+#include <random>
 #include <set>
 #include <string>
 #include <string_view>
@@ -120,6 +121,7 @@ class ActionExecutor final : public ActionRunner {
   WrittenHandler written_;
   OutcomeHandler outcome_;
   ChangeSignal* changes_ = nullptr;
+  std::mt19937_64 sample_rng_{std::random_device{}()};  // a sampled check's other nodes
   DryRunTally dry_run_;
 };
 
@@ -139,5 +141,13 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const migrate::RunRecord& run,
                                     const std::string& knet_stress_namespace,
                                     const std::vector<std::string>& knet_stress_daemonsets);
+
+// A sampled check (`check.nodes` not empty): keeps the targets on those
+// nodes and on `check.sample` other nodes drawn from `rng`, and returns the
+// nodes kept, sorted. The selection still had to be whole (no `missing`):
+// only the execs are narrowed.
+std::vector<std::string> narrow_probe_targets(ProbeSelection& selection,
+                                              const migrate::RunConnectivityCheck& check,
+                                              std::mt19937_64& rng);
 
 }  // namespace cnimig::agent

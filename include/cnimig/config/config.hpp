@@ -67,6 +67,9 @@ struct Connectivity {
   std::vector<std::string> daemonsets = {"knet-stress", "knet-stress-2"};
   std::vector<std::string> command = {"/knet-stress", "status"};
   unsigned parallelism = 32;  // concurrent execs in one check
+  // `sampleNodes`: a node's gate execs the pods on the nodes changed since
+  // the last full check plus this many others; unset, every check is full.
+  std::optional<unsigned> sample_nodes;
 };
 
 struct Timeouts {

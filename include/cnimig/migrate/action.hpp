@@ -101,7 +101,15 @@ struct DeleteObject {
 };
 // Exec the probe in every knet-stress pod; the result comes back as
 // RunRecord::last_check with the generation at which it started.
+//
+// A sampled check (MigrationSettings::check_sample_nodes) names `nodes`: only
+// the knet-stress pods on them are exec'd, plus those on `sample` other
+// nodes the driver picks at random. A knet-stress pod's status covers its
+// exchanges with every peer in both directions, so the pods on the nodes
+// that changed prove those nodes. Empty `nodes`: every pod (a full check).
 struct RunConnectivityCheck {
+  std::vector<std::string> nodes;
+  unsigned sample = 0;
   friend bool operator==(const RunConnectivityCheck&, const RunConnectivityCheck&) = default;
 };
 // Nothing to do until the snapshot changes. `gate` names what is awaited

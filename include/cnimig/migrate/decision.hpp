@@ -46,9 +46,11 @@ StepId step_of(const RunEnd& end) noexcept;
 // "roll: halt: gate failed: ..." / "cleanup: done", as describe(Action).
 std::string describe(const RunEnd& end);
 
-// Writes in execution order, possibly followed by RunConnectivityCheck (only
-// when no write is pending or running). Writes of one decision may run
-// concurrently except that the driver must keep their relative order per node.
+// Writes in execution order, perhaps followed by a RunConnectivityCheck: for
+// a whole-cluster gate only when no write is pending or running; for nodes'
+// gates beside other nodes' writes (they are unsettled for it).
+// Writes of one decision may run concurrently except that the driver must
+// keep their relative order per node.
 struct Actions {
   std::vector<Action> writes;
   friend bool operator==(const Actions&, const Actions&) = default;

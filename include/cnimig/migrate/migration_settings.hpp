@@ -4,6 +4,7 @@
 // config/config.yaml so tests and plan mode need no file.
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -65,6 +66,11 @@ struct MigrationSettings {
   // has visibly started it no longer holds: stopping half-way through the
   // deletions would protect nothing.
   bool hold_before_cleanup = false;
+  // config `connectivity.sampleNodes`: a node's gate execs the knet-stress
+  // pods on the nodes written since the last full check plus this many
+  // others at random (RunConnectivityCheck); the last node of each step and
+  // the whole-cluster gates still get a full check. Unset: every check is full.
+  std::optional<unsigned> check_sample_nodes;
   std::string node_cleanup_daemon_set = "cnimig-node-cleanup";
 
   // What cleanup restores once every node runs Cilium alone: the values of

@@ -32,6 +32,11 @@ struct CheckResult {
   // (check_starting()).
   std::vector<std::string> unsettled_nodes;
   bool unsettled_cluster = false;
+  // Every knet-stress pod was exec'd. Otherwise only those on `probed_nodes`
+  // (a sampled check, RunConnectivityCheck::nodes): it vouches for those
+  // nodes alone.
+  bool full = true;
+  std::vector<std::string> probed_nodes;
 
   friend bool operator==(const CheckResult&, const CheckResult&) = default;
 };
@@ -69,6 +74,13 @@ struct RunRecord {
   // must have started after to serve that node's gate (check_covers()).
   std::map<std::string, std::uint64_t> node_written;
   std::uint64_t cluster_written = 0;
+  // The generation at which the latest passing full check started: a
+  // sampled check execs the pods of every node written since.
+  std::uint64_t full_check_generation = 0;
+  // Per node, the generation at which the latest passing sampled check that
+  // probed it (and found it settled) started: a node written before that is
+  // proved, and a later sampled check leaves it out.
+  std::map<std::string, std::uint64_t> node_proved;
   std::optional<CheckResult> last_check;
   std::vector<BlockedEviction> blocked_evictions;
   std::vector<Failure> failures;
@@ -88,6 +100,14 @@ struct RunRecord {
 // while the write is in RunRecord::in_flight; the effects model likewise.
 void note_write(RunRecord& run, const Action& write);
 
+// Records a finished check: last_check, and what a passing one proved
+// (full_check_generation, or node_proved for the nodes a sampled one probed).
+void note_check(RunRecord& run, CheckResult result);
+
+// The nodes written since a passing check proved them: what a sampled
+// check must probe.
+std::vector<std::string> unproved_nodes(const RunRecord& run);
+
 // What a connectivity check starting now can vouch for: the generation and
 // the nodes (or cluster-wide writes) still in flight. The caller sets
 // `passed` and `detail` once the check ends.
@@ -95,7 +115,8 @@ CheckResult check_starting(const RunRecord& run);
 
 // The latest check passed and vouches for every write to `node` and every
 // cluster-wide write: it started after they were issued, none was in
-// flight then, and none is now. With an empty `node`, for every write of the
+// flight then, and none is now, and it probed `node` (a full check probes
+// every node). With an empty `node`, a full check after every write of the
 // run: a whole-cluster gate. This is how one check serves all the nodes that
 // reached their gate before it started (src/migrate/README.md "Gates").
 bool check_covers(const RunRecord& run, const std::string& node);

@@ -56,6 +56,9 @@ const EngineRun& engine_run(unsigned parallel) {
   // A failing check halts after one minute, not five.
   options.config.timeouts.connectivity = std::chrono::seconds(60);
   options.config.parallelism.max_parallel_nodes = parallel;
+  // Sampled checks (connectivity.sampleNodes) when CNIMIG_BENCH_SAMPLE_NODES > 0.
+  if (const auto sample = env_double("CNIMIG_BENCH_SAMPLE_NODES", 0); sample > 0)
+    options.config.connectivity.sample_nodes = static_cast<unsigned>(sample);
   options.config.parallelism.max_unavailable = config::MaxUnavailable{parallel, false};
   options.apply = true;
   options.kubeconfig = sim.kubeconfig;
