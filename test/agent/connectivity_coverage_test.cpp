@@ -4,6 +4,9 @@
 // yet created on a node, or not Ready there, must fail the round even though
 // every pod that was probed reaches its peers.
 
+#include <algorithm>
+#include <functional>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
@@ -11,7 +14,6 @@
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/change_signal.hpp"
-#include "cnimig/events/json_lines_writer.hpp"
 
 namespace asio = boost::asio;
 using namespace cnimig;
@@ -80,11 +82,24 @@ migrate::PodState& pod_of(migrate::ClusterSnapshot& snap, const std::string& nod
 struct CheckRun {
   std::optional<migrate::CheckResult> result;
   std::size_t probes = 0;
+  std::vector<std::string> events;  // names, in order
 };
 
-// Runs one RunConnectivityCheck through the executor with no retry time: the
-// first round's outcome is the check's.
-CheckRun run_check(migrate::ClusterSnapshot snap) {
+class EventNames final : public events::EventSink {
+ public:
+  explicit EventNames(std::vector<std::string>& out) : out_(out) {}
+  void emit(const events::Event& e) override { out_.emplace_back(e.name()); }
+
+ private:
+  std::vector<std::string>& out_;
+};
+
+// Runs one RunConnectivityCheck through the executor. With no retry time
+// (`retry_for` 0) the first round's outcome is the check's. `meanwhile`, if
+// set, runs on the same io_context once the check has had its first look,
+// then the snapshot's change signal fires: what a watch event does.
+CheckRun run_check(migrate::ClusterSnapshot snap, std::chrono::milliseconds retry_for = 0ms,
+                   const std::function<void(migrate::ClusterSnapshot&)>& meanwhile = {}) {
   asio::io_context io;
   kube::ClientConfig config;
   config.server = "https://127.0.0.1:1";  // never contacted: a check only execs
@@ -92,13 +107,16 @@ CheckRun run_check(migrate::ClusterSnapshot snap) {
   auto client = kube::Client::create(io.get_executor(), std::move(config));
   BOOST_TEST_REQUIRE(client.has_value());
   agent::ExecutorSettings settings;
-  settings.timeouts.connectivity = 0ms;
+  settings.timeouts.connectivity = retry_for;
   settings.knet_stress_namespace = kNamespace;
   settings.knet_stress_daemonsets = kDaemonSets;
-  events::JsonLinesWriter sink(stderr);
+  CheckRun run;
+  EventNames sink(run.events);
   PassingProber prober;
   const std::map<std::string, agent::ManifestBundle> bundles;
   agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
+  agent::ChangeSignal changes(io.get_executor());
+  executor.on_snapshot_changes(changes);
   migrate::RunRecord record;
   executor.on_outcome([&](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
   const migrate::Action check{migrate::StepId::roll, "", migrate::RunConnectivityCheck{}};
@@ -109,9 +127,19 @@ CheckRun run_check(migrate::ClusterSnapshot snap) {
     BOOST_TEST(r.has_value());
     done = true;
   });
+  if (meanwhile) {
+    asio::post(io, [&] {
+      BOOST_TEST(!done);
+      BOOST_TEST(prober.calls == 0u);
+      meanwhile(snap);
+      changes.notify();
+    });
+  }
   io.run_for(10s);
   BOOST_TEST_REQUIRE(done);
-  return CheckRun{record.last_check, prober.calls};
+  run.result = record.last_check;
+  run.probes = prober.calls;
+  return run;
 }
 
 }  // namespace
@@ -197,50 +225,13 @@ BOOST_AUTO_TEST_CASE(sampled_check_narrows_the_execs) {
 BOOST_AUTO_TEST_CASE(check_waits_for_a_pod_being_recreated) {
   auto snap = whole_cluster();
   drop_pod(snap, "node-3", "knet-stress");
-  asio::io_context io;
-  kube::ClientConfig config;
-  config.server = "https://127.0.0.1:1";  // never contacted: a check only execs
-  config.token = "unused";
-  auto client = kube::Client::create(io.get_executor(), std::move(config));
-  BOOST_TEST_REQUIRE(client.has_value());
-  agent::ExecutorSettings settings;
-  settings.timeouts.connectivity = 60s;
-  settings.knet_stress_namespace = kNamespace;
-  settings.knet_stress_daemonsets = kDaemonSets;
-  std::vector<std::string> events;
-  struct Names final : events::EventSink {
-    std::vector<std::string>& out;
-    explicit Names(std::vector<std::string>& o) : out(o) {}
-    void emit(const events::Event& e) override { out.emplace_back(e.name()); }
-  } sink(events);
-  PassingProber prober;
-  const std::map<std::string, agent::ManifestBundle> bundles;
-  agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
-  agent::ChangeSignal changes(io.get_executor());
-  executor.on_snapshot_changes(changes);
-  migrate::RunRecord record;
-  executor.on_outcome([&](const agent::ActionOutcome& o) { agent::fold(record, o, snap); });
-  const migrate::Action check{migrate::StepId::roll, "", migrate::RunConnectivityCheck{}};
-  bool done = false;
-  asio::co_spawn(io, executor.execute(check, record), [&](std::exception_ptr e, Result<void> r) {
-    if (e)
-      std::rethrow_exception(e);
-    BOOST_TEST(r.has_value());
-    done = true;
+  const auto run = run_check(snap, 60s, [](migrate::ClusterSnapshot& s) {
+    s.nodes.at("node-3").pods.push_back(knet_pod("knet-stress", "node-3"));
   });
-  // Runs once the check's first look found the pod missing and waits.
-  asio::post(io, [&] {
-    BOOST_TEST(!done);
-    BOOST_TEST(prober.calls == 0u);
-    snap.nodes.at("node-3").pods.push_back(knet_pod("knet-stress", "node-3"));
-    changes.notify();
-  });
-  io.run_for(10s);
-  BOOST_TEST_REQUIRE(done);
-  BOOST_TEST_REQUIRE(record.last_check.has_value());
-  BOOST_TEST(record.last_check->passed);
-  BOOST_TEST(prober.calls == 8u);
-  BOOST_TEST(std::count(events.begin(), events.end(), "probe.failed") == 0);
+  BOOST_TEST_REQUIRE(run.result.has_value());
+  BOOST_TEST(run.result->passed);
+  BOOST_TEST(run.probes == 8u);
+  BOOST_TEST(std::count(run.events.begin(), run.events.end(), "probe.failed") == 0);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
