@@ -58,7 +58,11 @@ bool mentions(const ProcessResult& r, const std::string& what) {
 BOOST_AUTO_TEST_CASE(migration_completes_through_api_faults) {
   SimCluster cluster(4, {"--faults", "error-rate=0.1,watch-cut=2s,gone-on-resume=1,latency=20ms"});
   auto r = cluster.agent({"--apply"});
-  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  // On a failure, the last events say where the run stood.
+  const auto& out = r.stdout_text;
+  BOOST_TEST_REQUIRE(r.exit_code == 0,
+                     r.stderr_text << "\nlast events:\n"
+                                   << out.substr(out.size() > 6000 ? out.size() - 6000 : 0));
   const auto events = events_of(r);
   BOOST_TEST(has_event(events, "migration.completed"));
   // Open: the agent retries (the run completes through 10% errors) but emits
