@@ -56,13 +56,19 @@ CheckResult check_starting(const RunRecord& run) {
   return result;
 }
 
+bool writing_to(const RunRecord& run, const std::string& node) {
+  return std::any_of(run.in_flight.begin(), run.in_flight.end(),
+                     [&](const Action& a) { return is_write(a) && a.node == node; });
+}
+
 namespace {
 
-// A write to `node` (every write, for an empty `node`) is running now.
+// A write to `node` or a cluster-wide one (every write, for an empty
+// `node`) is running now.
 bool writing(const RunRecord& run, const std::string& node) {
-  return std::any_of(run.in_flight.begin(), run.in_flight.end(), [&](const Action& a) {
-    return is_write(a) && (node.empty() || a.node.empty() || a.node == node);
-  });
+  if (node.empty())
+    return std::any_of(run.in_flight.begin(), run.in_flight.end(), is_write);
+  return writing_to(run, node) || writing_to(run, "");
 }
 
 }  // namespace

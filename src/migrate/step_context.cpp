@@ -186,9 +186,7 @@ void request_gate(const Context& ctx, StepId step, const std::string& node, Step
   if (!request_readiness(ctx, step, out) || ctx.gate_ok_for(node, step))
     return;
   // A check starting while the node's own write runs would not vouch for it.
-  const bool writing = std::any_of(ctx.run.in_flight.begin(), ctx.run.in_flight.end(),
-                                   [&](const Action& a) { return a.node == node && is_write(a); });
-  if (writing)
+  if (writing_to(ctx.run, node))
     return;
   out.wants_node_check = true;
   out.check_nodes.push_back(node);

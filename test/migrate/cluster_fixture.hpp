@@ -3,11 +3,13 @@
 // ordering safety property (src/migrate/README.md) and the budget after every action, and
 // a canonical form of a snapshot for comparing end states.
 
+#include <initializer_list>
 #include <map>
 #include <ostream>
 #include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cnimig/migrate/budget.hpp"
@@ -155,15 +157,66 @@ inline std::string canonical(const ClusterSnapshot& snap) {
   return out.str();
 }
 
+// What the monitors below share: their violations, each pod's interfaces
+// (`nets_`), and the budget read from the nodes after every action.
+class MonitorBase {
+ public:
+  std::vector<std::string> violations;
+
+ protected:
+  MonitorBase(const MigrationSettings& s, Budget budget, std::set<std::string> admin_cordoned)
+      : s_(s), budget_(budget), admin_cordoned_(std::move(admin_cordoned)) {}
+
+  struct Net {
+    bool source = false;
+    bool cilium = false;
+    bool cilium_primary = false;
+  };
+  struct BudgetUse {
+    std::size_t cordoned = 0;   // by the agent (not by an administrator)
+    std::size_t in_flight = 0;  // nodes carrying one of the step annotations
+  };
+
+  void fail(std::string what) {
+    if (violations.size() < 20)
+      violations.push_back("after action " + std::to_string(actions_) + ": " + what);
+  }
+  // Counts what the budget bounds and fails when it is exceeded;
+  // `step_annotations` name what marks a node in flight.
+  BudgetUse check_budget(const ClusterSnapshot& snap,
+                         std::initializer_list<std::string_view> step_annotations) {
+    BudgetUse use;
+    for (const auto& [name, n] : snap.nodes) {
+      if (n.unschedulable && !admin_cordoned_.contains(name))
+        ++use.cordoned;
+      for (auto key : step_annotations) {
+        if (n.annotations.contains(s_.annotation(key)))
+          ++use.in_flight;
+      }
+    }
+    if (use.cordoned > budget_.max_unavailable)
+      fail("more nodes cordoned than --max-unavailable");
+    if (use.in_flight > budget_.max_parallel_nodes)
+      fail("more nodes in flight than --max-parallel-nodes");
+    return use;
+  }
+
+  const MigrationSettings& s_;
+  Budget budget_;
+  std::set<std::string> admin_cordoned_;
+  std::map<std::string, Net> nets_;
+  std::size_t actions_ = 0;
+};
+
 // src/migrate/README.md "Safety rules": a node may drop the source CNI only when every
 // pod anywhere already has a Cilium interface (and takes its IP from Cilium,
 // so that pods on Cilium-only nodes reach it); the source CNI DaemonSet may go
 // only when no node needs it. Pods' interfaces follow the node's CNI config
 // when the pod was created, as in the simulator's network model.
-class SafetyMonitor {
+class SafetyMonitor : public MonitorBase {
  public:
   SafetyMonitor(const MigrationSettings& s, Budget budget, std::set<std::string> admin_cordoned)
-      : s_(s), budget_(budget), admin_cordoned_(std::move(admin_cordoned)) {}
+      : MonitorBase(s, budget, std::move(admin_cordoned)) {}
 
   void observe(const ClusterSnapshot& snap, const Action& action) {
     ++actions_;
@@ -233,26 +286,12 @@ class SafetyMonitor {
           fail("pod " + pod_key(p) + " on " + node + " has no Cilium IP");
       });
     }
-    std::size_t ours = 0;
-    std::size_t started = 0;
-    for (const auto& [name, n] : snap.nodes) {
-      if (n.unschedulable && !admin_cordoned_.contains(name))
-        ++ours;
-      for (auto key :
-           {annotation_names::kRoll, annotation_names::kPriority, annotation_names::kMigrate}) {
-        if (n.annotations.contains(s_.annotation(key)))
-          ++started;
-      }
-    }
-    max_unavailable_seen = std::max(max_unavailable_seen, ours);
-    max_parallel_seen = std::max(max_parallel_seen, started);
-    if (ours > budget_.max_unavailable)
-      fail("more nodes cordoned than --max-unavailable");
-    if (started > budget_.max_parallel_nodes)
-      fail("more nodes in flight than --max-parallel-nodes");
+    const auto use = check_budget(
+        snap, {annotation_names::kRoll, annotation_names::kPriority, annotation_names::kMigrate});
+    max_unavailable_seen = std::max(max_unavailable_seen, use.cordoned);
+    max_parallel_seen = std::max(max_parallel_seen, use.in_flight);
   }
 
-  std::vector<std::string> violations;
   std::size_t max_unavailable_seen = 0;
   std::size_t max_parallel_seen = 0;
 
@@ -285,22 +324,6 @@ class SafetyMonitor {
       }
     }
   }
-
-  struct Net {
-    bool source = false;
-    bool cilium = false;
-    bool cilium_primary = false;
-  };
-  void fail(std::string what) {
-    if (violations.size() < 20)
-      violations.push_back("after action " + std::to_string(actions_) + ": " + what);
-  }
-
-  const MigrationSettings& s_;
-  Budget budget_;
-  std::set<std::string> admin_cordoned_;
-  std::map<std::string, Net> nets_;
-  std::size_t actions_ = 0;
 };
 
 }  // namespace cnimig::migrate::test

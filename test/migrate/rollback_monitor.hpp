@@ -13,11 +13,11 @@
 
 namespace cnimig::migrate::test {
 
-class ReachabilityMonitor {
+class ReachabilityMonitor : public MonitorBase {
  public:
   ReachabilityMonitor(const MigrationSettings& s, Budget budget,
                       std::set<std::string> admin_cordoned = {})
-      : s_(s), budget_(budget), admin_cordoned_(std::move(admin_cordoned)) {}
+      : MonitorBase(s, budget, std::move(admin_cordoned)) {}
 
   void observe(const ClusterSnapshot& snap, const Action& action) {
     ++actions_;
@@ -43,20 +43,8 @@ class ReachabilityMonitor {
                " on " + b.first->name + " (" + describe(action) + ")");
       }
     }
-    std::size_t cordoned = 0;
-    std::size_t in_flight = 0;
-    for (const auto& [name, n] : snap.nodes) {
-      cordoned += n.unschedulable && !admin_cordoned_.contains(name) ? 1 : 0;
-      for (auto k : {annotation_names::kRollbackMigrate, annotation_names::kRollbackPriority,
-                     annotation_names::kRollbackRoll}) {
-        if (n.annotations.contains(s_.annotation(k)))
-          ++in_flight;
-      }
-    }
-    if (cordoned > budget_.max_unavailable)
-      fail("more nodes cordoned than --max-unavailable");
-    if (in_flight > budget_.max_parallel_nodes)
-      fail("more nodes in flight than --max-parallel-nodes");
+    check_budget(snap, {annotation_names::kRollbackMigrate, annotation_names::kRollbackPriority,
+                        annotation_names::kRollbackRoll});
   }
 
   // Every pod in place takes its only interface from the source CNI.
@@ -76,14 +64,7 @@ class ReachabilityMonitor {
     return true;
   }
 
-  std::vector<std::string> violations;
-
  private:
-  struct Net {
-    bool source = false;
-    bool cilium = false;
-    bool cilium_primary = false;
-  };
   static std::string key(const PodState& p) {
     return p.ns + "/" + p.name + "@" + std::to_string(p.created) + "#" + p.uid;
   }
@@ -121,16 +102,6 @@ class ReachabilityMonitor {
       return false;
     return up(*a.first, cilium) && up(*b.first, cilium);
   }
-  void fail(std::string what) {
-    if (violations.size() < 20)
-      violations.push_back("after action " + std::to_string(actions_) + ": " + what);
-  }
-
-  const MigrationSettings& s_;
-  Budget budget_;
-  std::set<std::string> admin_cordoned_;
-  std::map<std::string, Net> nets_;
-  std::size_t actions_ = 0;
 };
 
 }  // namespace cnimig::migrate::test

@@ -108,6 +108,9 @@ void note_check(RunRecord& run, CheckResult result);
 // check must probe.
 std::vector<std::string> unproved_nodes(const RunRecord& run);
 
+// A write to `node` (a cluster-wide one, for an empty `node`) is in flight.
+bool writing_to(const RunRecord& run, const std::string& node);
+
 // What a connectivity check starting now can vouch for: the generation and
 // the nodes (or cluster-wide writes) still in flight. The caller sets
 // `passed` and `detail` once the check ends.
