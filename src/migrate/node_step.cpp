@@ -106,7 +106,11 @@ NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeS
   if (record)
     out.write(step.step, node.name, std::move(*record));
   out.write(step.step, node.name, step_annotations_removed(ctx, step, node));
-  return NodeHold::finished;
+  // A node given back in this patch holds its slot until the watch shows it:
+  // the driver writes to different nodes at once, and the next node's cordon
+  // could land first (two cordoned with a budget of one, seen under API
+  // faults that delayed the uncordon's retry).
+  return cordoned_by_us ? NodeHold::unavailable : NodeHold::finished;
 }
 
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,

@@ -144,6 +144,30 @@ BOOST_AUTO_TEST_CASE(parallel_larger_than_cluster) {
   run_with_budget(Budget{10, 10}, {}, 3, 3, 3);
 }
 
+// The driver writes to different nodes at once: a node given back (uncordoned)
+// in the patch that records its completion holds its slot until the watch
+// shows that patch, or the next node's cordon could land first.
+BOOST_AUTO_TEST_CASE(node_given_back_with_its_completion_holds_its_slot_until_seen) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_pods_deleted;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_pods_deleted);
+  snap.last_check = check_starting(snap);
+  snap.last_check->passed = true;
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(std::any_of(d.actions().begin(), d.actions().end(),
+                         [](const Action& a) { return cordons(a, "node-0", false); }));
+  for (const auto& a : d.actions())
+    BOOST_TEST(a.node != "node-1", describe(a));
+  // Once the completion is seen, the next node starts.
+  SimulatedEffects effects(S);
+  for (const auto& a : d.actions())
+    effects.apply(snap, a);
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(std::any_of(d.actions().begin(), d.actions().end(),
+                         [](const Action& a) { return cordons(a, "node-1", true); }));
+}
+
 BOOST_AUTO_TEST_CASE(zero_budget_halts_instead_of_spinning) {
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
     return step_done(StepId::prepare, s, S);
