@@ -4,6 +4,12 @@
 
 namespace cnimig::migrate::detail {
 
+std::vector<const NodeStep*> node_steps(const MigrationSettings& s) {
+  if (s.native())
+    return {&native_step()};
+  return {&roll_step(), &priority_step(), &migrate_step()};
+}
+
 bool node_step_done(const Context& ctx, const NodeStep& step) {
   return ctx.cleanup_started() || ctx.nodes.not_done(step.step).empty();
 }

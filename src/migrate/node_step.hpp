@@ -8,6 +8,7 @@
 // nodes within the budget through a gate, and tell when the scope is done.
 
 #include <string_view>
+#include <vector>
 
 #include "node_roll.hpp"
 
@@ -38,6 +39,10 @@ struct NodeStep {
 const NodeStep& roll_step();
 const NodeStep& priority_step();
 const NodeStep& migrate_step();
+// cilium-native's per-node step (StepId::migrate, node_native.cpp).
+const NodeStep& native_step();
+// The per-node steps the settings' strategy runs, in order.
+std::vector<const NodeStep*> node_steps(const MigrationSettings& s);
 
 // Test only: the roll step of MigrationSettings::skip_roll_for_tests.
 StepOutcome skip_roll_for_tests(const Context& ctx);

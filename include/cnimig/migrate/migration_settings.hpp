@@ -152,6 +152,9 @@ struct MigrationSettings {
   ObjectRef multus_cilium() const {
     return {kDaemonSet, system_namespace, multus_cilium_daemon_set};
   }
+  ObjectRef cilium_operator() const {
+    return {kDeployment, system_namespace, cilium_operator_deployment};
+  }
   ObjectRef node_cleanup() const { return {kDaemonSet, system_namespace, node_cleanup_daemon_set}; }
   std::vector<ObjectRef> knet_stress() const;
 };
