@@ -193,7 +193,8 @@ void decide_rollback(Decision& d, const Context& ctx) {
     current = StepId::prepare;
     out = run_restore(ctx);
   }
-  if (nodes_done(ctx, out) && (!ctx.selection.nodes.empty() || restore_done(ctx))) {
+  if (nodes_done(ctx, out) &&
+      (!ctx.selection.nodes.empty() || restore_done(ctx))) {
     // Done once a check has passed since this run's last write.
     if (ctx.run.write_generation > 0 && !ctx.check_current)
       out.wants_check = true;
