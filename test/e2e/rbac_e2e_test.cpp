@@ -101,6 +101,12 @@ const std::set<Permission> kUnobservable = {
     {"crd.projectcalico.org", "ippools", "list"},
     {"crd.projectcalico.org", "felixconfigurations", "list"},
     {"networking.k8s.io", "servicecidrs", "list"},
+    // strategy cilium-native's CiliumNodeConfig; this test runs the multus
+    // strategy.
+    {"cilium.io", "ciliumnodeconfigs", "get"},
+    {"cilium.io", "ciliumnodeconfigs", "create"},
+    {"cilium.io", "ciliumnodeconfigs", "patch"},
+    {"cilium.io", "ciliumnodeconfigs", "delete"},
 };
 
 }  // namespace
