@@ -5,24 +5,34 @@
 #include <fstream>
 
 #include <boost/json.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "sim_cluster.hpp"
 
 using namespace cnimig::test;
 
-BOOST_AUTO_TEST_CASE(full_migration_one_node_at_a_time) {
+// Each strategy (config `strategy`) migrates the same cluster.
+BOOST_DATA_TEST_CASE(full_migration_one_node_at_a_time, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(4);
+  cluster.use_strategy(strategy);
   auto r = cluster.agent({"--apply"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   const auto events = events_of(r);
   BOOST_TEST(has_event(events, "migration.completed"));
   BOOST_TEST(has_event(events, "lease.acquired"));
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == "migration.started")
+      BOOST_TEST(e.at("strategy").as_string() == strategy);
+  }
   check_migrated(cluster, 1);
 }
 
-BOOST_AUTO_TEST_CASE(full_migration_three_nodes_at_a_time) {
+BOOST_DATA_TEST_CASE(full_migration_three_nodes_at_a_time,
+                     boost::unit_test::data::make(kStrategies), strategy) {
   SimCluster cluster(5);
+  cluster.use_strategy(strategy);
   auto r = cluster.agent({"--apply", "--max-parallel-nodes", "3", "--max-unavailable", "3"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   BOOST_TEST(has_event(events_of(r), "migration.completed"));
