@@ -131,7 +131,8 @@ void read_resource_set(Reader& r, const YAML::Node& node, const std::string& key
   }
 }
 
-void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, SourceCni& out) {
+void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Strategy strategy,
+                     SourceCni& out) {
   if (!r.mapping(node, "sourceCNI", {"daemonSet", "namespace", "cniConfig"}, mark))
     return;
   YAML::Mark at;
@@ -160,6 +161,12 @@ void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, 
                     "' must be a file name ending in .conf or .conflist that sorts after "
                     "00-multus.conflist and "
                     "before 99-cilium.conf (for example 10-canal.conflist)");
+    } else if (strategy == Strategy::cilium_native && !(f > "05-cilium.conflist")) {
+      // The migrated node's Cilium config must be the kubelet's first pick.
+      r.problem(at, "sourceCNI.cniConfig",
+                "'" + f +
+                    "' sorts before 05-cilium.conflist, the CNI config cilium-native gives "
+                    "migrated nodes: the kubelet would keep the source CNI");
     }
   }
 }
@@ -413,7 +420,7 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
   read_labels(r, r.child(root, "labels", at), at, config.labels);
   read_cleanup(r, r.child(root, "cleanup", at), at, config.cleanup);
   read_paths(r, r.child(root, "paths", at), at, config.strategy, config.cleanup, config.paths);
-  read_source_cni(r, r.child(root, "sourceCNI", at), at, config.source_cni);
+  read_source_cni(r, r.child(root, "sourceCNI", at), at, config.strategy, config.source_cni);
   read_resource_set(r, r.child(root, "preflightResources", at), "preflightResources", at,
                     config.preflight_resources);
   read_resource_set(r, r.child(root, "watchedResources", at), "watchedResources", at,

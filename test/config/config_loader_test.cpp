@@ -144,6 +144,13 @@ BOOST_AUTO_TEST_CASE(strategy_decides_which_bundles_are_read) {
       missing.error().message.find(":3:3: paths.cilium-native: is required") != std::string::npos,
       missing.error().message);
 
+  // A source CNI config the kubelet would pick before 05-cilium.conflist.
+  auto early = parse_config(native + "sourceCNI:\n  cniConfig: 02-early.conflist\n", s.config());
+  BOOST_TEST_REQUIRE(early.has_error());
+  BOOST_TEST(early.error().message.find(":10:14: sourceCNI.cniConfig: '02-early.conflist' sorts "
+                                        "before 05-cilium.conflist") != std::string::npos,
+             early.error().message);
+
   auto multus =
       parse_config(std::string(kMinimal) + "  cilium-native: manifests/gone.yaml\n", s.config());
   BOOST_TEST_REQUIRE(multus.has_value(), (multus ? "" : multus.error().message));
