@@ -103,19 +103,9 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
       break;
     case NodePhase::migrate_deleting_pods:
-      // A restart finds the node here without the phase's Ready check: pods
-      // re-created before 00-cilium.conf is in place would get no Cilium IP.
-      if (!runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set)) {
-        out.wait(step.step, name, Gate::cilium_migrated_ready,
-                 {s.cilium_migrated().describe() + " on " + name});
-        break;
-      }
-      if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
-        out.write(
-            step.step, name,
-            AnnotateNode{
-                name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
-      }
+      // Behind 00-cilium.conf: else the pods would get no Cilium IP.
+      delete_pods_behind_agent(ctx, step, node, s.cilium_migrated(), Gate::cilium_migrated_ready,
+                               out);
       break;
     default:
       return NodeHold::in_flight;

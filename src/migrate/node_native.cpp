@@ -170,19 +170,8 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
       break;
     case NodePhase::native_deleting_pods:
-      // A restart finds the node here without the agent's Ready check: pods
-      // re-created before 05-cilium.conflist is in place would keep the
-      // source CNI.
-      if (!runs_ready_pod(node, s.system_namespace, s.cilium_daemon_set)) {
-        out.wait(step.step, name, Gate::cni_ready, {s.cilium().describe() + " on " + name});
-        break;
-      }
-      if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
-        out.write(
-            step.step, name,
-            AnnotateNode{
-                name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
-      }
+      // Behind 05-cilium.conflist: else the pods would keep the source CNI.
+      delete_pods_behind_agent(ctx, step, node, s.cilium(), Gate::cni_ready, out);
       break;
     case NodePhase::native_pods_deleted:
       return check_pods(ctx, step, node, out);

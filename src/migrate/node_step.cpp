@@ -78,6 +78,21 @@ NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& n
   return NodeHold::unavailable;
 }
 
+void delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+                              const ObjectRef& agent, Gate gate, StepOutcome& out) {
+  const auto& s = ctx.settings;
+  if (!runs_ready_pod(node, agent.ns, agent.name)) {
+    out.wait(step.step, node.name, gate, {agent.describe() + " on " + node.name});
+    return;
+  }
+  if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
+    out.write(
+        step.step, node.name,
+        AnnotateNode{
+            node.name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
+  }
+}
+
 AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
                                       const NodeState& node) {
   return AnnotateNode{

@@ -69,6 +69,14 @@ std::optional<RollStage> shared_roll_stage(NodePhase phase);
 NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
                     RollStage stage, StepOutcome& out);
 
+// Deletes the node's pods that predate the step's cut-off, but only while
+// `agent`'s pod runs Ready on the node (a restart finds the node here without
+// the phase's Ready check, and pods re-created before the agent's CNI config
+// is in place would keep the old network; else waits for `gate`); then
+// records the stage `pods-deleted`.
+void delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+                              const ObjectRef& agent, Gate gate, StepOutcome& out);
+
 // Completion is recorded only after the gate (src/migrate/README.md): `record`
 // (if any) and then the removal of the step's annotations. The same gate
 // opens the next node, so the node no longer counts as in flight.

@@ -161,26 +161,9 @@ void interruption_sweep(Budget budget, FixtureOptions options) {
     BOOST_TEST_MESSAGE(v);
   BOOST_TEST(reference_monitor.max_parallel_seen == budget.max_parallel_nodes);
   check_end_state(reference.final_snapshot, options.cordoned);
-  const auto expected = canonical(reference.final_snapshot);
-  for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
-    NativeMonitor monitor(budget, options.cordoned);
-    PlanState snap = start;
-    for (std::size_t i = 0; i < k; ++i) {
-      effects.apply(snap, reference.actions[i]);
-      monitor.observe(snap, reference.actions[i]);
-    }
-    auto resumed =
-        run_plan(fresh_process(snap), N, budget, Selection{}, effects, 100000,
-                 [&](const ClusterSnapshot& after, const Action& a) { monitor.observe(after, a); });
-    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome),
-                          "interrupted after " << k << " actions: "
-                                               << (resumed.outcome ? describe(*resumed.outcome)
-                                                                   : std::string("no outcome")));
-    BOOST_TEST(monitor.violations.empty(), "interrupted after " << k);
-    for (const auto& v : monitor.violations)
-      BOOST_TEST_MESSAGE(v);
-    BOOST_TEST(canonical(resumed.final_snapshot) == expected, "interrupted after " << k);
-  }
+  resume_after_every_prefix(start, N, budget, effects, reference.actions,
+                            canonical(reference.final_snapshot),
+                            [&] { return NativeMonitor(budget, options.cordoned); });
 }
 
 }  // namespace
