@@ -3,6 +3,8 @@
 #include <boost/json/parse.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "cnimig/agent/migration_inputs.hpp"
+
 using namespace cnimig::agent;
 
 namespace {
@@ -92,6 +94,33 @@ BOOST_AUTO_TEST_CASE(refuses_a_selector_the_agent_does_not_write) {
       labels, "f.yaml");
   BOOST_TEST_REQUIRE(none.has_error());
   BOOST_TEST(none.error().message == "f.yaml: expected one CiliumNodeConfig, found 0");
+}
+
+// No watch shows a CiliumNodeConfig (its CRD may not be served yet): its
+// bundle counts as applied only when the cache was told it exists; Cilium's
+// by its workloads, as every other bundle.
+BOOST_AUTO_TEST_CASE(applied_detection_and_settings) {
+  auto split = split_cilium_native(
+      parsed(bundle_yaml("io.cilium.migration/cilium-default: \"true\"")), {}, "f.yaml");
+  BOOST_TEST_REQUIRE(split.has_value());
+  std::map<std::string, ManifestBundle> bundles;
+  for (auto& b : *split)
+    bundles.emplace(b.id(), std::move(b));
+  cnimig::migrate::ClusterSnapshot snap;
+  detect_applied_bundles(snap, bundles);
+  BOOST_TEST(snap.applied_bundles.empty());
+  snap.workloads[{cnimig::migrate::kDaemonSet, "kube-system", "cilium"}].exists = true;
+  detect_applied_bundles(snap, bundles);
+  BOOST_TEST((snap.applied_bundles == std::set<std::string>{"cilium-native"}));
+  detect_applied_bundles(snap, bundles, {"cilium-node-config"});
+  BOOST_TEST(
+      (snap.applied_bundles == std::set<std::string>{"cilium-native", "cilium-node-config"}));
+
+  cnimig::config::Config config;
+  config.strategy = cnimig::config::Strategy::cilium_native;
+  const auto s = migration_settings(config, bundles);
+  BOOST_TEST(s.native());
+  BOOST_TEST(s.cilium_pod_cidr == "10.99.0.0/16");  // the bundle's pool, not the default
 }
 
 BOOST_AUTO_TEST_CASE(api_group_versions_in_order) {
