@@ -241,6 +241,18 @@ BOOST_AUTO_TEST_CASE(every_phase_is_reached_and_the_run_ends_clean) {
   check_end_state(run.final_snapshot, {});
 }
 
+// A stop (SIGINT) ends a run once every node is at a safe point: waiting for
+// its turn or done, never inside the step.
+BOOST_AUTO_TEST_CASE(safe_points) {
+  for (int p = static_cast<int>(NodePhase::native_pending);
+       p <= static_cast<int>(NodePhase::cleaned); ++p) {
+    const auto phase = static_cast<NodePhase>(p);
+    const bool safe = phase == NodePhase::native_pending || phase == NodePhase::migrated ||
+                      phase == NodePhase::cleaned;
+    BOOST_TEST(at_safe_point(phase) == safe, to_string(phase));
+  }
+}
+
 // One node's writes in the order the step promises, with the gates where
 // they belong.
 BOOST_AUTO_TEST_CASE(one_node_in_order) {
