@@ -64,8 +64,10 @@ BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
   BOOST_TEST(node_writes == 29 * 4, "one event per write the core asked for");
 }
 
-BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
+BOOST_DATA_TEST_CASE(plan_mode_makes_zero_writes, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(4);
+  cluster.use_strategy(strategy);
   // Plan once the fresh cluster has settled, as an operator would.
   cluster.wait_settled();
   const auto before = cluster.report();
@@ -76,6 +78,14 @@ BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
   BOOST_TEST(std::count_if(events.begin(), events.end(), [](const auto& e) {
                return e.at("event").as_string() == "plan.action";
              }) > 20);
+  // The summary names the strategy; cilium-native plans no roll or priority.
+  BOOST_TEST(r.stderr_text.find("Strategy: " + strategy) != std::string::npos, r.stderr_text);
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == "plan.action" && strategy == "cilium-native") {
+      BOOST_TEST((e.at("step").as_string() != "roll" && e.at("step").as_string() != "priority"),
+                 boost::json::serialize(e));
+    }
+  }
   const auto after = cluster.report();
   for (const char* verb : {"create", "patch", "update", "delete"}) {
     BOOST_TEST(request_count(after, verb) == request_count(before, verb),
