@@ -147,19 +147,18 @@ json::object api_group_list(const std::vector<const ResourceType*>& types) {
       {"kind", "APIGroupList"}, {"apiVersion", "v1"}, {"groups", std::move(groups)}};
 }
 
-// GET /apis/<group>: an APIGroup, or nullopt for a group not served.
+// GET /apis/<group>: an APIGroup (each version served, the first
+// preferred), or nullopt for a group not served.
 std::optional<ApiResponse> api_group(const std::vector<const ResourceType*>& types,
                                      std::string_view group) {
-  for (const auto* t : types) {
-    if (t->group == group) {
-      json::object ver{{"groupVersion", t->group + "/" + t->version}, {"version", t->version}};
-      return object_response(json::object{{"kind", "APIGroup"},
-                                          {"apiVersion", "v1"},
-                                          {"name", t->group},
-                                          {"versions", json::array{ver}},
-                                          {"preferredVersion", ver}});
+  const auto list = api_group_list(types);
+  for (const auto& g : list.at("groups").as_array())
+    if (g.at("name").as_string() == group) {
+      json::object out{{"kind", "APIGroup"}, {"apiVersion", "v1"}};
+      for (const auto& [k, v] : g.as_object())
+        out[k] = v;
+      return object_response(out);
     }
-  }
   return std::nullopt;
 }
 
@@ -184,7 +183,7 @@ std::optional<ApiResponse> api_resource_list(const std::vector<const ResourceTyp
 }  // namespace
 
 std::optional<ApiResponse> ApiHandler::discovery(std::string_view path) const {
-  const auto types = resource_types();
+  const auto types = served_types();
   if (path == "/version" || path == "/version/")
     return object_response(version_info(authorizer_.major(), authorizer_.minor()));
   if (path == "/api" || path == "/api/")
@@ -213,7 +212,7 @@ std::optional<ApiResponse> ApiHandler::discovery(std::string_view path) const {
 // finding no requestBody content types, computes client-side apply's strategic
 // merge patch from its compiled-in types.
 ApiResponse ApiHandler::openapi_v3(std::string_view path) const {
-  const auto types = resource_types();
+  const auto types = served_types();
   const auto gv_path = [](const ResourceType& t) {
     return t.group.empty() ? std::string("api/") + t.version : "apis/" + t.group + "/" + t.version;
   };

@@ -70,40 +70,6 @@ ApiHandler::~ApiHandler() {
   store_.unobserve(observer_id_);
 }
 
-void ApiHandler::on_crd_change(const Change& c) {
-  if (c.type == ChangeType::deleted || !c.object)
-    return;
-  const auto* spec = fields::obj(*c.object, "spec");
-  if (!spec)
-    return;
-  const auto* names = fields::obj(*spec, "names");
-  const std::string group(fields::str(spec, "group"));
-  const std::string plural(fields::str(names, "plural"));
-  const std::string kind(fields::str(names, "kind"));
-  if (group.empty() || plural.empty() || kind.empty())
-    return;
-  std::string version;
-  bool status = false;
-  if (const auto* vs = spec->if_contains("versions"); vs && vs->is_array()) {
-    for (const auto& v : vs->get_array()) {
-      const auto* vo = v.if_object();
-      if (!vo)
-        continue;
-      if (version.empty() || (vo->contains("storage") && vo->at("storage") == json::value(true))) {
-        version = fields::str(vo, "name");
-        const auto* sub = fields::obj(*vo, "subresources");
-        status = sub && sub->contains("status");
-      }
-    }
-  }
-  if (version.empty())
-    version = fields::str(spec, "version");
-  if (version.empty())
-    return;
-  register_resource_type(
-      ResourceType{group, version, plural, kind, fields::str(spec, "scope") != "Cluster", status});
-}
-
 ApiResult ApiHandler::handle(const ApiRequest& request) {
   const auto qpos = request.target.find('?');
   const std::string path = request.target.substr(0, qpos);
@@ -133,7 +99,7 @@ ApiResult ApiHandler::handle(const ApiRequest& request) {
     }
   }
   const auto rp = parse_path(path);
-  if (!rp || !rp->type) {
+  if (!rp || !rp->type || !serves(*rp)) {
     count_request(request.method, "unknown");
     return {error_response(not_found("the server could not find the requested resource")), nullptr};
   }
@@ -193,7 +159,7 @@ ApiResult ApiHandler::read(const ApiRequest& request, const ResourcePath& rp, co
       return {error_response(not_found(resource + " \"" + rp.name + "\" not found"),
                              rp.type->plural, rp.name),
               nullptr};
-    return {object_response(obj), nullptr};
+    return {object_response(at_version(obj, requested_api_version(rp))), nullptr};
   }
   return list_or_watch(rp, q, watch, wants_table(request.accept));
 }

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -57,6 +58,7 @@ struct Query {
 // The REST path split into its parts.
 struct ResourcePath {
   const ResourceType* type = nullptr;
+  std::string version;  // as the path names it ("v1", "v2alpha1")
   std::string ns;
   std::string name;
   std::string subresource;
@@ -76,6 +78,7 @@ class WatchPlan {
   bool finish_after_initial = false;  // e.g. a 410 ERROR event ends the stream
   bool table = false;                 // events carry meta.k8s.io/v1 Tables (kubectl get -w)
   TableObjects table_objects = TableObjects::metadata;
+  std::string object_api_version;  // custom resources: the version watched ("" as stored)
   // One event line for this watch (a Table of one row when `table`).
   std::string render(std::string_view event_type, const ObjectPtr& object) const;
   // The event line (without the trailing newline) this change produces for this
@@ -152,6 +155,12 @@ class ApiHandler {
 
   // Resolves /api/v1/... and /apis/<g>/<v>/... paths; nullopt when not a resource path.
   static std::optional<ResourcePath> parse_path(std::string_view path);
+  // The apiVersion objects of the path's type carry in answers: a custom
+  // resource's the version the path names, other types' their one version.
+  static std::string requested_api_version(const ResourcePath& rp);
+  // `object` as a client asking for `api_version` sees it (a copy when the
+  // stored apiVersion differs: conversion None).
+  static ObjectPtr at_version(const ObjectPtr& object, std::string_view api_version);
 
   // Counters for /sim/v1/report.
   void count_request(const std::string& verb, const std::string& resource);
@@ -210,10 +219,25 @@ class ApiHandler {
   bool stop_write(const std::string& verb, const ResourcePath& rp, const std::string& resource,
                   const Query& q, const std::string& body);
   void collect_garbage(const ResourceType& type, const boost::json::object& owner);
+  // The CRDs served (api_crds.cpp): every `served: true` version of each CRD
+  // in the store, as kube-apiserver serves them.
   void on_crd_change(const Change& change);
+  bool serves(const ResourcePath& rp) const;
+  // A custom resource's body must name the path's group and version (400
+  // otherwise, as kube-apiserver answers); a body without one gets it.
+  static std::optional<ApiResponse> check_api_version(const ResourcePath& rp,
+                                                      boost::json::object& body);
+  // Built-in types, then one entry per served version of each CRD.
+  std::vector<const ResourceType*> served_types() const;
 
   ObjectStore& store_;
   WatchHistory history_;
+  struct ServedCrd {
+    const ResourceType* type;           // the store's bucket
+    std::vector<std::string> versions;  // served, storage first
+  };
+  std::map<std::string, ServedCrd, std::less<>> crds_;  // by CRD name
+  std::deque<ResourceType> crd_views_;                  // per served version, for discovery
   std::size_t observer_id_ = 0;
   FaultSpec faults_;
   std::mt19937_64 rng_{42};

@@ -72,11 +72,14 @@ std::optional<ResourcePath> ApiHandler::parse_path(std::string_view path) {
     start = slash + 1;
   }
   std::string group;
+  std::string version;
   std::size_t i = 0;
   if (seg.size() >= 2 && seg[0] == "api" && seg[1] == "v1") {
+    version = "v1";
     i = 2;
   } else if (seg.size() >= 3 && seg[0] == "apis") {
     group = std::string(seg[1]);
+    version = std::string(seg[2]);
     i = 3;
   } else {
     return std::nullopt;
@@ -85,6 +88,7 @@ std::optional<ResourcePath> ApiHandler::parse_path(std::string_view path) {
   if (rest.empty())
     return std::nullopt;
   ResourcePath rp;
+  rp.version = std::move(version);
   std::string_view plural;
   if (rest[0] == "namespaces" && rest.size() >= 3 && rest[2] != "status" && rest[2] != "finalize") {
     rp.ns = std::string(rest[1]);

@@ -94,8 +94,9 @@ ApiResponse list_json(ObjectStore& store, const ResourcePath& rp, const Query& q
   const auto limit = page_limit(q);
   // "items" before "metadata" so the (possibly 100 MB) list is built in place,
   // once: key order is not significant in JSON.
-  std::string body = "{\"kind\":\"" + type.kind + "List\",\"apiVersion\":\"" + api_version(type) +
-                     "\",\"items\":[";
+  const auto item_version = ApiHandler::requested_api_version(rp);
+  std::string body =
+      "{\"kind\":\"" + type.kind + "List\",\"apiVersion\":\"" + item_version + "\",\"items\":[";
   std::size_t n = 0;
   std::string last;
   bool more = false;
@@ -108,7 +109,7 @@ ApiResponse list_json(ObjectStore& store, const ResourcePath& rp, const Query& q
     }
     if (n++)
       body.push_back(',');
-    body += json::serialize(*o);
+    body += json::serialize(*ApiHandler::at_version(o, item_version));
     if (limit)
       last = ObjectStore::key(object_namespace(*o), object_name(*o));
   }
@@ -159,16 +160,17 @@ std::optional<std::string> WatchPlan::event_line(const Change& change) const {
 
 std::string WatchPlan::render(std::string_view event_type, const ObjectPtr& object) const {
   if (!table)
-    return event_json(event_type, *object);
+    return event_json(event_type, *ApiHandler::at_version(object, object_api_version));
   return event_json(event_type,
                     to_table(*type, {object}, table_objects,
                              std::string(fields::str(fields::meta(*object), "resourceVersion"))));
 }
 
 std::string WatchPlan::bookmark_line(std::uint64_t rv) const {
-  json::object o{{"kind", type->kind},
-                 {"apiVersion", api_version(*type)},
-                 {"metadata", {{"resourceVersion", std::to_string(rv)}}}};
+  json::object o{
+      {"kind", type->kind},
+      {"apiVersion", object_api_version.empty() ? api_version(*type) : object_api_version},
+      {"metadata", {{"resourceVersion", std::to_string(rv)}}}};
   return event_json("BOOKMARK", o);
 }
 
@@ -197,6 +199,8 @@ ApiResult ApiHandler::open_watch(const ResourcePath& rp, const Query& q, bool ta
   plan->bookmarks = q.flag("allowWatchBookmarks");
   plan->table = table;
   plan->table_objects = table_objects(q);
+  if (rp.type->custom)
+    plan->object_api_version = requested_api_version(rp);
   if (auto t = q.get("timeoutSeconds"); !t.empty())
     plan->timeout = std::chrono::seconds(std::atol(t.c_str()));
   const auto rv = q.get("resourceVersion");

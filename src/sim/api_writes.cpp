@@ -49,6 +49,8 @@ ApiResponse ApiHandler::create(const ResourcePath& rp, const Query& q, const std
   if (!rp.name.empty())
     return error_response(make_error(Errc::method_not_allowed, 405, "MethodNotAllowed",
                                      "POST to a named " + type.plural + " is not supported"));
+  if (auto refused = check_api_version(rp, *obj))
+    return *refused;
   {
     auto& meta = fields::mutable_meta(*obj);
     if (type.namespaced) {
@@ -94,6 +96,8 @@ ApiResponse ApiHandler::replace(const ResourcePath& rp, const Query& q, const st
   auto obj = parse_object(body);
   if (!obj)
     return error_response(obj.error());
+  if (auto refused = check_api_version(rp, *obj))
+    return *refused;
   auto& meta = fields::mutable_meta(*obj);
   if (fields::str(&meta, "name") != rp.name)
     return error_response(bad_request("the name of the object does not match the name on the URL"));

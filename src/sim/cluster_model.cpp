@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "cilium_operator.hpp"
 #include "cluster_bootstrap.hpp"
 #include "controller_context.hpp"
 #include "daemonset_controller.hpp"
@@ -23,6 +24,14 @@ namespace cnimig::sim {
 namespace json = boost::json;
 using namespace fields;
 
+namespace {
+// CiliumNodeConfigs, once their CRD is registered (by group and plural: the
+// type is registered at run time).
+bool is_node_config(const ResourceType& type) {
+  return type.group == "cilium.io" && type.plural == "ciliumnodeconfigs";
+}
+}  // namespace
+
 struct ClusterModel::Impl {
   Impl(boost::asio::io_context& io_, ObjectStore& store, ClusterOptions opts)
       : io(io_),
@@ -36,6 +45,7 @@ struct ClusterModel::Impl {
         scheduler(ctx),
         disruption(ctx),
         lifecycle(ctx),
+        cilium_operator(ctx),
         accounts(ctx,
                  [this](const Change& c) {
                    daemonsets.observe(c);
@@ -55,6 +65,7 @@ struct ClusterModel::Impl {
   Scheduler scheduler;
   DisruptionController disruption;
   NodeLifecycle lifecycle;
+  CiliumOperator cilium_operator;
   ServiceAccountController accounts;
   KubeletModel kubelet;
   std::size_t observer = 0;
@@ -65,7 +76,7 @@ struct ClusterModel::Impl {
   bool pending() const {
     return daemonsets.pending() || replicasets.pending() || deployments.pending() ||
            statefulsets.pending() || scheduler.pending() || disruption.pending() ||
-           lifecycle.pending() || accounts.pending();
+           lifecycle.pending() || cilium_operator.pending() || accounts.pending();
   }
 
   void on_change(const Change& c) {
@@ -80,6 +91,8 @@ struct ClusterModel::Impl {
       network.daemonset_changed(before, after, now);
     else if (c.resource == &resource_type("", "configmaps"))
       network.configmap_changed(before, after, now);
+    else if (is_node_config(*c.resource))
+      network.node_config_changed(before, after);
     if (options.kubelet_only) {
       kubelet.observe(c);
       return;
@@ -91,6 +104,7 @@ struct ClusterModel::Impl {
     scheduler.observe(c);
     disruption.observe(c);
     lifecycle.observe(c);
+    cilium_operator.observe(c);
     accounts.observe(c);
     kubelet.observe(c);
     schedule_pass();
@@ -115,6 +129,7 @@ struct ClusterModel::Impl {
       lifecycle.reconcile();
       scheduler.reconcile();
       disruption.reconcile();
+      cilium_operator.reconcile();
       schedule_pass();
     });
   }
@@ -127,12 +142,15 @@ ClusterModel::ClusterModel(boost::asio::io_context& io, ObjectStore& store, Clus
       [impl](const std::string& node) { impl->kubelet.network_changed(node); });
   impl_->observer = store.observe([impl](const Change& c) { impl->on_change(c); });
   // Adopt what the store already holds (a model attached to a populated store).
+  // CiliumNodeConfigs before the pods: a started Cilium agent took them.
   for (const auto* type :
-       {&impl->ctx.namespaces, &impl->ctx.nodes, &impl->ctx.daemonsets, &impl->ctx.pods,
-        &impl->ctx.replicasets, &impl->ctx.deployments, &impl->ctx.statefulsets, &impl->ctx.pdbs,
-        &resource_type("", "configmaps")})
-    for (const auto& o : store.list(*type, ""))
-      impl->on_change(Change{ChangeType::added, type, nullptr, o, store.resource_version()});
+       {&impl->ctx.namespaces, &impl->ctx.nodes, &impl->ctx.daemonsets,
+        &resource_type("", "configmaps"), find_resource_type("cilium.io", "ciliumnodeconfigs"),
+        &impl->ctx.pods, &impl->ctx.replicasets, &impl->ctx.deployments, &impl->ctx.statefulsets,
+        &impl->ctx.pdbs})
+    if (type)
+      for (const auto& o : store.list(*type, ""))
+        impl->on_change(Change{ChangeType::added, type, nullptr, o, store.resource_version()});
 }
 
 ClusterModel::~ClusterModel() {

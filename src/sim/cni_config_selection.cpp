@@ -56,13 +56,25 @@ std::string cni_config_file(AgentRole role, std::string_view source_config) {
   return {};
 }
 
+RoleFiles default_role_files(std::string_view source_config) {
+  RoleFiles files;
+  for (std::size_t r = 0; r < agent_role_count; ++r)
+    files[r] = cni_config_file(static_cast<AgentRole>(r), source_config);
+  return files;
+}
+
 SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
                              std::string_view source_config) {
-  return create_sandbox(roles, networks_up, source_config, {});
+  return create_sandbox(roles, networks_up, default_role_files(source_config), {});
 }
 
 SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
                              std::string_view source_config, std::string_view multus_problem) {
+  return create_sandbox(roles, networks_up, default_role_files(source_config), multus_problem);
+}
+
+SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up, const RoleFiles& files,
+                             std::string_view multus_problem) {
   // Find the lexically first file present. Both multus roles write the same
   // file; if both run (a transient the migrator never creates), the Cilium-first
   // one is taken, as the later writer.
@@ -72,12 +84,12 @@ SandboxResult create_sandbox(RoleMask roles, NetworkMask networks_up,
       AgentRole::cilium_migrated, AgentRole::multus_cilium_primary,
       AgentRole::multus_source_primary, AgentRole::source, AgentRole::cilium};
   for (const auto& role : order) {
-    if (!(roles & role_bit(role)))
+    const auto& file = files[static_cast<std::size_t>(role)];
+    if (!(roles & role_bit(role)) || file.empty())
       continue;
-    auto file = cni_config_file(role, source_config);
     if (!best || file < best_file) {
       best = &role;
-      best_file = std::move(file);
+      best_file = file;
     }
   }
   SandboxResult r;

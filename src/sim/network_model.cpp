@@ -78,11 +78,13 @@ void NetworkModel::refresh_node(NodeState& n, Clock::time_point now) {
   n.renamed = renamed;
   // Hazards only take reachability away: through their intersection, no
   // intermediate state counts more violations than the old or the new one.
+  // Host routing only adds reachability: through their union, likewise.
   const auto was = tracker_.node_hazards(n.index), next = hazards_of(n);
   tracker_.set_node_hazards(
       n.index,
       NodeHazards{static_cast<NetworkMask>(was.cross_broken & next.cross_broken),
-                  static_cast<NetworkMask>(was.overlap & next.overlap)},
+                  static_cast<NetworkMask>(was.overlap & next.overlap),
+                  was.host_routing || next.host_routing},
       now);
   tracker_.set_node_networks(n.index, networks_of(active), now);
   tracker_.set_node_hazards(n.index, next, now);
@@ -222,6 +224,7 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
     s.knet_owner = std::string(str(ref, "name"));
   if (!s.node.empty()) {
     auto& n = node_state(s.node);
+    take_cilium_config(s, it != pods_.end() ? &it->second : nullptr, *after, n);
     // A deleted node's pods (the pod garbage collector marks them Failed
     // before removing them) are no longer counted: their node is gone.
     s.counted = s.ready && !s.host_network && s.interfaces.has_value() && n.node != nullptr;
@@ -249,11 +252,14 @@ NetworkMask NetworkModel::networks_up(std::string_view node) const {
 
 std::vector<std::string> NetworkModel::config_files(std::string_view node) const {
   std::vector<std::string> files;
-  const auto roles = active_roles(node);
+  const auto* n = find_node(node);
+  if (!n)
+    return files;
+  const auto written = role_files(*n);
   for (std::size_t r = 0; r < agent_role_count; ++r)
-    if (roles & role_bit(static_cast<AgentRole>(r))) {
-      auto f = cni_config_file(static_cast<AgentRole>(r), options_.source_cni_config);
-      if (find_node(node)->renamed & role_bit(static_cast<AgentRole>(r)))
+    if ((n->active & role_bit(static_cast<AgentRole>(r))) && !written[r].empty()) {
+      auto f = written[r];
+      if (n->renamed & role_bit(static_cast<AgentRole>(r)))
         f += ".cilium_bak";
       if (std::find(files.begin(), files.end(), f) == files.end())
         files.push_back(std::move(f));
@@ -273,9 +279,8 @@ std::string ip_in(Network net, std::size_t node_index, std::uint32_t host) {
 std::optional<SandboxNetwork> NetworkModel::create_sandbox(std::string_view node,
                                                            std::string* failure) {
   auto& n = node_state(node);
-  auto result =
-      cnimig::sim::create_sandbox(n.active & ~n.renamed, networks_of(n.active),
-                                  options_.source_cni_config, stack_->multus_delegate_problem());
+  auto result = cnimig::sim::create_sandbox(n.active & ~n.renamed, networks_of(n.active),
+                                            role_files(n), stack_->multus_delegate_problem());
   if (!result.interfaces) {
     if (failure)
       *failure = result.message;

@@ -26,6 +26,7 @@
 #include "cnimig/sim/cluster_options.hpp"
 #include "cnimig/sim/exec_result.hpp"
 
+#include "cilium_agent_config.hpp"
 #include "cni_config_selection.hpp"
 #include "violation_tracker.hpp"
 
@@ -66,6 +67,8 @@ class NetworkModel {
   // (network_model_hazards.cpp).
   void configmap_changed(const boost::json::object* before, const boost::json::object* after,
                          Clock::time_point now);
+  // CiliumNodeConfigs (cilium.io): read by Cilium agents that start later.
+  void node_config_changed(const boost::json::object* before, const boost::json::object* after);
 
   // Called when a node's active roles change (the kubelet retries sandboxes there).
   void on_node_network_changed(std::function<void(const std::string& node)> callback) {
@@ -88,6 +91,9 @@ class NetworkModel {
   std::size_t first_found_calico_pods(std::string_view node) const;
   // The agent role of a pod (by its controlling DaemonSet), if any.
   std::optional<AgentRole> agent_role_of(const boost::json::object& pod) const;
+  // The effective configuration a Cilium agent pod took at its start
+  // (cilium_agent_config.hpp); nullopt for another pod or one not started.
+  std::optional<CiliumAgentConfig> cilium_agent_config(std::string_view pod_key) const;
 
   // The kubelet's CNI ADD on the node now; allocates the IPs.
   std::optional<SandboxNetwork> create_sandbox(std::string_view node, std::string* failure);
@@ -121,6 +127,9 @@ class NetworkModel {
     std::array<std::uint32_t, network_count> ip_hint{};
     RoleMask renamed = 0;                  // configs an exclusive Cilium renamed
     std::uint32_t first_found_calico = 0;  // calico-node pods with first-found here
+    // Per Cilium role: the configuration of its agent that last turned Ready
+    // here (its config file stays, its dataplane with it, across restarts).
+    std::array<CiliumAgentConfig, agent_role_count> cilium{};
   };
   struct AgentDaemonSet {
     AgentRole role;
@@ -137,8 +146,9 @@ class NetworkModel {
     bool counted = false;
     std::string ip;
     std::string secondary_ip;
-    bool first_found_calico = false;  // a routing calico-node with first-found
-    bool cleanup = false;             // a pod of kube-system/cnimig-node-cleanup
+    bool first_found_calico = false;          // a routing calico-node with first-found
+    bool cleanup = false;                     // a pod of kube-system/cnimig-node-cleanup
+    std::optional<CiliumAgentConfig> cilium;  // a Cilium agent's, from its start
   };
 
   NodeState& node_state(std::string_view node);
@@ -154,6 +164,11 @@ class NetworkModel {
                        bool was_ready);
   std::optional<std::string> address_on(const NodeState& node, Network net,
                                         std::uint32_t host) const;
+  // The Cilium agent's configuration, taken once its pod has started
+  // (network_model_cilium.cpp).
+  void take_cilium_config(PodState& pod, const PodState* old, const boost::json::object& object,
+                          const NodeState& node) const;
+  RoleFiles role_files(const NodeState& node) const;
   void add_hazard_report(boost::json::object& report) const;
 
   ClusterOptions options_;
@@ -165,6 +180,8 @@ class NetworkModel {
   std::function<void(const std::string&)> network_changed_;
   std::unique_ptr<CniStack> stack_;
   std::unique_ptr<NodeLeftovers> leftovers_;
+  std::optional<boost::json::object> cilium_config_;  // kube-system/cilium-config
+  CiliumNodeConfigs node_configs_;                    // kube-system's, by name
 };
 
 }  // namespace cnimig::sim

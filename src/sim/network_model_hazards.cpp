@@ -11,15 +11,18 @@ namespace cnimig::sim {
 namespace json = boost::json;
 using namespace fields;
 
-namespace {
-constexpr RoleMask cilium_roles =
-    role_bit(AgentRole::cilium) | role_bit(AgentRole::cilium_migrated);
-}  // namespace
-
 void NetworkModel::configmap_changed(const json::object* before, const json::object* after,
                                      Clock::time_point now) {
   // Data only: a status-less object, so any write may change it.
   const bool had_delegate_problem = !stack_->multus_delegate_problem().empty();
+  // Cilium agents read it when they start (cilium_agent_config.hpp).
+  const auto& any = after ? *after : *before;
+  if (ns(any) == "kube-system" && name(any) == "cilium-config") {
+    if (after)
+      cilium_config_ = *after;
+    else
+      cilium_config_.reset();
+  }
   if (!stack_->configmap_changed(before, after))
     return;
   // A mended multus delegate: the kubelets retry the sandboxes it failed.
@@ -33,15 +36,17 @@ void NetworkModel::configmap_changed(const json::object* before, const json::obj
   }
 }
 
-// A Ready Cilium agent with cni-exclusive renames every other config on its
-// node to *.cilium_bak (and keeps doing so while it runs); an agent that
-// starts Ready writes its own config again (add_pod_hazards).
+// A Ready Cilium agent whose effective cni-exclusive is on (taken at its
+// start) renames every other config on its node to *.cilium_bak (and keeps
+// doing so while it runs); an agent that starts Ready writes its own config
+// again (add_pod_hazards).
 RoleMask NetworkModel::renamed_configs(const NodeState& n, RoleMask active) const {
   RoleMask renamed = n.renamed & active & ~cilium_roles;
-  const auto cilium_ready = n.ready[static_cast<std::size_t>(AgentRole::cilium)] +
-                            n.ready[static_cast<std::size_t>(AgentRole::cilium_migrated)];
-  if (stack_->cni_exclusive() && cilium_ready > 0)
-    renamed |= active & ~cilium_roles;
+  for (const auto role : {AgentRole::cilium, AgentRole::cilium_migrated}) {
+    const auto r = static_cast<std::size_t>(role);
+    if (n.ready[r] > 0 && n.cilium[r].exclusive())
+      renamed |= active & ~cilium_roles;
+  }
   return renamed;
 }
 
@@ -51,8 +56,21 @@ NodeHazards NetworkModel::hazards_of(const NodeState& n) const {
     source_block = parse_cidr(str(spec(*n.node), "podCIDR"));
   if (!source_block)
     source_block = parse_cidr(node_pod_cidr(options_, n.index));
-  return node_hazards(*stack_, n.active, n.first_found_calico > 0, source_block,
-                      stack_->cilium_block(n.index));
+  auto h = node_hazards(*stack_, n.active, n.first_found_calico > 0, source_block,
+                        stack_->cilium_block(n.index));
+  // Host routing carries traffic between the CNIs where pods have one
+  // network each (the migration without multus). Where multus runs, the model
+  // keeps judging pods by their interfaces: the multus strategy relies on the
+  // second interface, and its oracle stays as strict as before (skipping its
+  // roll step must still show).
+  constexpr RoleMask multus_roles =
+      role_bit(AgentRole::multus_source_primary) | role_bit(AgentRole::multus_cilium_primary);
+  if (n.active & multus_roles)
+    return h;
+  for (const auto role : {AgentRole::cilium, AgentRole::cilium_migrated})
+    if ((n.active & role_bit(role)) && n.cilium[static_cast<std::size_t>(role)].host_legacy_routing)
+      h.host_routing = true;
+  return h;
 }
 
 void NetworkModel::withdraw_pod_hazards(const PodState& old, NodeState& n) {
@@ -79,9 +97,13 @@ void NetworkModel::add_pod_hazards(PodState& s, const json::object& pod, NodeSta
     ++n.first_found_calico;
   if (s.cleanup && s.ready)
     leftovers_->cleanup_pod(s.node, +1);
-  // An agent that turns Ready writes its CNI config again.
-  if (s.role && s.ready && !was_ready)
+  // An agent that turns Ready writes its CNI config again; a Cilium agent's
+  // settings (its file, cni-exclusive, host routing) are now the node's.
+  if (s.role && s.ready && !was_ready) {
     n.renamed &= static_cast<RoleMask>(~role_bit(*s.role));
+    if (s.cilium)
+      n.cilium[static_cast<std::size_t>(*s.role)] = *s.cilium;
+  }
 }
 
 std::optional<std::string> NetworkModel::address_on(const NodeState& n, Network net,
@@ -121,6 +143,7 @@ std::size_t NetworkModel::first_found_calico_pods(std::string_view node) const {
 
 void NetworkModel::add_hazard_report(json::object& r) const {
   std::size_t leftovers = 0, renamed = 0, broken = 0, overlap = 0, calico_lost = 0;
+  std::size_t cilium_config = 0, host_routing = 0;
   for (const auto& [name, n] : nodes_) {
     if (!n.node)
       continue;
@@ -133,6 +156,15 @@ void NetworkModel::add_hazard_report(json::object& r) const {
       ++broken;
     if (h.overlap)
       ++overlap;
+    if (h.host_routing)
+      ++host_routing;
+    // The node's Cilium agent writes a CNI config (not with custom-cni-conf).
+    const auto files = role_files(n);
+    for (const auto role : {AgentRole::cilium, AgentRole::cilium_migrated})
+      if ((n.active & role_bit(role)) && !files[static_cast<std::size_t>(role)].empty()) {
+        ++cilium_config;
+        break;
+      }
     if (n.first_found_calico > 0 && (n.active & cilium_roles))
       ++calico_lost;
   }
@@ -142,6 +174,8 @@ void NetworkModel::add_hazard_report(json::object& r) const {
   stack["nodes_cross_node_broken"] = broken;
   stack["nodes_in_pod_cidr_overlap"] = overlap;
   stack["nodes_calico_node_ip_lost"] = calico_lost;
+  stack["nodes_cilium_cni_config"] = cilium_config;
+  stack["nodes_host_legacy_routing"] = host_routing;
   r["cni_stack"] = std::move(stack);
 }
 

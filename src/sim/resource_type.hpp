@@ -16,6 +16,10 @@ struct ResourceType {
   std::string kind;
   bool namespaced;
   bool has_status;
+  // A CustomResourceDefinition's kind: served only by the API handlers whose
+  // store holds the CRD, at its served versions (`version`: the first
+  // registration's storage version, the store's one bucket for every version).
+  bool custom = false;
 };
 
 // Throws ErrorException(Errc::not_found) when unknown.

@@ -28,10 +28,10 @@ struct ClassParts {
   Network ip;
 };
 constexpr ClassParts parts_of(std::size_t c) {
-  return {
-      static_cast<NetworkMask>((c >> 7) & 3),
-      NodeHazards{static_cast<NetworkMask>((c >> 5) & 3), static_cast<NetworkMask>((c >> 3) & 3)},
-      static_cast<NetworkMask>((c >> 1) & 3), static_cast<Network>(c & 1)};
+  return {static_cast<NetworkMask>((c >> 7) & 3),
+          NodeHazards{static_cast<NetworkMask>((c >> 5) & 3),
+                      static_cast<NetworkMask>((c >> 3) & 3), ((c >> 9) & 1) != 0},
+          static_cast<NetworkMask>((c >> 1) & 3), static_cast<Network>(c & 1)};
 }
 bool class_pair_violates(std::size_t i, std::size_t j, bool same_node) {
   const auto a = parts_of(i), b = parts_of(j);
@@ -45,12 +45,18 @@ double seconds(ViolationTracker::Clock::duration d) {
 
 }  // namespace
 
-ViolationTracker::ViolationTracker() : violates_(classes * classes) {
-  static_assert(class_of(3, NodeHazards{3, 3}, 3, Network::cilium) == classes - 1);
-  for (std::size_t i = 0; i < classes; ++i)
-    for (std::size_t j = 0; j < classes; ++j)
-      violates_[i * classes + j] = class_pair_violates(i, j, false);
-}
+ViolationTracker::ViolationTracker()
+    : violates_([]() -> const std::vector<bool>& {
+        static_assert(class_of(3, NodeHazards{3, 3, true}, 3, Network::cilium) == classes - 1);
+        static const std::vector<bool> table = [] {
+          std::vector<bool> t(classes * classes);
+          for (std::size_t i = 0; i < classes; ++i)
+            for (std::size_t j = 0; j < classes; ++j)
+              t[i * classes + j] = class_pair_violates(i, j, false);
+          return t;
+        }();
+        return table;
+      }()) {}
 
 void ViolationTracker::refresh_correction(NodeState& n) {
   std::int64_t c = 0;

@@ -4,7 +4,9 @@
 // each other (either direction fails). Reachability depends only on (networks up
 // on the pod's node, the node's hazards, the pod's interface set, its IP's
 // network) and whether both pods share a node, so pods are counted per class
-// (4 x 16 x 4 x 2 = 512 classes), the count is a sum over class pairs by the
+// (4 x 16 x 2 x 4 x 2 = 1024 classes: a node's networks, hazards and host
+// routing, a pod's interfaces and IP network), the count is a sum over class
+// pairs by the
 // cross-node rule, and each node adds a correction for its own pairs (the
 // same-node rule, which no hazard touches): O(1) per change at any cluster
 // size, no pod pairs enumerated.
@@ -68,10 +70,11 @@ class ViolationTracker {
                                    const std::vector<bool>& node_cordoned);
 
  private:
-  // up(4) x cross_broken(4) x overlap(4) x interfaces(4) x ip(2)
-  static constexpr std::size_t classes = 512;
+  // host_routing(2) x up(4) x cross_broken(4) x overlap(4) x interfaces(4) x ip(2)
+  static constexpr std::size_t classes = 1024;
   static constexpr std::size_t node_bits(NetworkMask up, NodeHazards h) {
-    return (static_cast<std::size_t>(up & 3) << 4) |
+    return (static_cast<std::size_t>(h.host_routing) << 6) |
+           (static_cast<std::size_t>(up & 3) << 4) |
            (static_cast<std::size_t>(h.cross_broken & 3) << 2) |
            static_cast<std::size_t>(h.overlap & 3);
   }
@@ -102,7 +105,9 @@ class ViolationTracker {
   std::vector<NodeState> nodes_;
   std::unordered_map<std::string, std::size_t> node_ids_;
   std::array<std::int64_t, classes> counts_{};
-  std::vector<bool> violates_;  // classes x classes, by the cross-node rule
+  // classes x classes, by the cross-node rule: one table for the process
+  // (a million pairs, built once).
+  const std::vector<bool>& violates_;
   bool violates(std::size_t i, std::size_t j) const { return violates_[i * classes + j]; }
 
   std::uint64_t current_ = 0;

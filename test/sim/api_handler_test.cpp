@@ -348,3 +348,36 @@ BOOST_FIXTURE_TEST_CASE(table_output_when_asked, Fixture) {
   BOOST_TEST_REQUIRE(w.watch != nullptr);
   BOOST_TEST(json::parse(w.watch->initial.at(0)).at("object").at("kind").as_string() == "Table");
 }
+
+// A CRD is served at every `served: true` version (kube-apiserver's
+// apiextensions handler), the highest priority one preferred; deleting it
+// stops serving it.
+BOOST_FIXTURE_TEST_CASE(a_crd_is_served_at_each_served_version, Fixture) {
+  BOOST_TEST(call("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                  R"({"metadata":{"name":"gadgets.example.org"},"spec":{"group":"example.org",
+                     "names":{"plural":"gadgets","kind":"Gadget"},"scope":"Namespaced",
+                     "versions":[{"name":"v1beta1","served":true,"storage":false},
+                                 {"name":"v1","served":true,"storage":true},
+                                 {"name":"v1alpha1","served":false,"storage":false}]}})")
+                 .response.status == 201);
+  const auto group = body(call("GET", "/apis/example.org"));
+  BOOST_TEST(group.at("preferredVersion").at("version").as_string() == "v1");
+  BOOST_TEST(group.at("versions").as_array().size() == 2u);
+  BOOST_TEST(call("GET", "/apis/example.org/v1beta1").response.status == 200);
+  BOOST_TEST(call("GET", "/apis/example.org/v1alpha1").response.status == 404);
+  BOOST_TEST(call("POST", "/apis/example.org/v1beta1/namespaces/default/gadgets",
+                  R"({"apiVersion":"example.org/v1beta1","metadata":{"name":"g"}})")
+                 .response.status == 201);
+  BOOST_TEST(body(call("GET", "/apis/example.org/v1/namespaces/default/gadgets/g"))
+                 .at("apiVersion")
+                 .as_string() == "example.org/v1");
+  BOOST_TEST(
+      call("GET", "/apis/example.org/v1alpha1/namespaces/default/gadgets/g").response.status ==
+      404);
+  BOOST_TEST(
+      call("DELETE", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.org")
+          .response.status == 200);
+  BOOST_TEST(call("GET", "/apis/example.org/v1/namespaces/default/gadgets/g").response.status ==
+             404);
+  BOOST_TEST(call("GET", "/apis/example.org").response.status == 404);
+}

@@ -179,6 +179,23 @@ BOOST_AUTO_TEST_CASE(cni_exclusive_false_keeps_multus) {
   BOOST_TEST(c.report("nodes_configs_renamed") == 0);
 }
 
+// enable-host-legacy-routing (resources/cilium.yaml sets it) does not count
+// where multus runs: pods there are judged by their interfaces, so a node
+// whose pods took Cilium IPs before the others got a Cilium interface (the
+// roll skipped) still shows.
+BOOST_AUTO_TEST_CASE(host_routing_does_not_count_where_multus_runs) {
+  Cluster c(Harness::zero_delays(), {{"enable-host-legacy-routing", "true"}});
+  c.prepare();
+  BOOST_TEST(c.report("nodes_host_legacy_routing") == 0);
+  c.h.label_node("node-0", L + "priority-calico", nullptr);
+  c.h.label_node("node-0", L + "priority-cilium", "true");
+  BOOST_REQUIRE(c.h.settle());
+  c.roll("node-0");
+  for (const auto& i : c.interfaces_on("node-0"))
+    BOOST_TEST(i == "cilium,source");
+  BOOST_TEST(c.violations() > 0u);
+}
+
 // (b) flannel's VXLAN (UDP 8472) and Cilium's VXLAN on its default port
 // (8472): every node running both agents loses cross-node traffic on both
 // networks; pods on one node still reach each other.
@@ -373,8 +390,9 @@ BOOST_AUTO_TEST_CASE(tracker_matches_brute_force_with_hazards) {
           t.set_node_networks(n, up[n], now);
           break;
         case 1:
-          hazards[n] =
-              NodeHazards{static_cast<NetworkMask>(rng() % 4), static_cast<NetworkMask>(rng() % 4)};
+          // With the nodes' host routing (reachability through the hosts).
+          hazards[n] = NodeHazards{static_cast<NetworkMask>(rng() % 4),
+                                   static_cast<NetworkMask>(rng() % 4), rng() % 2 == 0};
           t.set_node_hazards(n, hazards[n], now);
           break;
         case 2:

@@ -94,6 +94,35 @@ BOOST_AUTO_TEST_CASE(reachability_rules) {
   BOOST_TEST(reaches(BOTH, BOTH, Network::cilium, CIL));
 }
 
+// enable-host-legacy-routing on both nodes, both networks up on both: a pod
+// on one network reaches a pod on the other through the hosts.
+BOOST_AUTO_TEST_CASE(reachability_through_the_hosts) {
+  const NodeHazards routed{0, 0, true}, plain{};
+  BOOST_TEST(reaches(SRC, BOTH, routed, Network::cilium, BOTH, routed, false));
+  BOOST_TEST(reaches(CIL, BOTH, routed, Network::source, BOTH, routed, false));
+  BOOST_TEST(reaches(SRC, BOTH, routed, Network::cilium, BOTH, routed, true));
+  BOOST_TEST(!reaches(SRC, BOTH, routed, Network::cilium, BOTH, plain, false));
+  BOOST_TEST(!reaches(SRC, BOTH, plain, Network::cilium, BOTH, routed, false));
+  BOOST_TEST(!reaches(SRC, SRC, routed, Network::cilium, BOTH, routed, false));  // no Cilium on A's
+  BOOST_TEST(!reaches(SRC, BOTH, routed, Network::cilium, CIL, routed, false));  // no source on B's
+  // The overlay the packet takes to B must work across nodes.
+  const NodeHazards broken{CIL, 0, true};
+  BOOST_TEST(!reaches(SRC, BOTH, routed, Network::cilium, BOTH, broken, false));
+  // The tracker counts the pair by the same rule.
+  for (const bool host_routing : {true, false}) {
+    ViolationTracker t;
+    const auto now = ViolationTracker::Clock::now();
+    const auto a = t.node_index("a"), b = t.node_index("b");
+    for (const auto n : {a, b}) {
+      t.set_node_networks(n, BOTH, now);
+      t.set_node_hazards(n, NodeHazards{0, 0, host_routing}, now);
+    }
+    t.add_pod(a, SRC, Network::source, now);
+    t.add_pod(b, CIL, Network::cilium, now);
+    BOOST_TEST(t.violations() == (host_routing ? 0u : 1u));
+  }
+}
+
 BOOST_AUTO_TEST_CASE(class_count_equals_brute_force_on_random_clusters) {
   std::mt19937 rng(12345);
   for (int round = 0; round < 300; ++round) {

@@ -5,6 +5,7 @@
 // uncordoned nodes ever loses connectivity; skipping the roll step does.
 #include <boost/test/unit_test.hpp>
 
+#include "knet_stress_gate.hpp"
 #include "sim_cluster_harness.hpp"
 
 using namespace cnimig::sim;
@@ -31,14 +32,7 @@ struct Migration {
 
   // Gate: everything settled, every knet-stress instance reaches all its peers.
   void gate(const std::string& where) {
-    BOOST_TEST_REQUIRE(h.settle(), where);
-    const auto knet = h.pods_of("knet-stress");
-    BOOST_TEST_REQUIRE(knet.size() == 2 * node_names.size(), where);
-    for (const auto& p : knet) {
-      BOOST_TEST_REQUIRE(Harness::ready(*p), where);
-      const auto r = h.model.exec(*p, {"/knet-stress", "status"});
-      BOOST_TEST(r.exit_code == 0, where << ": " << r.stderr_text);
-    }
+    cnimig::sim::test::knet_stress_gate(h, where, 2 * node_names.size());
   }
 
   void delete_non_host_pods(const std::string& node, bool daemonsets_too) {

@@ -230,6 +230,51 @@ check "rollout status ds/canal" 0 'successfully rolled out' -- \
   K rollout status ds/canal -n kube-system --timeout=60s
 check "rollout status deploy/coredns" 0 'successfully rolled out' -- \
   K rollout status deploy/coredns -n kube-system --timeout=60s
+# Cilium's operator registers the CiliumNodeConfig CRD once Ready (v1.18:
+# served at v2 and v2alpha1); kubectl finds the kind through discovery.
+cat >"$WORK/operator.yaml" <<'YAML'
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: cilium-operator, namespace: kube-system}
+spec:
+  replicas: 1
+  selector: {matchLabels: {name: cilium-operator}}
+  template:
+    metadata: {labels: {name: cilium-operator}}
+    spec:
+      hostNetwork: true
+      containers:
+      - {name: cilium-operator, image: "quay.io/cilium/operator-generic:v1.18.9"}
+YAML
+cat >"$WORK/cnc.yaml" <<'YAML'
+apiVersion: cilium.io/v2
+kind: CiliumNodeConfig
+metadata: {name: cilium-default, namespace: kube-system}
+spec:
+  nodeSelector: {matchLabels: {io.cilium.migration/cilium-default: "true"}}
+  defaults: {custom-cni-conf: "false", cni-exclusive: "true"}
+YAML
+check "no ciliumnodeconfigs before the operator" 1 "doesn't have a resource type" -- \
+  K get ciliumnodeconfigs -n kube-system
+check "apply the operator" 0 'deployment.apps/cilium-operator created' -- K apply -f "$WORK/operator.yaml"
+check "wait for the CRD" 0 'condition met' -- \
+  K wait --for=create crd/ciliumnodeconfigs.cilium.io --timeout=30s
+check "the CRD is Established" 0 'condition met' -- \
+  K wait --for condition=Established crd/ciliumnodeconfigs.cilium.io --timeout=10s
+check "get ciliumnodeconfigs (none yet)" 0 'No resources found' -- K get ciliumnodeconfigs -n kube-system
+check "api-versions lists both" 0 'cilium.io/v2alpha1' -- K api-versions
+check "server dry run creates nothing" 0 'created \(server dry run\)' -- \
+  K create --dry-run=server -f "$WORK/cnc.yaml"
+check "create ciliumnodeconfig" 0 'ciliumnodeconfig.cilium.io/cilium-default created' -- K create -f "$WORK/cnc.yaml"
+check "get ciliumnodeconfigs" 0 'cilium-default' -- K get ciliumnodeconfigs -n kube-system
+sed -i 's/cni-exclusive: "true"/cni-exclusive: "false"/' "$WORK/cnc.yaml"
+check "apply ciliumnodeconfig (client-side)" 0 'configured' -- K apply -f "$WORK/cnc.yaml"
+check "apply ciliumnodeconfig --server-side" 0 'serverside-applied' -- K apply --server-side -f "$WORK/cnc.yaml"
+check "applied value stored" 0 '^false$' -- \
+  K get ciliumnodeconfig cilium-default -n kube-system -o jsonpath='{.spec.defaults.cni-exclusive}'
+check "get at v2alpha1" 0 '^cilium.io/v2alpha1$' -- \
+  K get ciliumnodeconfigs.v2alpha1.cilium.io cilium-default -n kube-system -o jsonpath='{.apiVersion}'
+check "delete ciliumnodeconfig" 0 'deleted' -- K delete ciliumnodeconfig cilium-default -n kube-system
 kill "$MODEL_PID" 2>/dev/null; wait "$MODEL_PID" 2>/dev/null
 export KUBECONFIG=$WORK/kubeconfig
 
