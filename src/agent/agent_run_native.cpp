@@ -22,22 +22,20 @@ namespace asio = boost::asio;
 namespace {
 
 // The versions of cilium.io the API serves now; nullopt when it serves none
-// (404: no Cilium CRD registered yet).
+// (no Cilium CRD registered yet). From the group list, which is always
+// served (/apis/cilium.io is a 404 until then).
 asio::awaitable<Result<std::optional<std::vector<std::string>>>> served_cilium_versions(
     kube::Client& client) {
   kube::HttpRequest request;
-  request.target = "/apis/" + std::string(migrate::kCiliumGroup);
+  request.target = "/apis";
   auto answer = co_await client.request(request);
-  if (!answer) {
-    if (answer.error().code == Errc::not_found)
-      co_return std::optional<std::vector<std::string>>{};
+  if (!answer)
     co_return answer.error();
-  }
   boost::system::error_code ec;
-  const auto group = boost::json::parse(answer->body, ec);
-  if (ec || !group.is_object())
-    co_return make_error(Errc::protocol, request.target + ": not an APIGroup");
-  co_return std::optional<std::vector<std::string>>{api_group_versions(group.get_object())};
+  const auto groups = boost::json::parse(answer->body, ec);
+  if (ec || !groups.is_object())
+    co_return make_error(Errc::protocol, "/apis: not an APIGroupList");
+  co_return api_group_versions(groups.get_object(), migrate::kCiliumGroup);
 }
 
 }  // namespace

@@ -88,17 +88,26 @@ std::string cilium_pool_cidr(const ManifestBundle& bundle) {
 
 namespace cnimig::agent {
 
-std::vector<std::string> api_group_versions(const boost::json::object& api_group) {
-  std::vector<std::string> out;
-  if (const auto* versions = wire::arr(&api_group, "versions")) {
-    for (const auto& v : *versions) {
-      if (v.is_object()) {
-        if (auto name = wire::str(&v.get_object(), "version"); !name.empty())
-          out.emplace_back(name);
+std::optional<std::vector<std::string>> api_group_versions(const boost::json::object& group_list,
+                                                           std::string_view group) {
+  const auto* groups = wire::arr(&group_list, "groups");
+  if (groups == nullptr)
+    return std::nullopt;
+  for (const auto& g : *groups) {
+    if (!g.is_object() || wire::str(&g.get_object(), "name") != group)
+      continue;
+    std::vector<std::string> out;
+    if (const auto* versions = wire::arr(&g.get_object(), "versions")) {
+      for (const auto& v : *versions) {
+        if (v.is_object()) {
+          if (auto name = wire::str(&v.get_object(), "version"); !name.empty())
+            out.emplace_back(name);
+        }
       }
     }
+    return out;
   }
-  return out;
+  return std::nullopt;
 }
 
 }  // namespace cnimig::agent

@@ -124,13 +124,17 @@ BOOST_AUTO_TEST_CASE(applied_detection_and_settings) {
 }
 
 BOOST_AUTO_TEST_CASE(api_group_versions_in_order) {
-  const auto group = boost::json::parse(R"({"kind": "APIGroup", "name": "cilium.io",
-      "versions": [{"groupVersion": "cilium.io/v2", "version": "v2"},
-                   {"groupVersion": "cilium.io/v2alpha1", "version": "v2alpha1"}],
-      "preferredVersion": {"groupVersion": "cilium.io/v2", "version": "v2"}})")
-                         .as_object();
-  BOOST_TEST((api_group_versions(group) == std::vector<std::string>{"v2", "v2alpha1"}));
-  BOOST_TEST(api_group_versions(boost::json::object{}).empty());
+  const auto list = boost::json::parse(R"({"kind": "APIGroupList", "groups": [
+      {"name": "apps", "versions": [{"groupVersion": "apps/v1", "version": "v1"}]},
+      {"name": "cilium.io",
+       "versions": [{"groupVersion": "cilium.io/v2", "version": "v2"},
+                    {"groupVersion": "cilium.io/v2alpha1", "version": "v2alpha1"}],
+       "preferredVersion": {"groupVersion": "cilium.io/v2", "version": "v2"}}]})")
+                        .as_object();
+  BOOST_TEST((api_group_versions(list, "cilium.io").value() ==
+              std::vector<std::string>{"v2", "v2alpha1"}));
+  BOOST_TEST(!api_group_versions(list, "example.com").has_value());
+  BOOST_TEST(!api_group_versions(boost::json::object{}, "cilium.io").has_value());
 }
 
 // The shipped bundle loads and splits with the default configuration.

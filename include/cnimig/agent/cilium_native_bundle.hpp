@@ -5,7 +5,9 @@
 // CiliumNodeConfig alone, applied only once the operator has registered its
 // CRD, at the apiVersion preflight discovered (migrate/cilium_node_config.hpp).
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cnimig/agent/manifest_bundle.hpp"
@@ -36,8 +38,10 @@ std::string cilium_pool_cidr(const ManifestBundle& bundle);
 
 namespace cnimig::agent {
 
-// The versions an APIGroup discovery document (GET /apis/<group>) lists
-// ("v2", "v2alpha1"), in its order.
-std::vector<std::string> api_group_versions(const boost::json::object& api_group);
+// The versions of `group` in an APIGroupList (GET /apis, always served, unlike
+// /apis/<group> before the group exists): ("v2", "v2alpha1") in its order,
+// nullopt when the list has no such group.
+std::optional<std::vector<std::string>> api_group_versions(const boost::json::object& group_list,
+                                                           std::string_view group);
 
 }  // namespace cnimig::agent
