@@ -1,10 +1,11 @@
 // Step 4, migrate: move each node to Cilium alone. Per node: gate; record
 // intent; cordon; drain; NoExecute taint on the cilium key (only pods that
-// tolerate it, the CNI agents and knet-stress, stay); swap calico-cilium for
+// tolerate it, the CNI agents and knet-stress, stay), swap calico-cilium for
 // cilium (the source CNI and the first Cilium leave, cilium-migrated and its
-// 00-cilium.conf arrive); wait for cilium-migrated Ready on the node; record
-// the cut-off and delete what predates it; gate; untaint; uncordon; swap
-// priority-cilium for migrated (multus leaves); gate; drop the annotations.
+// 00-cilium.conf arrive) and record the cut-off, in one patch; wait for
+// cilium-migrated Ready on the node; delete what predates the cut-off; gate;
+// untaint, uncordon and swap priority-cilium for migrated (multus leaves) in
+// one patch; gate; drop the annotations.
 // It runs only when priority is done on every node: a node may drop the
 // source CNI only when every pod anywhere already takes its IP from Cilium.
 
@@ -30,6 +31,12 @@ LabelNode to_migrated(const MigrationSettings& s, const std::string& node) {
   return LabelNode{node, {{s.labels.migrated, s.labels.value}}, {s.labels.cni_priority_cilium}};
 }
 
+bool is_stage(const MigrationSettings& s, const NodeState& node, std::string_view key,
+              std::string_view value) {
+  const auto* v = s.find_annotation(node.annotations, key);
+  return v != nullptr && *v == value;
+}
+
 // Phases that give the node back, allowed even after a failure.
 NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const NodeState& node,
                                 NodePhase phase, StepOutcome& out) {
@@ -42,7 +49,13 @@ NodeHold advance_after_deletion(const Context& ctx, const NodeStep& step, const 
     case NodePhase::migrate_pods_deleted:
       if (ctx.gate_ok_for(name, step.step)) {
         // One gate, then untaint, uncordon and swap priority-cilium for
-        // migrated in this order (src/migrate/README.md).
+        // migrated in this order (src/migrate/README.md), in one patch.
+        if (!is_stage(s, node, step.stage_key, stage::kPodsDeleted)) {
+          out.write(
+              step.step, name,
+              AnnotateNode{
+                  name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
+        }
         out.write(step.step, name, RemoveTaint{name, cilium_taint(s)});
         if (node.unschedulable && !ctx.was_cordoned(node))
           out.write(step.step, name, SetCordon{name, false});
@@ -91,21 +104,29 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       out.write(step.step, name, AddTaint{name, cilium_taint(s)});
       if (ctx.has_label(node, s.labels.calico_cilium) || !ctx.has_label(node, s.labels.cilium))
         out.write(step.step, name, to_cilium(s, name));
+      out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
       break;
     case NodePhase::migrate_tainted:
       out.write(step.step, name, to_cilium(s, name));
+      out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
       break;
     case NodePhase::migrate_cilium_ready_wait:
-      out.wait(step.step, name, Gate::cilium_migrated_ready,
-               {s.cilium_migrated().describe() + " on " + name});
-      break;
     case NodePhase::migrate_cilium_ready:
-      out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
+      // The cut-off goes with the swap: the node is cordoned and tainted, so
+      // the only pods created on it until cilium-migrated is Ready are the
+      // ones tolerating both, and the deletion waits for that Ready anyway.
+      // A node swapped by an earlier version has none yet.
+      if (!is_stage(s, node, step.stage_key, stage::kDeleting))
+        out.write(step.step, name, cutoff_annotation(ctx, node, step.stage_key, step.before_key));
+      if (phase == NodePhase::migrate_cilium_ready_wait)
+        out.wait(step.step, name, Gate::cilium_migrated_ready,
+                 {s.cilium_migrated().describe() + " on " + name});
       break;
     case NodePhase::migrate_deleting_pods:
       // Behind 00-cilium.conf: else the pods would get no Cilium IP.
-      delete_pods_behind_agent(ctx, step, node, s.cilium_migrated(), Gate::cilium_migrated_ready,
-                               out);
+      if (delete_pods_behind_agent(ctx, step, node, s.cilium_migrated(),
+                                   Gate::cilium_migrated_ready, out))
+        return advance_after_deletion(ctx, step, node, NodePhase::migrate_pods_deleted, out);
       break;
     default:
       return NodeHold::in_flight;

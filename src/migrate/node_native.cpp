@@ -171,7 +171,12 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       break;
     case NodePhase::native_deleting_pods:
       // Behind 05-cilium.conflist: else the pods would keep the source CNI.
-      delete_pods_behind_agent(ctx, step, node, s.cilium(), Gate::cni_ready, out);
+      if (delete_pods_behind_agent(ctx, step, node, s.cilium(), Gate::cni_ready, out)) {
+        out.write(
+            step.step, name,
+            AnnotateNode{
+                name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
+      }
       break;
     case NodePhase::native_pods_deleted:
       return check_pods(ctx, step, node, out);

@@ -53,28 +53,40 @@ struct NodeFacts {
   }
 };
 
-const detail::RollPhases kRollPhases{NodePhase::roll_started,       NodePhase::roll_started,
-                                     NodePhase::roll_draining,      NodePhase::roll_drained,
-                                     NodePhase::roll_deleting_pods, NodePhase::roll_pods_deleted,
-                                     NodePhase::roll_awaiting_gate};
+const detail::RollPhases kRollPhases{
+    NodePhase::roll_started,       NodePhase::roll_started,          NodePhase::roll_draining,
+    NodePhase::roll_drained,       NodePhase::roll_deleting_pods,    NodePhase::roll_pods_deleted,
+    NodePhase::roll_awaiting_gate, annotation_names::kRollPodsBefore};
 const detail::RollPhases kPriorityPhases{
     NodePhase::priority_started,       NodePhase::priority_swapped,
     NodePhase::priority_draining,      NodePhase::priority_drained,
     NodePhase::priority_deleting_pods, NodePhase::priority_pods_deleted,
-    NodePhase::priority_awaiting_gate};
+    NodePhase::priority_awaiting_gate, annotation_names::kPriorityPodsBefore};
+
+// After the deletion: the gate, then untaint, uncordon and `migrated` in one
+// patch (older versions wrote them one by one), then the final gate.
+NodePhase migrate_after_deletion(const NodeFacts& f) {
+  if (f.cilium_taint())
+    return NodePhase::migrate_pods_deleted;
+  if (f.node.unschedulable && !f.was_cordoned())
+    return NodePhase::migrate_untainted;
+  if (!f.label(f.s.labels.migrated))
+    return NodePhase::migrate_uncordoned;
+  return NodePhase::migrate_labelled;
+}
 
 NodePhase migrate_phase(const NodeFacts& f, std::string_view stage_value) {
-  if (stage_value == stage::kDeleting)
-    return NodePhase::migrate_deleting_pods;
-  if (stage_value == stage::kPodsDeleted) {
-    if (f.cilium_taint())
-      return NodePhase::migrate_pods_deleted;
-    if (f.node.unschedulable && !f.was_cordoned())
-      return NodePhase::migrate_untainted;
-    if (!f.label(f.s.labels.migrated))
-      return NodePhase::migrate_uncordoned;
-    return NodePhase::migrate_labelled;
+  if (stage_value == stage::kDeleting) {
+    // Recorded with the taint and the swap, before cilium-migrated runs here.
+    if (!f.cilium_migrated_ready())
+      return NodePhase::migrate_cilium_ready_wait;
+    const auto cut = detail::cutoff(f.s, f.node, annotation_names::kMigratePodsBefore);
+    if (cut < 0 || !detail::pods_to_recreate(f.node, cut).empty())
+      return NodePhase::migrate_deleting_pods;
+    return migrate_after_deletion(f);
   }
+  if (stage_value == stage::kPodsDeleted)
+    return migrate_after_deletion(f);
   if (!f.node.unschedulable)
     return NodePhase::migrate_started;
   if (detail::has_evictable_pods(f.s, f.node))
@@ -243,21 +255,32 @@ NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
                           bool swap_pending) {
   const auto* was = s.find_annotation(node.annotations, annotation_names::kWasCordoned);
   const bool was_cordoned = was != nullptr && *was == "true";
+  // Pods re-created: the node waits for its gate, cordoned (the uncordon
+  // goes with the completion) or given back after a failure.
+  const auto re_created =
+      node.unschedulable && !was_cordoned ? phases.pods_deleted : phases.awaiting_gate;
+  if (stage_value == stage::kPodsDeleted)
+    return re_created;
+  // The deletion's end shows in the pods themselves: no write records it.
+  const auto cut = cutoff(s, node, phases.before_key);
+  const bool old_pods_left = cut < 0 || !pods_to_recreate(node, cut).empty();
   if (stage_value == stage::kDeleting)
-    return phases.deleting;
-  if (stage_value == stage::kPodsDeleted) {
-    if (node.unschedulable && !was_cordoned)
-      return phases.pods_deleted;
-    return phases.awaiting_gate;
-  }
+    return old_pods_left ? phases.deleting : re_created;
   // "started" (or a value we do not know: start over, every action is idempotent)
   if (swap_pending)
     return phases.started;
+  // The cut-off is recorded with the cordon: none predating it left means
+  // the pods were re-created, whether the node is still cordoned or was
+  // given back after a failure.
+  if (cut >= 0 && !old_pods_left)
+    return re_created;
   if (!node.unschedulable)
     return phases.cordon;
   if (has_evictable_pods(s, node))
     return phases.draining;
-  return phases.drained;
+  // Drained. With the cut-off recorded (at the cordon), the deletion needs no
+  // write to begin.
+  return cut < 0 ? phases.drained : phases.deleting;
 }
 
 }  // namespace cnimig::migrate::detail

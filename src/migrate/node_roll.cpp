@@ -65,12 +65,14 @@ bool has_evictable_pods(const MigrationSettings& s, const NodeState& node) {
                      [&](const PodState& p) { return evictable(p, since); });
 }
 
-void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
-  out.write(step, node.name,
-            AnnotateNode{node.name,
-                         {{ctx.settings.annotation(annotation_names::kDrainSince),
-                           std::to_string(ctx.run.now + 1)}},
-                         {}});
+void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out,
+            std::string_view cutoff_key) {
+  const auto next_second = std::to_string(ctx.run.now + 1);
+  AnnotateNode a{
+      node.name, {{ctx.settings.annotation(annotation_names::kDrainSince), next_second}}, {}};
+  if (!cutoff_key.empty())
+    a.set.emplace(ctx.settings.annotation(cutoff_key), next_second);
+  out.write(step, node.name, std::move(a));
   out.write(step, node.name, SetCordon{node.name, true});
 }
 
@@ -109,8 +111,13 @@ AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                       {}};
 }
 
+std::int64_t cutoff(const MigrationSettings& s, const NodeState& node,
+                    std::string_view before_key) {
+  return annotation_seconds(s, node, before_key).value_or(-1);
+}
+
 std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
-  return annotation_seconds(ctx.settings, node, before_key).value_or(-1);
+  return cutoff(ctx.settings, node, before_key);
 }
 
 bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out) {
@@ -350,8 +357,10 @@ namespace cnimig::migrate::detail {
 
 void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollStage stage,
                   std::string_view stage_key, std::string_view before_key, StepOutcome& out) {
-  const auto& s = ctx.settings;
   if (stage == RollStage::pods_deleted) {
+    // After a failure: give the node back (its phase is then
+    // `awaiting_gate`: the cut-off is recorded and no pod predates it).
+    // Otherwise the step's gate and completion come first (roll_stage).
     out.write(step, node.name, SetCordon{node.name, false});
     return;
   }
@@ -360,28 +369,26 @@ void advance_roll(const Context& ctx, StepId step, const NodeState& node, RollSt
   switch (stage) {
     case RollStage::cordon:
       // Chained in one decision (the driver keeps per-node order): every
-      // prefix of the chain is itself a phase the core resumes from.
-      cordon(ctx, step, node, out);
+      // prefix of the chain is itself a phase the core resumes from. The
+      // shared roll's cordon comes once the node's CNI is the one its pods
+      // must get, so the cut-off goes with it.
+      cordon(ctx, step, node, out, before_key);
       drain(ctx, step, node, out);
       break;
     case RollStage::draining:
       drain(ctx, step, node, out);
       break;
     case RollStage::drained:
-      // The cut-off is written before any deletion, so a restart deletes
-      // exactly the pods that predate it.
+      // Only a node whose cordon carried no cut-off (an administrator's, or
+      // one recorded by an earlier version) gets here. The cut-off is written
+      // before any deletion, so a restart deletes exactly the pods that
+      // predate it.
       out.write(step, node.name, cutoff_annotation(ctx, node, stage_key, before_key));
       break;
     case RollStage::deleting:
-      if (delete_old_pods(ctx, step, node, before_key, out)) {
-        out.write(
-            step, node.name,
-            AnnotateNode{
-                node.name, {{s.annotation(stage_key), std::string(stage::kPodsDeleted)}}, {}});
-        if (node.unschedulable && !ctx.was_cordoned(node)) {
-          out.write(step, node.name, SetCordon{node.name, false});
-        }
-      }
+      // Once none is left the phase says so (roll_like_phase): no write
+      // records it.
+      delete_old_pods(ctx, step, node, before_key, out);
       break;
     case RollStage::pods_deleted:
       break;

@@ -25,8 +25,13 @@ bool has_evictable_pods(const MigrationSettings& s, const NodeState& node);
 
 // Cordons the node, recording first when the drain begins: the next whole
 // second of the server's clock, so that a pod created in the second the
-// cordon lands in still counts as one to evict.
-void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out);
+// cordon lands in still counts as one to evict. With `cutoff_key`, the same
+// annotation write records the deletion cut-off too (same second): where the
+// CNI the pods must get already runs on the node, nothing created after the
+// cordon needs re-creating, and the cut-off's second passes during the drain
+// instead of being waited for after it.
+void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out,
+            std::string_view cutoff_key = {});
 
 // Pods to delete after the drain: not hostNetwork (their network does not
 // change), not mirror, created before the recorded cut-off. The cut-off tells
@@ -39,6 +44,7 @@ void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome&
 std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cutoff);
 
 // The recorded cut-off, or -1 when absent or malformed.
+std::int64_t cutoff(const MigrationSettings& s, const NodeState& node, std::string_view before_key);
 std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key);
 
 // The write that records the cut-off (and the stage "deleting") once the node
@@ -132,8 +138,9 @@ struct RollPhases {
   NodePhase draining;
   NodePhase drained;
   NodePhase deleting;
-  NodePhase pods_deleted;   // uncordon next
-  NodePhase awaiting_gate;  // gate, then completion
+  NodePhase pods_deleted;       // uncordon next
+  NodePhase awaiting_gate;      // gate, then completion
+  std::string_view before_key;  // the step's deletion cut-off annotation
 };
 
 // A node's phase in such a step from its stage annotation's value, its

@@ -46,8 +46,17 @@ StepOutcome run_node_step(const Context& ctx, const NodeStep& step) {
 
 void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState& node,
                       StepOutcome& out) {
-  if (!node.unschedulable)
-    cordon(ctx, step.step, node, out);
+  const auto cutoff_key = step.cutoff_with_cordon ? step.before_key : std::string_view{};
+  if (!node.unschedulable) {
+    cordon(ctx, step.step, node, out, cutoff_key);
+  } else if (!cutoff_key.empty()) {
+    // An administrator's cordon: the start annotation recorded the drain's
+    // start; the cut-off joins it in the same patch.
+    out.write(step.step, node.name,
+              AnnotateNode{node.name,
+                           {{ctx.settings.annotation(cutoff_key), std::to_string(ctx.run.now + 1)}},
+                           {}});
+  }
   drain(ctx, step.step, node, out);
 }
 
@@ -74,23 +83,21 @@ std::optional<RollStage> shared_roll_stage(NodePhase phase) {
 
 NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
                     RollStage stage, StepOutcome& out) {
+  // Pods re-created, node still cordoned: the gate, then the uncordon with
+  // the completion. After a failure the shared roll gives the node back.
+  if (stage == RollStage::pods_deleted && !ctx.failed)
+    return finish_after_gate(ctx, step, node, out);
   advance_roll(ctx, step.step, node, stage, step.stage_key, step.before_key, out);
   return NodeHold::unavailable;
 }
 
-void delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+bool delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
                               const ObjectRef& agent, Gate gate, StepOutcome& out) {
-  const auto& s = ctx.settings;
   if (!runs_ready_pod(node, agent.ns, agent.name)) {
     out.wait(step.step, node.name, gate, {agent.describe() + " on " + node.name});
-    return;
+    return false;
   }
-  if (delete_old_pods(ctx, step.step, node, step.before_key, out)) {
-    out.write(
-        step.step, node.name,
-        AnnotateNode{
-            node.name, {{s.annotation(step.stage_key), std::string(stage::kPodsDeleted)}}, {}});
-  }
+  return delete_old_pods(ctx, step.step, node, step.before_key, out);
 }
 
 AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
@@ -104,14 +111,23 @@ AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,
 
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
                            std::optional<LabelNode> record, StepOutcome& out) {
+  const bool cordoned_by_us = node.unschedulable && !ctx.was_cordoned(node);
   if (!ctx.gate_ok_for(node.name, step.step)) {
     request_gate(ctx, step.step, node.name, out);
-    return NodeHold::in_flight;
+    return cordoned_by_us ? NodeHold::unavailable : NodeHold::in_flight;
   }
+  if (cordoned_by_us)
+    out.write(step.step, node.name, SetCordon{node.name, false});
   if (record)
     out.write(step.step, node.name, std::move(*record));
   out.write(step.step, node.name, step_annotations_removed(ctx, step, node));
   return NodeHold::finished;
+}
+
+NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
+                           StepOutcome& out) {
+  return finish_after_gate(ctx, step, node,
+                           step.record ? step.record(ctx.settings, node.name) : std::nullopt, out);
 }
 
 }  // namespace cnimig::migrate::detail

@@ -33,6 +33,14 @@ struct NodeStep {
   // The next writes for a node in flight (its stage annotation present).
   NodeHold (*advance)(const Context& ctx, const NodeStep& step, const NodeState& node,
                       NodePhase phase, StepOutcome& out);
+  // Whether cordon_and_drain records the deletion cut-off with the cordon:
+  // only where the CNI the node's pods must get runs there before the step
+  // starts (roll). Migrate and unmigrate swap the CNI after the drain, so
+  // their cut-off follows the swap.
+  bool cutoff_with_cordon = false;
+  // The label that records completion (roll: `rolled`), if any; the
+  // annotations' removal follows it in the same patch.
+  std::optional<LabelNode> (*record)(const MigrationSettings& s, const std::string& node) = nullptr;
 };
 
 // The descriptors, one per step file.
@@ -59,7 +67,8 @@ void advance_node(const Context& ctx, const NodeStep& step, const NodeState& nod
 // --- pieces the descriptors share ---
 
 // Roll and migrate start a node by cordoning it (unless an administrator
-// did) and evicting what a drain evicts.
+// did) and evicting what a drain evicts; with `cutoff_with_cordon`, the
+// deletion cut-off is recorded in the same write.
 void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState& node,
                       StepOutcome& out);
 
@@ -72,16 +81,21 @@ NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& n
 // Deletes the node's pods that predate the step's cut-off, but only while
 // `agent`'s pod runs Ready on the node (a restart finds the node here without
 // the phase's Ready check, and pods re-created before the agent's CNI config
-// is in place would keep the old network; else waits for `gate`); then
-// records the stage `pods-deleted`.
-void delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+// is in place would keep the old network; else waits for `gate`). True once
+// none is left.
+bool delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
                               const ObjectRef& agent, Gate gate, StepOutcome& out);
 
-// Completion is recorded only after the gate (src/migrate/README.md): `record`
-// (if any) and then the removal of the step's annotations. The same gate
-// opens the next node, so the node no longer counts as in flight.
+// Completion is recorded only after the gate (src/migrate/README.md): the
+// uncordon (a node we cordoned is given back with its completion: neither
+// changes a pod's network, and one patch carries both), `record` (if any)
+// and then the removal of the step's annotations. The same gate opens the
+// next node, so the node no longer counts as in flight.
 NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
                            std::optional<LabelNode> record, StepOutcome& out);
+// The same with the step's own record.
+NodeHold finish_after_gate(const Context& ctx, const NodeStep& step, const NodeState& node,
+                           StepOutcome& out);
 
 // Removes the step's progress and cut-off annotations.
 AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,

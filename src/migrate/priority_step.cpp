@@ -67,7 +67,7 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
         out.wait(step.step, node.name, Gate::resources_ready, ctx.not_ready);
       return NodeHold::unavailable;
     case NodePhase::priority_awaiting_gate:
-      return finish_after_gate(ctx, step, node, std::nullopt, out);
+      return finish_after_gate(ctx, step, node, out);
     default:
       return NodeHold::in_flight;
   }

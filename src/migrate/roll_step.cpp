@@ -1,8 +1,9 @@
 // Step 2, roll: re-create every pod of every node so that each one gets both
 // interfaces through multus (kube-multus-calico: source CNI primary, Cilium
-// attached). Per node: record intent (and an administrator's cordon), cordon,
-// evict, record the cut-off, delete what predates it (DaemonSet pods too,
-// not hostNetwork ones), uncordon, gate, label rolled, drop the annotations.
+// attached). Per node: record intent (and an administrator's cordon), the
+// cut-off and the cordon in one patch; evict; delete what predates the
+// cut-off (DaemonSet pods too, not hostNetwork ones); gate; uncordon, label
+// rolled and drop the annotations in one patch.
 
 #include "node_step.hpp"
 
@@ -14,15 +15,17 @@ bool node_done(const MigrationSettings& s, const NodeState& node) {
          s.find_annotation(node.annotations, annotation_names::kRoll) == nullptr;
 }
 
+std::optional<LabelNode> rolled(const MigrationSettings& s, const std::string& node) {
+  return LabelNode{node, {{s.labels.rolled, s.labels.value}}, {}};
+}
+
 NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node, NodePhase phase,
                  StepOutcome& out) {
-  const auto& l = ctx.settings.labels;
   if (auto stage = shared_roll_stage(phase))
     return roll_stage(ctx, step, node, *stage, out);
   switch (phase) {
     case NodePhase::roll_awaiting_gate:
-      return finish_after_gate(ctx, step, node, LabelNode{node.name, {{l.rolled, l.value}}, {}},
-                               out);
+      return finish_after_gate(ctx, step, node, out);
     case NodePhase::roll_finishing:
       // Labelled rolled (completion recorded): only the tidy-up is left.
       out.write(step.step, node.name, step_annotations_removed(ctx, step, node));
@@ -38,7 +41,9 @@ const NodeStep kRoll{StepId::roll,
                      NodePhase::prepared,
                      node_done,
                      cordon_and_drain,
-                     advance};
+                     advance,
+                     /*cutoff_with_cordon=*/true,
+                     rolled};
 
 }  // namespace
 

@@ -12,12 +12,12 @@ const RollPhases kRollbackPriority{
     NodePhase::rollback_priority_started,       NodePhase::rollback_priority_swapped,
     NodePhase::rollback_priority_draining,      NodePhase::rollback_priority_drained,
     NodePhase::rollback_priority_deleting_pods, NodePhase::rollback_priority_pods_deleted,
-    NodePhase::rollback_priority_awaiting_gate};
+    NodePhase::rollback_priority_awaiting_gate, annotation_names::kRollbackPriorityPodsBefore};
 const RollPhases kRollbackRoll{
     NodePhase::rollback_roll_started,       NodePhase::rollback_roll_swapped,
     NodePhase::rollback_roll_draining,      NodePhase::rollback_roll_drained,
     NodePhase::rollback_roll_deleting_pods, NodePhase::rollback_roll_pods_deleted,
-    NodePhase::rollback_roll_awaiting_gate};
+    NodePhase::rollback_roll_awaiting_gate, annotation_names::kRollbackRollPodsBefore};
 
 NodePhase unmigrate_phase(const MigrationSettings& s, const NodeState& node,
                           std::string_view value) {

@@ -87,15 +87,28 @@ json::object node_config_crd(const std::vector<std::string>& versions) {
 void CiliumOperator::observe(const Change& change) {
   if (change.resource != &ctx_.pods || change.type == ChangeType::deleted)
     return;
+  // Only pods of a ReplicaSet of the operator's Deployment (named after it)
+  // are candidates: the rest of kube-system is never listed.
   const auto& pod = *change.object;
-  if (ns(pod) == operator_namespace && pod_ready(pod))
+  const auto* ref = controller_ref(pod);
+  if (ns(pod) != operator_namespace || !ref || str(ref, "kind") != "ReplicaSet" ||
+      !str(ref, "name").starts_with(std::string(operator_deployment) + "-"))
+    return;
+  candidates_.insert(key(pod));
+  if (pod_ready(pod))
     pending_ = true;
 }
 
-std::optional<std::string> CiliumOperator::ready_operator_image() const {
-  for (const auto& pod : ctx_.store.list(ctx_.pods, operator_namespace)) {
+std::optional<std::string> CiliumOperator::ready_operator_image() {
+  for (auto it = candidates_.begin(); it != candidates_.end();) {
+    const auto pod = ctx_.store.get(ctx_.pods, *it);
+    if (!pod) {
+      it = candidates_.erase(it);
+      continue;
+    }
+    ++it;
     const auto* ref = controller_ref(*pod);
-    if (!pod_ready(*pod) || deleting(*pod) || !ref || str(ref, "kind") != "ReplicaSet")
+    if (!pod_ready(*pod) || deleting(*pod))
       continue;
     const auto rs = ctx_.store.get(ctx_.replicasets, operator_namespace, str(ref, "name"));
     const auto* owner = rs ? controller_ref(*rs) : nullptr;

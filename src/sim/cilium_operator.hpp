@@ -9,6 +9,7 @@
 // v2 only from 1.20 (v2alpha1 removed).
 
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,10 +40,11 @@ class CiliumOperator {
 
  private:
   // The image of a Ready pod of Deployment kube-system/cilium-operator.
-  std::optional<std::string> ready_operator_image() const;
+  std::optional<std::string> ready_operator_image();
 
   ControllerContext& ctx_;
   bool pending_ = false;
+  std::set<std::string> candidates_;  // keys of the operator's pods
 };
 
 }  // namespace cnimig::sim

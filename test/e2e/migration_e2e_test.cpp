@@ -51,7 +51,9 @@ BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   check_migrated(cluster, 1);
   const auto patches = request_count(cluster.report(), "patch nodes");
-  BOOST_TEST(patches <= 17 * 4, patches << " node patches for 4 nodes");
+  // prepare 1, roll 2, priority 3, migrate 4, cleanup 1 (src/migrate/README.md)
+  BOOST_TEST_MESSAGE(patches << " node patches for 4 nodes");
+  BOOST_TEST(patches <= 11 * 4, patches << " node patches for 4 nodes");
   std::int64_t node_writes = 0;
   for (const auto& e : events_of(r)) {
     const std::string name(e.at("event").as_string());
@@ -61,7 +63,7 @@ BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
         ++node_writes;
     }
   }
-  BOOST_TEST(node_writes == 29 * 4, "one event per write the core asked for");
+  BOOST_TEST(node_writes == 25 * 4, node_writes << ": one event per write the core asked for");
 }
 
 BOOST_DATA_TEST_CASE(plan_mode_makes_zero_writes, boost::unit_test::data::make(kStrategies),

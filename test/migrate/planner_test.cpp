@@ -40,6 +40,16 @@ std::size_t find_index(const std::vector<Action>& actions, Pred pred, std::size_
   return std::string::npos;
 }
 
+// Index of the last action matching `pred`, or npos.
+template <class Pred>
+std::size_t last_index(const std::vector<Action>& actions, Pred pred) {
+  for (std::size_t i = actions.size(); i-- > 0;) {
+    if (pred(actions[i]))
+      return i;
+  }
+  return std::string::npos;
+}
+
 bool annotates(const Action& a, const std::string& node, const std::string& key,
                const std::string& value) {
   const auto* an = std::get_if<AnnotateNode>(&a.kind);
@@ -274,6 +284,11 @@ BOOST_AUTO_TEST_CASE(every_phase_is_reached) {
   run_plan(start, S, Budget{1, 1}, Selection{}, SimulatedEffects(S), 100000, observe);
   // cilium-migrated is Ready at once in the effects model; this phase has its own test.
   phases.insert(NodePhase::migrate_cilium_ready_wait);
+  // Drained without a cut-off: a node an administrator cordoned before the
+  // priority step (its cut-off cannot go with a cordon), or one cordoned by
+  // an earlier version (test an_administrators_cordon_gets_its_cutoff_once_drained).
+  phases.insert(NodePhase::roll_drained);
+  phases.insert(NodePhase::priority_drained);
   // Only a node that joins mid-run has these (suite joining_nodes).
   for (auto p : {NodePhase::joining, NodePhase::join_cni_wait, NodePhase::join_deleting_pods,
                  NodePhase::join_awaiting_gate})
@@ -288,10 +303,13 @@ BOOST_AUTO_TEST_CASE(every_phase_is_reached) {
 }
 
 BOOST_AUTO_TEST_CASE(cilium_migrated_not_ready_waits) {
+  // The cut-off is recorded with the taint and the swap, before cilium-migrated
+  // runs on the node; the deletion waits for it.
   auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
-    return phase_of(s, "node-0") == NodePhase::migrate_cilium_ready;
+    return phase_of(s, "node-0") == NodePhase::migrate_deleting_pods;
   });
-  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::migrate_cilium_ready);
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::migrate_deleting_pods);
+  snap.now += 5;  // past the cut-off
   for (auto& p : snap.nodes.at("node-0").pods) {
     if (p.owner_name == S.cilium_migrated_daemon_set)
       p.ready = false;
@@ -377,7 +395,7 @@ BOOST_AUTO_TEST_CASE(priority_roll_waits_for_multus_cilium_on_the_node) {
 }
 
 BOOST_AUTO_TEST_CASE(priority_restart_past_the_swap_deletes_nothing_before_multus_cilium) {
-  for (auto target : {NodePhase::priority_drained, NodePhase::priority_deleting_pods}) {
+  for (auto target : {NodePhase::priority_draining, NodePhase::priority_deleting_pods}) {
     auto snap = drive_until(make_cluster(S), Budget{1, 1}, [&](const ClusterSnapshot& s) {
       return phase_of(s, "node-0") == target;
     });
@@ -468,20 +486,18 @@ BOOST_AUTO_TEST_CASE(drain_does_not_chase_pods_scheduled_back_onto_the_node) {
   newcomer.created = drain_began + 1;
   node.pods.push_back(newcomer);
   snap.now = drain_began + 2;
-  BOOST_TEST(phase_of(snap, "node-0") == NodePhase::roll_drained);
+  BOOST_TEST(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_TEST(all_of_kind<EvictPod>(d.actions()).empty());
-  // It predates the deletion cut-off, so the roll re-creates it with the rest.
-  snap = drive_until(std::move(snap), Budget{1, 1}, [](const ClusterSnapshot& s) {
-    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
-  });
-  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
-  snap.now = std::stoll(
-      snap.nodes.at("node-0").annotations.at(S.annotation(annotation_names::kRollPodsBefore)));
-  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  // The cut-off went with the cordon (the node already ran the CNI its pods
+  // must get): the newcomer got it, so the roll deletes the old DaemonSet
+  // pods and leaves the newcomer alone.
+  BOOST_TEST(std::stoll(node.annotations.at(S.annotation(annotation_names::kRollPodsBefore))) ==
+             drain_began);
   const auto deleted = all_of_kind<DeletePod>(d.actions());
-  BOOST_TEST(std::any_of(deleted.begin(), deleted.end(),
-                         [](const DeletePod* p) { return p->name == "cilium-operator-x1"; }));
+  BOOST_TEST(!deleted.empty());
+  BOOST_TEST(std::none_of(deleted.begin(), deleted.end(),
+                          [](const DeletePod* p) { return p->name == "cilium-operator-x1"; }));
 
   // A pod that was there when the drain began is evicted, however late.
   auto again = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
@@ -565,9 +581,10 @@ BOOST_AUTO_TEST_CASE(one_check_serves_every_node_at_its_gate) {
   });
   // Run everything but the checks, until both nodes wait at their gates.
   SimulatedEffects effects(S);
+  // Pods re-created, still cordoned: the uncordon goes with the completion.
   const auto both_at_gate = [&] {
-    return phase_of(snap, "node-0") == NodePhase::roll_awaiting_gate &&
-           phase_of(snap, "node-1") == NodePhase::roll_awaiting_gate;
+    return phase_of(snap, "node-0") == NodePhase::roll_pods_deleted &&
+           phase_of(snap, "node-1") == NodePhase::roll_pods_deleted;
   };
   Decision d;
   for (int round = 0; round < 100 && !both_at_gate(); ++round) {
@@ -669,16 +686,22 @@ BOOST_AUTO_TEST_CASE(priority_annotation_brackets_the_swap_and_the_roll) {
     auto uncordon = find_index(
         a, [&](const Action& x) { return cordons(x, node, false); }, swap);
     auto done = find_index(a, [&](const Action& x) { return removes_annotation(x, node, key); });
+    const auto deleted = last_index(a, [&](const Action& x) {
+      return x.step == StepId::priority && x.node == node &&
+             std::holds_alternative<DeletePod>(x.kind);
+    });
     BOOST_TEST(started < swap);
     BOOST_TEST(swap < cordon);
-    BOOST_TEST(cordon < uncordon);
+    BOOST_TEST(cordon < deleted);
+    BOOST_TEST(deleted < uncordon);
     BOOST_TEST(uncordon < done);
     BOOST_TEST(done != std::string::npos);
-    // the gate: a check between the uncordon and the completion
+    // the gate: a check between the last deletion and the uncordon that goes
+    // with the completion
     auto check = find_index(
         a, [](const Action& x) { return std::holds_alternative<RunConnectivityCheck>(x.kind); },
-        uncordon);
-    BOOST_TEST(check < done);
+        deleted);
+    BOOST_TEST(check < uncordon);
   }
 }
 
@@ -687,8 +710,8 @@ BOOST_AUTO_TEST_CASE(rolled_label_only_after_pods_recreated_and_gate) {
   const auto& a = f.run.actions;
   for (std::size_t i = 0; i < 4; ++i) {
     const auto node = node_name(i);
-    auto deleted = find_index(a, [&](const Action& x) {
-      return annotates(x, node, S.annotation(annotation_names::kRoll), "pods-deleted");
+    auto deleted = last_index(a, [&](const Action& x) {
+      return x.step == StepId::roll && x.node == node && std::holds_alternative<DeletePod>(x.kind);
     });
     auto rolled = find_index(a, [&](const Action& x) {
       const auto* l = std::get_if<LabelNode>(&x.kind);
@@ -1156,15 +1179,44 @@ std::int64_t recorded_cutoff(const ClusterSnapshot& snap, const std::string& nod
   return std::stoll(snap.nodes.at(node).annotations.at(S.annotation(key)));
 }
 
+// Where the node already runs the CNI its pods must get (roll; priority once
+// multus puts Cilium first there), the cut-off goes with the cordon, in the
+// same annotation as the drain's start: its second passes during the drain.
 BOOST_AUTO_TEST_CASE(cutoff_is_the_next_server_second) {
-  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
-    return phase_of(s, "node-0") == NodePhase::roll_drained;
+  for (auto [phase, key] :
+       {std::pair{NodePhase::roll_started, annotation_names::kRollPodsBefore},
+        std::pair{NodePhase::priority_swapped, annotation_names::kPriorityPodsBefore}}) {
+    auto snap = drive_until(make_cluster(S), Budget{1, 1}, [phase](const ClusterSnapshot& s) {
+      return phase_of(s, "node-0") == phase;
+    });
+    BOOST_REQUIRE(phase_of(snap, "node-0") == phase);
+    auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+    const auto next = std::to_string(snap.now + 1);
+    BOOST_REQUIRE(d.actions().size() >= 2u);
+    BOOST_TEST(annotates(d.actions()[0], "node-0", S.annotation(key), next), to_string(phase));
+    BOOST_TEST(
+        annotates(d.actions()[0], "node-0", S.annotation(annotation_names::kDrainSince), next));
+    BOOST_TEST(cordons(d.actions()[1], "node-0", true));
+  }
+}
+
+// An administrator's cordon: the drain begins with the step's start (priority
+// starts with the label swap, before multus puts Cilium first), so the cut-off
+// is recorded once the node is drained, as its own write.
+BOOST_AUTO_TEST_CASE(an_administrators_cordon_gets_its_cutoff_once_drained) {
+  FixtureOptions o;
+  o.cordoned = {"node-0"};
+  auto snap = drive_until(make_cluster(S, o), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::priority_drained;
   });
-  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_drained);
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::priority_drained);
   auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
   BOOST_REQUIRE(d.actions().size() == 1u);
-  BOOST_TEST(annotates(d.actions()[0], "node-0", S.annotation(annotation_names::kRollPodsBefore),
+  BOOST_TEST(annotates(d.actions()[0], "node-0",
+                       S.annotation(annotation_names::kPriorityPodsBefore),
                        std::to_string(snap.now + 1)));
+  BOOST_TEST(
+      annotates(d.actions()[0], "node-0", S.annotation(annotation_names::kPriority), "deleting"));
 }
 
 BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cutoff) {
