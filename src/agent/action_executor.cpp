@@ -229,6 +229,14 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
     auto removed = co_await client_.remove(path, options);
     if (auto r = gone_is_fine(removed); !r)
       co_return r;
+    // Objects no watch shows (a CiliumNodeConfig): their absence, for the
+    // cache's bundle detection, as an object being deleted.
+    if (o->info.group == "cilium.io") {
+      boost::json::object going{
+          {"metadata",
+           {{"name", o->name}, {"namespace", o->namespace_}, {"deletionTimestamp", "deleted"}}}};
+      wrote(o->kind, going);
+    }
   }
   co_return Result<void>{};
 }

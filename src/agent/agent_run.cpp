@@ -48,6 +48,10 @@ asio::awaitable<void> Run::body() {
     if (!granted)
       co_return;
   }
+  // cilium-native: the CiliumNodeConfig's version, and whether it exists.
+  const bool discovered = co_await discover_cilium_node_config();
+  if (!discovered)
+    co_return;
   // Pod CIDRs, overlays, cni-exclusive, Calico's autodetection, Kubernetes
   // and kernel versions against the pinned Cilium; in plan mode too.
   const bool stack_ok = co_await cni_stack_preflight(*client, options.config, bundles,
@@ -62,6 +66,8 @@ asio::awaitable<void> Run::body() {
                      workloads_of_interest(settings.migration, bundles));
   // The bundles' objects decide whether a bundle counts as applied.
   cache.track_bundles(bundles);
+  if (existing_node_config)
+    cache.apply_written(existing_node_config->at("kind").as_string(), *existing_node_config);
   auto result = co_await (work(cache, settings) || cache.run());
   cache.stop();
   if (result.index() == 0) {
@@ -77,7 +83,7 @@ asio::awaitable<void> Run::body() {
 DriverSettings Run::driver_settings() const {
   const auto& c = options.config;
   DriverSettings settings;
-  settings.migration = migration_settings(c);
+  settings.migration = migration_settings(c, bundles);
   settings.migration.skip_roll_for_tests = options.skip_roll_for_tests;
   settings.selection.steps = options.steps;
   settings.selection.nodes = options.nodes;

@@ -35,9 +35,12 @@ struct ExistingObjects {
   std::set<std::string> nodes;
   std::set<std::string> applied_bundles;
   std::set<migrate::ObjectRef> objects;
+  // The API serves the CiliumNodeConfig's kind now (its CRD is registered).
+  bool node_config_served = false;
 
-  ExistingObjects(const migrate::ClusterSnapshot& cluster, const ClusterCache& pods)
-      : cache(pods), applied_bundles(cluster.applied_bundles) {
+  ExistingObjects(const migrate::ClusterSnapshot& cluster, const ClusterCache& pods,
+                  bool node_config)
+      : cache(pods), applied_bundles(cluster.applied_bundles), node_config_served(node_config) {
     for (const auto& [name, node] : cluster.nodes)
       nodes.insert(name);
     for (const auto& [ref, workload] : cluster.workloads) {
@@ -70,8 +73,10 @@ bool checkable_now(const migrate::Action& a, const ExistingObjects& existing) {
     return existing.has_pod(p->ns, p->name, a.node);
   if (const auto* p = std::get_if<DeletePod>(&a.kind))
     return existing.has_pod(p->ns, p->name, a.node);
-  if (std::holds_alternative<ApplyBundle>(a.kind))
-    return true;
+  // cilium-native's CiliumNodeConfig needs its CRD, which the operator the
+  // plan installs first registers.
+  if (const auto* b = std::get_if<ApplyBundle>(&a.kind))
+    return b->id != BundleIds{}.cilium_node_config || existing.node_config_served;
   if (const auto* d = std::get_if<DeleteBundle>(&a.kind))
     return existing.applied_bundles.contains(d->id);
   if (const auto* d = std::get_if<DeleteObject>(&a.kind))
@@ -173,7 +178,7 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
   snapshot.now = std::chrono::floor<std::chrono::seconds>(
                      server_time.value_or(std::chrono::system_clock::now()).time_since_epoch())
                      .count();
-  const ExistingObjects existing(snapshot, cache);
+  const ExistingObjects existing(snapshot, cache, node_config_served);
   auto facts = plan_facts(snapshot, settings.migration);
   facts.warnings.insert(facts.warnings.end(), preflight_warnings.begin(), preflight_warnings.end());
   migrate::PlanRunner runner(std::move(snapshot), settings.migration, budget, settings.selection,
@@ -196,8 +201,14 @@ asio::awaitable<int> Run::plan(ClusterCache& cache, const DriverSettings& settin
     events.emit(event);
   }
   const auto refused = co_await check_writes(existing, run.actions);
-  const PlanReport report{
-      *client, events, run, budget, settings.timeouts, bundles, settings.selection.rollback};
+  const PlanReport report{*client,
+                          events,
+                          run,
+                          budget,
+                          settings.timeouts,
+                          bundles,
+                          settings.selection.rollback,
+                          settings.migration.strategy};
   co_await report_plan_summary(report, std::move(facts));
   if (run.outcome && std::holds_alternative<migrate::Halt>(*run.outcome)) {
     const auto& reason = std::get<migrate::Halt>(*run.outcome).reason;

@@ -65,7 +65,8 @@ bool Run::load_bundles() {
 // SelfSubjectAccessReviews for every permission the migration will use on
 // this server; false (exit_code set, event emitted) when one is missing.
 asio::awaitable<bool> Run::check_permissions() {
-  auto denied = co_await missing_permissions(*client, required_permissions(server_version));
+  auto denied = co_await missing_permissions(
+      *client, required_permissions(server_version, options.config.strategy));
   if (!denied) {
     spdlog::error("permission check failed: {}", denied.error().describe());
     events.emit(

@@ -48,6 +48,10 @@ struct Run {
   int exit_code = kExitDone;
   std::vector<std::string> preflight_warnings{};        // for the plan summary
   std::optional<kube::ServerVersion> server_version{};  // from GET /version
+  // cilium-native (agent_run_native.cpp): the API serves the CiliumNodeConfig
+  // at the version chosen, and the one found there (a resumed run).
+  bool node_config_served = false;
+  std::optional<boost::json::object> existing_node_config{};
 
   // agent_run.cpp: the run's stages, and SIGINT/SIGTERM.
   boost::asio::awaitable<void> main();
@@ -61,6 +65,7 @@ struct Run {
   bool load_bundles();
   boost::asio::awaitable<bool> check_permissions();
   int watches_failed(const Error& error);
+  boost::asio::awaitable<bool> discover_cilium_node_config();
 
   // agent_run_plan.cpp
   boost::asio::awaitable<int> plan(ClusterCache& cache, const DriverSettings& settings);

@@ -177,10 +177,32 @@ void ClusterCache::apply_written(std::string_view kind, const boost::json::objec
     upsert_workload(migrate::kDeployment, object);
   } else if (kind == migrate::kStatefulSet) {
     upsert_workload(migrate::kStatefulSet, object);
-  } else {
+  } else if (!note_bundle_object(kind, object)) {
     return;
   }
   changes_.notify();
+}
+
+// A bundle without workloads (cilium-native's CiliumNodeConfig) counts as
+// applied once its object is written and until an answer carries
+// deletionTimestamp (the object is going: a deletion's answer).
+bool ClusterCache::note_bundle_object(std::string_view kind, const boost::json::object& object) {
+  if (bundles_ == nullptr)
+    return false;
+  const auto* meta = wire::meta(object);
+  const bool going = meta != nullptr && meta->contains("deletionTimestamp");
+  for (const auto& [id, bundle] : *bundles_) {
+    if (bundle.find(kind, wire::ns(object), wire::name(object)) == nullptr)
+      continue;
+    if (going) {
+      present_.erase(id);
+    } else {
+      present_.insert(id);
+    }
+    refresh_bundles();
+    return true;
+  }
+  return false;
 }
 
 std::optional<std::string> ClusterCache::pod_node(const std::string& ns,
@@ -279,7 +301,7 @@ void ClusterCache::track_bundles(const std::map<std::string, ManifestBundle>& bu
 
 void ClusterCache::refresh_bundles() {
   if (bundles_ != nullptr)
-    detect_applied_bundles(snapshot_, *bundles_);
+    detect_applied_bundles(snapshot_, *bundles_, present_);
 }
 
 }  // namespace cnimig::agent

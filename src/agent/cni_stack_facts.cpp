@@ -68,12 +68,19 @@ void add_calico_env_facts(const boost::json::array& env, migrate::CniStackFacts&
     facts.source_overlays.push_back(std::move(o));
 }
 
+// The bundle that installs Cilium: paths.cilium, or cilium-native's.
+std::map<std::string, ManifestBundle>::const_iterator cilium_bundle(
+    const std::map<std::string, ManifestBundle>& bundles) {
+  const auto it = bundles.find("cilium");
+  return it != bundles.end() ? it : bundles.find("cilium-native");
+}
+
 }  // namespace
 
 void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
                       migrate::CniStackFacts& facts) {
   facts.multus = bundles.contains("multus");
-  const auto it = bundles.find("cilium");
+  const auto it = cilium_bundle(bundles);
   if (it == bundles.end())
     return;
   for (const auto& o : it->second.objects()) {
@@ -98,7 +105,7 @@ void add_bundle_facts(const std::map<std::string, ManifestBundle>& bundles,
 
 std::string applied_cilium_image(const std::map<std::string, ManifestBundle>& bundles,
                                  const config::Config& config) {
-  const auto it = bundles.find("cilium");
+  const auto it = cilium_bundle(bundles);
   const auto* ds =
       it == bundles.end() ? nullptr : it->second.find("DaemonSet", "kube-system", "cilium");
   const auto* tmpl = ds != nullptr ? wire::obj(wire::spec(ds->body), "template") : nullptr;

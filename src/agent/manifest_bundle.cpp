@@ -5,6 +5,7 @@
 #include <sstream>
 #include <utility>
 
+#include "cnimig/agent/cilium_native_bundle.hpp"
 #include "cnimig/agent/multus_delegates.hpp"
 #include "cnimig/agent/yaml_documents.hpp"
 #include "cnimig/wire/object_fields.hpp"
@@ -48,6 +49,11 @@ const KindEntry kKinds[] = {
     {"apps/v1", "Deployment", {"apps", "v1", "deployments", true, 8}},
     {"apps/v1", "StatefulSet", {"apps", "v1", "statefulsets", true, 8}},
     {"batch/v1", "Job", {"batch", "v1", "jobs", true, 9}},
+    // cilium-native's node selection; its CRD is the Cilium operator's.
+    {"cilium.io/v2", "CiliumNodeConfig", {"cilium.io", "v2", "ciliumnodeconfigs", true, 10}},
+    {"cilium.io/v2alpha1",
+     "CiliumNodeConfig",
+     {"cilium.io", "v2alpha1", "ciliumnodeconfigs", true, 10}},
 };
 
 Result<std::string> read_file(const std::filesystem::path& file) {
@@ -191,6 +197,13 @@ Result<ManifestBundle> ManifestBundle::parse(std::string id, std::string_view ya
   return bundle;
 }
 
+ManifestBundle ManifestBundle::of(std::string id, std::vector<ManifestObject> objects) {
+  ManifestBundle bundle;
+  bundle.id_ = std::move(id);
+  bundle.objects_ = std::move(objects);
+  return bundle;
+}
+
 const ManifestObject* ManifestBundle::find(std::string_view kind, std::string_view ns,
                                            std::string_view name) const {
   for (const auto& o : objects_) {
@@ -218,6 +231,14 @@ Result<std::map<std::string, ManifestBundle>> load_bundles(const config::Config&
               select_multus_delegate(*bundle, config.source_cni.cni_config, path.string());
           !chosen)
         return chosen.error();
+    }
+    if (id == "cilium-native") {
+      auto split = split_cilium_native(std::move(*bundle), config.labels, path.string());
+      if (!split)
+        return split.error();
+      for (auto& part : *split)
+        bundles.emplace(part.id(), std::move(part));
+      continue;
     }
     bundles.emplace(id, std::move(*bundle));
   }

@@ -359,12 +359,15 @@ void MigrationDriver::begin() {
     budget_.max_parallel_nodes = budget_.max_unavailable;
   }
   const bool rollback = settings_.selection.rollback;
-  events_.emit(
+  auto started =
       events::Event(rollback ? events::catalogued("rollback.started")
                              : events::catalogued("migration.started"))
           .field("nodes", static_cast<std::int64_t>(snap.nodes.size()))
           .field("max_parallel_nodes", static_cast<std::int64_t>(budget_.max_parallel_nodes))
-          .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable)));
+          .field("max_unavailable", static_cast<std::int64_t>(budget_.max_unavailable));
+  if (!rollback)
+    started.field("strategy", std::string(config::to_string(settings_.migration.strategy)));
+  events_.emit(std::move(started));
 }
 
 std::optional<RunResult> MigrationDriver::ended(const migrate::Decision& decision) {

@@ -1,5 +1,7 @@
 #include "cnimig/agent/migration_inputs.hpp"
 
+#include "cnimig/agent/cilium_native_bundle.hpp"
+
 namespace cnimig::agent {
 namespace {
 
@@ -18,6 +20,7 @@ migrate::ResourceSet to_resource_set(const config::ResourceSet& in) {
 
 migrate::MigrationSettings migration_settings(const config::Config& c) {
   auto s = migrate::MigrationSettings::defaults();
+  s.strategy = c.strategy;
   s.labels = c.labels;
   s.source_cni = {migrate::kDaemonSet, c.source_cni.namespace_, c.source_cni.daemonset};
   s.knet_stress_namespace = c.connectivity.namespace_;
@@ -55,17 +58,32 @@ std::set<migrate::ObjectRef> workloads_of_interest(
 }
 
 void detect_applied_bundles(migrate::ClusterSnapshot& snap,
-                            const std::map<std::string, ManifestBundle>& bundles) {
+                            const std::map<std::string, ManifestBundle>& bundles,
+                            const std::set<std::string>& present) {
   snap.applied_bundles.clear();
   for (const auto& [id, bundle] : bundles) {
     bool all = true;
+    bool workloads = false;
     for (const auto& o : bundle.objects()) {
-      if (o.info.group == "apps" && !snap.exists({o.kind, o.namespace_, o.name}))
+      if (o.info.group != "apps")
+        continue;
+      workloads = true;
+      if (!snap.exists({o.kind, o.namespace_, o.name}))
         all = false;
     }
-    if (all)
+    if (workloads ? all : present.contains(id))
       snap.applied_bundles.insert(id);
   }
+}
+
+migrate::MigrationSettings migration_settings(
+    const config::Config& c, const std::map<std::string, ManifestBundle>& bundles) {
+  auto s = migration_settings(c);
+  if (auto it = bundles.find(s.bundles.cilium_native); it != bundles.end()) {
+    if (auto cidr = cilium_pool_cidr(it->second); !cidr.empty())
+      s.cilium_pod_cidr = std::move(cidr);
+  }
+  return s;
 }
 
 }  // namespace cnimig::agent

@@ -3,7 +3,7 @@
 namespace cnimig::agent {
 
 std::vector<kube::AccessCheck> required_permissions(
-    const std::optional<kube::ServerVersion>& server) {
+    const std::optional<kube::ServerVersion>& server, config::Strategy strategy) {
   std::vector<kube::AccessCheck> checks = {
       {"patch", "", "nodes", "", "", ""},
       {"delete", "", "pods", "", "", ""},
@@ -29,6 +29,10 @@ std::vector<kube::AccessCheck> required_permissions(
   }
   for (const auto& verb : kube::websocket_exec_verbs(server))
     checks.push_back({verb, "", "pods", "exec", "", ""});
+  if (strategy == config::Strategy::cilium_native) {
+    for (const char* verb : {"get", "create", "patch", "delete"})
+      checks.push_back({verb, "cilium.io", "ciliumnodeconfigs", "", "", ""});
+  }
   return checks;
 }
 

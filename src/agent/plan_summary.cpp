@@ -209,6 +209,7 @@ PlanSummary summarize_plan(const PlanSummaryInput& input) {
               [](const StepSummary& a, const StepSummary& b) { return a.step < b.step; });
   }
   f.out.rollback = input.rollback;
+  f.out.strategy = input.strategy;
   f.finish();
   for (const auto& node : input.facts.cordoned_by_administrator) {
     f.out.warnings.push_back("node " + node +

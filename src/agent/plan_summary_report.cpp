@@ -15,6 +15,7 @@ boost::asio::awaitable<void> report_plan_summary(PlanReport report, PlanFacts fa
   PlanSummaryInput input{
       report.run.actions, report.run.outcome, report.budget, report.timeouts, facts, {}};
   input.rollback = report.rollback;
+  input.strategy = report.strategy;
   for (const auto& [id, bundle] : report.bundles) {
     auto& objects = input.bundle_objects[id];
     for (const auto& object : bundle.objects())

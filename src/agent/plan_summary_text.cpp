@@ -101,6 +101,12 @@ std::string render_plan_summary(const PlanSummary& summary) {
                     (summary.halt_reason ? "the plan halts: " + *summary.halt_reason
                                          : std::string("the plan reaches the end")) +
                     "\n";
+  out += "Strategy: " + std::string(config::to_string(summary.strategy)) +
+         (summary.strategy == config::Strategy::cilium_native
+              ? " (Cilium's own live migration: steps preflight, prepare, migrate, cleanup; roll "
+                "and priority skipped)\n"
+              : " (both CNIs behind multus: steps preflight, prepare, roll, priority, migrate, "
+                "cleanup)\n");
   out += summary.rollback
              ? "Per step, in the order they run (each undoes the step it names; prepare's "
                "last, the restore of the state before prepare):\n"

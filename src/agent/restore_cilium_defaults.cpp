@@ -1,7 +1,8 @@
 // Cleanup's first write: Cilium's own defaults back in its ConfigMap, and a
-// restart of the operator (it reads the ConfigMap only at start). The
-// agents restart in the rollout that follows (cleanup's node selector patch
-// changes cilium-migrated's template).
+// restart of the operator (it reads the ConfigMap only at start). With the
+// multus strategy the agents restart in the rollout that follows (cleanup's
+// node selector patch changes cilium-migrated's template); cilium-native
+// names its agent DaemonSet to restart here (restart_daemon_sets).
 
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
@@ -27,6 +28,12 @@ boost::asio::awaitable<Result<void>> ActionExecutor::restore_cilium_defaults(
   auto restart = boost::json::parse(R"({"spec":{"template":{"metadata":{"annotations":{
       "cnimig.io/restarted-for":"cilium-defaults-restored"}}}}})")
                      .as_object();
+  for (const auto& name : restore.restart_daemon_sets) {
+    const auto daemon_set =
+        kube::ResourcePath::of("apps", "v1", "daemonsets").in(restore.ns).named(name);
+    if (auto r = co_await merge_patch(migrate::kDaemonSet, daemon_set, restart); !r)
+      co_return r;
+  }
   const auto deployment = kube::ResourcePath::of("apps", "v1", "deployments")
                               .in(restore.ns)
                               .named(restore.operator_deployment);

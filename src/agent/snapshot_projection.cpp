@@ -92,6 +92,11 @@ migrate::PodState project_pod(const boost::json::object& pod) {
     }
   }
   out.ready = wire::pod_ready(pod);
+  // cilium-native checks that re-created pods took Cilium's addresses. A
+  // hostNetwork pod's is its node's: not kept (an IPv4 address fits the
+  // string's own buffer, so the cache stays as small as before).
+  if (!out.host_network)
+    out.ip = std::string(wire::str(wire::obj(pod, "status"), "podIP"));
   return out;
 }
 

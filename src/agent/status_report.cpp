@@ -123,7 +123,7 @@ StatusReport make_status(const migrate::ClusterSnapshot& snapshot, std::int64_t 
       for (const auto& n : out.nodes) {
         if (n.phase >= range->done) {
           ++p.nodes_done;
-        } else if (n.phase >= range->first) {
+        } else if (n.phase >= range->first && n.phase != NodePhase::native_pending) {
           p.in_flight.push_back(n.name + " (" + std::string(migrate::to_string(n.phase)) + ")");
         }
       }

@@ -79,6 +79,11 @@ int run(int argc, char** argv) {
     return kExitUsage;
   }
 
+  // Only now is the strategy known: `--steps roll` is a usage error for one
+  // without a roll step.
+  if (auto why = config::steps_refusal(config->strategy, options->steps); !why.empty())
+    return usage_error(why);
+
   if (options->command == Command::status) {
     agent::StatusOptions status{std::move(*config), options->kubeconfig, options->context,
                                 options->output_json};

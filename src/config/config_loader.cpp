@@ -20,7 +20,7 @@ using detail::Reader;
 void read_labels(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LabelKeys& labels) {
   if (!r.mapping(node, "labels",
                  {"calico-cilium", "cni-priority-calico", "cni-priority-cilium", "rolled", "cilium",
-                  "migrated", "value"},
+                  "migrated", "cilium-default", "value"},
                  mark)) {
     return;
   }
@@ -31,6 +31,7 @@ void read_labels(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Labe
       {"rolled", &labels.rolled},
       {"cilium", &labels.cilium},
       {"migrated", &labels.migrated},
+      {"cilium-default", &labels.cilium_default},
   };
   std::map<std::string, std::string> used;  // label key -> config key, to reject reuse
   for (const auto& [name, target] : keys) {
@@ -130,7 +131,8 @@ void read_resource_set(Reader& r, const YAML::Node& node, const std::string& key
   }
 }
 
-void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, SourceCni& out) {
+void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Strategy strategy,
+                     SourceCni& out) {
   if (!r.mapping(node, "sourceCNI", {"daemonSet", "namespace", "cniConfig"}, mark))
     return;
   YAML::Mark at;
@@ -159,6 +161,12 @@ void read_source_cni(Reader& r, const YAML::Node& node, const YAML::Mark& mark, 
                     "' must be a file name ending in .conf or .conflist that sorts after "
                     "00-multus.conflist and "
                     "before 99-cilium.conf (for example 10-canal.conflist)");
+    } else if (strategy == Strategy::cilium_native && !(f > "05-cilium.conflist")) {
+      // The migrated node's Cilium config must be the kubelet's first pick.
+      r.problem(at, "sourceCNI.cniConfig",
+                "'" + f +
+                    "' sorts before 05-cilium.conflist, the CNI config cilium-native gives "
+                    "migrated nodes: the kubelet would keep the source CNI");
     }
   }
 }
@@ -298,17 +306,26 @@ void read_cleanup(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Cle
   r.boolean(r.child(node, "hold", at), "cleanup.hold", at, out.hold);
 }
 
-void read_paths(Reader& r, const YAML::Node& paths, const YAML::Mark& mark,
+// Only the strategy's bundles are read and required: a key for the other
+// strategy's bundle names no file that must exist.
+void read_paths(Reader& r, const YAML::Node& paths, const YAML::Mark& mark, Strategy strategy,
                 const CleanupSettings& cleanup, ManifestPaths& out) {
-  constexpr const char* kRequired = "is required (cilium, multus and knet-stress manifest files)";
+  const bool native = strategy == Strategy::cilium_native;
+  const char* required = native ? "is required (cilium-native and knet-stress manifest files)"
+                                : "is required (cilium, multus and knet-stress manifest files)";
   if (!paths.IsDefined() || paths.IsNull()) {
-    r.problem(mark, "paths", kRequired);
+    r.problem(mark, "paths", required);
     return;
   }
-  if (!r.mapping(paths, "paths", {"cilium", "multus", "knet-stress", "node-cleanup"}, mark))
+  if (!r.mapping(paths, "paths",
+                 {"cilium", "multus", "cilium-native", "knet-stress", "node-cleanup"}, mark))
     return;
-  read_path(r, paths, "cilium", out.cilium);
-  read_path(r, paths, "multus", out.multus);
+  if (native) {
+    read_path(r, paths, "cilium-native", out.cilium_native);
+  } else {
+    read_path(r, paths, "cilium", out.cilium);
+    read_path(r, paths, "multus", out.multus);
+  }
   read_path(r, paths, "knet-stress", out.knet_stress);
   YAML::Mark at;
   if (!cleanup.node_leftovers) {
@@ -323,6 +340,18 @@ void read_paths(Reader& r, const YAML::Node& paths, const YAML::Mark& mark,
     return;
   }
   read_path(r, paths, "node-cleanup", out.node_cleanup);
+}
+
+void read_strategy(Reader& r, const YAML::Node& node, const YAML::Mark& mark, Strategy& out) {
+  std::string text;
+  if (!r.string(node, "strategy", mark, text))
+    return;
+  if (auto parsed = parse_strategy(text)) {
+    out = *parsed;
+  } else {
+    r.problem(mark, "strategy",
+              "unknown strategy '" + text + "' (expected multus or cilium-native)");
+  }
 }
 
 void read_lease(Reader& r, const YAML::Node& node, const YAML::Mark& mark, LeaseSettings& out) {
@@ -380,17 +409,18 @@ Result<Config> parse_config(std::string_view yaml, const std::filesystem::path& 
     return make_error(Errc::config, r.problems().front());
   }
   r.mapping(root, "",
-            {"labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
+            {"strategy", "labels", "paths", "sourceCNI", "preflightResources", "watchedResources",
              "cleanUpResources", "connectivity", "timeouts", "parallelism", "drain", "cleanup",
              "lease", "images", "ciliumRequirements"},
             top);
 
   YAML::Mark at;
+  // strategy and cleanup first: they decide which paths are required.
+  read_strategy(r, r.child(root, "strategy", at), at, config.strategy);
   read_labels(r, r.child(root, "labels", at), at, config.labels);
-  // cleanup: first, since it decides whether paths.node-cleanup is required.
   read_cleanup(r, r.child(root, "cleanup", at), at, config.cleanup);
-  read_paths(r, r.child(root, "paths", at), at, config.cleanup, config.paths);
-  read_source_cni(r, r.child(root, "sourceCNI", at), at, config.source_cni);
+  read_paths(r, r.child(root, "paths", at), at, config.strategy, config.cleanup, config.paths);
+  read_source_cni(r, r.child(root, "sourceCNI", at), at, config.strategy, config.source_cni);
   read_resource_set(r, r.child(root, "preflightResources", at), "preflightResources", at,
                     config.preflight_resources);
   read_resource_set(r, r.child(root, "watchedResources", at), "watchedResources", at,

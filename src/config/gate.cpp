@@ -24,6 +24,8 @@ std::string_view to_string(Gate gate) noexcept {
       return "cilium-migrated-ready";
     case Gate::node_joining:
       return "node-joining";
+    case Gate::pods_ready:
+      return "pods-ready";
   }
   return "unknown";
 }

@@ -10,6 +10,7 @@ std::optional<Timeouts::ms> Timeouts::for_gate(Gate g) const {
       return pod_deletion;
     case Gate::cilium_migrated_ready:
     case Gate::cni_ready:
+    case Gate::pods_ready:
       return rollout;
     case Gate::eviction_blocked:
       return drain;

@@ -97,8 +97,11 @@ std::string describe(const Action& action) {
                           join_map(a.set, a.remove);
                  },
                  [](const RestoreCiliumDefaults& a) {
+                   std::string restarts;
+                   for (const auto& ds : a.restart_daemon_sets)
+                     restarts += ", restart DaemonSet " + a.ns + "/" + ds;
                    return "restore Cilium defaults: ConfigMap " + a.ns + "/" + a.config_map + " " +
-                          join_map(a.data, {}) + ", restart Deployment " + a.ns + "/" +
+                          join_map(a.data, {}) + restarts + ", restart Deployment " + a.ns + "/" +
                           a.operator_deployment;
                  },
                  [](const DeleteObject& a) { return "delete " + a.object.describe(); },

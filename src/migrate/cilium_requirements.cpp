@@ -19,7 +19,15 @@ constexpr KnownRelease kKnown[] = {
     {19, 32, 35, 5, 10},
 };
 
-// "1.18.9" -> 18; nullopt unless it starts with "1.<digits>".
+std::string known_lines() {
+  std::string out;
+  for (const auto& k : kKnown)
+    out += (out.empty() ? "1." : ", 1.") + std::to_string(k.minor);
+  return out;
+}
+
+}  // namespace
+
 std::optional<unsigned> cilium_minor(std::string_view release) {
   if (!release.starts_with("1."))
     return std::nullopt;
@@ -31,15 +39,6 @@ std::optional<unsigned> cilium_minor(std::string_view release) {
     return std::nullopt;
   return minor;
 }
-
-std::string known_lines() {
-  std::string out;
-  for (const auto& k : kKnown)
-    out += (out.empty() ? "1." : ", 1.") + std::to_string(k.minor);
-  return out;
-}
-
-}  // namespace
 
 std::optional<std::string> cilium_release(std::string_view image) {
   if (const auto at = image.find('@'); at != std::string_view::npos)

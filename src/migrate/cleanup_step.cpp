@@ -13,6 +13,15 @@
 // node's labels are therefore also the record of its leftovers: a restart
 // re-applies the bundle only while some node still carries them, and running
 // it twice on a node removes nothing twice.
+//
+// cilium-native's finish is a variant (run_native_cleanup): its first writes,
+// in one ordered group, set cilium-config back to Cilium's defaults (with the
+// CNI config file the CiliumNodeConfig gave every node), restart the cilium
+// DaemonSet and the operator, and delete the CiliumNodeConfig. A restarted
+// agent reads the same values with or without the CiliumNodeConfig, so its
+// deletion need not wait for the rollout; the source CNI's deletion does.
+// Then the same deletions and node leftovers as above, keeping the one
+// cilium DaemonSet.
 
 #include <algorithm>
 
@@ -21,12 +30,19 @@
 namespace cnimig::migrate::detail {
 namespace {
 
+// The Cilium DaemonSet that stays.
+ObjectRef staying_cilium(const MigrationSettings& s) {
+  return s.native() ? s.cilium() : s.cilium_migrated();
+}
+
 std::vector<ObjectRef> objects_to_delete(const Context& ctx) {
   const auto& s = ctx.settings;
-  std::vector<ObjectRef> refs{s.source_cni, s.cilium()};
+  std::vector<ObjectRef> refs{s.source_cni};
+  if (!s.native())
+    refs.push_back(s.cilium());
   for (const auto& ref : flatten(s.cleanup_resources)) {
-    if (ref == s.cilium_migrated())
-      continue;  // the Cilium that stays
+    if (ref == staying_cilium(s))
+      continue;
     if (std::find(refs.begin(), refs.end(), ref) == refs.end())
       refs.push_back(ref);
   }
@@ -143,11 +159,11 @@ StepOutcome run_final_gate(const Context& ctx) {
   deleted.push_back(s.multus_cilium());
   std::vector<std::string> pending;
   auto refs = flatten(s.watched_resources);
-  refs.push_back(s.cilium_migrated());
+  refs.push_back(staying_cilium(s));
   for (const auto& ref : refs) {
     if (std::find(deleted.begin(), deleted.end(), ref) != deleted.end())
       continue;
-    if (ref == s.cilium_migrated() && !ctx.snap.exists(ref)) {
+    if (ref == staying_cilium(s) && !ctx.snap.exists(ref)) {
       pending.push_back(ref.describe() + " absent");
       continue;
     }
@@ -169,12 +185,55 @@ StepOutcome run_final_gate(const Context& ctx) {
   return out;
 }
 
+namespace {
+
+StepOutcome run_native_cleanup(const Context& ctx) {
+  StepOutcome out;
+  const auto step = StepId::cleanup;
+  const auto& s = ctx.settings;
+  if (!ctx.cleanup_started()) {
+    if (!ctx.snap.exists(s.cilium())) {
+      out.halt = s.cilium().describe() + " does not exist; refusing to clean up";
+      return out;
+    }
+    RestoreCiliumDefaults restore{s.system_namespace, s.cilium_config_map, s.native_cilium_defaults,
+                                  s.cilium_operator_deployment};
+    restore.restart_daemon_sets = {s.cilium_daemon_set};
+    out.write(step, "", std::move(restore));
+    out.write(step, "", DeleteBundle{s.bundles.cilium_node_config});
+    return out;
+  }
+  if (objects_gone(ctx))
+    return remove_node_state(ctx);
+  // Safety: the source CNI may go only when no node needs it.
+  for (const auto& [name, node] : ctx.snap.nodes) {
+    if (!ctx.has_label(node, s.labels.migrated) && !node_clean(s, node)) {
+      out.halt = "node " + name + " is not migrated; refusing to delete the source CNI";
+      return out;
+    }
+  }
+  // Every agent runs with the restored values before the source goes.
+  if (std::vector<std::string> pending; !ctx.resource_ready(s.cilium(), &pending)) {
+    out.wait(step, "", Gate::resources_ready, std::move(pending));
+    return out;
+  }
+  for (const auto& ref : objects_to_delete(ctx)) {
+    if (ctx.snap.exists(ref))
+      out.write(step, "", DeleteObject{ref});
+  }
+  return out;
+}
+
+}  // namespace
+
 StepOutcome run_cleanup(const Context& ctx) {
   StepOutcome out;
   const auto step = StepId::cleanup;
   const auto& s = ctx.settings;
   if (ctx.failed)
     return out;
+  if (s.native())
+    return run_native_cleanup(ctx);
   if (!ctx.cleanup_started()) {
     // Cleanup removes every migration label and annotation: a node still
     // joining would lose the state it is being brought into.

@@ -85,6 +85,7 @@ bool at_safe_point(NodePhase p) noexcept {
     case NodePhase::prepared:
     case NodePhase::rolled:
     case NodePhase::prioritised:
+    case NodePhase::native_pending:
     case NodePhase::migrated:
     case NodePhase::cleaned:
       return true;

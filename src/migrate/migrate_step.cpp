@@ -123,14 +123,9 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
                  {s.cilium_migrated().describe() + " on " + name});
       break;
     case NodePhase::migrate_deleting_pods:
-      // A restart finds the node here without the phase's Ready check: pods
-      // re-created before 00-cilium.conf is in place would get no Cilium IP.
-      if (!runs_ready_pod(node, s.system_namespace, s.cilium_migrated_daemon_set)) {
-        out.wait(step.step, name, Gate::cilium_migrated_ready,
-                 {s.cilium_migrated().describe() + " on " + name});
-        break;
-      }
-      if (delete_old_pods(ctx, step.step, node, step.before_key, out))
+      // Behind 00-cilium.conf: else the pods would get no Cilium IP.
+      if (delete_pods_behind_agent(ctx, step, node, s.cilium_migrated(),
+                                   Gate::cilium_migrated_ready, out))
         return advance_after_deletion(ctx, step, node, NodePhase::migrate_pods_deleted, out);
       break;
     default:

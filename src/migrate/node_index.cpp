@@ -10,12 +10,6 @@
 namespace cnimig::migrate {
 namespace {
 
-const std::array<const detail::NodeStep*, 3>& node_steps() {
-  static const std::array<const detail::NodeStep*, 3> steps{
-      &detail::roll_step(), &detail::priority_step(), &detail::migrate_step()};
-  return steps;
-}
-
 bool refuses(const MigrationSettings& s, const NodeState& node) {
   return std::any_of(node.pods.begin(), node.pods.end(),
                      [&](const PodState& p) { return detail::refusal(s, p).has_value(); });
@@ -26,11 +20,14 @@ NodeIndex::Facts derive(const NodeState& node, const ClusterSnapshot& snap,
   NodeIndex::Facts f;
   f.phase = node_phase(node, snap, s);
   f.joining = detail::is_join_phase(f.phase);
-  f.prepared = detail::node_prepared(s, node);
+  // cilium-native prepares no node: its per-node step takes each from the start.
+  f.prepared = s.native() || detail::node_prepared(s, node);
   f.clean = detail::node_clean(s, node);
   f.unschedulable = node.unschedulable;
   f.refuses = refuses(s, node);
-  for (const auto* step : node_steps()) {
+  // A step the strategy does not have is done on every node.
+  f.done.fill(true);
+  for (const auto* step : detail::node_steps(s)) {
     const auto i = static_cast<std::size_t>(step->step);
     f.done[i] = step->node_done(s, node);
     f.in_step[i] = s.find_annotation(node.annotations, step->stage_key) != nullptr;
@@ -104,8 +101,8 @@ void NodeIndex::place(const std::string& name, const Facts& f) {
   by_phase_[f.phase].insert(name);
   set_member(joining_, name, f.joining);
   set_member(unprepared_, name, !f.joining && !f.prepared);
-  for (const auto* step : node_steps()) {
-    const auto i = static_cast<std::size_t>(step->step);
+  for (StepId step : {StepId::roll, StepId::priority, StepId::migrate}) {
+    const auto i = static_cast<std::size_t>(step);
     set_member(not_done_[i], name, !f.joining && !f.done[i]);
     set_member(in_step_[i], name, f.in_step[i]);
   }

@@ -171,6 +171,28 @@ std::string_view to_string(NodePhase phase) noexcept {
       return "migrate-uncordoned";
     case NodePhase::migrate_labelled:
       return "migrate-labelled";
+    case NodePhase::native_pending:
+      return "pending-native";
+    case NodePhase::native_started:
+      return "native-started";
+    case NodePhase::native_draining:
+      return "native-draining";
+    case NodePhase::native_drained:
+      return "native-drained";
+    case NodePhase::native_agent_restarting:
+      return "native-agent-restarting";
+    case NodePhase::native_agent_wait:
+      return "native-agent-wait";
+    case NodePhase::native_agent_ready:
+      return "native-agent-ready";
+    case NodePhase::native_deleting_pods:
+      return "native-deleting-pods";
+    case NodePhase::native_pods_deleted:
+      return "native-pods-deleted";
+    case NodePhase::native_uncordoned:
+      return "native-uncordoned";
+    case NodePhase::native_labelled:
+      return "native-labelled";
     case NodePhase::migrated:
       return "migrated";
     case NodePhase::cleaned:
@@ -182,6 +204,8 @@ std::string_view to_string(NodePhase phase) noexcept {
 
 NodePhase node_phase(const NodeState& node, const ClusterSnapshot& snapshot,
                      const MigrationSettings& settings) {
+  if (settings.native())
+    return detail::native_phase(node, snapshot, settings);
   NodeFacts f{node, snapshot, settings};
   const auto& l = settings.labels;
   if (auto phase = detail::rollback_phase(node, settings))

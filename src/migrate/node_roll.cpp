@@ -153,6 +153,17 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
 bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
                      std::string_view before_key, StepOutcome& out,
                      const std::function<bool(const PodState&)>& deletable) {
+  return delete_pods_before(
+      ctx, step, node, before_key, out, [&](const NodeState& n, std::int64_t cut) {
+        auto pods = pods_to_recreate(n, cut);
+        if (deletable)
+          std::erase_if(pods, [&](const PodState* p) { return !deletable(*p); });
+        return pods;
+      });
+}
+
+bool delete_pods_before(const Context& ctx, StepId step, const NodeState& node,
+                        std::string_view before_key, StepOutcome& out, const PodSelection& select) {
   std::int64_t cut = cutoff(ctx, node, before_key);
   if (cut < 0) {
     // The cut-off went missing (edited by hand): record a new one first.
@@ -162,9 +173,7 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
                            {}});
     return false;
   }
-  auto pods = pods_to_recreate(node, cut);
-  if (deletable)
-    std::erase_if(pods, [&](const PodState* p) { return !deletable(*p); });
+  auto pods = select(node, cut);
   if (pods.empty())
     return true;
   if (ctx.run.now < cut) {

@@ -52,6 +52,11 @@ std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view 
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                                std::string_view stage_key, std::string_view before_key);
 
+// cilium-native (node_native.cpp): a node's phase from its labels, the
+// native annotations, its cordon and its pods.
+NodePhase native_phase(const NodeState& node, const ClusterSnapshot& snap,
+                       const MigrationSettings& s);
+
 // Whether `node` runs a Ready, non-terminating pod of DaemonSet ns/name: the
 // CNI that DaemonSet installs is in place there. Its status cannot tell: a
 // node label change bumps no generation, and the status may not count the
@@ -74,6 +79,12 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
 bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
                      std::string_view before_key, StepOutcome& out,
                      const std::function<bool(const PodState&)>& deletable = {});
+// The same for the pods `select` picks among those created before the cut-off
+// (delete_old_pods: pods_to_recreate).
+using PodSelection =
+    std::function<std::vector<const PodState*>(const NodeState&, std::int64_t cutoff)>;
+bool delete_pods_before(const Context& ctx, StepId step, const NodeState& node,
+                        std::string_view before_key, StepOutcome& out, const PodSelection& select);
 
 // The first write on a node in a step: the progress annotation together with
 // whether an administrator had cordoned it (recorded before we cordon).

@@ -4,6 +4,12 @@
 
 namespace cnimig::migrate::detail {
 
+std::vector<const NodeStep*> node_steps(const MigrationSettings& s) {
+  if (s.native())
+    return {&native_step()};
+  return {&roll_step(), &priority_step(), &migrate_step()};
+}
+
 bool node_step_done(const Context& ctx, const NodeStep& step) {
   return ctx.cleanup_started() || ctx.nodes.not_done(step.step).empty();
 }
@@ -83,6 +89,15 @@ NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& n
     return finish_after_gate(ctx, step, node, out);
   advance_roll(ctx, step.step, node, stage, step.stage_key, step.before_key, out);
   return NodeHold::unavailable;
+}
+
+bool delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+                              const ObjectRef& agent, Gate gate, StepOutcome& out) {
+  if (!runs_ready_pod(node, agent.ns, agent.name)) {
+    out.wait(step.step, node.name, gate, {agent.describe() + " on " + node.name});
+    return false;
+  }
+  return delete_old_pods(ctx, step.step, node, step.before_key, out);
 }
 
 AnnotateNode step_annotations_removed(const Context& ctx, const NodeStep& step,

@@ -8,6 +8,7 @@
 // nodes within the budget through a gate, and tell when the scope is done.
 
 #include <string_view>
+#include <vector>
 
 #include "node_roll.hpp"
 
@@ -46,6 +47,10 @@ struct NodeStep {
 const NodeStep& roll_step();
 const NodeStep& priority_step();
 const NodeStep& migrate_step();
+// cilium-native's per-node step (StepId::migrate, node_native.cpp).
+const NodeStep& native_step();
+// The per-node steps the settings' strategy runs, in order.
+std::vector<const NodeStep*> node_steps(const MigrationSettings& s);
 
 // Test only: the roll step of MigrationSettings::skip_roll_for_tests.
 StepOutcome skip_roll_for_tests(const Context& ctx);
@@ -72,6 +77,14 @@ void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState&
 std::optional<RollStage> shared_roll_stage(NodePhase phase);
 NodeHold roll_stage(const Context& ctx, const NodeStep& step, const NodeState& node,
                     RollStage stage, StepOutcome& out);
+
+// Deletes the node's pods that predate the step's cut-off, but only while
+// `agent`'s pod runs Ready on the node (a restart finds the node here without
+// the phase's Ready check, and pods re-created before the agent's CNI config
+// is in place would keep the old network; else waits for `gate`). True once
+// none is left.
+bool delete_pods_behind_agent(const Context& ctx, const NodeStep& step, const NodeState& node,
+                              const ObjectRef& agent, Gate gate, StepOutcome& out);
 
 // Completion is recorded only after the gate (src/migrate/README.md): the
 // uncordon (a node we cordoned is given back with its completion: neither

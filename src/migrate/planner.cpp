@@ -18,6 +18,10 @@ using detail::Context;
 using detail::StepOutcome;
 
 bool done(StepId step, const Context& ctx) {
+  // A step the strategy does not have is done (cilium-native's roll and
+  // priority: the plan shows them skipped).
+  if (!config::has_step(ctx.settings.strategy, step))
+    return true;
   switch (step) {
     case StepId::preflight:
       return detail::preflight_done(ctx);
@@ -28,7 +32,7 @@ bool done(StepId step, const Context& ctx) {
     case StepId::priority:
       return detail::node_step_done(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::node_step_done(ctx, detail::migrate_step());
+      return detail::node_step_done(ctx, *detail::node_steps(ctx.settings).back());
     case StepId::cleanup:
       return detail::cleanup_done(ctx);
   }
@@ -48,7 +52,7 @@ StepOutcome run(StepId step, const Context& ctx) {
     case StepId::priority:
       return detail::run_node_step(ctx, detail::priority_step());
     case StepId::migrate:
-      return detail::run_node_step(ctx, detail::migrate_step());
+      return detail::run_node_step(ctx, *detail::node_steps(ctx.settings).back());
     case StepId::cleanup:
       return detail::run_cleanup(ctx);
   }
@@ -296,6 +300,12 @@ Decision next_actions(NodeIndex& nodes, const ClusterSnapshot& snapshot, const R
   nodes.refresh(snapshot, settings);
   Context ctx(snapshot, record, settings, budget, selection, nodes);
   Decision d;
+  if (selection.rollback && settings.native()) {
+    d.next = Halt{StepId::preflight,
+                  "--rollback is not available for strategy cilium-native (its per-node step "
+                  "keeps the source CNI running until cleanup)"};
+    return d;
+  }
   if (selection.rollback) {
     detail::decide_rollback(d, ctx);
     return d;

@@ -7,9 +7,43 @@
 #include "step_context.hpp"
 
 namespace cnimig::migrate::detail {
+namespace {
+
+// cilium-native: install Cilium beside the source CNI (paths.cilium-native
+// without its CiliumNodeConfig), then, once cilium-operator is Ready (it
+// registers the CiliumNodeConfig CRD), the CiliumNodeConfig. No node is
+// labelled: the per-node step selects each in turn.
+StepOutcome run_native_prepare(const Context& ctx) {
+  StepOutcome out;
+  const auto step = StepId::prepare;
+  const auto& s = ctx.settings;
+  const auto& b = s.bundles;
+  if (!ctx.snap.applied_bundles.contains(b.cilium_native)) {
+    out.write(step, "", ApplyBundle{b.cilium_native});
+    return out;
+  }
+  if (!ctx.snap.applied_bundles.contains(b.cilium_node_config)) {
+    const auto* op = ctx.snap.workload(s.cilium_operator());
+    if (op == nullptr || !op->exists || !op->ready) {
+      out.wait(step, "", Gate::resources_ready,
+               {s.cilium_operator().describe() + " not ready (it registers the CiliumNodeConfig "
+                                                 "CRD)"});
+      return out;
+    }
+    out.write(step, "", ApplyBundle{b.cilium_node_config});
+  }
+  return out;
+}
+
+}  // namespace
+
 bool prepare_done(const Context& ctx) {
   if (ctx.cleanup_started())
     return true;
+  if (ctx.settings.native()) {
+    return ctx.snap.applied_bundles.contains(ctx.settings.bundles.cilium_native) &&
+           ctx.snap.applied_bundles.contains(ctx.settings.bundles.cilium_node_config);
+  }
   if (!ctx.nodes.unprepared().empty())
     return false;
   return source_cni_patched(ctx.snap, ctx.settings) &&
@@ -39,6 +73,8 @@ StepOutcome run_prepare(const Context& ctx) {
     }
     return out;
   }
+  if (s.native())
+    return run_native_prepare(ctx);
   // Neither prepared nor joining, by name.
   const bool all_labelled = ctx.nodes.unprepared().empty();
   for (const auto& name : ctx.nodes.unprepared()) {

@@ -13,11 +13,14 @@
 #include "cnimig/migrate/planner.hpp"
 
 #include "simulated_tracker.hpp"
+#include "step_context.hpp"
 
 namespace cnimig::migrate {
 namespace {
 
 std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
+  if (s.native() && (ref == s.cilium() || ref == s.cilium_operator()))
+    return s.bundles.cilium_native;
   if (ref == s.cilium() || ref == s.cilium_migrated())
     return s.bundles.cilium;
   if (ref == s.multus_calico() || ref == s.multus_cilium())
@@ -29,6 +32,16 @@ std::string bundle_of(const MigrationSettings& s, const ObjectRef& ref) {
   if (ref == s.node_cleanup())
     return s.bundles.node_cleanup;
   return {};
+}
+
+// The address a pod created on `node` gets: from Cilium's pool where the
+// node's Cilium agent writes the CNI config (cilium-native: the node is
+// labelled cilium-default; the model has no CNI config files), else from the
+// source CNI's. Unique enough for the checks: the core reads only the pool.
+std::string pod_ip(const MigrationSettings& s, const NodeState& node, std::size_t n) {
+  const bool cilium = s.native() && detail::has_label(s, node, s.labels.cilium_default);
+  return std::string(cilium ? "10.217." : "10.244.") + std::to_string(n / 250 % 250) + "." +
+         std::to_string(n % 250 + 2);
 }
 
 }  // namespace
@@ -172,7 +185,12 @@ void SimulatedEffects::change_workloads(PlanState& snap, Tracker& tracker,
       w.node_selector = std::move(selector);
     };
     const auto& l = s.labels;
-    if (a->id == s.bundles.cilium) {
+    if (a->id == s.bundles.cilium_native) {
+      add(s.cilium(), {});
+      add(s.cilium_operator(), {});
+    } else if (a->id == s.bundles.cilium_node_config) {
+      // Not a workload: the bundle id alone records it.
+    } else if (a->id == s.bundles.cilium) {
       add(s.cilium(), {{l.calico_cilium, l.value}});
       add(s.cilium_migrated(), {{l.cilium, l.value}});
     } else if (a->id == s.bundles.multus) {
@@ -241,6 +259,8 @@ void SimulatedEffects::replace_pod(PlanState& snap, Tracker& tracker, const std:
     pod.created = snap.now;
     pod.ready = true;
     pod.terminating = false;
+    if (!pod.host_network)
+      pod.ip = pod_ip(settings_, it->second, snap.write_generation + it->second.pods.size());
     tracker.touch(&it->second);
     it->second.pods.push_back(std::move(pod));
     return;
@@ -273,6 +293,8 @@ void SimulatedEffects::schedule_pending(PlanState& snap, Tracker& tracker) const
       still.push_back(std::move(pod));
     } else {
       pod.created = snap.now;
+      if (!pod.host_network)
+        pod.ip = pod_ip(settings_, *best, snap.write_generation + best->pods.size());
       tracker.touch(best);
       best->pods.push_back(std::move(pod));
     }
@@ -363,6 +385,8 @@ void SimulatedEffects::reconcile_daemon_sets(PlanState& snap, Tracker& tracker) 
       pod.owner_name = ref.name;
       pod.host_network = *host;
       pod.created = snap.now;
+      if (!pod.host_network)
+        pod.ip = pod_ip(s, *node, snap.write_generation + node->pods.size());
       tracker.touch(node);
       node->pods.push_back(std::move(pod));
     }

@@ -14,6 +14,12 @@ bool has_label(const MigrationSettings& s, const NodeState& node, const std::str
 }
 
 bool cleanup_started(const ClusterSnapshot& snap, const MigrationSettings& s) {
+  if (s.native()) {
+    // What the snapshot alone shows of the finish: the source CNI deleted
+    // after Cilium was installed. Context::cleanup_started() also sees its
+    // first writes.
+    return snap.applied_bundles.contains(s.bundles.cilium_native) && !snap.exists(s.source_cni);
+  }
   const auto* w = snap.workload(s.cilium_migrated());
   return w != nullptr && w->exists && !w->node_selector.contains(s.labels.cilium);
 }
@@ -113,12 +119,25 @@ bool Context::was_cordoned(const NodeState& node) const {
 }
 
 bool Context::cleanup_started() const {
-  return detail::cleanup_started(snap, settings);
+  if (detail::cleanup_started(snap, settings))
+    return true;
+  if (!settings.native())
+    return false;
+  // The finish's first writes delete the CiliumNodeConfig once every node is
+  // migrated; prepare applies it after the rest of Cilium, when none is.
+  const auto& b = settings.bundles;
+  return snap.applied_bundles.contains(b.cilium_native) &&
+         !snap.applied_bundles.contains(b.cilium_node_config) && !snap.nodes.empty() &&
+         nodes.not_done(StepId::migrate).empty();
 }
 
 bool Context::migration_started() const {
   if (cleanup_started())
     return true;
+  if (snap.applied_bundles.contains(settings.bundles.cilium_native) ||
+      snap.applied_bundles.contains(settings.bundles.cilium_node_config)) {
+    return true;
+  }
   if (snap.applied_bundles.contains(settings.bundles.cilium) ||
       snap.applied_bundles.contains(settings.bundles.multus)) {
     return true;
@@ -131,19 +150,32 @@ bool Context::migration_started() const {
   return !nodes.unclean().empty();
 }
 
+bool Context::expected(const ObjectRef& ref) const {
+  const auto& s = settings;
+  const auto applied = [&](const std::string& id) { return snap.applied_bundles.contains(id); };
+  if (s.native()) {
+    // One Cilium DaemonSet and its operator, once their bundle is applied;
+    // the multus strategy's objects never.
+    if (ref == s.cilium() || ref == s.cilium_operator())
+      return applied(s.bundles.cilium_native);
+    if (ref == s.cilium_migrated() || ref == s.multus_calico() || ref == s.multus_cilium())
+      return false;
+    return true;
+  }
+  if (ref == s.cilium() || ref == s.cilium_migrated())
+    return applied(s.bundles.cilium);
+  if (ref == s.multus_calico() || ref == s.multus_cilium())
+    return applied(s.bundles.multus);
+  return true;
+}
+
 bool Context::resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const {
   const auto* w = snap.workload(ref);
   if (w == nullptr || !w->exists) {
     // Objects the migration creates are expected only once their bundle is
     // applied (config.yaml: "only expected once their step has run").
-    if ((ref == settings.cilium() || ref == settings.cilium_migrated()) &&
-        !snap.applied_bundles.contains(settings.bundles.cilium)) {
+    if (!expected(ref))
       return true;
-    }
-    if ((ref == settings.multus_calico() || ref == settings.multus_cilium()) &&
-        !snap.applied_bundles.contains(settings.bundles.multus)) {
-      return true;
-    }
     if (pending != nullptr)
       pending->push_back(ref.describe() + " absent");
     return false;

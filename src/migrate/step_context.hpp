@@ -76,6 +76,10 @@ struct Context {
   bool was_cordoned(const NodeState& node) const;
   bool cleanup_started() const;
   bool migration_started() const;
+  // Objects the migration creates are expected only once their bundle is
+  // applied (config.yaml: "only expected once their step has run"), those
+  // of the other strategy never.
+  bool expected(const ObjectRef& ref) const;
   bool resource_ready(const ObjectRef& ref, std::vector<std::string>* pending) const;
   NodePhase phase(const std::string& node) const { return nodes.phase(node); }
   // The node joined during the migration and is being brought into its

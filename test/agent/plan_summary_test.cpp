@@ -276,3 +276,39 @@ BOOST_AUTO_TEST_CASE(pdb_that_allows_no_disruption_is_a_warning) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(plan_summary_strategy)
+
+// The summary names the strategy and, for cilium-native, the steps it skips;
+// its steps are the ones the strategy runs.
+BOOST_AUTO_TEST_CASE(cilium_native_plan_names_its_strategy_and_steps) {
+  auto settings = MigrationSettings::defaults();
+  settings.strategy = config::Strategy::cilium_native;
+  test::FixtureOptions o;
+  o.nodes = 3;
+  const auto cluster = test::make_cluster(settings, o);
+  const Budget budget{1, 1};
+  const auto run = run_plan(cluster, settings, budget, Selection{}, SimulatedEffects(settings));
+  BOOST_TEST_REQUIRE((run.outcome && std::holds_alternative<Done>(*run.outcome)));
+  const config::Timeouts timeouts;
+  const agent::PlanFacts facts;
+  agent::PlanSummaryInput in{run.actions, run.outcome, budget, timeouts, facts, {}};
+  in.strategy = settings.strategy;
+  const auto s = agent::summarize_plan(in);
+  BOOST_TEST((s.strategy == config::Strategy::cilium_native));
+  for (const auto& step : s.steps)
+    BOOST_TEST((step.step != StepId::roll && step.step != StepId::priority));
+  BOOST_TEST(step_of(s, StepId::migrate).nodes_cordoned.size() == 3u);
+  BOOST_TEST(any_contains(s.irreversible, "DaemonSet kube-system/canal"));
+  const auto text = agent::render_plan_summary(s);
+  BOOST_TEST(text.find("Strategy: cilium-native (Cilium's own live migration") != std::string::npos,
+             text);
+  BOOST_TEST(text.find("roll and priority skipped") != std::string::npos, text);
+
+  FourNodePlan multus;
+  BOOST_TEST(
+      agent::render_plan_summary(multus.summarize(agent::PlanFacts{})).find("Strategy: multus") !=
+      std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

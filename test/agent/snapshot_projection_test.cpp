@@ -29,6 +29,23 @@ BOOST_AUTO_TEST_CASE(pod_keeps_uid_owner_and_creation_second) {
   BOOST_TEST(pod_node_name(pod) == "node-1");
 }
 
+// cilium-native checks a re-created pod's address; a hostNetwork pod's is
+// its node's and is not kept.
+BOOST_AUTO_TEST_CASE(pod_keeps_its_address_unless_host_network) {
+  auto pod = boost::json::parse(R"({
+    "metadata": {"name": "web-1", "namespace": "default", "uid": "u-2"},
+    "spec": {"nodeName": "node-1"},
+    "status": {"podIP": "10.217.3.9", "podIPs": [{"ip": "10.217.3.9"}]}
+  })")
+                 .as_object();
+  BOOST_TEST(project_pod(pod).ip == "10.217.3.9");
+  pod["spec"].as_object()["hostNetwork"] = true;
+  BOOST_TEST(project_pod(pod).ip.empty());
+  pod["spec"].as_object()["hostNetwork"] = false;
+  pod.erase("status");
+  BOOST_TEST(project_pod(pod).ip.empty());  // not assigned yet
+}
+
 // kubectl drain's two refusals need two facts: whether a controller owns the
 // pod (an ownerReference without controller: true does not count) and
 // whether it has an emptyDir volume.

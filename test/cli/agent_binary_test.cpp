@@ -85,6 +85,23 @@ BOOST_AUTO_TEST_CASE(flags_that_break_the_config_budget_exit_2) {
              lowered.stderr_text);
 }
 
+// cilium-native has no roll or priority step: naming one is a usage error,
+// before anything is read from a cluster.
+BOOST_AUTO_TEST_CASE(steps_the_strategy_lacks_exit_2) {
+  ScratchConfig scratch;
+  std::ofstream(scratch.dir / "cilium-native.yaml") << "\n";
+  std::ofstream(scratch.file, std::ios::trunc)
+      << "strategy: cilium-native\npaths:\n  cilium-native: cilium-native.yaml\n  knet-stress: "
+         "knet-stress.yaml\n  node-cleanup: node-cleanup.yaml\n";
+  for (const char* steps : {"roll", "priority", "prepare-priority"}) {
+    auto r = agent({"--config", scratch.file.string(), "--steps", steps});
+    BOOST_TEST(r.exit_code == 2, steps);
+    BOOST_TEST(r.stdout_text.empty());
+    BOOST_TEST(r.stderr_text.find("strategy cilium-native has no") != std::string::npos,
+               r.stderr_text);
+  }
+}
+
 BOOST_AUTO_TEST_CASE(unreachable_cluster_exits_3_with_only_json_lines_on_stdout) {
   ScratchConfig scratch;
   auto r = agent({"--config", scratch.file.string(), "--kubeconfig",

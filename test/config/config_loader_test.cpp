@@ -20,8 +20,8 @@ struct Scratch {
     dir = fs::temp_directory_path() /
           ("cnimig-config-test-" + std::to_string(std::random_device{}()));
     fs::create_directories(dir / "manifests");
-    for (const char* name :
-         {"cilium.yaml", "multus.yaml", "knet-stress.yaml", "node-cleanup.yaml"}) {
+    for (const char* name : {"cilium.yaml", "multus.yaml", "cilium-native.yaml", "knet-stress.yaml",
+                             "node-cleanup.yaml"}) {
       std::ofstream(dir / "manifests" / name) << "# manifest\n";
     }
   }
@@ -100,6 +100,61 @@ BOOST_AUTO_TEST_CASE(node_cleanup_path_follows_cleanup_node_leftovers) {
                             s.config());
   BOOST_TEST_REQUIRE(stale.has_value(), (stale ? "" : stale.error().message));
   BOOST_TEST(stale->paths.node_cleanup.empty());
+}
+
+BOOST_AUTO_TEST_CASE(strategy_defaults_to_multus) {
+  Scratch s;
+  auto c = parse_config(kMinimal, s.config());
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST((c->strategy == Strategy::multus));
+  BOOST_TEST(c->labels.cilium_default == "io.cilium.migration/cilium-default");
+  BOOST_TEST(c->paths.cilium_native.empty());
+}
+
+// cilium-native reads paths.cilium-native and neither needs nor reads the
+// multus strategy's bundles; multus likewise ignores paths.cilium-native.
+BOOST_AUTO_TEST_CASE(strategy_decides_which_bundles_are_read) {
+  Scratch s;
+  const std::string native =
+      "strategy: cilium-native\n"
+      "labels:\n  cilium-default: example.com/cilium\n"
+      "paths:\n"
+      "  cilium-native: manifests/cilium-native.yaml\n"
+      "  cilium: manifests/gone.yaml\n"
+      "  knet-stress: manifests/knet-stress.yaml\n"
+      "  node-cleanup: manifests/node-cleanup.yaml\n";
+  auto c = parse_config(native, s.config());
+  BOOST_TEST_REQUIRE(c.has_value(), (c ? "" : c.error().message));
+  BOOST_TEST((c->strategy == Strategy::cilium_native));
+  BOOST_TEST(c->labels.cilium_default == "example.com/cilium");
+  BOOST_TEST(c->paths.cilium_native == s.dir / "manifests" / "cilium-native.yaml");
+  BOOST_TEST(c->paths.cilium.empty());
+  BOOST_TEST(c->paths.multus.empty());
+  std::vector<std::string> ids;
+  for (const auto& [id, path] : c->paths.bundles())
+    ids.push_back(id);
+  BOOST_TEST((ids == std::vector<std::string>{"cilium-native", "knet-stress", "node-cleanup"}));
+
+  auto missing = parse_config(
+      "strategy: cilium-native\npaths:\n  knet-stress: manifests/knet-stress.yaml\n"
+      "  node-cleanup: manifests/node-cleanup.yaml\n",
+      s.config());
+  BOOST_TEST_REQUIRE(missing.has_error());
+  BOOST_TEST(
+      missing.error().message.find(":3:3: paths.cilium-native: is required") != std::string::npos,
+      missing.error().message);
+
+  // A source CNI config the kubelet would pick before 05-cilium.conflist.
+  auto early = parse_config(native + "sourceCNI:\n  cniConfig: 02-early.conflist\n", s.config());
+  BOOST_TEST_REQUIRE(early.has_error());
+  BOOST_TEST(early.error().message.find(":10:14: sourceCNI.cniConfig: '02-early.conflist' sorts "
+                                        "before 05-cilium.conflist") != std::string::npos,
+             early.error().message);
+
+  auto multus =
+      parse_config(std::string(kMinimal) + "  cilium-native: manifests/gone.yaml\n", s.config());
+  BOOST_TEST_REQUIRE(multus.has_value(), (multus ? "" : multus.error().message));
+  BOOST_TEST(multus->paths.cilium_native.empty());
 }
 
 BOOST_AUTO_TEST_CASE(cleanup_hold_is_read_and_off_by_default) {
@@ -307,6 +362,14 @@ const std::vector<BadCase> kBadCases = {
      ":7:9: cleanup.hold: expected true or false, found 'later'"},
     {"unknown cleanup key", "cleanup:\n  leftovers: true\n",
      ":7:3: cleanup.leftovers: unknown key"},
+    {"unknown strategy", "strategy: calico\n",
+     ":6:11: strategy: unknown strategy 'calico' (expected multus or cilium-native)"},
+    {"strategy a list", "strategy: [multus]\n", ":6:11: strategy: expected a string, found a list"},
+    {"bad cilium-default label key", "labels:\n  cilium-default: no key\n",
+     ":7:19: labels.cilium-default: invalid label key 'no key'"},
+    {"cilium-default reuses a key", "labels:\n  cilium-default: node-role.kubernetes.io/migrated\n",
+     "labels.cilium-default: label key 'node-role.kubernetes.io/migrated' is already used by "
+     "labels.migrated"},
     {"top level not a mapping", "", ""},  // replaced below
 };
 

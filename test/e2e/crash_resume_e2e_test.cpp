@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include <boost/json.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "crash_chain.hpp"
@@ -14,25 +15,27 @@ using namespace cnimig::test;
 
 namespace {
 
-void check_chain(std::uint64_t stride) {
+void check_chain(std::uint64_t stride, const std::string& strategy = "multus") {
   SimCluster cluster(4);
+  cluster.use_strategy(strategy);
   const auto chain = run_chain(cluster, stride, {"--apply"}, "migration.completed");
   check_migrated(cluster, 1);
   const auto faults = cluster.put_faults("");
   (void)faults;
   std::printf(
-      "crash-resume stride=%llu kills=%d points_covered=%zu "
+      "crash-resume strategy=%s stride=%llu kills=%d points_covered=%zu "
       "writes_let_through=%llu wall_s=%.1f\n",
-      static_cast<unsigned long long>(stride), chain.points, chain.held.size(),
+      strategy.c_str(), static_cast<unsigned long long>(stride), chain.points, chain.held.size(),
       static_cast<unsigned long long>(chain.counted), chain.seconds);
   BOOST_TEST(chain.held.size() >= 3u);
 }
 
 }  // namespace
 
-// Default suite: a sample of kill points (every 8th counted write).
-BOOST_AUTO_TEST_CASE(crash_resume_sampled) {
-  check_chain(8);
+// Default suite: a sample of kill points (every 8th counted write), for
+// each strategy.
+BOOST_DATA_TEST_CASE(crash_resume_sampled, boost::unit_test::data::make(kStrategies), strategy) {
+  check_chain(8, strategy);
 }
 
 // Label `scale` (ctest -L scale): every write of a full 4-node migration.

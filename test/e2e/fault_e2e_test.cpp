@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include <boost/json.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "sim_cluster.hpp"
@@ -55,8 +56,10 @@ bool mentions(const ProcessResult& r, const std::string& what) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(migration_completes_through_api_faults) {
+BOOST_DATA_TEST_CASE(migration_completes_through_api_faults,
+                     boost::unit_test::data::make(kStrategies), strategy) {
   SimCluster cluster(4, {"--faults", "error-rate=0.1,watch-cut=2s,gone-on-resume=1,latency=20ms"});
+  cluster.use_strategy(strategy);
   auto r = cluster.agent({"--apply"});
   // On a failure, the last events say where the run stood.
   const auto& out = r.stdout_text;

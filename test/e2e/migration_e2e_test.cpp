@@ -5,24 +5,34 @@
 #include <fstream>
 
 #include <boost/json.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "sim_cluster.hpp"
 
 using namespace cnimig::test;
 
-BOOST_AUTO_TEST_CASE(full_migration_one_node_at_a_time) {
+// Each strategy (config `strategy`) migrates the same cluster.
+BOOST_DATA_TEST_CASE(full_migration_one_node_at_a_time, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(4);
+  cluster.use_strategy(strategy);
   auto r = cluster.agent({"--apply"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   const auto events = events_of(r);
   BOOST_TEST(has_event(events, "migration.completed"));
   BOOST_TEST(has_event(events, "lease.acquired"));
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == "migration.started")
+      BOOST_TEST(e.at("strategy").as_string() == strategy);
+  }
   check_migrated(cluster, 1);
 }
 
-BOOST_AUTO_TEST_CASE(full_migration_three_nodes_at_a_time) {
+BOOST_DATA_TEST_CASE(full_migration_three_nodes_at_a_time,
+                     boost::unit_test::data::make(kStrategies), strategy) {
   SimCluster cluster(5);
+  cluster.use_strategy(strategy);
   auto r = cluster.agent({"--apply", "--max-parallel-nodes", "3", "--max-unavailable", "3"});
   BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
   BOOST_TEST(has_event(events_of(r), "migration.completed"));
@@ -56,8 +66,10 @@ BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
   BOOST_TEST(node_writes == 25 * 4, node_writes << ": one event per write the core asked for");
 }
 
-BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
+BOOST_DATA_TEST_CASE(plan_mode_makes_zero_writes, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(4);
+  cluster.use_strategy(strategy);
   // Plan once the fresh cluster has settled, as an operator would.
   cluster.wait_settled();
   const auto before = cluster.report();
@@ -68,6 +80,14 @@ BOOST_AUTO_TEST_CASE(plan_mode_makes_zero_writes) {
   BOOST_TEST(std::count_if(events.begin(), events.end(), [](const auto& e) {
                return e.at("event").as_string() == "plan.action";
              }) > 20);
+  // The summary names the strategy; cilium-native plans no roll or priority.
+  BOOST_TEST(r.stderr_text.find("Strategy: " + strategy) != std::string::npos, r.stderr_text);
+  for (const auto& e : events) {
+    if (e.at("event").as_string() == "plan.action" && strategy == "cilium-native") {
+      BOOST_TEST((e.at("step").as_string() != "roll" && e.at("step").as_string() != "priority"),
+                 boost::json::serialize(e));
+    }
+  }
   const auto after = cluster.report();
   for (const char* verb : {"create", "patch", "update", "delete"}) {
     BOOST_TEST(request_count(after, verb) == request_count(before, verb),

@@ -1,8 +1,8 @@
 // Least privilege (resources/agent-job.yaml): the agent's ClusterRole grants
 // exactly what the agent uses. The simulator counts every request by client
 // (User-Agent product token) and "verb resource"; after a plan and a full
-// migration, every request the agent made must be allowed by a rule, and
-// every verb a rule grants must have been used.
+// migration with each strategy, every request the agent made must be allowed
+// by a rule, and every verb a rule grants must have been used.
 #define BOOST_TEST_MODULE e2e_rbac
 #include <map>
 #include <set>
@@ -103,28 +103,13 @@ const std::set<Permission> kUnobservable = {
     {"networking.k8s.io", "servicecidrs", "list"},
 };
 
-}  // namespace
-
-BOOST_AUTO_TEST_CASE(the_role_grants_exactly_what_the_agent_uses) {
-  SimCluster cluster(4);
-  for (const char* ds : {"canal", "kube-proxy"}) {
-    auto settled =
-        cluster.kubectl({"wait", "--for=jsonpath={.status.numberReady}=4", "-n", "kube-system",
-                         std::string("daemonset/") + ds, "--timeout=120s"});
-    BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
-  }
-  auto plan = cluster.agent({});
-  BOOST_TEST_REQUIRE(plan.exit_code == 0, plan.stderr_text);
-  auto apply = cluster.agent({"--apply"});
-  BOOST_TEST_REQUIRE(apply.exit_code == 0, apply.stderr_text);
-
+// The agent's requests on `cluster` (the simulator counts them by client),
+// each checked against the role; returns the permissions they used.
+std::set<Permission> used_by_agent(const SimCluster& cluster, const std::vector<Rule>& rules) {
   const auto report = cluster.report();
   const auto* by_client = report.at("requests_by_client").as_object().if_contains("cnimig-agent");
   BOOST_TEST_REQUIRE(by_client != nullptr, boost::json::serialize(report));
-
   BOOST_TEST_MESSAGE("the agent's requests: " << boost::json::serialize(*by_client));
-  const auto rules = agent_rules();
-  BOOST_TEST_REQUIRE(!rules.empty(), "no cnimig-agent ClusterRole in agent-job.yaml");
   std::set<Permission> used;
   for (const auto& [key, count] : by_client->as_object()) {
     BOOST_TEST_REQUIRE(std::string_view(key).find(" unknown") == std::string_view::npos,
@@ -140,6 +125,41 @@ BOOST_AUTO_TEST_CASE(the_role_grants_exactly_what_the_agent_uses) {
     // node merge patches.
     if (std::get<2>(*p) == "patch" && std::get<1>(*p) != "nodes")
       used.insert({std::get<0>(*p), std::get<1>(*p), "create"});
+  }
+  return used;
+}
+
+void settle(const SimCluster& cluster) {
+  for (const char* ds : {"canal", "kube-proxy"}) {
+    auto settled =
+        cluster.kubectl({"wait", "--for=jsonpath={.status.numberReady}=4", "-n", "kube-system",
+                         std::string("daemonset/") + ds, "--timeout=120s"});
+    BOOST_TEST_REQUIRE(settled.exit_code == 0, settled.stderr_text);
+  }
+}
+
+}  // namespace
+
+// Both strategies: a plan and a full migration each; cilium-native's run
+// stops after prepare and resumes, so that preflight reads the
+// CiliumNodeConfig it finds.
+BOOST_AUTO_TEST_CASE(the_role_grants_exactly_what_the_agent_uses) {
+  const auto rules = agent_rules();
+  BOOST_TEST_REQUIRE(!rules.empty(), "no cnimig-agent ClusterRole in agent-job.yaml");
+  std::set<Permission> used;
+  for (const auto& strategy : kStrategies) {
+    SimCluster cluster(4);
+    cluster.use_strategy(strategy);
+    settle(cluster);
+    auto plan = cluster.agent({});
+    BOOST_TEST_REQUIRE(plan.exit_code == 0, plan.stderr_text);
+    if (strategy == "cilium-native") {
+      auto prepared = cluster.agent({"--apply", "--steps", "preflight-prepare"});
+      BOOST_TEST_REQUIRE(prepared.exit_code == 0, prepared.stderr_text);
+    }
+    auto apply = cluster.agent({"--apply"});
+    BOOST_TEST_REQUIRE(apply.exit_code == 0, apply.stderr_text);
+    used.merge(used_by_agent(cluster, rules));
   }
   for (const auto& r : rules) {
     if (!r.names.empty())

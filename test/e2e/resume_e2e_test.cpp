@@ -6,6 +6,7 @@
 // referees of a full migration must hold.
 #define BOOST_TEST_MODULE e2e_resume
 #include <boost/json.hpp>
+#include <boost/test/data/test_case.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include "sim_cluster.hpp"
@@ -15,8 +16,18 @@ using namespace cnimig::test;
 namespace {
 
 constexpr int kNodes = 4;
-const std::vector<std::string> kSteps = {"preflight", "prepare", "roll",
-                                         "priority",  "migrate", "cleanup"};
+
+// The steps of a strategy, in order, and its per-node ones.
+std::vector<std::string> steps_of(const std::string& strategy) {
+  if (strategy == "cilium-native")
+    return {"preflight", "prepare", "migrate", "cleanup"};
+  return {"preflight", "prepare", "roll", "priority", "migrate", "cleanup"};
+}
+std::vector<std::string> node_steps_of(const std::string& strategy) {
+  if (strategy == "cilium-native")
+    return {"migrate"};
+  return {"roll", "priority", "migrate"};
+}
 
 std::vector<std::string> node_names(const SimCluster& cluster) {
   auto r = cluster.kubectl({"get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"});
@@ -60,10 +71,13 @@ void check_safe_point(const SimCluster& cluster, const std::string& what) {
 
 }  // namespace
 
-BOOST_AUTO_TEST_CASE(stop_after_each_step_then_resume) {
+BOOST_DATA_TEST_CASE(stop_after_each_step_then_resume, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(kNodes);
+  cluster.use_strategy(strategy);
+  const auto kSteps = steps_of(strategy);
   for (std::size_t k = 0; k + 1 < kSteps.size(); ++k) {
-    const auto range = "0-" + std::to_string(k);
+    const auto range = "preflight-" + kSteps[k];
     auto r = cluster.agent({"--apply", "--steps", range});
     BOOST_TEST_REQUIRE(r.exit_code == 0, "--steps " << range << ": " << r.stderr_text);
     BOOST_TEST(has_event(events_of(r), "migration.completed"), "--steps " << range);
@@ -86,12 +100,13 @@ BOOST_AUTO_TEST_CASE(stop_after_each_step_then_resume) {
   BOOST_TEST(planned_actions(cluster).empty(), "a finished migration plans nothing");
 }
 
-BOOST_AUTO_TEST_CASE(stop_after_each_node_then_resume) {
+BOOST_DATA_TEST_CASE(stop_after_each_node_then_resume, boost::unit_test::data::make(kStrategies),
+                     strategy) {
   SimCluster cluster(kNodes);
+  cluster.use_strategy(strategy);
   const auto nodes = node_names(cluster);
-  // roll, priority and migrate are the per-node steps (2, 3, 4).
-  for (std::size_t step = 2; step <= 4; ++step) {
-    const auto range = "0-" + std::to_string(step);
+  for (const auto& step_name : node_steps_of(strategy)) {
+    const auto range = "preflight-" + step_name;
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       const auto what = "--steps " + range + " --nodes " + nodes[i];
       auto r = cluster.agent({"--apply", "--steps", range, "--nodes", nodes[i]});
@@ -101,12 +116,12 @@ BOOST_AUTO_TEST_CASE(stop_after_each_node_then_resume) {
       // The step is now done on nodes[0..i] and on no other node.
       std::set<std::string> pending;
       for (const auto& action : planned_actions(cluster)) {
-        if (field(action, "step") == kSteps[step] && !field(action, "node").empty())
+        if (field(action, "step") == step_name && !field(action, "node").empty())
           pending.insert(field(action, "node"));
       }
       for (std::size_t j = 0; j < nodes.size(); ++j) {
         BOOST_TEST(pending.contains(nodes[j]) == (j > i),
-                   "after " << what << ": step " << kSteps[step] << " on " << nodes[j]
+                   "after " << what << ": step " << step_name << " on " << nodes[j]
                             << (j > i ? " not planned" : " planned again"));
       }
     }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <random>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -49,6 +50,9 @@ struct SimCluster {
   // The configuration's cleanup.nodeLeftovers (check_migrated expects no
   // leftovers then).
   bool node_leftovers_removed = true;
+  // The configuration's strategy (use_strategy()); check_migrated checks
+  // that strategy's end state.
+  std::string strategy = "multus";
 
   explicit SimCluster(int node_count, std::vector<std::string> extra_args = {})
       : nodes(node_count) {
@@ -112,12 +116,30 @@ struct SimCluster {
       BOOST_TEST_REQUIRE(at != std::string::npos, config << " has no '" << from << "'");
       text.replace(at, from.size(), to);
     };
-    for (int i = 0; i < 4; ++i)  // cilium, multus, knet-stress, node-cleanup
-      replace(": ../resources/", ": " CNIMIG_SOURCE_DIR "/resources/");
+    // cilium, multus, cilium-native, knet-stress, node-cleanup
+    replace(": ../resources/", ": " CNIMIG_SOURCE_DIR "/resources/");
+    for (auto at = text.find(": ../resources/"); at != std::string::npos;
+         at = text.find(": ../resources/"))
+      text.replace(at, 15, ": " CNIMIG_SOURCE_DIR "/resources/");
     for (const auto& [from, to] : replacements)
       replace(from, to);
     config = (dir / "config.yaml").string();
     std::ofstream(config, std::ios::trunc) << text;
+  }
+
+  // The agent runs `name` ("multus", "cilium-native") from then on.
+  // (config/calico.yaml and flannel.yaml name none: the default, multus.)
+  void use_strategy(const std::string& name) {
+    if (name == strategy)
+      return;
+    std::ifstream in(config);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (text.find("\nstrategy: ") != std::string::npos) {
+      edit_config({{"\nstrategy: " + strategy, "\nstrategy: " + name}});
+    } else {
+      edit_config({{"\npaths:", "\nstrategy: " + name + "\npaths:"}});
+    }
+    strategy = name;
   }
 
   // The agent's argv with the configuration and this cluster's kubeconfig.
@@ -167,6 +189,9 @@ struct SimCluster {
   }
 };
 
+// The strategies the parameterised suites run (config `strategy`).
+inline const std::vector<std::string> kStrategies = {"multus", "cilium-native"};
+
 inline std::vector<boost::json::object> events_of(const ProcessResult& r) {
   std::vector<boost::json::object> out;
   for (const auto& line : lines(r.stdout_text))
@@ -206,7 +231,8 @@ inline void check_nodes_left_clean(const SimCluster& cluster) {
                name << " left tainted");
     if (const auto* labels = meta.if_contains("labels")) {
       for (const auto& [key, value] : labels->as_object()) {
-        BOOST_TEST(!std::string_view(key).starts_with("node-role.kubernetes.io/"),
+        BOOST_TEST((!std::string_view(key).starts_with("node-role.kubernetes.io/") &&
+                    !std::string_view(key).starts_with("io.cilium.migration/")),
                    name << " keeps label " << key);
       }
     }
@@ -219,7 +245,75 @@ inline void check_nodes_left_clean(const SimCluster& cluster) {
   }
 }
 
+// The oracle: no pair of pods lost each other at any time, and the
+// exemption for cordoned nodes was never stretched past the budget; the
+// source CNI's leftovers are gone unless the configuration kept them.
+inline void check_oracle(const SimCluster& cluster, unsigned budget) {
+  const auto report = cluster.report();
+  BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
+             boost::json::serialize(report));
+  if (cluster.node_leftovers_removed)
+    BOOST_TEST(report.at("nodes_with_leftovers").as_int64() == 0);
+  BOOST_TEST(report.at("violations").at("episodes").as_int64() == 0);
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() <=
+             static_cast<std::int64_t>(budget));
+  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() >= 1);
+}
+
+// Strategy cilium-native's end (src/migrate/README.md): one `cilium`
+// DaemonSet left of Cilium, no CiliumNodeConfig, the source CNI and the node
+// cleanup gone, cilium-config at Cilium's defaults, every pod that has its
+// own network on an address of Cilium's pool.
+inline void check_native_migrated(const SimCluster& cluster, unsigned budget) {
+  auto ds =
+      cluster.kubectl({"get", "daemonsets", "-A", "-o", "jsonpath={.items[*].metadata.name}"});
+  BOOST_TEST_REQUIRE(ds.exit_code == 0, ds.stderr_text);
+  std::set<std::string> names;
+  std::istringstream in(ds.stdout_text);
+  for (std::string name; in >> name;)
+    names.insert(name);
+  for (const std::string& gone :
+       {cluster.source_daemonset, std::string("cilium-migrated"), std::string("kube-multus-calico"),
+        std::string("kube-multus-cilium"), std::string("cnimig-node-cleanup")}) {
+    BOOST_TEST(!names.contains(gone), gone << " is left");
+  }
+  BOOST_TEST(names.contains("cilium"));
+  auto cnc = cluster.kubectl({"get", "ciliumnodeconfigs", "-A", "-o", "name"});
+  BOOST_TEST((cnc.exit_code != 0 || cnc.stdout_text.empty()),
+             "CiliumNodeConfigs left: " << cnc.stdout_text);
+  auto config = cluster.kubectl(
+      {"get", "configmap", "-n", "kube-system", "cilium-config", "-o",
+       "jsonpath={.data.custom-cni-conf} {.data.cni-exclusive} {.data.enable-policy} "
+       "{.data.unmanaged-pod-watcher-interval} {.data.write-cni-conf-when-ready}"});
+  BOOST_TEST(config.exit_code == 0, config.stderr_text);
+  BOOST_TEST(config.stdout_text == "false true default 15 /host/etc/cni/net.d/05-cilium.conflist");
+  auto pods = cluster.kubectl({"get", "pods", "-A", "-o", "json"});
+  BOOST_TEST_REQUIRE(pods.exit_code == 0, pods.stderr_text);
+  const auto pod_list = boost::json::parse(pods.stdout_text);
+  std::size_t checked = 0;
+  for (const auto& pod : pod_list.at("items").as_array()) {
+    const auto& spec = pod.at("spec").as_object();
+    if (const auto* host = spec.if_contains("hostNetwork");
+        host && host->is_bool() && host->as_bool())
+      continue;
+    const auto* status = pod.as_object().if_contains("status");
+    const auto* ip = status ? status->as_object().if_contains("podIP") : nullptr;
+    const std::string name(pod.at("metadata").at("name").as_string());
+    BOOST_TEST_REQUIRE(ip != nullptr, name << " has no podIP");
+    BOOST_TEST(std::string_view(ip->as_string()).starts_with("10.217."),
+               name << " on " << ip->as_string() << ", not Cilium's 10.217.0.0/16");
+    ++checked;
+  }
+  BOOST_TEST(checked > 0u);
+  check_nodes_left_clean(cluster);
+  check_oracle(cluster, budget);
+}
+
 inline void check_migrated(const SimCluster& cluster, unsigned budget) {
+  if (cluster.strategy == "cilium-native") {
+    check_native_migrated(cluster, budget);
+    return;
+  }
   // kubectl, the outside referee: what is left in the cluster.
   auto ds = cluster.kubectl({"get", "daemonsets", "-A", "-o", "json"});
   BOOST_TEST_REQUIRE(ds.exit_code == 0, ds.stderr_text);
@@ -254,19 +348,7 @@ inline void check_migrated(const SimCluster& cluster, unsigned budget) {
   BOOST_TEST(config.exit_code == 0, config.stderr_text);
   BOOST_TEST(config.stdout_text == "default 15");
   check_nodes_left_clean(cluster);
-  // The oracle: no pair of pods lost each other at any time, and the
-  // exemption for cordoned nodes was never stretched past the budget.
-  const auto report = cluster.report();
-  BOOST_TEST(report.at("violations").at("max_concurrent").as_int64() == 0,
-             boost::json::serialize(report));
-  // The source CNI's files, chains and interfaces are gone from every node
-  // (the node cleanup ran on each), unless the configuration kept them.
-  if (cluster.node_leftovers_removed)
-    BOOST_TEST(report.at("nodes_with_leftovers").as_int64() == 0);
-  BOOST_TEST(report.at("violations").at("episodes").as_int64() == 0);
-  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() <=
-             static_cast<std::int64_t>(budget));
-  BOOST_TEST(report.at("cordoned").at("max_at_once").as_int64() >= 1);
+  check_oracle(cluster, budget);
 }
 
 }  // namespace cnimig::test

@@ -6,6 +6,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "cnimig/migrate/cilium_node_config.hpp"
 #include "cnimig/migrate/cni_stack_checks.hpp"
 
 using namespace cnimig::migrate;
@@ -75,4 +76,40 @@ BOOST_AUTO_TEST_CASE(the_checks_use_the_applied_release) {
   BOOST_TEST(ps[0].fatal);
   BOOST_TEST(ps[0].message.find("older than Cilium 1.19.1 supports (1.32 to 1.35)") !=
              std::string::npos);
+}
+
+// cilium-native's CiliumNodeConfig: the versions each release serves, the
+// API's discovery first, and refusals naming both sides.
+BOOST_AUTO_TEST_CASE(cilium_node_config_version_by_release_and_discovery) {
+  using V = std::vector<std::string>;
+  BOOST_TEST((cilium_node_config_versions("1.15.7") == V{"v2alpha1"}));
+  BOOST_TEST((cilium_node_config_versions("1.16.0") == V{"v2", "v2alpha1"}));
+  BOOST_TEST((cilium_node_config_versions("1.19.1") == V{"v2", "v2alpha1"}));
+  BOOST_TEST((cilium_node_config_versions("1.20.0") == V{"v2"}));
+  BOOST_TEST(cilium_node_config_versions("latest").empty());
+
+  const std::string img18 = "quay.io/cilium/cilium:v1.18.9";
+  // No cilium.io yet: what the release will serve, the bundle's version.
+  BOOST_TEST(cilium_node_config_api_version(std::nullopt, img18, "cilium.io/v2").value() ==
+             "cilium.io/v2");
+  BOOST_TEST(cilium_node_config_api_version(std::nullopt, img18, "cilium.io/v2alpha1").value() ==
+             "cilium.io/v2alpha1");
+  // Discovery decides: an API that serves only v2alpha1 gets v2alpha1.
+  BOOST_TEST(cilium_node_config_api_version(V{"v2alpha1"}, img18, "cilium.io/v2").value() ==
+             "cilium.io/v2alpha1");
+  BOOST_TEST(cilium_node_config_api_version(V{"v2", "v2alpha1"}, img18, "cilium.io/v2").value() ==
+             "cilium.io/v2");
+  // v2alpha1 is gone from 1.20.
+  auto gone = cilium_node_config_api_version(std::nullopt, "quay.io/cilium/cilium:v1.20.1",
+                                             "cilium.io/v2alpha1");
+  BOOST_TEST_REQUIRE(gone.has_error());
+  BOOST_TEST(gone.error().message ==
+             "the CiliumNodeConfig is cilium.io/v2alpha1, which Cilium 1.20.1 does not serve (it "
+             "serves v2)");
+  auto none = cilium_node_config_api_version(V{"v2alpha1"}, "quay.io/cilium/cilium:v1.20.1",
+                                             "cilium.io/v2");
+  BOOST_TEST_REQUIRE(none.has_error());
+  BOOST_TEST(none.error().message.find("serves cilium.io versions v2alpha1 but Cilium 1.20.1") !=
+             std::string::npos);
+  BOOST_TEST(cilium_node_config_api_version(std::nullopt, img18, "example.com/v1").has_error());
 }

@@ -12,11 +12,14 @@
 #include <string_view>
 #include <vector>
 
+#include <boost/test/unit_test.hpp>
+
 #include "cnimig/migrate/budget.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/gate.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
 #include "cnimig/migrate/node_phase.hpp"
+#include "cnimig/migrate/planner.hpp"
 #include "cnimig/migrate/simulated_effects.hpp"
 #include "cnimig/migrate/step_id.hpp"
 
@@ -155,6 +158,36 @@ inline std::string canonical(const ClusterSnapshot& snap) {
   for (const auto& b : snap.applied_bundles)
     out << "bundle " << b << "\n";
   return out.str();
+}
+
+// For every prefix of `reference` (the actions of a whole run from `start`):
+// a fresh process resumes after it and must reach `expected` (canonical())
+// with the monitor `make_monitor()` returns (observe(), violations) silent
+// over the prefix and the rest.
+template <class MakeMonitor>
+void resume_after_every_prefix(const PlanState& start, const MigrationSettings& s, Budget budget,
+                               const SimulatedEffects& effects,
+                               const std::vector<Action>& reference, const std::string& expected,
+                               MakeMonitor make_monitor) {
+  for (std::size_t k = 0; k <= reference.size(); ++k) {
+    auto monitor = make_monitor();
+    PlanState snap = start;
+    for (std::size_t i = 0; i < k; ++i) {
+      effects.apply(snap, reference[i]);
+      monitor.observe(snap, reference[i]);
+    }
+    auto resumed =
+        run_plan(fresh_process(snap), s, budget, Selection{}, effects, 100000,
+                 [&](const ClusterSnapshot& after, const Action& a) { monitor.observe(after, a); });
+    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome),
+                          "interrupted after " << k << " actions: "
+                                               << (resumed.outcome ? describe(*resumed.outcome)
+                                                                   : std::string("no outcome")));
+    BOOST_TEST(monitor.violations.empty(), "interrupted after " << k);
+    for (const auto& v : monitor.violations)
+      BOOST_TEST_MESSAGE(v);
+    BOOST_TEST(canonical(resumed.final_snapshot) == expected, "interrupted after " << k);
+  }
 }
 
 // What the monitors below share: their violations, each pod's interfaces

@@ -64,26 +64,8 @@ void interruption_sweep(Budget budget, FixtureOptions options) {
   const auto expected = canonical(reference.final_snapshot);
   BOOST_TEST_MESSAGE("reference run: " << reference.actions.size() << " actions, "
                                        << reference.rounds << " rounds");
-
-  for (std::size_t k = 0; k <= reference.actions.size(); ++k) {
-    SafetyMonitor monitor(s, budget, options.cordoned);
-    PlanState snap = start;
-    for (std::size_t i = 0; i < k; ++i) {
-      effects.apply(snap, reference.actions[i]);
-      monitor.observe(snap, reference.actions[i]);
-    }
-    auto resumed =
-        run_plan(fresh_process(snap), s, budget, Selection{}, effects, 100000,
-                 [&](const ClusterSnapshot& after, const Action& a) { monitor.observe(after, a); });
-    BOOST_REQUIRE_MESSAGE(resumed.outcome && std::holds_alternative<Done>(*resumed.outcome),
-                          "interrupted after " << k << " actions: "
-                                               << (resumed.outcome ? describe(*resumed.outcome)
-                                                                   : std::string("no outcome")));
-    BOOST_TEST(monitor.violations.empty(), "interrupted after " << k);
-    for (const auto& v : monitor.violations)
-      BOOST_TEST_MESSAGE(v);
-    BOOST_TEST(canonical(resumed.final_snapshot) == expected, "interrupted after " << k);
-  }
+  resume_after_every_prefix(start, s, budget, effects, reference.actions, expected,
+                            [&] { return SafetyMonitor(s, budget, options.cordoned); });
 }
 
 }  // namespace

@@ -153,6 +153,88 @@ BOOST_AUTO_TEST_CASE(cilium_bundle) {
   }
 }
 
+// The cilium-native bundle (strategy cilium-native): the values of Cilium's
+// migration guide, one agent DaemonSet on every node, and the
+// CiliumNodeConfig that gives the selected nodes Cilium as their CNI.
+BOOST_AUTO_TEST_CASE(cilium_native_bundle) {
+  auto docs = load("cilium-native.yaml");
+  auto config = find(docs, "ConfigMap", S.cilium_config_map);
+  BOOST_TEST(ns_of(config) == S.system_namespace);
+  auto data = config["data"];
+  const std::map<std::string, std::string> migration = {
+      {"custom-cni-conf", "true"},
+      {"cni-exclusive", "false"},
+      {"routing-mode", "tunnel"},
+      {"tunnel-protocol", "vxlan"},
+      {"tunnel-port", "8473"},
+      {"ipam", "cluster-pool"},
+      {"cluster-pool-ipv4-cidr", S.cilium_pod_cidr},
+      {"cluster-pool-ipv4-mask-size", "24"},
+      {"enable-policy", "never"},
+      {"unmanaged-pod-watcher-interval", "0"},
+      {"enable-host-legacy-routing", "true"}};
+  for (const auto& [key, value] : migration)
+    BOOST_TEST(data[key].as<std::string>() == value, key);
+  // No CNI config of its own until a CiliumNodeConfig says where.
+  BOOST_TEST(!data["write-cni-conf-when-ready"]);
+  // The same pool as the multus strategy's bundle.
+  BOOST_TEST(load("cilium.yaml").size() > 0u);
+  BOOST_TEST(
+      find(load("cilium.yaml"), "ConfigMap", "cilium-config")["data"]["cluster-pool-ipv4-cidr"]
+          .as<std::string>() == S.cilium_pod_cidr);
+  // What the finish restores differs from every migration value it names.
+  for (const auto& [key, value] : S.native_cilium_defaults) {
+    if (data[key])
+      BOOST_TEST(data[key].as<std::string>() != value, key);
+  }
+
+  std::size_t daemon_sets = 0;
+  for (const auto& d : docs)
+    daemon_sets += d["kind"].as<std::string>() == "DaemonSet" ? 1 : 0;
+  BOOST_TEST(daemon_sets == 1u);
+  auto ds = find(docs, "DaemonSet", S.cilium_daemon_set);
+  BOOST_TEST(ns_of(ds) == S.system_namespace);
+  check_daemon_set_selector(ds);
+  auto sel = node_selector(ds);
+  BOOST_TEST(sel.size() == 1u);  // every (Linux) node
+  BOOST_TEST(sel["kubernetes.io/os"] == "linux");
+  BOOST_TEST(tolerates_everything(ds));
+  auto spec = ds["spec"]["template"]["spec"];
+  BOOST_TEST(spec["hostNetwork"].as<bool>());
+  BOOST_TEST(spec["containers"][0]["image"].as<std::string>() == "quay.io/cilium/cilium:v1.18.9");
+  for (const auto& a : spec["containers"][0]["args"])
+    BOOST_TEST(!a.as<std::string>().starts_with("--write-cni-conf-when-ready"));
+  auto op = find(docs, "Deployment", S.cilium_operator_deployment);
+  BOOST_TEST(op["spec"]["template"]["spec"]["containers"][0]["image"].as<std::string>() ==
+             "quay.io/cilium/operator-generic:v1.18.9");
+  BOOST_TEST(tolerates_everything(op));
+
+  auto cnc = find(docs, "CiliumNodeConfig", S.cilium_node_config);
+  BOOST_TEST(cnc["apiVersion"].as<std::string>() == "cilium.io/v2");
+  BOOST_TEST(ns_of(cnc) == S.system_namespace);
+  auto match = cnc["spec"]["nodeSelector"]["matchLabels"];
+  BOOST_TEST(match.size() == 1u);
+  BOOST_TEST(match[S.labels.cilium_default].as<std::string>() == S.labels.value);
+  auto defaults = cnc["spec"]["defaults"];
+  BOOST_TEST(defaults.size() == 4u);
+  BOOST_TEST(defaults["write-cni-conf-when-ready"].as<std::string>() ==
+             "/host/etc/cni/net.d/05-cilium.conflist");
+  BOOST_TEST(defaults["custom-cni-conf"].as<std::string>() == "false");
+  BOOST_TEST(defaults["cni-chaining-mode"].as<std::string>() == "none");
+  BOOST_TEST(defaults["cni-exclusive"].as<std::string>() == "true");
+  // 05-cilium.conflist is the kubelet's first pick over the source CNI's.
+  const cnimig::config::SourceCni source;
+  const std::string cilium_conf = "05-cilium.conflist";
+  BOOST_TEST((cilium_conf < source.cni_config));
+  // The agent may read CiliumNodeConfigs.
+  bool reads_cnc = false;
+  for (const auto& rule : find(docs, "ClusterRole", "cilium")["rules"]) {
+    for (const auto& r : rule["resources"])
+      reads_cnc = reads_cnc || r.as<std::string>() == "ciliumnodeconfigs";
+  }
+  BOOST_TEST(reads_cnc);
+}
+
 BOOST_AUTO_TEST_CASE(multus_bundle) {
   auto docs = load("multus.yaml");
   auto crd =

@@ -63,6 +63,9 @@ class ClusterCache final : public ChangeSource {
   // DaemonSet, Deployment or StatefulSet: `kind`) goes into the snapshot at
   // once, so the next decision sees what this run already did; the watch,
   // which may trail it, never takes the snapshot back to an older version.
+  // An object of a bundle without workloads (no watch: its CRD may not be
+  // served yet) records that bundle as applied, or not once an answer
+  // carries metadata.deletionTimestamp; preflight reports what it read so.
   void apply_written(std::string_view kind, const boost::json::object& object) override;
   migrate::TouchedNodes take_touched_nodes() override {
     return std::exchange(touched_, migrate::TouchedNodes{});
@@ -81,6 +84,7 @@ class ClusterCache final : public ChangeSource {
   char upsert_workload(const char* kind, const boost::json::object& object);
   void remove_workload(const char* kind, const std::string& key);
   void refresh_bundles();
+  bool note_bundle_object(std::string_view kind, const boost::json::object& object);
 
   // Whether a watch event of resourceVersion `rv` for `key` is older than
   // what the snapshot shows (after apply_written); records `rv` otherwise.
@@ -90,6 +94,8 @@ class ClusterCache final : public ChangeSource {
   std::string annotation_prefix_;
   std::set<migrate::ObjectRef> interesting_;
   const std::map<std::string, ManifestBundle>* bundles_ = nullptr;
+  // Bundles without workloads whose objects exist (note_bundle_object).
+  std::set<std::string> present_;
   migrate::ClusterSnapshot snapshot_;
   // Nodes changed since take_touched_nodes(): a node's own events and its
   // pods' (a pod that moves touches both nodes). Everything at first.

@@ -57,6 +57,8 @@ class ManifestBundle {
                                      const LabelRewrite& rewrite);
   static Result<ManifestBundle> parse(std::string id, std::string_view yaml,
                                       const std::string& source, const LabelRewrite& rewrite);
+  // A bundle of objects already parsed (in apply order), e.g. part of another.
+  static ManifestBundle of(std::string id, std::vector<ManifestObject> objects);
 
   const std::string& id() const noexcept { return id_; }
   // In apply order; delete in reverse.

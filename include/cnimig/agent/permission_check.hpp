@@ -12,14 +12,17 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "cnimig/common/result.hpp"
+#include "cnimig/config/strategy.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/server_version.hpp"
 
 namespace cnimig::agent {
 
-// Every verb on every resource the agent will use against `server`.
+// Every verb on every resource the agent will use against `server` with
+// `strategy` (cilium-native also writes its CiliumNodeConfig).
 std::vector<kube::AccessCheck> required_permissions(
-    const std::optional<kube::ServerVersion>& server);
+    const std::optional<kube::ServerVersion>& server,
+    config::Strategy strategy = config::Strategy::multus);
 
 // "patch nodes", "get pods/exec", "watch apps/daemonsets".
 std::string describe(const kube::AccessCheck& check);

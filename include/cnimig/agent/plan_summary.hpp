@@ -50,6 +50,7 @@ struct PlanSummaryInput {
   // A rollback's plan (Selection::rollback): its steps stay in the order
   // they run, each named after the step it reverses.
   bool rollback = false;
+  config::Strategy strategy = config::Strategy::multus;
 };
 
 struct StepSummary {
@@ -85,7 +86,8 @@ struct PlanSummary {
   std::optional<std::string> halt_reason;
   // cleanup.hold ends the plan before cleanup, the point of no return.
   bool held_before_cleanup = false;
-  bool rollback = false;  // PlanSummaryInput::rollback
+  bool rollback = false;                                 // PlanSummaryInput::rollback
+  config::Strategy strategy = config::Strategy::multus;  // PlanSummaryInput::strategy
 };
 
 PlanSummary summarize_plan(const PlanSummaryInput& input);

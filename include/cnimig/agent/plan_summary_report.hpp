@@ -25,6 +25,7 @@ struct PlanReport {
   const config::Timeouts& timeouts;
   const std::map<std::string, ManifestBundle>& bundles;
   bool rollback = false;  // Selection::rollback
+  config::Strategy strategy = config::Strategy::multus;
 };
 
 // `facts` from plan_facts, with any warnings found before (preflight).

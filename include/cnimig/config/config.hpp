@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "cnimig/config/gate.hpp"
+#include "cnimig/config/strategy.hpp"
 
 namespace cnimig::config {
 
@@ -24,18 +25,25 @@ struct LabelKeys {
   std::string rolled = "node-role.kubernetes.io/rolled";
   std::string cilium = "node-role.kubernetes.io/cilium";
   std::string migrated = "node-role.kubernetes.io/migrated";
+  // cilium-native: the node is selected for Cilium as its CNI (the
+  // CiliumNodeConfig's nodeSelector in paths.cilium-native matches it).
+  std::string cilium_default = "io.cilium.migration/cilium-default";
   std::string value = "true";
 
-  // The six keys, in the order of src/migrate/README.md's label table.
+  // Every key, in the order of src/migrate/README.md's label table.
   std::vector<std::string> all() const {
-    return {calico_cilium, cni_priority_calico, cni_priority_cilium, rolled, cilium, migrated};
+    return {calico_cilium, cni_priority_calico, cni_priority_cilium, rolled, cilium,
+            migrated,      cilium_default};
   }
 };
 
 // Manifest bundles, resolved to absolute paths relative to the config file.
+// Only the strategy's bundles are read: cilium and multus for multus,
+// cilium-native for cilium-native (the others stay empty).
 struct ManifestPaths {
   std::filesystem::path cilium;
   std::filesystem::path multus;
+  std::filesystem::path cilium_native;
   std::filesystem::path knet_stress;
   std::filesystem::path node_cleanup;  // empty when cleanup.nodeLeftovers is false
 
@@ -161,6 +169,7 @@ struct CiliumRequirements {
 
 struct Config {
   std::filesystem::path source;  // the file this was read from (absolute)
+  Strategy strategy = Strategy::multus;
   LabelKeys labels;
   ManifestPaths paths;
   SourceCni source_cni;

@@ -23,13 +23,14 @@ enum class Gate {
   cni_ready,              // priority: the CNI agents run Ready on the node
   cilium_migrated_ready,  // migrate: cilium-migrated runs Ready on the node
   node_joining,           // cleanup: a node that joined is still being brought in
+  pods_ready,             // cilium-native: a node's re-created pods Ready on Cilium addresses
 };
 
-inline constexpr std::array<Gate, 10> kAllGates = {
+inline constexpr std::array<Gate, 11> kAllGates = {
     Gate::resources_ready, Gate::connectivity_check, Gate::writes_in_flight,
     Gate::in_flight,       Gate::pods_gone,          Gate::eviction_blocked,
     Gate::cut_off,         Gate::cni_ready,          Gate::cilium_migrated_ready,
-    Gate::node_joining};
+    Gate::node_joining,    Gate::pods_ready};
 
 // "resources-ready", "pods-gone", ...: the names of events and of
 // `timeouts.gates` keys.

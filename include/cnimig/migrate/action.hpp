@@ -93,6 +93,10 @@ struct RestoreCiliumDefaults {
   std::string config_map;
   std::map<std::string, std::string> data;
   std::string operator_deployment;
+  // DaemonSets restarted after the merge (`kubectl rollout restart`'s pod
+  // template annotation): cilium-native's agents read the restored values
+  // only when they start.
+  std::vector<std::string> restart_daemon_sets = {};
   friend bool operator==(const RestoreCiliumDefaults&, const RestoreCiliumDefaults&) = default;
 };
 struct DeleteObject {

@@ -27,6 +27,10 @@ struct CiliumRequirements {
 // when the tag is no vM.N release (a digest alone, "latest", a branch build).
 std::optional<std::string> cilium_release(std::string_view image);
 
+// The minor of a release ("1.18.9" -> 18); nullopt unless it starts with
+// "1.<digits>".
+std::optional<unsigned> cilium_minor(std::string_view release);
+
 // The table's requirements for `release` ("1.18.9"), by its minor; nullopt
 // for a release the table does not list.
 std::optional<CiliumRequirements> known_cilium_requirements(std::string_view release);

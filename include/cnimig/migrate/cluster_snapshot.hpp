@@ -34,6 +34,9 @@ struct PodState {
   // --delete-emptydir-data).
   bool empty_dir = false;
   std::int64_t created = 0;  // metadata.creationTimestamp, Unix seconds
+  // status.podIP, empty until assigned (hostNetwork pods: the node's). The
+  // cilium-native step checks that re-created pods took Cilium's addresses.
+  std::string ip;
 
   bool daemon_set_owned() const { return owner_kind == "DaemonSet"; }
   // No controller re-creates it: evicted or deleted, it is gone for good

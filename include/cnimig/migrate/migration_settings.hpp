@@ -28,11 +28,18 @@ std::vector<ObjectRef> flatten(const ResourceSet& set);
 struct BundleIds {
   std::string cilium = "cilium";
   std::string multus = "multus";
+  // cilium-native: paths.cilium-native without its CiliumNodeConfig, and the
+  // CiliumNodeConfig alone (applied once cilium-operator, which registers its
+  // CRD, is Ready).
+  std::string cilium_native = "cilium-native";
+  std::string cilium_node_config = "cilium-node-config";
   std::string knet_stress = "knet-stress";
   std::string node_cleanup = "node-cleanup";
 };
 
 struct MigrationSettings {
+  // config `strategy`: which steps run (src/migrate/README.md).
+  config::Strategy strategy = config::Strategy::multus;
   LabelKeys labels;
   // Facts that labels and objects cannot hold (src/migrate/README.md) are node
   // annotations under this prefix.
@@ -83,6 +90,22 @@ struct MigrationSettings {
       {"enable-policy", "default"},               // policyEnforcementMode
       {"unmanaged-pod-watcher-interval", "15"}};  // operator.unmanagedPodWatcher.restart
 
+  // cilium-native: the CiliumNodeConfig that selects the labels.cilium-default
+  // nodes, the pod CIDR of Cilium's cluster pool (cilium-config's
+  // cluster-pool-ipv4-cidr in paths.cilium-native: a re-created pod must have
+  // its address there), and what the finish writes into cilium-config:
+  // Cilium's defaults for what the migration changed, with the CNI config
+  // file the CiliumNodeConfig gave the migrated nodes. enable-host-legacy-
+  // routing stays: turning it off needs every agent restarted again.
+  std::string cilium_node_config = "cilium-default";
+  std::string cilium_pod_cidr = "10.217.0.0/16";
+  std::map<std::string, std::string> native_cilium_defaults = {
+      {"custom-cni-conf", "false"},  // cni.customConf
+      {"write-cni-conf-when-ready", "/host/etc/cni/net.d/05-cilium.conflist"},
+      {"cni-exclusive", "true"},                  // cni.exclusive
+      {"enable-policy", "default"},               // policyEnforcementMode
+      {"unmanaged-pod-watcher-interval", "15"}};  // operator.unmanagedPodWatcher.restart
+
   // config `drain:`. A pod without a controller is lost for good once
   // evicted; kubectl drain refuses it without --force, and so does the
   // migration (before the node is cordoned) unless this is set.
@@ -97,6 +120,8 @@ struct MigrationSettings {
   // leaves pods without a Cilium interface. test/e2e/engine_e2e_test.cpp runs
   // the agent in-process with it to prove the e2e oracle sees violations.
   bool skip_roll_for_tests = false;
+
+  bool native() const { return strategy == config::Strategy::cilium_native; }
 
   // The values of config/config.yaml (source CNI canal).
   static MigrationSettings defaults();
@@ -127,6 +152,9 @@ struct MigrationSettings {
   ObjectRef multus_cilium() const {
     return {kDaemonSet, system_namespace, multus_cilium_daemon_set};
   }
+  ObjectRef cilium_operator() const {
+    return {kDeployment, system_namespace, cilium_operator_deployment};
+  }
   ObjectRef node_cleanup() const { return {kDaemonSet, system_namespace, node_cleanup_daemon_set}; }
   std::vector<ObjectRef> knet_stress() const;
 };
@@ -148,6 +176,13 @@ inline constexpr std::string_view kMigrate = "migrate";
 inline constexpr std::string_view kRollPodsBefore = "roll-pods-before";
 inline constexpr std::string_view kPriorityPodsBefore = "priority-pods-before";
 inline constexpr std::string_view kMigratePodsBefore = "migrate-pods-before";
+// cilium-native's per-node step (node_native.cpp): its stage ("started",
+// "deleting", "pods-deleted"), the cut-off of the node's pods, and the
+// cut-off of its Cilium agent pod (written with the cilium-default label: an
+// agent created before it read no CiliumNodeConfig for the node).
+inline constexpr std::string_view kNative = "native";
+inline constexpr std::string_view kNativePodsBefore = "native-pods-before";
+inline constexpr std::string_view kNativeAgentBefore = "native-agent-before";
 // Unix seconds (API server clock), written with the cordon: a drain evicts the
 // pods created up to then, as kubectl drain evicts those present when it
 // starts. A pod that tolerates the cordon (cilium-operator tolerates every

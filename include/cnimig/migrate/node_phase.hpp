@@ -55,6 +55,19 @@ enum class NodePhase {
   migrate_untainted,          // uncordon next
   migrate_uncordoned,         // priority-cilium -> migrated next
   migrate_labelled,           // gate, then the annotation removal records completion
+
+  // cilium-native's per-node step (annotation native=..., node_native.cpp).
+  native_pending,           // no migration label: waiting for its turn
+  native_started,           // intent recorded, cordon next
+  native_draining,          // evicting non-DaemonSet pods
+  native_drained,           // agent cut-off and label cilium-default next
+  native_agent_restarting,  // deleting the Cilium agent pod that predates the label
+  native_agent_wait,        // waiting for the re-created agent pod Ready
+  native_agent_ready,       // record the pods' cut-off next
+  native_deleting_pods,     // deleting pods created before the cut-off
+  native_pods_deleted,      // pods Ready on Cilium addresses, gate, then uncordon
+  native_uncordoned,        // label migrated next
+  native_labelled,          // gate, then the annotation removal records completion
   migrated,
 
   cleaned,  // cleanup removed the migration labels
