@@ -20,11 +20,29 @@ using namespace asio::experimental::awaitable_operators;
 // calls it opaque, but the API server (etcd's revision) and cnimig-sim hand
 // out increasing integers; with anything else (0) every event applies, as a
 // plain informer does.
-std::uint64_t resource_version(const boost::json::object& object) {
-  const auto text = wire::resource_version(object);
+
+std::uint64_t parse_version(std::string_view text) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size() ? value : 0;
+}
+
+// Keeps a deleted object's last resourceVersion: an answer to one of our
+// writes that the server gave before the deletion, arriving after the watch
+// showed it, must not bring the object back (stale() compares). A new object
+// of that name has a newer version.
+void tombstone(std::unordered_map<std::string, std::uint64_t>& shown, const std::string& key,
+               std::uint64_t deleted_at) {
+  if (deleted_at == 0) {
+    shown.erase(key);
+    return;
+  }
+  auto& v = shown[key];
+  v = std::max(v, deleted_at);
+}
+
+std::uint64_t resource_version(const boost::json::object& object) {
+  return parse_version(wire::resource_version(object));
 }
 
 std::string workload_key(std::string_view kind, const std::string& key) {
@@ -46,7 +64,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
       touched_.touch(key);
       snapshot_.nodes.erase(key);
       node_uids_.erase(key);
-      node_versions_.erase(key);
+      tombstone(node_versions_, key, parse_version(nodes_->event_version()));
       deleted_nodes_.insert(key);
     }
     changes_.notify_event();
@@ -63,11 +81,13 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
     auto informer = std::make_unique<kube::Informer<char>>(
         client, kube::ResourcePath::of("apps", "v1", plural),
         [this, kind](const boost::json::object& o) { return upsert_workload(kind, o); });
-    informer->on_change([this, kind](const std::string& key, const char*, const char* now) {
-      if (now == nullptr)
-        remove_workload(kind, key);
-      changes_.notify_event();
-    });
+    const auto* watched = informer.get();
+    informer->on_change(
+        [this, kind, watched](const std::string& key, const char*, const char* now) {
+          if (now == nullptr)
+            remove_workload(kind, key, parse_version(watched->event_version()));
+          changes_.notify_event();
+        });
     return informer;
   };
   daemonsets_ = workload_informer(migrate::kDaemonSet, "daemonsets");
@@ -287,8 +307,9 @@ char ClusterCache::upsert_workload(const char* kind, const boost::json::object& 
   return 0;
 }
 
-void ClusterCache::remove_workload(const char* kind, const std::string& key) {
-  workload_versions_.erase(workload_key(kind, key));
+void ClusterCache::remove_workload(const char* kind, const std::string& key,
+                                   std::uint64_t deleted_at) {
+  tombstone(workload_versions_, workload_key(kind, key), deleted_at);
   const auto [ns, name] = wire::split_object_key(key);
   snapshot_.workloads.erase(migrate::ObjectRef{kind, std::string(ns), std::string(name)});
   refresh_bundles();

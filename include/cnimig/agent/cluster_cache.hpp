@@ -82,7 +82,7 @@ class ClusterCache final : public ChangeSource {
   void remove_pod(const std::string& key, const std::string& node);
   char upsert_node(const boost::json::object& node);
   char upsert_workload(const char* kind, const boost::json::object& object);
-  void remove_workload(const char* kind, const std::string& key);
+  void remove_workload(const char* kind, const std::string& key, std::uint64_t deleted_at);
   void refresh_bundles();
   bool note_bundle_object(std::string_view kind, const boost::json::object& object);
 

@@ -82,6 +82,12 @@ class Informer {
       f(k, e.value);
   }
   void on_change(ChangeHandler handler) { on_change_ = std::move(handler); }
+  // The resourceVersion of the event being applied, for a ChangeHandler: a
+  // deletion's (or, for an object missing from a re-list, the list's). A
+  // cache that also takes the answers to its own writes keeps it as a
+  // tombstone, so an answer older than the deletion does not bring the
+  // object back (resourceVersions of one resource are comparable: KEP-5504).
+  const std::string& event_version() const noexcept { return event_version_; }
   const WatchStream& stream() const noexcept { return stream_; }
 
   // Waits until pred(*this) holds (true) or the timeout passes (false).
@@ -114,6 +120,7 @@ class Informer {
   }
 
   void apply(WatchEvent& ev) {
+    event_version_ = ev.resource_version;
     switch (ev.type) {
       case WatchEventType::relisting:
         ++generation_;
@@ -173,6 +180,7 @@ class Informer {
   boost::asio::steady_timer changed_;
   std::unordered_map<std::string, Entry> items_;
   ChangeHandler on_change_;
+  std::string event_version_;
   std::uint64_t generation_ = 0;
   std::uint64_t version_ = 0;
   bool synced_ = false;
