@@ -2,7 +2,8 @@
 // a node's list never holds more than kPodListSlack unused PodStates, which
 // std::vector's doubling would leave at up to a half (26 MiB at 5,000 nodes
 // of 34 pods). Checked on the helper and on a ClusterCache synced against an
-// in-process cnimig-sim whose nodes run over 32 pods each.
+// in-process cnimig-sim whose nodes run over 32 pods each, which also shows
+// the cache listing pods 100 to a page.
 
 #include "cnimig/agent/pod_list.hpp"
 
@@ -38,21 +39,22 @@ BOOST_AUTO_TEST_CASE(appends_keep_order_and_at_most_the_slack_unused) {
     BOOST_TEST(list[static_cast<std::size_t>(i)].name == "web-" + std::to_string(i));
 }
 
-BOOST_AUTO_TEST_CASE(a_synced_cache_leaves_little_room_in_any_node_list) {
+BOOST_AUTO_TEST_CASE(a_synced_cache_lists_pods_in_pages_and_leaves_little_room) {
   sim::SimulatorOptions options;
-  options.nodes = 2;
+  options.nodes = 3;
   options.pods_per_node = 40;  // past 32 pods a node: doubling gives room for 64
   options.time_scale = 0.05;
   sim::Simulator simulator(options, sim::cluster_model_factory());
   asio::io_context io;
   test::SimulatorClient connected(simulator, io);
+  BOOST_TEST_REQUIRE(simulator.wait_until_settled(60s).has_value());
   agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
   asio::co_spawn(io, cache.run(), [](std::exception_ptr, Result<void>) {});
   bool synced = false;
   // Every node's pods in the cache, whether listed or seen by the watch.
   const auto each_node_over_32 = [&] {
     const auto& nodes = cache.snapshot().nodes;
-    return nodes.size() == 2 && std::all_of(nodes.begin(), nodes.end(), [](const auto& n) {
+    return nodes.size() == 3 && std::all_of(nodes.begin(), nodes.end(), [](const auto& n) {
              return n.second.pods.size() > 32;
            });
   };
@@ -73,6 +75,12 @@ BOOST_AUTO_TEST_CASE(a_synced_cache_leaves_little_room_in_any_node_list) {
   simulator.stop();
   BOOST_TEST_REQUIRE(synced);
   BOOST_TEST_REQUIRE(each_node_over_32());
+  // Over 100 pods, listed before the watch began: two pages at least (one
+  // page of 500 holds them all).
+  const auto report = simulator.report();
+  const auto* lists = report.at("requests").as_object().if_contains("list pods");
+  BOOST_TEST_REQUIRE(lists != nullptr);
+  BOOST_TEST(lists->to_number<std::int64_t>() >= 2);
   for (const auto& [name, node] : cache.snapshot().nodes) {
     BOOST_TEST(node.pods.capacity() - node.pods.size() <= agent::kPodListSlack,
                name << ": " << node.pods.size() << " pods in room for " << node.pods.capacity());

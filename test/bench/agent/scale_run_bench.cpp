@@ -12,6 +12,7 @@
 // lower bound, the API requests per migrated node by verb, probe execs per
 // migrated node and the agent's peak RSS. CNIMIG_BENCH_LIMIT_S stops the
 // agent (SIGTERM) after that many seconds; the figures then say how far it got.
+// CNIMIG_BENCH_EVENTS_OUT=FILE keeps the agent's events.
 #include <algorithm>
 #include <map>
 #include <set>
@@ -104,6 +105,10 @@ BOOST_AUTO_TEST_CASE(migration_at_5000_nodes) {
   const auto after = cluster.try_report();
   BOOST_TEST_REQUIRE(after.has_value());
   const auto tally = EventTally::of(out);
+  // CNIMIG_BENCH_EVENTS_OUT: keep the agent's event stream (the scratch
+  // directory goes with the cluster) to see where the time went.
+  if (const char* keep = std::getenv("CNIMIG_BENCH_EVENTS_OUT"))
+    fs::copy_file(out, keep, fs::copy_options::overwrite_existing);
 
   const auto migrated = static_cast<double>(tally.migrated.size());
   figure("scale_agent_exit_code", run.exit_code, "code");
