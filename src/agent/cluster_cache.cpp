@@ -28,15 +28,6 @@ std::uint64_t resource_version(const boost::json::object& object) {
   return ec == std::errc() && end == text.data() + text.size() ? value : 0;
 }
 
-// Pods are listed 100 to a page, not the 500 of client-go's reflector: a
-// parsed page of 500 pods is about 8 MB, all of it alive at once when the
-// cache is at its largest (test/bench/README.md (e)).
-kube::WatchOptions pod_list_pages() {
-  kube::WatchOptions options;
-  options.page_size = 100;
-  return options;
-}
-
 std::string workload_key(std::string_view kind, const std::string& key) {
   return std::string(kind) + " " + key;
 }
@@ -63,7 +54,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
   });
   pods_ = std::make_unique<kube::Informer<std::string>>(
       client, kube::ResourcePath::core("pods"),
-      [this](const boost::json::object& o) { return upsert_pod(o); }, pod_list_pages());
+      [this](const boost::json::object& o) { return upsert_pod(o); });
   pods_->on_change([this](const std::string& key, const std::string* old, const std::string* now) {
     if (now == nullptr && old != nullptr)
       remove_pod(key, *old);

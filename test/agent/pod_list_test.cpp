@@ -2,8 +2,7 @@
 // a node's list never holds more than kPodListSlack unused PodStates, which
 // std::vector's doubling would leave at up to a half (26 MiB at 5,000 nodes
 // of 34 pods). Checked on the helper and on a ClusterCache synced against an
-// in-process cnimig-sim whose nodes run over 32 pods each, which also shows
-// the cache listing pods 100 to a page.
+// in-process cnimig-sim whose nodes run over 32 pods each.
 
 #include "cnimig/agent/pod_list.hpp"
 
@@ -39,7 +38,7 @@ BOOST_AUTO_TEST_CASE(appends_keep_order_and_at_most_the_slack_unused) {
     BOOST_TEST(list[static_cast<std::size_t>(i)].name == "web-" + std::to_string(i));
 }
 
-BOOST_AUTO_TEST_CASE(a_synced_cache_lists_pods_in_pages_and_leaves_little_room) {
+BOOST_AUTO_TEST_CASE(a_synced_cache_leaves_little_room_in_any_node_list) {
   sim::SimulatorOptions options;
   options.nodes = 3;
   options.pods_per_node = 40;  // past 32 pods a node: doubling gives room for 64
@@ -75,12 +74,6 @@ BOOST_AUTO_TEST_CASE(a_synced_cache_lists_pods_in_pages_and_leaves_little_room) 
   simulator.stop();
   BOOST_TEST_REQUIRE(synced);
   BOOST_TEST_REQUIRE(each_node_over_32());
-  // Over 100 pods, listed before the watch began: two pages at least (one
-  // page of 500 holds them all).
-  const auto report = simulator.report();
-  const auto* lists = report.at("requests").as_object().if_contains("list pods");
-  BOOST_TEST_REQUIRE(lists != nullptr);
-  BOOST_TEST(lists->to_number<std::int64_t>() >= 2);
   for (const auto& [name, node] : cache.snapshot().nodes) {
     BOOST_TEST(node.pods.capacity() - node.pods.size() <= agent::kPodListSlack,
                name << ": " << node.pods.size() << " pods in room for " << node.pods.capacity());
