@@ -6,6 +6,7 @@
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
 #include "cnimig/agent/migration_inputs.hpp"
+#include "cnimig/agent/pod_list.hpp"
 #include "cnimig/agent/snapshot_projection.hpp"
 #include "cnimig/wire/object_fields.hpp"
 #include "cnimig/wire/object_key.hpp"
@@ -274,7 +275,7 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
     return p.name == state.name && p.ns == state.ns;
   });
   if (it == list.end()) {
-    list.push_back(std::move(state));
+    append_pod(list, std::move(state));
   } else {
     *it = std::move(state);
   }

@@ -1,5 +1,8 @@
 #include "disruption_controller.hpp"
 
+#include <chrono>
+
+#include "cnimig/common/rfc3339.hpp"
 #include "cnimig/wire/object_key.hpp"
 
 #include "workload_status.hpp"
@@ -8,6 +11,34 @@ namespace cnimig::sim {
 
 namespace json = boost::json;
 using namespace fields;
+
+namespace {
+
+// Kubernetes' disruption controller (buildDisruptedPodMap) keeps a pod in
+// status.disruptedPods only while the pod exists, is not being deleted and
+// was evicted less than DeletionTimeout (2 minutes) ago. Kept whole, the map
+// grew with every eviction, and so did every write of the budget and every
+// copy of it in the watch history: a 500-node migration took the simulator
+// past 20 GB.
+json::object still_disrupted(const ObjectStore& store, const ResourceType& pods,
+                             const std::string& ns, const json::value& recorded) {
+  json::object out;
+  if (!recorded.is_object())
+    return out;
+  const auto now = std::chrono::system_clock::now();
+  for (const auto& [pod_name, at] : recorded.get_object()) {
+    const auto pod = store.get(pods, ns, pod_name);
+    if (!pod || deleting(*pod))
+      continue;
+    const auto evicted = at.is_string() ? parse_rfc3339(at.get_string()) : std::nullopt;
+    if (evicted && now - *evicted > std::chrono::minutes(2))
+      continue;
+    out.emplace(pod_name, at);
+  }
+  return out;
+}
+
+}  // namespace
 
 void DisruptionController::track(Budget& b, const std::string& pod_name, const json::object* pod) {
   if (auto it = b.members.find(pod_name); it != b.members.end()) {
@@ -121,9 +152,12 @@ void DisruptionController::sync(const std::string& k) {
   const bool blocked = blocking != ctx_.options.faults.end() && blocking->second == k;
   json::object next = *pdb;
   auto st = pdb_status(*pdb, counts, blocked);
-  // The API layer's evictions record disruptedPods; keep them.
-  if (const auto* old = status(*pdb); old && old->contains("disruptedPods"))
-    st["disruptedPods"] = old->at("disruptedPods");
+  // The API layer's evictions record disruptedPods; keep those still pending.
+  if (const auto* old = status(*pdb); old && old->contains("disruptedPods")) {
+    if (auto kept = still_disrupted(ctx_.store, ctx_.pods, n, old->at("disruptedPods"));
+        !kept.empty())
+      st["disruptedPods"] = std::move(kept);
+  }
   next["status"] = std::move(st);
   (void)ctx_.store.update_status(ctx_.pdbs, std::move(next));
 }

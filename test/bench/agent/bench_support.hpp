@@ -1,8 +1,8 @@
 #pragma once
-// Shared by the agent benchmarks: an in-process cnimig-sim (its own thread,
-// real HTTPS on loopback), its report read on the simulator's thread, the
-// default config, an EventSink that keeps events, and the one-line figure
-// format `metric_name value unit` that every benchmark prints.
+// Shared by the in-process agent benchmarks: an in-process cnimig-sim (its
+// own thread, real HTTPS on loopback), its report read on the simulator's
+// thread, the default config and an EventSink that keeps events. The figure
+// format is bench_figures.hpp's.
 
 #include <algorithm>
 #include <chrono>
@@ -24,37 +24,11 @@
 #include "cnimig/sim/cluster_model_factory.hpp"
 #include "cnimig/sim/simulator.hpp"
 
+#include "bench_figures.hpp"
+
 namespace cnimig::bench {
 
 namespace fs = std::filesystem;
-
-inline double env_double(const char* name, double dflt) {
-  const char* v = std::getenv(name);
-  return v ? std::atof(v) : dflt;
-}
-
-// One figure, one line: `metric_name value unit`.
-inline void figure(const std::string& name, double value, const std::string& unit) {
-  std::cout << name << ' ' << value << ' ' << unit << std::endl;
-}
-
-inline std::int64_t number(const boost::json::value& v) {
-  if (v.is_int64())
-    return v.get_int64();
-  if (v.is_uint64())
-    return static_cast<std::int64_t>(v.get_uint64());
-  if (v.is_double())
-    return static_cast<std::int64_t>(v.get_double());
-  return 0;
-}
-
-inline double percentile(std::vector<double> v, double p) {
-  if (v.empty())
-    return 0;
-  std::sort(v.begin(), v.end());
-  const auto i = static_cast<std::size_t>(std::max(0.0, p * static_cast<double>(v.size()) - 1e-9));
-  return v[std::min(i, v.size() - 1)];
-}
 
 // Keeps every event the agent emits, as the JSON lines it would print.
 struct CaptureSink final : events::EventSink {
