@@ -229,6 +229,10 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
     auto removed = co_await client_.remove(path, options);
     if (auto r = gone_is_fine(removed); !r)
       co_return r;
+    if (!removed && o->info.group == "apps") {
+      gone(o->kind, o->namespace_, o->name);
+      continue;
+    }
     // Objects no watch shows (a CiliumNodeConfig): their absence, for the
     // cache's bundle detection, as an object being deleted.
     if (o->info.group == "cilium.io") {
@@ -246,7 +250,21 @@ asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::Objec
   kube::DeleteOptions options;
   options.dry_run = settings_.dry_run;
   auto removed = co_await client_.remove(path, options);
+  if (!removed && removed.error().code == Errc::not_found)
+    gone(ref.kind, ref.ns, ref.name);
   co_return gone_is_fine(removed);
+}
+
+// A deletion answered 404: the object is gone, whatever the watch still
+// shows. Told to the cache as an answer without a resourceVersion that
+// carries a deletionTimestamp (ClusterCache::apply_written), so a watch
+// that missed the deletion (seen under API faults: cleanup deleted the
+// node-cleanup DaemonSet again and again, each time answered 404) cannot
+// hold the run.
+void ActionExecutor::gone(std::string_view kind, const std::string& ns, const std::string& name) {
+  boost::json::object going{
+      {"metadata", {{"name", name}, {"namespace", ns}, {"deletionTimestamp", "gone"}}}};
+  wrote(kind, going);
 }
 
 }  // namespace cnimig::agent

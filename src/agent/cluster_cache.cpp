@@ -42,6 +42,23 @@ void tombstone(std::unordered_map<std::string, std::uint64_t>& shown, const std:
   v = std::max(v, deleted_at);
 }
 
+// The workload kinds the cache keeps, as the snapshot names them.
+const char* workload_kind(std::string_view kind) {
+  for (const char* k : {migrate::kDaemonSet, migrate::kDeployment, migrate::kStatefulSet}) {
+    if (kind == k)
+      return k;
+  }
+  return nullptr;
+}
+
+// An answer that says the object is gone: no resourceVersion (nothing the
+// server stored), a deletionTimestamp.
+bool is_gone(const boost::json::object& object) {
+  const auto* meta = wire::meta(object);
+  return meta != nullptr && meta->contains("deletionTimestamp") &&
+         wire::resource_version(object).empty();
+}
+
 std::uint64_t resource_version(const boost::json::object& object) {
   return parse_version(wire::resource_version(object));
 }
@@ -190,6 +207,15 @@ bool ClusterCache::stale(std::unordered_map<std::string, std::uint64_t>& shown,
 }
 
 void ClusterCache::apply_written(std::string_view kind, const boost::json::object& object) {
+  if (const char* workload = workload_kind(kind); workload != nullptr && is_gone(object)) {
+    // A deletion answered 404 (ActionExecutor::gone): newer than anything
+    // shown, older than any object of that name created later.
+    const auto key = wire::object_key(object);
+    const auto shown = workload_versions_.find(workload_key(workload, key));
+    remove_workload(workload, key, shown == workload_versions_.end() ? 0 : shown->second + 1);
+    changes_.notify();
+    return;
+  }
   if (kind == "Node") {
     upsert_node(object);
   } else if (kind == migrate::kDaemonSet) {

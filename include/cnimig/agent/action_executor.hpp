@@ -94,6 +94,7 @@ class ActionExecutor final : public ActionRunner {
                                                    const kube::ResourcePath& path,
                                                    boost::json::object patch);
   void wrote(std::string_view kind, const boost::json::object& object);
+  void gone(std::string_view kind, const std::string& ns, const std::string& name);
   boost::asio::awaitable<Result<void>> evict(const migrate::Action& action,
                                              const migrate::EvictPod& pod);
   boost::asio::awaitable<Result<void>> delete_pod(const std::string& node,
