@@ -229,18 +229,10 @@ asio::awaitable<Result<void>> ActionExecutor::delete_bundle(const std::string& i
     auto removed = co_await client_.remove(path, options);
     if (auto r = gone_is_fine(removed); !r)
       co_return r;
-    if (!removed && o->info.group == "apps") {
+    // Objects no watch shows (a CiliumNodeConfig) are gone once deleted; a
+    // workload answered 404 is gone whatever its watch still shows.
+    if (o->info.group == "cilium.io" || (!removed && o->info.group == "apps"))
       gone(o->kind, o->namespace_, o->name);
-      continue;
-    }
-    // Objects no watch shows (a CiliumNodeConfig): their absence, for the
-    // cache's bundle detection, as an object being deleted.
-    if (o->info.group == "cilium.io") {
-      boost::json::object going{
-          {"metadata",
-           {{"name", o->name}, {"namespace", o->namespace_}, {"deletionTimestamp", "deleted"}}}};
-      wrote(o->kind, going);
-    }
   }
   co_return Result<void>{};
 }
@@ -255,8 +247,9 @@ asio::awaitable<Result<void>> ActionExecutor::delete_object(const migrate::Objec
   co_return gone_is_fine(removed);
 }
 
-// A deletion answered 404: the object is gone, whatever the watch still
-// shows. Told to the cache as an answer without a resourceVersion that
+// An object known to be gone: a deletion answered 404 (whatever the watch
+// still shows), or deleted and never watched (a CiliumNodeConfig). Told to
+// the cache as an answer without a resourceVersion that
 // carries a deletionTimestamp (ClusterCache::apply_written), so a watch
 // that missed the deletion (seen under API faults: cleanup deleted the
 // node-cleanup DaemonSet again and again, each time answered 404) cannot

@@ -21,7 +21,6 @@ using namespace asio::experimental::awaitable_operators;
 // calls it opaque, but the API server (etcd's revision) and cnimig-sim hand
 // out increasing integers; with anything else (0) every event applies, as a
 // plain informer does.
-
 std::uint64_t parse_version(std::string_view text) {
   std::uint64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
