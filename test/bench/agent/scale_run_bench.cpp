@@ -31,6 +31,7 @@ struct EventTally {
   std::set<std::string> migrated;  // nodes whose phase reached "migrated"
   std::map<std::string, std::int64_t> step_ms;
   std::int64_t checks = 0, failed_rounds = 0;
+  std::int64_t eviction_blocked = 0;  // pod.eviction_blocked: pods a budget refused at least once
   std::string halted;
 
   static EventTally of(const fs::path& out) {
@@ -48,6 +49,8 @@ struct EventTally {
         ++t.checks;
       else if (name == "probe.failed")
         ++t.failed_rounds;
+      else if (name == "pod.eviction_blocked")
+        ++t.eviction_blocked;
       else if (name == "migration.completed")
         t.makespan_ms = number(e.at("duration_ms"));
       else if (name == "migration.halted")
@@ -147,6 +150,16 @@ BOOST_AUTO_TEST_CASE(migration_at_5000_nodes) {
   figure("scale_api_total_per_node", per_node_of(total), "requests/node");
   figure("scale_execs_per_node", per_node_of(execs), "execs/node");
   figure("scale_checks", static_cast<double>(tally.checks), "checks");
+  // Evictions: how many the agent asked for, how many a budget refused (the
+  // simulator's 429s), and how many pods were refused at least once.
+  const auto report_delta = [&](const char* key) {
+    return number(after->at(key)) - number(before->at(key));
+  };
+  const auto evictions = agent_requests(*before, *after)["create pods/eviction"];
+  figure("scale_evictions_per_node", per_node_of(evictions), "requests/node");
+  figure("scale_evictions_refused", static_cast<double>(report_delta("evictions_blocked")),
+         "requests");
+  figure("scale_pods_eviction_blocked", static_cast<double>(tally.eviction_blocked), "pods");
   figure("scale_failed_check_rounds", static_cast<double>(tally.failed_rounds), "rounds");
 
   figure("scale_agent_vmhwm_mib", static_cast<double>(run.vm_hwm_kib) / 1024, "MiB");
