@@ -43,11 +43,15 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   auto notifier = SystemdNotifier::from_environment();
   KubePodExecutor prober(*client);
   ActionExecutor executor(*client, cache.snapshot(), bundles, executor_settings(), events, prober);
+  BudgetWatch budgets(*client);
+  executor.wait_for_budgets(budgets);
   const auto hooks = progress_hooks(cache, notifier, keeper.identity());
   MigrationDriver migration(cache, executor, client->server_clock(), settings, events, hooks);
   driver = &migration;
   const auto started = std::chrono::steady_clock::now();
-  auto outcome = co_await (migration.run() || keeper.keep_renewed() || feed_watchdog(notifier));
+  // The budget watch never ends by itself (outcome index 3 is unreachable).
+  auto outcome = co_await (migration.run() || keeper.keep_renewed() || feed_watchdog(notifier) ||
+                           budgets.run());
   driver = nullptr;
   (void)notifier.stopping();
   co_await keeper.release();

@@ -3,7 +3,9 @@
 // ActionExecutor's pod removals: evictions (PodDisruptionBudgets decide)
 // and deletions, each reported once the API accepted it.
 
+#include <boost/asio/error.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/system/system_error.hpp>
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/events/event_catalogue.hpp"
@@ -26,18 +28,29 @@ using Clock = std::chrono::steady_clock;
 // drain timeout.
 const kube::RetryPolicy kEvictionRetry{.base = std::chrono::milliseconds(500),
                                        .cap = std::chrono::seconds(30)};
+// A budget the watch shows wakes its waiters itself (BudgetQueue): the timer
+// is only the fallback for an event that never comes, so it can be long
+// (1,500 waiters on one budget would otherwise keep refused requests coming).
+const kube::RetryPolicy kWatchedBudgetFallback{.base = std::chrono::seconds(10),
+                                               .cap = std::chrono::seconds(120)};
+
+constexpr const char* kUnknownBudget = "a PodDisruptionBudget";
 
 }  // namespace
 
 asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
                                                           const std::string& pod) {
   const auto pod_path = kube::ResourcePath::core("pods").in(ns).named(pod);
-  const auto pdb_path = kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns);
   auto object = co_await client_.get(pod_path, kube::RequestOptions());
-  auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
-  if (!object || !pdbs)
-    co_return std::string("a PodDisruptionBudget");
+  if (!object)
+    co_return std::string();
   const auto* labels = wire::obj(wire::meta(*object), "labels");
+  if (budgets_ != nullptr && budgets_->synced())
+    co_return budgets_->selecting(ns, labels);
+  const auto pdb_path = kube::ResourcePath::of("policy", "v1", "poddisruptionbudgets").in(ns);
+  auto pdbs = co_await client_.list(pdb_path, kube::ListOptions());
+  if (!pdbs)
+    co_return std::string();
   for (const auto& pdb : pdbs->items) {
     const auto* selector = wire::obj(wire::spec(pdb), "selector");
     if (selector == nullptr)
@@ -47,23 +60,36 @@ asio::awaitable<std::string> ActionExecutor::blocking_pdb(const std::string& ns,
         parsed && parsed->matches(labels))
       co_return wire::object_key(pdb);
   }
-  co_return std::string("a PodDisruptionBudget");
+  co_return std::string();
 }
 
 // Through the eviction API, so PodDisruptionBudgets decide. A 429 means the
-// budget allows no disruption now: retry with backoff until the drain
-// timeout, then give up with the PDB named.
+// budget allows no disruption now: wait for it to allow one (a watched
+// budget) or retry with backoff, until the drain timeout, then give up with
+// the PDB named.
 asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& action,
                                                     const migrate::EvictPod& pod) {
   if (is_own_pod(pod.ns, pod.name))
     co_return Result<void>{};
   const auto deadline = Clock::now() + settings_.timeouts.drain;
-  std::string pdb;
+  std::string pdb;           // the budget that refused it, once one did
+  std::uint64_t ticket = 0;  // the place in the budget's line, kept through refusals
   const auto unblock = [&] {
     if (!pdb.empty())
       report_outcome(EvictionSettled{pod.ns, pod.name});
   };
+  const auto gave_up = [&] {
+    unblock();
+    return make_error(
+        Errc::timeout,
+        "eviction of pod " + pod.ns + "/" + pod.name + " was refused by " +
+            (pdb.empty() ? std::string("the API server") : "PodDisruptionBudget " + pdb) +
+            " until the drain timeout");
+  };
   for (int attempt = 1;; ++attempt) {
+    // What the budget watch had shown when this request went out: a budget
+    // state newer than it is newer than a refusal of this request.
+    const auto seen = budgets_ != nullptr ? budgets_->version() : 0;
     kube::DeleteOptions options;
     options.request.max_attempts = 1;
     options.dry_run = settings_.dry_run;
@@ -76,6 +102,8 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
     if (r.error().code == Errc::too_many_requests) {
       if (pdb.empty()) {
         pdb = co_await blocking_pdb(pod.ns, pod.name);
+        if (pdb.empty())
+          pdb = kUnknownBudget;
         report_outcome(EvictionBlocked{{pod.ns, pod.name, pdb}});
         events_.emit(events::Event(events::catalogued("pod.eviction_blocked"))
                          .step(migrate::to_string(action.step))
@@ -87,19 +115,32 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
         unblock();  // admitted but for the budget, which a real run waits for
         co_return Result<void>{};
       }
+      if (budgets_ != nullptr && budgets_->shows(pdb)) {
+        // Rounded up: a fallback that ends just short of the deadline would
+        // cost one more refused request before giving up.
+        const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());
+        if (left <= std::chrono::milliseconds::zero())
+          co_return gave_up();
+        if (ticket == 0)
+          ticket = budgets_->queue().ticket();
+        const auto fallback =
+            std::min(kWatchedBudgetFallback.backoff(attempt, detail::jitter01()), left);
+        const auto woke = co_await budgets_->queue().wait(pdb, ticket, seen, fallback);
+        // Cancelled (a second stop request) as every other wait of an action
+        // is: the driver takes the action as no longer running, not failed.
+        if (woke == BudgetQueue::Wake::cancelled)
+          throw boost::system::system_error(asio::error::operation_aborted);
+        if (woke == BudgetQueue::Wake::fallback && Clock::now() >= deadline)
+          co_return gave_up();
+        continue;
+      }
     } else if (!r.error().retryable()) {
       unblock();
       co_return r.error();
     }
     const auto wait = kEvictionRetry.delay(attempt, r.error(), detail::jitter01());
-    if (Clock::now() + wait > deadline) {
-      unblock();
-      co_return make_error(
-          Errc::timeout,
-          "eviction of pod " + pod.ns + "/" + pod.name + " was refused by " +
-              (pdb.empty() ? std::string("the API server") : "PodDisruptionBudget " + pdb) +
-              " until the drain timeout");
-    }
+    if (Clock::now() + wait > deadline)
+      co_return gave_up();
     co_await detail::pause(wait);
   }
 }

@@ -17,13 +17,15 @@ std::vector<kube::AccessCheck> required_permissions(
       {"update", "coordination.k8s.io", "leases", "", "", ""},
       {"create", "", "events", "", "", ""},
   };
-  // The watch caches: a list, then a watch, of each.
+  // The watch caches: a list, then a watch, of each (the budgets: blocked
+  // evictions wait for them).
   for (const auto& [group, resource] :
        std::vector<std::pair<std::string, std::string>>{{"", "nodes"},
                                                         {"", "pods"},
                                                         {"apps", "daemonsets"},
                                                         {"apps", "deployments"},
-                                                        {"apps", "statefulsets"}}) {
+                                                        {"apps", "statefulsets"},
+                                                        {"policy", "poddisruptionbudgets"}}) {
     for (const char* verb : {"list", "watch"})
       checks.push_back({verb, group, resource, "", "", ""});
   }

@@ -18,6 +18,7 @@
 
 #include "cnimig/agent/action_outcome.hpp"
 #include "cnimig/agent/action_runner.hpp"
+#include "cnimig/agent/budget_watch.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
 #include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/config/config.hpp"
@@ -80,6 +81,11 @@ class ActionExecutor final : public ActionRunner {
   // snapshot to change (until its timeout) rather than failing a round.
   void on_snapshot_changes(ChangeSignal& signal) override { changes_ = &signal; }
 
+  // An eviction a watched PodDisruptionBudget refused waits for that budget
+  // to allow a disruption (or its fallback timer) instead of retrying on
+  // the backoff alone. Without it (plan mode) every refusal uses the backoff.
+  void wait_for_budgets(BudgetWatch& budgets) { budgets_ = &budgets; }
+
   // Dry runs: how many manifest objects were sent, and how many were not
   // because they live in a Namespace the same dry run would create.
   struct DryRunTally {
@@ -110,6 +116,7 @@ class ActionExecutor final : public ActionRunner {
       const migrate::RestoreCiliumDefaults& restore);
   boost::asio::awaitable<Result<void>> connectivity_check(const migrate::Action& action,
                                                           const migrate::RunRecord& run);
+  // The budget ("namespace/name") that selects the pod, "" when none is found.
   boost::asio::awaitable<std::string> blocking_pdb(const std::string& ns, const std::string& pod);
   bool is_own_pod(const std::string& ns, const std::string& name) const;
 
@@ -122,6 +129,7 @@ class ActionExecutor final : public ActionRunner {
   WrittenHandler written_;
   OutcomeHandler outcome_;
   ChangeSignal* changes_ = nullptr;
+  BudgetWatch* budgets_ = nullptr;
   std::mt19937_64 sample_rng_{std::random_device{}()};  // a sampled check's other nodes
   DryRunTally dry_run_;
 };
