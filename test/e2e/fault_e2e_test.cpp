@@ -21,7 +21,7 @@ namespace {
 
 // config/config.yaml with absolute manifest paths and short gate and drain
 // timeouts, so a halt comes in seconds instead of the production 15 minutes.
-std::string short_timeout_config(const SimCluster& cluster) {
+std::string short_timeout_config(const SimCluster& cluster, const std::string& drain = "8s") {
   std::ifstream in(CNIMIG_SOURCE_DIR "/config/config.yaml");
   std::stringstream text;
   text << in.rdbuf();
@@ -30,9 +30,11 @@ std::string short_timeout_config(const SimCluster& cluster) {
   std::istringstream lines(c);
   std::string out, line;
   while (std::getline(lines, line)) {
-    for (const char* key : {"  gate: ", "  drain: ", "  rollout: ", "  podDeletion: "})
+    for (const char* key : {"  gate: ", "  rollout: ", "  podDeletion: "})
       if (line.starts_with(key))
         line = std::string(key) + "8s";
+    if (line.starts_with("  drain: "))
+      line = "  drain: " + drain;
     out += line + "\n";
   }
   c = out;
@@ -45,6 +47,20 @@ ProcessResult agent_with(const SimCluster& cluster, const std::string& config) {
   return run_process({CNIMIG_AGENT_BIN, "--config", config, "--kubeconfig",
                       cluster.kubeconfig.string(), "--apply"},
                      {}, 600s);
+}
+
+// Evictions a budget refused (the simulator's 429s), and pods refused at
+// least once (the agent's pod.eviction_blocked, one per pod).
+struct Refusals {
+  std::int64_t requests = 0;
+  std::int64_t pods = 0;
+};
+Refusals refusals(const SimCluster& cluster, const std::vector<boost::json::object>& events) {
+  Refusals r;
+  r.requests = cluster.report().at("evictions_blocked").to_number<std::int64_t>();
+  for (const auto& e : events)
+    r.pods += e.at("event").as_string() == "pod.eviction_blocked" ? 1 : 0;
+  return r;
 }
 
 bool mentions(const ProcessResult& r, const std::string& what) {
@@ -82,9 +98,47 @@ BOOST_AUTO_TEST_CASE(blocking_pdb_halts_then_resumes_once_relaxed) {
   auto halted = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(halted.exit_code == 1, halted.stderr_text);
   BOOST_TEST(mentions(halted, "apps/web"), halted.stdout_text);
+  // A refused eviction waits for its budget's watch, not a timer: within the
+  // 8 s drain timeout a pod is refused once, twice when its fallback timer
+  // (5 s at the earliest) comes first. Retries from 0.5 s doubling would be
+  // refused 5 times.
+  const auto refused = refusals(cluster, events_of(halted));
+  BOOST_TEST_REQUIRE(refused.pods > 0);
+  BOOST_TEST(refused.requests <= 2 * refused.pods,
+             refused.requests << " refusals for " << refused.pods << " blocked pods");
   cluster.put_faults("");
   auto resumed = agent_with(cluster, config);
   BOOST_TEST_REQUIRE(resumed.exit_code == 0, resumed.stderr_text);
+  check_migrated(cluster, 1);
+}
+
+// The budget allows disruptions again while evictions wait: its watch wakes
+// them. The drain timeout (4 s) is shorter than the earliest fallback timer
+// (5 s), so a drain that finishes was woken by the budget, and each pod was
+// refused once, or twice when the first wake's disruption went to another.
+BOOST_AUTO_TEST_CASE(evictions_blocked_by_a_budget_go_when_it_allows_one) {
+  SimCluster cluster(4, {"--faults", "blocking-pdb=apps/web"});
+  const auto config = short_timeout_config(cluster, "4s");
+  BackgroundProcess agent({CNIMIG_AGENT_BIN, "--config", config, "--kubeconfig",
+                           cluster.kubeconfig.string(), "--apply"});
+  auto blocked = agent.wait_for_line(
+      [](const std::string& l) { return is_event(l, "pod.eviction_blocked"); }, 300s);
+  BOOST_TEST_REQUIRE(blocked.has_value(), "the drain never blocked: " << agent.diagnostics());
+  cluster.put_faults("");
+  auto ended = agent.wait_for_line(
+      [](const std::string& l) {
+        return is_event(l, "migration.completed") || is_event(l, "migration.halted");
+      },
+      600s);
+  BOOST_TEST_REQUIRE(ended.has_value(), agent.diagnostics());
+  BOOST_TEST_REQUIRE(is_event(*ended, "migration.completed"), agent.diagnostics());
+  std::vector<boost::json::object> events;
+  for (const auto& line : agent.stdout_lines())
+    if (line.starts_with("{"))
+      events.push_back(boost::json::parse(line).as_object());
+  const auto refused = refusals(cluster, events);
+  BOOST_TEST(refused.requests <= 2 * refused.pods,
+             refused.requests << " refusals for " << refused.pods << " blocked pods");
   check_migrated(cluster, 1);
 }
 

@@ -14,10 +14,6 @@ using namespace cnimig::test;
 
 namespace {
 
-bool is_event(const std::string& line, std::string_view name) {
-  return line.find("\"event\":\"" + std::string(name) + "\"") != std::string::npos;
-}
-
 // No node is cordoned or tainted: every node the run touched reached a safe point.
 void check_no_node_half_way(const SimCluster& cluster) {
   auto nodes = cluster.kubectl({"get", "nodes", "-o", "json"});

@@ -199,6 +199,11 @@ inline std::vector<boost::json::object> events_of(const ProcessResult& r) {
   return out;
 }
 
+// Whether an agent's stdout line is the event `name`.
+inline bool is_event(const std::string& line, std::string_view name) {
+  return line.find("\"event\":\"" + std::string(name) + "\"") != std::string::npos;
+}
+
 inline bool has_event(const std::vector<boost::json::object>& events, std::string_view name) {
   return std::any_of(events.begin(), events.end(),
                      [&](const auto& e) { return e.at("event").as_string() == name; });

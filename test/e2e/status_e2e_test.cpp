@@ -15,10 +15,6 @@ using namespace cnimig::test;
 
 namespace {
 
-bool is_event(const std::string& line, std::string_view name) {
-  return line.find("\"event\":\"" + std::string(name) + "\"") != std::string::npos;
-}
-
 ProcessResult status(const SimCluster& cluster, std::vector<std::string> args) {
   args.insert(args.begin(),
               {CNIMIG_AGENT_BIN, "status", "--config", CNIMIG_SOURCE_DIR "/config/config.yaml",
