@@ -115,7 +115,10 @@ asio::awaitable<Result<void>> ActionExecutor::evict(const migrate::Action& actio
         unblock();  // admitted but for the budget, which a real run waits for
         co_return Result<void>{};
       }
-      if (budgets_ != nullptr && budgets_->shows(pdb)) {
+      // A budget's refusal gives no Retry-After; a 429 that does is the API
+      // server shedding load, whose wait the backoff below honours.
+      const bool by_budget = r.error().retry_after == std::chrono::milliseconds::zero();
+      if (budgets_ != nullptr && by_budget && budgets_->shows(pdb)) {
         // Rounded up: a fallback that ends just short of the deadline would
         // cost one more refused request before giving up.
         const auto left = std::chrono::ceil<std::chrono::milliseconds>(deadline - Clock::now());

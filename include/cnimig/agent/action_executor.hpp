@@ -81,9 +81,10 @@ class ActionExecutor final : public ActionRunner {
   // snapshot to change (until its timeout) rather than failing a round.
   void on_snapshot_changes(ChangeSignal& signal) override { changes_ = &signal; }
 
-  // An eviction a watched PodDisruptionBudget refused waits for that budget
-  // to allow a disruption (or its fallback timer) instead of retrying on
-  // the backoff alone. Without it (plan mode) every refusal uses the backoff.
+  // An eviction a watched PodDisruptionBudget refused (a 429 without
+  // Retry-After) waits for that budget to allow a disruption (or its
+  // fallback timer) instead of retrying on the backoff alone. Without it
+  // (plan mode) every refusal uses the backoff.
   void wait_for_budgets(BudgetWatch& budgets) { budgets_ = &budgets; }
 
   // Dry runs: how many manifest objects were sent, and how many were not
