@@ -38,8 +38,11 @@ class BudgetWatch {
   // The budget ("namespace/name") that selects a pod of namespace `ns` with
   // these labels, as the watch shows it; "" when none does.
   std::string selecting(const std::string& ns, const boost::json::object* labels) const;
-  // Whether the watch shows the budget `key`.
-  bool shows(const std::string& key) const { return informer_.find(key) != nullptr; }
+  // Whether the watch shows the budget `key` and still runs (a watch that
+  // ended wakes nobody: its budgets' evictions use the plain backoff).
+  bool shows(const std::string& key) const {
+    return !informer_.stopped() && informer_.find(key) != nullptr;
+  }
   // The newest resourceVersion the watch has shown. An eviction remembers it
   // when its request goes out: a budget state newer than that is newer than
   // the refusal (resourceVersions of one resource are comparable).
