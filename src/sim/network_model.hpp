@@ -42,6 +42,10 @@ inline constexpr std::string_view network_status_annotation = "k8s.v1.cni.cncf.i
 class CniStack;
 class NodeLeftovers;
 
+// What `/knet-stress status` prints: OK with the number of peers, or FAIL
+// with the unreachable ones ("name (ip on node)"), sorted.
+ExecResult knet_stress_answer(std::vector<std::string> unreachable, std::size_t peers);
+
 struct SandboxNetwork {
   PodInterfaces interfaces;
   std::string pod_ip;

@@ -125,6 +125,11 @@ ExecResult NetworkModel::knet_stress_status(const json::object& pod) const {
           unreachable.push_back(p.text);
     }
   }
+  return knet_stress_answer(std::move(unreachable), peers);
+}
+
+ExecResult knet_stress_answer(std::vector<std::string> unreachable, std::size_t peers) {
+  ExecResult r;
   std::sort(unreachable.begin(), unreachable.end());
   if (unreachable.empty()) {
     r.stdout_text = "OK: reached " + std::to_string(peers) + " peers\n";

@@ -1,10 +1,10 @@
 #pragma once
 // The first `knet-stress status`, kept as the reference its indexed
 // replacement must equal: every pod of the cluster visited, each Ready
-// knet-stress peer of the namespace judged with pod_reaches. And the pods
+// knet-stress peer of the namespace judged with pod_reaches (the printing,
+// knet_stress_answer, is shared). And the pods
 // the tests and the benchmark feed a NetworkModel by hand.
 
-#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -88,17 +88,7 @@ inline ExecResult reference_knet_stress_status(const NetworkModel& net, const Re
     if (!net.pod_reaches(self.key, p.key))
       unreachable.push_back(p.name + " (" + p.ip + " on " + p.node + ")");
   }
-  std::sort(unreachable.begin(), unreachable.end());
-  if (unreachable.empty()) {
-    r.stdout_text = "OK: reached " + std::to_string(peers) + " peers\n";
-    return r;
-  }
-  r.exit_code = 1;
-  r.stdout_text = "FAIL: " + std::to_string(unreachable.size()) + " of " + std::to_string(peers) +
-                  " peers unreachable\n";
-  for (const auto& u : unreachable)
-    r.stderr_text += "unreachable: " + u + "\n";
-  return r;
+  return knet_stress_answer(std::move(unreachable), peers);
 }
 
 }  // namespace cnimig::sim::test
