@@ -1,4 +1,4 @@
-#define BOOST_TEST_MODULE sim knet - stress status
+#define BOOST_TEST_MODULE sim knet stress status
 // `knet-stress status` reads an index of the Ready knet-stress pods by
 // namespace and node (network_model_knet.cpp). These tests keep the index
 // true through pod changes, and its answers equal to the first algorithm's
@@ -67,7 +67,7 @@ struct Model {
     net.pod_changed(&it->second, nullptr, now);
     pods.erase(it);
   }
-  // A Ready agent pod of the role's DaemonSet on the node.
+  // An agent pod of the DaemonSet on the node, Ready or not (hostNetwork).
   void agent(const std::string& ds, const std::string& ns, const std::string& on, bool ready) {
     put(PodSpec{ns, ds + "-" + on, on, ds, ready, "", true, ""});
   }
@@ -86,7 +86,7 @@ struct Model {
   }
 };
 
-void require_same(const ExecResult& got, const ExecResult& want) {
+void check_same(const ExecResult& got, const ExecResult& want) {
   BOOST_TEST(got.exit_code == want.exit_code);
   BOOST_TEST(got.stdout_text == want.stdout_text);
   BOOST_TEST(got.stderr_text == want.stderr_text);
@@ -248,7 +248,7 @@ BOOST_AUTO_TEST_CASE(equals_the_reference_over_random_clusters) {
         if (k.rfind("knet/", 0) != 0 && k.rfind("other/", 0) != 0)
           continue;
         const auto got = m.status(k);
-        require_same(got, m.reference(k));
+        check_same(got, m.reference(k));
         ++compared;
         failing += got.stdout_text.rfind("FAIL", 0) == 0;
         passing += got.stdout_text.rfind("OK", 0) == 0;

@@ -1,4 +1,4 @@
-#define BOOST_TEST_MODULE sim knet - stress status
+#define BOOST_TEST_MODULE sim knet stress status
 // What one `knet-stress status` exec costs the simulator at 5,000 nodes
 // (CNIMIG_BENCH_NODES): a NetworkModel fed by hand with the pods
 // `cnimig-sim --pods-per-node 30` holds (a source agent, two knet-stress
