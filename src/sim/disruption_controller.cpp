@@ -43,8 +43,13 @@ json::object still_disrupted(const ObjectStore& store, const ResourceType& pods,
 void DisruptionController::track(Budget& b, const std::string& pod_name, const json::object* pod) {
   if (auto it = b.members.find(pod_name); it != b.members.end()) {
     b.healthy -= it->second.healthy;
-    if (!it->second.owner_name.empty() && --b.owners[it->second.owner_name] == 0)
-      b.owners.erase(it->second.owner_name);
+    if (it->second.owner_kind.empty()) {
+      --b.unowned;
+    } else {
+      const std::pair owner{it->second.owner_kind, it->second.owner_name};
+      if (--b.owners[owner] == 0)
+        b.owners.erase(owner);
+    }
     b.members.erase(it);
   }
   if (!pod || !b.selector.matches(obj(meta(*pod), "labels")))
@@ -59,8 +64,10 @@ void DisruptionController::track(Budget& b, const std::string& pod_name, const j
     return;  // no scale to consult: a terminating pod is no longer expected
   }
   b.healthy += m.healthy;
-  if (!m.owner_name.empty())
-    ++b.owners[m.owner_name];
+  if (m.owner_kind.empty())
+    ++b.unowned;
+  else
+    ++b.owners[{m.owner_kind, m.owner_name}];
   b.members.emplace(pod_name, std::move(m));
 }
 
@@ -85,7 +92,7 @@ void DisruptionController::observe(const Change& change) {
           obj(spec(any), "selector") ? *obj(spec(any), "selector") : empty);
       if (!sel)
         return;
-      Budget b{std::move(*sel), {}, 0, {}};
+      Budget b{std::move(*sel), {}, 0, {}, 0};
       for (const auto& p : ctx_.store.list(ctx_.pods, n))
         track(b, std::string(name(*p)), p.get());
       budgets_[n][pdb_name] = std::move(b);
@@ -104,8 +111,11 @@ void DisruptionController::observe(const Change& change) {
     return;
   if (change.resource != &ctx_.pods) {
     // A scale change moves expectedPods.
+    const std::pair owner{
+        std::string(change.resource == &ctx_.replicasets ? "ReplicaSet" : "StatefulSet"),
+        std::string(name(any))};
     for (auto& [pdb_name, b] : it->second)
-      if (b.owners.count(std::string(name(any))))
+      if (b.owners.count(owner))
         dirty_.insert(n + "/" + pdb_name);
     return;
   }
@@ -138,13 +148,9 @@ void DisruptionController::sync(const std::string& k) {
   const auto& b = bit->second.at(pdb_name);
   PdbCounts counts;
   counts.current_healthy = b.healthy;
-  std::set<std::pair<std::string, std::string>> owners;
-  for (const auto& [pod, m] : b.members)
-    if (m.owner_kind.empty())
-      ++counts.expected_pods;
-    else
-      owners.insert({m.owner_kind, m.owner_name});
-  for (const auto& [kind, owner] : owners) {
+  counts.expected_pods = b.unowned;
+  for (const auto& members_of : b.owners) {
+    const auto& [kind, owner] = members_of.first;
     auto o = ctx_.store.get(kind == "ReplicaSet" ? ctx_.replicasets : ctx_.statefulsets, n, owner);
     counts.expected_pods += o ? integer(spec(*o), "replicas", 1) : 0;
   }

@@ -4,11 +4,12 @@
 // observedGeneration, DisruptionAllowed condition) current; the API layer's
 // eviction answers 429 from it. The blocking-pdb fault pins one at 0.
 // Membership is maintained per pod change (selectors parsed once), so a pass
-// costs O(changed PDBs), not O(pods in the namespace).
+// costs O(changed PDBs x their owners), not O(pods in the namespace).
 
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "cnimig/wire/label_selector.hpp"
 
@@ -36,7 +37,11 @@ class DisruptionController {
     wire::LabelSelector selector;
     std::map<std::string, Member> members;  // pod name
     std::int64_t healthy = 0;
-    std::map<std::string, std::int64_t> owners;  // owner name -> members
+    // What expectedPods counts, kept per change so a sync costs O(owners),
+    // not O(members) (the `worker` budget holds a fifth of the cluster's pods
+    // and is synced on every change of one of them).
+    std::map<std::pair<std::string, std::string>, std::int64_t> owners;  // (kind, name) -> members
+    std::int64_t unowned = 0;  // members counted themselves
   };
   void track(Budget& budget, const std::string& pod_name, const boost::json::object* pod);
   void sync(const std::string& key);

@@ -185,6 +185,8 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
   const auto k = key(any);
   auto it = pods_.find(k);
   const bool was_ready = it != pods_.end() && it->second.ready;
+  if (it != pods_.end())
+    unindex_knet_peer(k, it->second);
   // Withdraw what the old state contributed.
   if (it != pods_.end()) {
     auto& old = it->second;
@@ -238,6 +240,7 @@ void NetworkModel::pod_changed(const json::object* before, const json::object* a
     if (s.counted)
       tracker_.add_pod(n.index, s.interfaces->networks, s.interfaces->primary, now);
   }
+  index_knet_peer(k, s);
   pods_[k] = std::move(s);
 }
 
@@ -340,38 +343,6 @@ bool NetworkModel::pod_reaches(std::string_view from_key, std::string_view to_ke
                                    : (pa.interfaces ? pa.interfaces->networks : NetworkMask{0});
   return reaches(a_ifaces, networks_up(pa.node), hazards(pa.node), pb.interfaces->primary,
                  networks_up(pb.node), hazards(pb.node), pa.node == pb.node);
-}
-
-ExecResult NetworkModel::knet_stress_status(const json::object& pod) const {
-  ExecResult r;
-  const auto self = key(pod);
-  auto it = pods_.find(self);
-  if (it == pods_.end() || !it->second.interfaces) {
-    r.exit_code = 1;
-    r.stderr_text = "knet-stress: not running (no network)\n";
-    return r;
-  }
-  std::vector<std::string> unreachable;
-  std::size_t peers = 0;
-  for (const auto& [k, p] : pods_) {
-    if (k == self || p.ns != it->second.ns || p.knet_owner.rfind("knet-stress", 0) != 0 || !p.ready)
-      continue;
-    ++peers;
-    if (!pod_reaches(self, k))
-      unreachable.push_back(std::string(wire::split_object_key(k).name) + " (" + p.ip + " on " +
-                            p.node + ")");
-  }
-  std::sort(unreachable.begin(), unreachable.end());
-  if (unreachable.empty()) {
-    r.stdout_text = "OK: reached " + std::to_string(peers) + " peers\n";
-    return r;
-  }
-  r.exit_code = 1;
-  r.stdout_text = "FAIL: " + std::to_string(unreachable.size()) + " of " + std::to_string(peers) +
-                  " peers unreachable\n";
-  for (const auto& u : unreachable)
-    r.stderr_text += "unreachable: " + u + "\n";
-  return r;
 }
 
 json::object NetworkModel::report(Clock::time_point now) const {

@@ -42,6 +42,10 @@ inline constexpr std::string_view network_status_annotation = "k8s.v1.cni.cncf.i
 class CniStack;
 class NodeLeftovers;
 
+// What `/knet-stress status` prints: OK with the number of peers, or FAIL
+// with the unreachable ones ("name (ip on node)"), sorted.
+ExecResult knet_stress_answer(std::vector<std::string> unreachable, std::size_t peers);
+
 struct SandboxNetwork {
   PodInterfaces interfaces;
   std::string pod_ip;
@@ -102,8 +106,13 @@ class NetworkModel {
   static std::string interfaces_text(const PodInterfaces& interfaces);
 
   // `/knet-stress status` in `pod`: 0 iff it reaches every other Ready pod of
-  // its namespace's knet-stress DaemonSets.
+  // its namespace's knet-stress DaemonSets (network_model_knet.cpp). Costs
+  // O(nodes with such pods) plus the unreachable ones: a connectivity check
+  // execs every knet-stress pod, so a per-pod cost would be quadratic.
   ExecResult knet_stress_status(const boost::json::object& pod) const;
+  // The Ready knet-stress pods of the namespace (the peers an exec there
+  // judges, itself included), from the index knet_stress_status reads.
+  std::size_t knet_stress_pods(std::string_view ns) const;
   // A reaches B (both by namespace/name), for tests.
   bool pod_reaches(std::string_view from_key, std::string_view to_key) const;
 
@@ -171,12 +180,39 @@ class NetworkModel {
   RoleFiles role_files(const NodeState& node) const;
   void add_hazard_report(boost::json::object& report) const;
 
+  // The Ready pods of knet-stress* DaemonSets, by namespace and node:
+  // reachability from a pod depends on the peer's node and IP network only,
+  // so knet_stress_status judges each (node, kind) once. Kept by pod_changed.
+  enum class KnetKind : std::uint8_t { host, none, source, cilium };
+  struct KnetPeer {
+    std::string key;   // namespace/name
+    std::string text;  // how the status lists it unreachable: "name (ip on node)"
+    KnetKind kind;
+  };
+  struct KnetNode {
+    std::string name;
+    // The node's index in tracker_ (its networks and hazards side by side);
+    // none for pods without a node.
+    std::optional<std::size_t> index;
+    std::array<std::uint32_t, 4> count{};  // by KnetKind
+    std::vector<KnetPeer> pods;
+  };
+  struct KnetNamespace {
+    std::size_t pods = 0;
+    std::vector<KnetNode> nodes;                        // dense: every exec walks them all
+    std::unordered_map<std::string, std::size_t> slot;  // node name -> position in nodes
+  };
+  static bool knet_peer(const PodState& pod);
+  void index_knet_peer(const std::string& key, const PodState& pod);
+  void unindex_knet_peer(const std::string& key, const PodState& pod);
+
   ClusterOptions options_;
   std::map<std::string, AgentRole, std::less<>> agents_;
   ViolationTracker tracker_;
   std::unordered_map<std::string, NodeState> nodes_;
   std::map<std::string, AgentDaemonSet, std::less<>> agent_daemonsets_;  // ns/name
   std::unordered_map<std::string, PodState> pods_;
+  std::unordered_map<std::string, KnetNamespace> knet_;  // by namespace
   std::function<void(const std::string&)> network_changed_;
   std::unique_ptr<CniStack> stack_;
   std::unique_ptr<NodeLeftovers> leftovers_;

@@ -244,3 +244,41 @@ BOOST_AUTO_TEST_CASE(pods_wait_for_a_cni_config) {
   const auto exec = h.model.exec(p, {"ls", "/etc/cni/net.d"});
   BOOST_TEST(exec.stdout_text == "10-canal.conflist\n");
 }
+
+// expectedPods, kept per change (disruption_controller.hpp): the scale of
+// each owning ReplicaSet or StatefulSet plus the pods without one, which
+// count themselves until they terminate.
+BOOST_AUTO_TEST_CASE(pdb_expected_pods_follow_scale_and_bare_pods) {
+  Harness h;
+  h.model.bootstrap(2, 5);  // db: one replica
+  BOOST_TEST_REQUIRE(h.settle());
+  const json::object db_labels{{"app.kubernetes.io/name", "db"},
+                               {"app.kubernetes.io/part-of", "sim-apps"}};
+  auto expected = [&] { return status_int(h.get(h.pdbs, "apps", "db"), "expectedPods"); };
+  BOOST_TEST(expected() == 1);
+  for (const char* bare : {"bare-0", "bare-1"})
+    BOOST_TEST_REQUIRE(
+        h.store
+            .create(
+                h.pods,
+                json::object{
+                    {"metadata",
+                     json::object{{"name", bare}, {"namespace", "apps"}, {"labels", db_labels}}},
+                    {"spec",
+                     json::object{{"containers", json::array{json::object{
+                                                     {"name", "c"}, {"image", "example/c:1"}}}}}}})
+            .has_value());
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(expected() == 3);
+  h.edit(h.statefulsets, "apps", "db",
+         [](json::object& s) { s["spec"].as_object()["replicas"] = 3; });
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(expected() == 5);
+  h.delete_pod(h.get(h.pods, "apps", "bare-0"));
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(expected() == 4);
+  h.edit(h.statefulsets, "apps", "db",
+         [](json::object& s) { s["spec"].as_object()["replicas"] = 2; });
+  BOOST_TEST_REQUIRE(h.settle());
+  BOOST_TEST(expected() == 3);
+}
