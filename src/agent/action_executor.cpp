@@ -146,6 +146,40 @@ asio::awaitable<Result<void>> ActionExecutor::execute_node_writes(
   if (writes.empty() || written_node(writes.front()) == nullptr)
     co_return make_error(Errc::internal, "not a batch of node writes");
   const std::string node = *written_node(writes.front());
+  auto r = co_await patch_node(node, writes);
+  if (r && settings_.order_cutoffs && !settings_.dry_run) {
+    for (const auto& w : writes) {
+      const auto* a = std::get_if<migrate::AnnotateNode>(&w.kind);
+      if (a != nullptr && !a->cutoff.empty() && a->set.contains(a->cutoff))
+        co_await order_cutoff(node, a->cutoff, a->set.at(a->cutoff));
+    }
+  }
+  co_return r;
+}
+
+// The pods' resourceVersion now, read after the cut-off's write returned:
+// every pod created before that write has a version at most this one. A
+// pod the watch then shows being created with a larger one came after the
+// cut-off, even within its second, so the deletion need not wait for the
+// server's clock. Best effort: without it the core waits as before.
+asio::awaitable<void> ActionExecutor::order_cutoff(const std::string& node,
+                                                   const std::string& annotation,
+                                                   const std::string& value) {
+  const auto pods = kube::ResourcePath::core("pods");
+  auto version = co_await client_.current_version(pods, kube::RequestOptions());
+  const std::uint64_t pod_version = version ? wire::version_number(*version) : 0;
+  if (pod_version == 0) {
+    spdlog::debug(
+        "node {}: the pods' resourceVersion after cut-off {} is not known ({}): the "
+        "deletion waits for the cut-off's second",
+        node, annotation, version ? "not a number: " + *version : version.error().describe());
+    co_return;
+  }
+  report_outcome(CutoffOrdered{node, annotation, migrate::CutoffOrder{value, pod_version}});
+}
+
+asio::awaitable<Result<void>> ActionExecutor::patch_node(
+    const std::string& node, const std::vector<migrate::Action>& writes) {
   const auto path = node_path(node);
   if (!edits_taints(writes)) {
     auto patch = node_merge_patch(writes, boost::json::array());

@@ -95,6 +95,7 @@ ExecutorSettings Run::executor_settings() const {
   exec_settings.knet_stress_namespace = options.config.connectivity.namespace_;
   exec_settings.knet_stress_daemonsets = options.config.connectivity.daemonsets;
   exec_settings.exec_permission = exec_permission(server_version);
+  exec_settings.order_cutoffs = kube::resource_versions_compare(server_version);
   if (const char* p = std::getenv("CNIMIG_POD_NAME"))
     exec_settings.own_pod_name = p;
   if (const char* n = std::getenv("CNIMIG_POD_NAMESPACE"))

@@ -1,7 +1,6 @@
 #include "cnimig/agent/cluster_cache.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
 
@@ -17,14 +16,10 @@ namespace {
 namespace asio = boost::asio;
 using namespace asio::experimental::awaitable_operators;
 
-// metadata.resourceVersion as a number, 0 when it is not one. Kubernetes
-// calls it opaque, but the API server (etcd's revision) and cnimig-sim hand
-// out increasing integers; with anything else (0) every event applies, as a
-// plain informer does.
+// metadata.resourceVersion as a number; with anything else (0) every event
+// applies, as a plain informer does.
 std::uint64_t parse_version(std::string_view text) {
-  std::uint64_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
+  return wire::version_number(text);
 }
 
 // Keeps a deleted object's last resourceVersion: an answer to one of our
@@ -229,6 +224,20 @@ void ClusterCache::apply_written(std::string_view kind, const boost::json::objec
   changes_.notify();
 }
 
+void ClusterCache::note_cutoff_order(const std::string& node, const std::string& annotation,
+                                     const migrate::CutoffOrder& order) {
+  auto it = snapshot_.nodes.find(node);
+  if (it == snapshot_.nodes.end())
+    return;
+  // Only for the value the snapshot shows: one written since has its own.
+  const auto value = it->second.annotations.find(annotation);
+  if (value == it->second.annotations.end() || value->second != order.value)
+    return;
+  it->second.cutoff_orders[annotation] = order;
+  touched_.touch(node);
+  changes_.notify();
+}
+
 // A bundle without workloads (cilium-native's CiliumNodeConfig) counts as
 // applied once its object is written and until an answer carries
 // deletionTimestamp (the object is going: a deletion's answer).
@@ -267,6 +276,12 @@ char ClusterCache::upsert_node(const boost::json::object& object) {
   touched_.touch(state.name);
   auto& entry = snapshot_.nodes[state.name];
   state.pods = std::move(entry.pods);  // pods are placed by the pod informer
+  // A cut-off's place in the pods' order holds while it keeps its value.
+  for (auto& [name, order] : entry.cutoff_orders) {
+    const auto value = state.annotations.find(name);
+    if (value != state.annotations.end() && value->second == order.value)
+      state.cutoff_orders.emplace(name, std::move(order));
+  }
   entry = std::move(state);
   if (const auto* meta = object.if_contains("metadata"); meta != nullptr && meta->is_object()) {
     if (const auto* uid = meta->get_object().if_contains("uid");
@@ -284,7 +299,19 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
   auto state = project_pod(object);
   auto node = pod_node_name(object);
   const auto key = wire::object_key(state.ns, state.name);
-  if (const auto* previous = pods_->find(key); previous != nullptr && *previous != node)
+  const auto* previous = pods_->find(key);
+  // The version of the pod's creation is known only from the watch's ADDED
+  // event; later events and re-lists keep what it showed, for this
+  // incarnation (a StatefulSet's replacement has the same name), wherever
+  // it was placed before (a pod the scheduler binds moves).
+  if (pods_->event_type() == kube::WatchEventType::added) {
+    state.created_version = resource_version(object);
+  } else if (previous != nullptr) {
+    if (const auto* shown = shown_pod(*previous, state.ns, state.name);
+        shown != nullptr && shown->uid == state.uid)
+      state.created_version = shown->created_version;
+  }
+  if (previous != nullptr && *previous != node)
     remove_pod(key, *previous);
   if (deleted_nodes_.contains(node))
     return node;  // bound to a deleted node: gone with it, whatever the watch still shows
@@ -305,6 +332,20 @@ std::string ClusterCache::upsert_pod(const boost::json::object& object) {
     *it = std::move(state);
   }
   return node;
+}
+
+const migrate::PodState* ClusterCache::shown_pod(const std::string& node, std::string_view ns,
+                                                 std::string_view name) const {
+  const std::vector<migrate::PodState>* list = &snapshot_.unscheduled_pods;
+  if (!node.empty()) {
+    auto n = snapshot_.nodes.find(node);
+    if (n == snapshot_.nodes.end())
+      return nullptr;
+    list = &n->second.pods;
+  }
+  auto it = std::find_if(list->begin(), list->end(),
+                         [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });
+  return it == list->end() ? nullptr : &*it;
 }
 
 void ClusterCache::remove_pod(const std::string& key, const std::string& node) {

@@ -42,6 +42,10 @@ MigrationDriver::MigrationDriver(ChangeSource& cache, ActionRunner& executor,
   executor_.on_snapshot_changes(cache_.changes());
   // What an action finds out goes into the run's record, and wakes the loop.
   executor_.on_outcome([this](const ActionOutcome& outcome) {
+    if (const auto* c = std::get_if<CutoffOrdered>(&outcome)) {
+      cache_.note_cutoff_order(c->node, c->annotation, c->order);
+      return;
+    }
     fold(record_, outcome, cache_.snapshot());
     cache_.changes().notify();
   });

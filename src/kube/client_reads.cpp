@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "cnimig/wire/object_fields.hpp"
+
 #include "client_verbs.hpp"
 
 namespace cnimig::kube {
@@ -60,6 +62,22 @@ asio::awaitable<Result<std::string>> Client::list_pages(
     on_page(items);
   } while (!cont.empty());
   co_return rv;
+}
+
+asio::awaitable<Result<std::string>> Client::current_version(const ResourcePath& collection,
+                                                             RequestOptions options) {
+  ListOptions one;
+  one.limit = 1;
+  auto req = make_request(Method::get, collection.collection().path() + list_query(one, {}), {}, {},
+                          true, options);
+  auto list = co_await request_object(*impl_, std::move(req));
+  if (!list)
+    co_return list.error();
+  const auto rv = wire::resource_version(*list);
+  if (rv.empty())
+    co_return make_error(Errc::protocol,
+                         "list " + collection.collection().path() + " has no resourceVersion");
+  co_return std::string(rv);
 }
 
 asio::awaitable<Result<ObjectList>> Client::list(const ResourcePath& collection,

@@ -52,4 +52,8 @@ std::vector<std::string> websocket_exec_verbs(const std::optional<ServerVersion>
   return {"get", "create"};
 }
 
+bool resource_versions_compare(const std::optional<ServerVersion>& version) {
+  return version && version->at_least(1, 35);
+}
+
 }  // namespace cnimig::kube

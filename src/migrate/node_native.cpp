@@ -14,8 +14,6 @@
 // `started` it is the agent's (written with the label), `deleting` replaces
 // it with the pods' in the same patch that records the stage.
 
-#include <charconv>
-
 #include <boost/asio/ip/address_v4.hpp>
 #include <boost/asio/ip/network_v4.hpp>
 
@@ -34,23 +32,14 @@ bool node_done(const MigrationSettings& s, const NodeState& node) {
 // The node's Cilium agent pods created before the cut-off (hostNetwork, so
 // pods_to_recreate leaves them out).
 std::vector<const PodState*> old_agents(const MigrationSettings& s, const NodeState& node,
-                                        std::int64_t cut) {
+                                        const Cutoff& cut) {
   std::vector<const PodState*> pods;
   for (const auto& p : node.pods) {
     if (p.ns == s.system_namespace && p.daemon_set_owned() && p.owner_name == s.cilium_daemon_set &&
-        p.created < cut)
+        predates(p, cut))
       pods.push_back(&p);
   }
   return pods;
-}
-
-std::int64_t recorded_cutoff(const MigrationSettings& s, const NodeState& node) {
-  const auto* v = s.find_annotation(node.annotations, annotation_names::kNativePodsBefore);
-  if (v == nullptr)
-    return -1;
-  std::int64_t t = 0;
-  auto [ptr, ec] = std::from_chars(v->data(), v->data() + v->size(), t);
-  return ec == std::errc{} && ptr == v->data() + v->size() ? t : -1;
 }
 
 NodePhase started_phase(const NodeState& node, const MigrationSettings& s) {
@@ -58,10 +47,10 @@ NodePhase started_phase(const NodeState& node, const MigrationSettings& s) {
     return NodePhase::native_started;
   if (has_evictable_pods(s, node))
     return NodePhase::native_draining;
-  const auto cut = recorded_cutoff(s, node);
+  const auto cut = cutoff(s, node, annotation_names::kNativePodsBefore);
   // The label and the agent's cut-off go in one patch; either missing (a
   // crash between two patches, a hand edit) writes both again.
-  if (!has_label(s, node, s.labels.cilium_default) || cut < 0)
+  if (!has_label(s, node, s.labels.cilium_default) || !cut.recorded())
     return NodePhase::native_drained;
   if (!old_agents(s, node, cut).empty())
     return NodePhase::native_agent_restarting;
@@ -153,15 +142,13 @@ NodeHold advance(const Context& ctx, const NodeStep& step, const NodeState& node
       break;
     case NodePhase::native_drained:
       // The cut-off first: an agent created before it has not seen the label.
-      out.write(step.step, name,
-                AnnotateNode{
-                    name, {{s.annotation(step.before_key), std::to_string(ctx.run.now + 1)}}, {}});
+      out.write(step.step, name, cutoff_write(ctx, node, step.before_key));
       out.write(step.step, name, LabelNode{name, {{s.labels.cilium_default, s.labels.value}}, {}});
       break;
     case NodePhase::native_agent_restarting:
       delete_pods_before(
           ctx, step.step, node, step.before_key, out,
-          [&](const NodeState& n, std::int64_t cut) { return old_agents(s, n, cut); });
+          [&](const NodeState& n, const Cutoff& cut) { return old_agents(s, n, cut); });
       break;
     case NodePhase::native_agent_wait:
       out.wait(step.step, name, Gate::cni_ready, {s.cilium().describe() + " on " + name});

@@ -81,7 +81,7 @@ NodePhase migrate_phase(const NodeFacts& f, std::string_view stage_value) {
     if (!f.cilium_migrated_ready())
       return NodePhase::migrate_cilium_ready_wait;
     const auto cut = detail::cutoff(f.s, f.node, annotation_names::kMigratePodsBefore);
-    if (cut < 0 || !detail::pods_to_recreate(f.node, cut).empty())
+    if (!cut.recorded() || !detail::pods_to_recreate(f.node, cut).empty())
       return NodePhase::migrate_deleting_pods;
     return migrate_after_deletion(f);
   }
@@ -263,7 +263,7 @@ NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
     return re_created;
   // The deletion's end shows in the pods themselves: no write records it.
   const auto cut = cutoff(s, node, phases.before_key);
-  const bool old_pods_left = cut < 0 || !pods_to_recreate(node, cut).empty();
+  const bool old_pods_left = !cut.recorded() || !pods_to_recreate(node, cut).empty();
   if (stage_value == stage::kDeleting)
     return old_pods_left ? phases.deleting : re_created;
   // "started" (or a value we do not know: start over, every action is idempotent)
@@ -272,7 +272,7 @@ NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
   // The cut-off is recorded with the cordon: none predating it left means
   // the pods were re-created, whether the node is still cordoned or was
   // given back after a failure.
-  if (cut >= 0 && !old_pods_left)
+  if (cut.recorded() && !old_pods_left)
     return re_created;
   if (!node.unschedulable)
     return phases.cordon;
@@ -280,7 +280,7 @@ NodePhase roll_like_phase(const MigrationSettings& s, const NodeState& node,
     return phases.draining;
   // Drained. With the cut-off recorded (at the cordon), the deletion needs no
   // write to begin.
-  return cut < 0 ? phases.drained : phases.deleting;
+  return cut.recorded() ? phases.deleting : phases.drained;
 }
 
 }  // namespace cnimig::migrate::detail

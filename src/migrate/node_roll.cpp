@@ -17,6 +17,16 @@ bool in_flight(const Context& ctx, const Action& action) {
          ctx.run.in_flight.end();
 }
 
+// The write of the cut-off under `before_key` is still out: the driver
+// places it in the pods' order before the write counts as done.
+bool cutoff_in_flight(const Context& ctx, const NodeState& node, std::string_view before_key) {
+  return std::any_of(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), [&](const Action& a) {
+    const auto* annotate = std::get_if<AnnotateNode>(&a.kind);
+    return annotate != nullptr && annotate->node == node.name &&
+           ctx.settings.is_annotation(annotate->cutoff, before_key);
+  });
+}
+
 const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
   for (const auto& b : ctx.run.blocked_evictions) {
     if (b.ns == pod.ns && b.name == pod.name)
@@ -70,16 +80,24 @@ void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome&
   const auto next_second = std::to_string(ctx.run.now + 1);
   AnnotateNode a{
       node.name, {{ctx.settings.annotation(annotation_names::kDrainSince), next_second}}, {}};
-  if (!cutoff_key.empty())
-    a.set.emplace(ctx.settings.annotation(cutoff_key), next_second);
+  if (!cutoff_key.empty()) {
+    a.cutoff = ctx.settings.annotation(cutoff_key);
+    a.set.emplace(a.cutoff, next_second);
+  }
   out.write(step, node.name, std::move(a));
   out.write(step, node.name, SetCordon{node.name, true});
 }
 
-std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cut) {
+bool predates(const PodState& pod, const Cutoff& cut) {
+  if (pod.created >= cut.seconds)
+    return false;
+  return cut.pod_version == 0 || pod.created_version == 0 || pod.created_version <= cut.pod_version;
+}
+
+std::vector<const PodState*> pods_to_recreate(const NodeState& node, const Cutoff& cut) {
   std::vector<const PodState*> pods;
   for (const auto& p : node.pods) {
-    if (!p.host_network && !p.mirror && p.created < cut)
+    if (!p.host_network && !p.mirror && predates(p, cut))
       pods.push_back(&p);
   }
   return pods;
@@ -102,21 +120,35 @@ bool going(const Context& ctx, const PodState& pod) {
   return pod.terminating || (!pod.uid.empty() && ctx.run.removed_pods.contains(pod.uid));
 }
 
+AnnotateNode cutoff_write(const Context& ctx, const NodeState& node, std::string_view before_key) {
+  auto name = ctx.settings.annotation(before_key);
+  return AnnotateNode{node.name, {{name, std::to_string(ctx.run.now + 1)}}, {}, name};
+}
+
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                                std::string_view stage_key, std::string_view before_key) {
-  const auto& s = ctx.settings;
-  return AnnotateNode{node.name,
-                      {{s.annotation(stage_key), std::string(stage::kDeleting)},
-                       {s.annotation(before_key), std::to_string(ctx.run.now + 1)}},
-                      {}};
+  auto a = cutoff_write(ctx, node, before_key);
+  a.set.emplace(ctx.settings.annotation(stage_key), std::string(stage::kDeleting));
+  return a;
 }
 
-std::int64_t cutoff(const MigrationSettings& s, const NodeState& node,
-                    std::string_view before_key) {
-  return annotation_seconds(s, node, before_key).value_or(-1);
+Cutoff cutoff(const MigrationSettings& s, const NodeState& node, std::string_view before_key) {
+  Cutoff cut;
+  const auto seconds = annotation_seconds(s, node, before_key);
+  if (!seconds)
+    return cut;
+  cut.seconds = *seconds;
+  // The order read after this run's write of this very value; a value
+  // written since (by hand, another run) has its own.
+  const auto* value = s.find_annotation(node.annotations, before_key);
+  for (const auto& [key, order] : node.cutoff_orders) {
+    if (s.is_annotation(key, before_key) && order.value == *value)
+      cut.pod_version = order.pod_version;
+  }
+  return cut;
 }
 
-std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
+Cutoff cutoff(const Context& ctx, const NodeState& node, std::string_view before_key) {
   return cutoff(ctx.settings, node, before_key);
 }
 
@@ -154,7 +186,7 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
                      std::string_view before_key, StepOutcome& out,
                      const std::function<bool(const PodState&)>& deletable) {
   return delete_pods_before(
-      ctx, step, node, before_key, out, [&](const NodeState& n, std::int64_t cut) {
+      ctx, step, node, before_key, out, [&](const NodeState& n, const Cutoff& cut) {
         auto pods = pods_to_recreate(n, cut);
         if (deletable)
           std::erase_if(pods, [&](const PodState* p) { return !deletable(*p); });
@@ -164,23 +196,23 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
 
 bool delete_pods_before(const Context& ctx, StepId step, const NodeState& node,
                         std::string_view before_key, StepOutcome& out, const PodSelection& select) {
-  std::int64_t cut = cutoff(ctx, node, before_key);
-  if (cut < 0) {
+  const auto cut = cutoff(ctx, node, before_key);
+  if (!cut.recorded()) {
     // The cut-off went missing (edited by hand): record a new one first.
-    out.write(step, node.name,
-              AnnotateNode{node.name,
-                           {{ctx.settings.annotation(before_key), std::to_string(ctx.run.now + 1)}},
-                           {}});
+    out.write(step, node.name, cutoff_write(ctx, node, before_key));
     return false;
   }
   auto pods = select(node, cut);
   if (pods.empty())
     return true;
-  if (ctx.run.now < cut) {
+  if (ctx.run.now < cut.seconds && cut.pod_version == 0) {
+    if (cutoff_in_flight(ctx, node, before_key))
+      return false;  // its return may bring the order: no need to wait for the clock
     // A pod deleted now could be replaced within a second that is still
     // before the cut-off, and the replacement would look old: wait for the
-    // server's clock (at most a second or two).
-    out.wait(step, node.name, Gate::cut_off, {"server time " + std::to_string(cut)});
+    // server's clock (at most a second or two). With the cut-off's place in
+    // the pods' order the watch tells the replacement apart at once.
+    out.wait(step, node.name, Gate::cut_off, {"server time " + std::to_string(cut.seconds)});
     return false;
   }
   std::vector<std::string> gone;

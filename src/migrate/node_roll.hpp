@@ -33,22 +33,42 @@ bool has_evictable_pods(const MigrationSettings& s, const NodeState& node);
 void cordon(const Context& ctx, StepId step, const NodeState& node, StepOutcome& out,
             std::string_view cutoff_key = {});
 
-// Pods to delete after the drain: not hostNetwork (their network does not
-// change), not mirror, created before the recorded cut-off. The cut-off tells
-// the old pods from their replacements: a DaemonSet re-creates its pod at
-// once, even on a cordoned node, so "no pods left" is never observed.
-// creationTimestamp has one-second resolution, so the cut-off is the second
-// after the one it was recorded in, and delete_old_pods deletes nothing until
-// the server's clock has reached it: every pod it deletes was created before
-// the cut-off, every replacement after.
-std::vector<const PodState*> pods_to_recreate(const NodeState& node, std::int64_t cutoff);
+// A recorded pod cut-off: the Unix second it names and, when this run wrote
+// it and read the pods' order after (NodeState::cutoff_orders), the pod
+// resourceVersion it falls at.
+struct Cutoff {
+  std::int64_t seconds = -1;      // -1: absent or malformed
+  std::uint64_t pod_version = 0;  // 0: not known
+  bool recorded() const noexcept { return seconds >= 0; }
+};
 
-// The recorded cut-off, or -1 when absent or malformed.
-std::int64_t cutoff(const MigrationSettings& s, const NodeState& node, std::string_view before_key);
-std::int64_t cutoff(const Context& ctx, const NodeState& node, std::string_view before_key);
+// Whether `pod` may have been created before the cut-off, so that it must be
+// re-created. Either proof that it came after is enough: created in the
+// cut-off's second or later (the cut-off is the second after the one it was
+// decided in), or shown by the watch being created at a resourceVersion
+// above the cut-off's. Only the second proof holds within a second.
+bool predates(const PodState& pod, const Cutoff& cut);
+
+// Pods to delete after the drain: not hostNetwork (their network does not
+// change), not mirror, that predate the recorded cut-off. The cut-off tells
+// the old pods from their replacements: a DaemonSet re-creates its pod at
+// once, even on a cordoned node, so "no pods left" is never observed. Without
+// the cut-off's place in the pods' order, delete_old_pods deletes nothing
+// until the server's clock has reached its second: every pod it deletes was
+// created before the cut-off, every replacement in a later second.
+std::vector<const PodState*> pods_to_recreate(const NodeState& node, const Cutoff& cut);
+
+// The recorded cut-off under `before_key`, with its place in the pods' order
+// when the snapshot knows it.
+Cutoff cutoff(const MigrationSettings& s, const NodeState& node, std::string_view before_key);
+Cutoff cutoff(const Context& ctx, const NodeState& node, std::string_view before_key);
+
+// The write that records a cut-off under `before_key`: the next whole second
+// of the server's clock, marked so the driver places it in the pods' order.
+AnnotateNode cutoff_write(const Context& ctx, const NodeState& node, std::string_view before_key);
 
 // The write that records the cut-off (and the stage "deleting") once the node
-// is drained: the next whole second of the server's clock.
+// is drained.
 AnnotateNode cutoff_annotation(const Context& ctx, const NodeState& node,
                                std::string_view stage_key, std::string_view before_key);
 
@@ -82,7 +102,7 @@ bool delete_old_pods(const Context& ctx, StepId step, const NodeState& node,
 // The same for the pods `select` picks among those created before the cut-off
 // (delete_old_pods: pods_to_recreate).
 using PodSelection =
-    std::function<std::vector<const PodState*>(const NodeState&, std::int64_t cutoff)>;
+    std::function<std::vector<const PodState*>(const NodeState&, const Cutoff& cutoff)>;
 bool delete_pods_before(const Context& ctx, StepId step, const NodeState& node,
                         std::string_view before_key, StepOutcome& out, const PodSelection& select);
 

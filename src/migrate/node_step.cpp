@@ -52,10 +52,7 @@ void cordon_and_drain(const Context& ctx, const NodeStep& step, const NodeState&
   } else if (!cutoff_key.empty()) {
     // An administrator's cordon: the start annotation recorded the drain's
     // start; the cut-off joins it in the same patch.
-    out.write(step.step, node.name,
-              AnnotateNode{node.name,
-                           {{ctx.settings.annotation(cutoff_key), std::to_string(ctx.run.now + 1)}},
-                           {}});
+    out.write(step.step, node.name, cutoff_write(ctx, node, cutoff_key));
   }
   drain(ctx, step.step, node, out);
 }

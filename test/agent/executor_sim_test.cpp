@@ -9,7 +9,9 @@
 
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <random>
+#include <set>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -200,6 +202,100 @@ asio::awaitable<void> stale_answer_after_deletion(kube::Client& client, agent::C
   cache.stop();
 }
 
+struct OrderOutcome {
+  bool synced = false;
+  bool listed_unknown = false;  // pods from the list: creation version unknown
+  bool unordered_without_promise = false;
+  bool ordered = false;
+  std::uint64_t pod_version = 0;
+  std::uint64_t replacement_version = 0;
+  bool replacement_ready = false;
+};
+
+const migrate::PodState* find_pod(const migrate::ClusterSnapshot& snap,
+                                  const std::function<bool(const migrate::PodState&)>& pred) {
+  for (const auto& [name, node] : snap.nodes) {
+    for (const auto& p : node.pods) {
+      if (pred(p))
+        return &p;
+    }
+  }
+  return nullptr;
+}
+
+// A cut-off written with order_cutoffs is placed in the pods' order (a list
+// read after the write), and a pod created after it, shown by the watch
+// being added, then bound and Ready, keeps a larger creation version: what
+// lets the core tell it from the pods it replaces within one second.
+asio::awaitable<void> cutoff_order(kube::Client& client, agent::ClusterCache& cache,
+                                   OrderOutcome& out) {
+  out.synced = (co_await cache.wait_synced(20s)).has_value();
+  const auto& snap = cache.snapshot();
+  const auto* victim = find_pod(snap, [](const migrate::PodState& p) {
+    return p.owner_kind == "ReplicaSet" && !p.host_network && !p.terminating;
+  });
+  if (!out.synced || victim == nullptr) {
+    cache.stop();
+    co_return;
+  }
+  out.listed_unknown = victim->created_version == 0;
+  std::set<std::string> before;
+  for (const auto& [name, node] : snap.nodes) {
+    for (const auto& p : node.pods)
+      before.insert(p.uid);
+  }
+  const std::string node = snap.nodes.begin()->first;
+  const std::string key = "cnimig.io/roll-pods-before";
+  events::JsonLinesWriter sink(stderr);
+  agent::KubePodExecutor prober(client);
+  const std::map<std::string, agent::ManifestBundle> bundles;
+  const migrate::RunRecord record;
+  std::optional<agent::CutoffOrdered> reported;
+  const auto write = [&](agent::ExecutorSettings settings,
+                         std::string value) -> asio::awaitable<Result<void>> {
+    agent::ActionExecutor executor(client, snap, bundles, std::move(settings), sink, prober);
+    executor.on_written([&](std::string_view kind, const boost::json::object& object) {
+      cache.apply_written(kind, object);
+    });
+    executor.on_outcome([&](const agent::ActionOutcome& o) {
+      if (const auto* c = std::get_if<agent::CutoffOrdered>(&o)) {
+        reported = *c;
+        cache.note_cutoff_order(c->node, c->annotation, c->order);
+      }
+    });
+    const migrate::Action action{migrate::StepId::roll, node,
+                                 migrate::AnnotateNode{node, {{key, value}}, {}, key}};
+    co_return co_await executor.execute(action, record);
+  };
+  agent::ExecutorSettings no_promise;  // a server before Kubernetes 1.35
+  // Named arguments: GCC 12 destroys a temporary coroutine argument twice.
+  std::string first = "100";
+  auto r = co_await write(no_promise, first);
+  out.unordered_without_promise = r && !reported && snap.nodes.at(node).cutoff_orders.empty();
+  agent::ExecutorSettings promise;
+  promise.order_cutoffs = true;
+  std::string second = "200";
+  r = co_await write(promise, second);
+  const auto& orders = snap.nodes.at(node).cutoff_orders;
+  out.ordered = r && reported && orders.contains(key) && orders.at(key).value == "200" &&
+                orders.at(key).pod_version == reported->order.pod_version;
+  out.pod_version = reported ? reported->order.pod_version : 0;
+
+  const kube::DeleteOptions remove;
+  const auto path = kube::ResourcePath::core("pods").in(victim->ns).named(victim->name);
+  const auto ns = victim->ns;
+  co_await client.remove(path, remove);
+  const auto replacement = [&]() {
+    return find_pod(snap, [&](const migrate::PodState& p) {
+      return p.ns == ns && p.owner_kind == "ReplicaSet" && !before.contains(p.uid) && p.ready;
+    });
+  };
+  out.replacement_ready = co_await wait_until(cache, [&] { return replacement() != nullptr; });
+  if (const auto* p = replacement())
+    out.replacement_version = p->created_version;
+  cache.stop();
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(executor_against_the_simulator)
@@ -260,6 +356,32 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
   BOOST_TEST(out.first_touch_all);
   BOOST_TEST(out.node_touched);
   BOOST_TEST(out.index_current);
+}
+
+BOOST_AUTO_TEST_CASE(a_cutoff_is_placed_in_the_pods_order) {
+  sim::SimulatorOptions options;
+  options.nodes = 2;
+  options.pods_per_node = 2;
+  options.time_scale = 0.05;
+  sim::Simulator simulator(options, sim::cluster_model_factory());
+  asio::io_context io;
+  test::SimulatorClient connected(simulator, io);
+  agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
+  OrderOutcome out;
+  asio::co_spawn(io, cache.run(), [](std::exception_ptr, Result<void>) {});
+  asio::co_spawn(io, cutoff_order(*connected.client, cache, out), [](std::exception_ptr e) {
+    if (e)
+      std::rethrow_exception(e);
+  });
+  io.run_for(60s);
+  simulator.stop();
+  BOOST_TEST_REQUIRE(out.synced);
+  BOOST_TEST(out.listed_unknown);
+  BOOST_TEST(out.unordered_without_promise);
+  BOOST_TEST(out.ordered);
+  BOOST_TEST_REQUIRE(out.replacement_ready);
+  BOOST_TEST(out.pod_version > 0u);
+  BOOST_TEST(out.replacement_version > out.pod_version);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,6 +2,7 @@
 // exit code and event stream, kubectl's view of the final cluster, and the
 // simulator's connectivity oracle (/sim/v1/report).
 #define BOOST_TEST_MODULE e2e_migration
+#include <algorithm>
 #include <fstream>
 
 #include <boost/json.hpp>
@@ -64,6 +65,28 @@ BOOST_AUTO_TEST_CASE(node_patches_per_migrated_node) {
     }
   }
   BOOST_TEST(node_writes == 25 * 4, node_writes << ": one event per write the core asked for");
+}
+
+// From Kubernetes 1.35 resourceVersions of one resource compare (KEP-5504):
+// each cut-off is placed in the pods' order as it is written, so no deletion
+// waits for the server's clock to pass the cut-off's second, and the oracle
+// still sees every pod re-created after its node's CNI changed.
+std::int64_t cut_off_waits(const std::vector<boost::json::object>& events) {
+  return std::count_if(events.begin(), events.end(), [](const boost::json::object& e) {
+    const auto* gate = e.if_contains("gate");
+    return e.at("event").as_string() == "gate.waiting" && gate != nullptr &&
+           gate->as_string() == "cut-off";
+  });
+}
+
+BOOST_DATA_TEST_CASE(cut_offs_in_the_pods_order_wait_for_no_clock,
+                     boost::unit_test::data::make(kStrategies), strategy) {
+  SimCluster cluster(4, {"--server-version", "1.35"});
+  cluster.use_strategy(strategy);
+  auto r = cluster.agent({"--apply"});
+  BOOST_TEST_REQUIRE(r.exit_code == 0, r.stderr_text);
+  check_migrated(cluster, 1);
+  BOOST_TEST(cut_off_waits(events_of(r)) == 0);
 }
 
 BOOST_DATA_TEST_CASE(plan_mode_makes_zero_writes, boost::unit_test::data::make(kStrategies),

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <set>
 
 #include <boost/test/unit_test.hpp>
 
@@ -1220,6 +1221,8 @@ BOOST_AUTO_TEST_CASE(cutoff_is_the_next_server_second) {
     BOOST_TEST(annotates(d.actions()[0], "node-0", S.annotation(key), next), to_string(phase));
     BOOST_TEST(
         annotates(d.actions()[0], "node-0", S.annotation(annotation_names::kDrainSince), next));
+    // Marked, so the driver places it in the pods' order after the write.
+    BOOST_TEST(std::get<AnnotateNode>(d.actions()[0].kind).cutoff == S.annotation(key));
     BOOST_TEST(cordons(d.actions()[1], "node-0", true));
   }
 }
@@ -1276,6 +1279,64 @@ BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cuto
     BOOST_TEST(del->name != fresh.name);
     BOOST_TEST(!del->uid.empty());
   }
+}
+
+// The driver read the pods' resourceVersion after writing the cut-off: the
+// watch tells a replacement from the pods it replaces within the cut-off's
+// second, so nothing waits for the server's clock.
+BOOST_AUTO_TEST_CASE(a_cutoff_placed_in_the_pods_order_needs_no_wait) {
+  auto snap = drive_until(make_cluster(S), Budget{1, 1}, [](const ClusterSnapshot& s) {
+    return phase_of(s, "node-0") == NodePhase::roll_deleting_pods;
+  });
+  BOOST_REQUIRE(phase_of(snap, "node-0") == NodePhase::roll_deleting_pods);
+  const auto key = S.annotation(annotation_names::kRollPodsBefore);
+  auto& node = snap.nodes.at("node-0");
+  const auto cut = recorded_cutoff(snap, "node-0", annotation_names::kRollPodsBefore);
+  snap.now = cut - 1;  // still in the second the cut-off was recorded in
+  node.cutoff_orders[key] = CutoffOrder{node.annotations.at(key), 1000};
+  for (auto& p : node.pods)
+    p.created_version = 900;  // shown being created before the cut-off
+  PodState replacement;
+  replacement.ns = "logging";
+  replacement.name = "fluent-bit-new";
+  replacement.uid = "uid-new";
+  replacement.owner_kind = kDaemonSet;
+  replacement.owner_name = "fluent-bit";
+  replacement.created = cut - 1;  // its timestamp alone would call it old
+  replacement.created_version = 1001;
+  node.pods.push_back(replacement);
+  PodState listed = replacement;  // the same second, from a list: no proof
+  listed.name = "listed";
+  listed.uid = "uid-listed";
+  listed.created_version = 0;
+  node.pods.push_back(listed);
+
+  auto d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(d.waits.empty());
+  std::set<std::string> deleted;
+  for (const auto* del : all_of_kind<DeletePod>(d.actions()))
+    deleted.insert(del->name);
+  BOOST_TEST(!deleted.contains("fluent-bit-new"));
+  BOOST_TEST(deleted.contains("listed"));
+  const auto old_pods = std::count_if(node.pods.begin(), node.pods.end(), [](const PodState& p) {
+    return !p.host_network && !p.mirror && p.created_version != 1001;
+  });
+  BOOST_TEST(deleted.size() == static_cast<std::size_t>(old_pods));
+
+  // Once only the replacement is left, the deletion is over: the phase
+  // reads the same order.
+  std::erase_if(node.pods,
+                [](const PodState& p) { return !p.host_network && p.created_version != 1001; });
+  BOOST_TEST(phase_of(snap, "node-0") != NodePhase::roll_deleting_pods);
+
+  // An order read for another value of the annotation proves nothing.
+  node.pods.push_back(listed);
+  node.pods.back().created_version = 1001;
+  node.cutoff_orders[key].value = "1";
+  d = next_actions(snap, S, Budget{1, 1}, Selection{});
+  BOOST_TEST(all_of_kind<DeletePod>(d.actions()).empty());
+  BOOST_REQUIRE(d.waits.size() == 1u);
+  BOOST_TEST(std::get<WaitFor>(d.waits[0].kind).gate == Gate::cut_off);
 }
 
 BOOST_AUTO_TEST_CASE(a_pod_already_removed_is_not_removed_again) {

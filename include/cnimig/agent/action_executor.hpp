@@ -47,6 +47,11 @@ struct ExecutorSettings {
   // admission, schema, preconditions) and persists nothing. A PDB-blocked
   // eviction is not a failed check: the real run waits for the budget.
   bool dry_run = false;
+  // After writing a pod cut-off, read where it falls in the pods'
+  // resourceVersion order (CutoffOrdered). Only where the API promises that
+  // resourceVersions of one resource compare (Kubernetes 1.35, KEP-5504):
+  // elsewhere the core waits for the cut-off's second.
+  bool order_cutoffs = false;
 };
 
 class ActionExecutor final : public ActionRunner {
@@ -97,6 +102,10 @@ class ActionExecutor final : public ActionRunner {
   const DryRunTally& dry_run_tally() const noexcept { return dry_run_; }
 
  private:
+  boost::asio::awaitable<Result<void>> patch_node(const std::string& node,
+                                                  const std::vector<migrate::Action>& writes);
+  boost::asio::awaitable<void> order_cutoff(const std::string& node, const std::string& annotation,
+                                            const std::string& value);
   boost::asio::awaitable<Result<void>> merge_patch(std::string_view kind,
                                                    const kube::ResourcePath& path,
                                                    boost::json::object patch);

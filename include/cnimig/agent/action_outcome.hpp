@@ -39,7 +39,18 @@ struct CheckFinished {
   friend bool operator==(const CheckFinished&, const CheckFinished&) = default;
 };
 
-using ActionOutcome = std::variant<EvictionBlocked, EvictionSettled, PodRemoved, CheckFinished>;
+// A cut-off annotation the run just wrote on `node`, placed in the pods'
+// resourceVersion order: for the watch cache (ChangeSource::
+// note_cutoff_order), not the record.
+struct CutoffOrdered {
+  std::string node;
+  std::string annotation;
+  migrate::CutoffOrder order;
+  friend bool operator==(const CutoffOrdered&, const CutoffOrdered&) = default;
+};
+
+using ActionOutcome =
+    std::variant<EvictionBlocked, EvictionSettled, PodRemoved, CheckFinished, CutoffOrdered>;
 
 // Folds one outcome into the run's record. A removed pod is recorded only
 // while `cluster` still shows it: the watch may have delivered the deletion

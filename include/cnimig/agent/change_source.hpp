@@ -22,6 +22,12 @@ class ChangeSource {
   // Read-your-writes: the API's answer to one of the run's writes (a Node or
   // a workload: `kind`), shown at once rather than when the watch brings it.
   virtual void apply_written(std::string_view kind, const boost::json::object& object) = 0;
+  // Where a cut-off annotation this run wrote on `node` falls in the pods'
+  // resourceVersion order (migrate::NodeState::cutoff_orders), shown while
+  // the node keeps that value. A source that does not keep it leaves the
+  // core to the cut-off's second.
+  virtual void note_cutoff_order(const std::string& /*node*/, const std::string& /*annotation*/,
+                                 const migrate::CutoffOrder& /*order*/) {}
   // The nodes whose labels, annotations, taints, cordon or pods changed (or
   // that appeared or went) since the last call; the driver re-derives only
   // those. A source that does not keep track says: all of them.

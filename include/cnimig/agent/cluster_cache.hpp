@@ -67,6 +67,8 @@ class ClusterCache final : public ChangeSource {
   // served yet) records that bundle as applied, or not once an answer
   // carries metadata.deletionTimestamp; preflight reports what it read so.
   void apply_written(std::string_view kind, const boost::json::object& object) override;
+  void note_cutoff_order(const std::string& node, const std::string& annotation,
+                         const migrate::CutoffOrder& order) override;
   migrate::TouchedNodes take_touched_nodes() override {
     return std::exchange(touched_, migrate::TouchedNodes{});
   }
@@ -80,6 +82,9 @@ class ClusterCache final : public ChangeSource {
  private:
   std::string upsert_pod(const boost::json::object& pod);
   void remove_pod(const std::string& key, const std::string& node);
+  // The snapshot's pod ns/name in `node`'s list ("": the unscheduled ones).
+  const migrate::PodState* shown_pod(const std::string& node, std::string_view ns,
+                                     std::string_view name) const;
   char upsert_node(const boost::json::object& node);
   char upsert_workload(const char* kind, const boost::json::object& object);
   void remove_workload(const char* kind, const std::string& key, std::uint64_t deleted_at);

@@ -173,6 +173,12 @@ class Client {
       const ResourcePath& collection, const ListOptions& options,
       const std::function<void(std::vector<boost::json::object>&)>& on_page);
 
+  // The collection's resourceVersion now: one page of at most one item,
+  // read from the current state (no resourceVersion asked), so every object
+  // of the collection written before the call has a version at most this.
+  boost::asio::awaitable<Result<std::string>> current_version(const ResourcePath& collection,
+                                                              RequestOptions options);
+
   boost::asio::awaitable<Result<boost::json::object>> create(const ResourcePath& collection,
                                                              const boost::json::object& object,
                                                              WriteOptions options);

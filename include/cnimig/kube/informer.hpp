@@ -88,6 +88,10 @@ class Informer {
   // tombstone, so an answer older than the deletion does not bring the
   // object back (resourceVersions of one resource are comparable: KEP-5504).
   const std::string& event_version() const noexcept { return event_version_; }
+  // The type of the event being applied, for a Projection or ChangeHandler.
+  // Without a selector, `added` is an object the watch saw being created:
+  // a (re)list's items are `listed`, whatever their age.
+  WatchEventType event_type() const noexcept { return event_type_; }
   const WatchStream& stream() const noexcept { return stream_; }
 
   // Waits until pred(*this) holds (true) or the timeout passes (false).
@@ -121,6 +125,7 @@ class Informer {
 
   void apply(WatchEvent& ev) {
     event_version_ = ev.resource_version;
+    event_type_ = ev.type;
     switch (ev.type) {
       case WatchEventType::relisting:
         ++generation_;
@@ -181,6 +186,7 @@ class Informer {
   std::unordered_map<std::string, Entry> items_;
   ChangeHandler on_change_;
   std::string event_version_;
+  WatchEventType event_type_ = WatchEventType::listed;
   std::uint64_t generation_ = 0;
   std::uint64_t version_ = 0;
   bool synced_ = false;

@@ -32,4 +32,9 @@ std::optional<ServerVersion> parse_server_version(const boost::json::object& inf
 // POST always did (kubernetes/kubernetes#133515). An unknown version: both.
 std::vector<std::string> websocket_exec_verbs(const std::optional<ServerVersion>& version);
 
+// Whether clients may order two resourceVersions of one resource: promised
+// from Kubernetes 1.35 (KEP-5504, comparable resource versions, GA). Before
+// it, and with an unknown version, only equality is.
+bool resource_versions_compare(const std::optional<ServerVersion>& version);
+
 }  // namespace cnimig::kube

@@ -30,6 +30,10 @@ struct AnnotateNode {
   std::string node;
   std::map<std::string, std::string> set;
   std::vector<std::string> remove;
+  // The annotation in `set` that records a pod cut-off, if any: once the
+  // write returns, the driver reads where it falls in the pods'
+  // resourceVersion order (NodeState::cutoff_orders).
+  std::string cutoff = {};
   friend bool operator==(const AnnotateNode&, const AnnotateNode&) = default;
 };
 struct SetCordon {

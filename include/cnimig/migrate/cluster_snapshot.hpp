@@ -34,6 +34,10 @@ struct PodState {
   // --delete-emptydir-data).
   bool empty_dir = false;
   std::int64_t created = 0;  // metadata.creationTimestamp, Unix seconds
+  // metadata.resourceVersion of the pod's creation, as the watch showed it
+  // being added; 0 when unknown (the pod came from a list). Finer than
+  // `created`: see NodeState::cutoff_orders.
+  std::uint64_t created_version = 0;
   // status.podIP, empty until assigned (hostNetwork pods: the node's). The
   // cilium-native step checks that re-created pods took Cilium's addresses.
   std::string ip;
@@ -45,6 +49,18 @@ struct PodState {
   friend bool operator==(const PodState&, const PodState&) = default;
 };
 
+// Where a cut-off annotation (its `value`, Unix seconds) falls among the
+// pods: every pod created before the write that recorded it has a
+// resourceVersion of at most `pod_version`, the version of a list of pods
+// read after that write returned. A pod the watch showed being created with
+// a larger version was created after the cut-off, within its second too.
+// Valid only while the annotation keeps `value`.
+struct CutoffOrder {
+  std::string value;
+  std::uint64_t pod_version = 0;
+  friend bool operator==(const CutoffOrder&, const CutoffOrder&) = default;
+};
+
 struct NodeState {
   std::string name;
   std::map<std::string, std::string> labels;
@@ -54,6 +70,9 @@ struct NodeState {
   bool unschedulable = false;  // spec.unschedulable (cordon)
   bool ready = true;           // condition Ready=True
   std::vector<PodState> pods;  // pods bound to this node (spec.nodeName)
+  // Cut-off annotations placed in the pods' resourceVersion order (by
+  // annotation name): known only to the run that wrote them.
+  std::map<std::string, CutoffOrder> cutoff_orders;
 
   friend bool operator==(const NodeState&, const NodeState&) = default;
 };

@@ -135,12 +135,15 @@ struct MigrationSettings {
   const std::string* find_annotation(const std::map<std::string, std::string>& annotations,
                                      std::string_view name) const {
     for (const auto& [key, value] : annotations) {
-      if (key.size() == annotation_prefix.size() + name.size() &&
-          key.starts_with(annotation_prefix) && key.ends_with(name)) {
+      if (is_annotation(key, name))
         return &value;
-      }
     }
     return nullptr;
+  }
+  // Whether `key` is annotation `name` (after the prefix).
+  bool is_annotation(std::string_view key, std::string_view name) const noexcept {
+    return key.size() == annotation_prefix.size() + name.size() &&
+           key.starts_with(annotation_prefix) && key.ends_with(name);
   }
   ObjectRef cilium() const { return {kDaemonSet, system_namespace, cilium_daemon_set}; }
   ObjectRef cilium_migrated() const {

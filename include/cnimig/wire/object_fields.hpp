@@ -6,6 +6,7 @@
 // objects this way; it is Kubernetes semantics, not migration logic, so the
 // simulator's oracle can use it without depending on the engine.
 
+#include <charconv>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -83,6 +84,15 @@ inline std::string_view uid(const boost::json::object& o) {
 // locally, or a dry-run create's answer).
 inline std::string_view resource_version(const boost::json::object& o) {
   return str(meta(o), "resourceVersion");
+}
+// A resourceVersion as a number, 0 when it is not one. Kubernetes calls it
+// opaque, but kube-apiserver (etcd's revision) and cnimig-sim hand out
+// increasing integers, comparable between objects of one resource since
+// Kubernetes 1.35 (KEP-5504).
+inline std::uint64_t version_number(std::string_view text) {
+  std::uint64_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size() ? value : 0;
 }
 inline std::string_view label(const boost::json::object& o, std::string_view key) {
   return str(obj(meta(o), "labels"), key);

@@ -59,6 +59,10 @@ struct InProcessSim {
     o.nodes = nodes;
     o.pods_per_node = pods_per_node;
     o.time_scale = time_scale;
+    // CNIMIG_BENCH_SERVER_VERSION=1.35: the Kubernetes version the simulator
+    // reports (from 1.35 the agent places cut-offs in the pods' order).
+    if (const char* v = std::getenv("CNIMIG_BENCH_SERVER_VERSION"))
+      BOOST_TEST_REQUIRE(sim::parse_version(v, o.server_major, o.server_minor), v);
     if (!faults.empty()) {
       auto f = sim::FaultSpec::parse(faults);
       BOOST_TEST_REQUIRE(f.has_value());

@@ -7,6 +7,7 @@
 // runs, ru_maxrss from wait4() when it exits.
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <string>
@@ -32,10 +33,22 @@ struct ScaleCluster : test::SimCluster {
   // allows 60 s).
   ScaleCluster(int node_count, int pods_per_node, double time_scale)
       : SimCluster(node_count, Deferred{}) {
-    launch({CNIMIG_SIM_BIN, "--nodes", std::to_string(node_count), "--pods-per-node",
-            std::to_string(pods_per_node), "--time-scale", std::to_string(time_scale),
-            "--kubeconfig-out", kubeconfig.string()},
-           "\"sim.ready\"", std::chrono::minutes(30));
+    std::vector<std::string> argv{CNIMIG_SIM_BIN,
+                                  "--nodes",
+                                  std::to_string(node_count),
+                                  "--pods-per-node",
+                                  std::to_string(pods_per_node),
+                                  "--time-scale",
+                                  std::to_string(time_scale),
+                                  "--kubeconfig-out",
+                                  kubeconfig.string()};
+    // CNIMIG_BENCH_SERVER_VERSION=1.35: the Kubernetes version the simulator
+    // reports (from 1.35 the agent places cut-offs in the pods' order).
+    if (const char* v = std::getenv("CNIMIG_BENCH_SERVER_VERSION")) {
+      argv.push_back("--server-version");
+      argv.push_back(v);
+    }
+    launch(argv, "\"sim.ready\"", std::chrono::minutes(30));
   }
 
   // Empty while the simulator is too busy settling to answer in time
