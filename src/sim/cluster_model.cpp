@@ -240,7 +240,9 @@ json::object ClusterModel::report() const {
                           false));
   }
   r["makespan_lower_bound"] =
-      makespan_lower_bound(impl_->options, node_count, source_max_unavailable).to_json();
+      makespan_lower_bound(impl_->options, node_count, source_max_unavailable,
+                           impl_->disruption.limits())
+          .to_json();
   return r;
 }
 

@@ -1,5 +1,6 @@
 #include "disruption_controller.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 #include "cnimig/common/rfc3339.hpp"
@@ -166,6 +167,26 @@ void DisruptionController::sync(const std::string& k) {
   }
   next["status"] = std::move(st);
   (void)ctx_.store.update_status(ctx_.pdbs, std::move(next));
+}
+
+std::vector<BudgetLimit> DisruptionController::limits() const {
+  std::vector<BudgetLimit> out;
+  for (const auto& [n, of_namespace] : budgets_) {
+    for (const auto& [pdb_name, b] : of_namespace) {
+      auto pdb = ctx_.store.get(ctx_.pdbs, n, pdb_name);
+      const auto* st = pdb ? status(*pdb) : nullptr;
+      if (st == nullptr)
+        continue;  // not synced yet
+      BudgetLimit limit;
+      limit.name = n + "/" + pdb_name;
+      limit.pods = integer(st, "expectedPods", 0);
+      limit.allowed = limit.pods - integer(st, "desiredHealthy", 0);
+      limit.stateful = std::any_of(b.owners.begin(), b.owners.end(),
+                                   [](const auto& o) { return o.first.first == "StatefulSet"; });
+      out.push_back(std::move(limit));
+    }
+  }
+  return out;
 }
 
 }  // namespace cnimig::sim

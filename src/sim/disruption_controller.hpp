@@ -10,10 +10,12 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "cnimig/wire/label_selector.hpp"
 
 #include "controller_context.hpp"
+#include "makespan_bound.hpp"
 
 namespace cnimig::sim {
 
@@ -23,6 +25,9 @@ class DisruptionController {
   void observe(const Change& change);
   bool pending() const { return !dirty_.empty(); }
   void reconcile();
+  // Each budget's limit as its last synced status gives it (the makespan
+  // bound's budget term).
+  std::vector<BudgetLimit> limits() const;
   // Recompute one PDB's status ("ns/name") on the next pass (the blocking-pdb
   // fault changed).
   void resync(const std::string& key) { dirty_.insert(key); }

@@ -29,9 +29,17 @@
 //     pods (T), re-created (S + R); untaint, uncordon, relabel: no wait
 //     (multus leaving lowers its desired count):        T + S + A + T + S + R.
 // cleanup: deletes and label removals, no gate:                      0.
-// Evictions a PodDisruptionBudget delays are not counted (the default
-// cluster's budgets allow one disruption at a time, which a node-serial roll
-// never exceeds).
+// PodDisruptionBudgets: each of roll, priority and migrate drains every
+// node, so every pod a budget covers (as the step begins) is evicted at
+// least once in the step, at most `allowed` of them at a time (allowed =
+// expectedPods - desiredHealthy). An eviction's disruption lasts until its
+// replacement is Ready: S + R for a ReplicaSet's pod (the replacement is
+// created at once), T + S + R for a StatefulSet's (created once the evicted
+// pod is gone). So no step is shorter than ceil(pods / allowed) times that,
+// for the longest budget, whatever the parallelism; and a step is no
+// shorter than its node batches either: max of the two. (At one node at a
+// time the batches dominate: a node's drain evicts a few pods of each
+// budget.)
 
 #include "makespan_bound.hpp"
 
@@ -43,7 +51,8 @@ namespace cnimig::sim {
 MakespanBound::Duration MakespanBound::total(std::int64_t parallel) const {
   parallel = std::max<std::int64_t>(1, parallel);
   const auto batches = (nodes + parallel - 1) / parallel;
-  return preflight + prepare + batches * (roll_node + priority_node + migrate_node);
+  const auto step = [&](Duration node) { return std::max(batches * node, budget_step); };
+  return preflight + prepare + step(roll_node) + step(priority_node) + step(migrate_node);
 }
 
 boost::json::object MakespanBound::to_json() const {
@@ -57,14 +66,17 @@ boost::json::object MakespanBound::to_json() const {
           {"roll_node_ms", ms(roll_node)},
           {"priority_node_ms", ms(priority_node)},
           {"migrate_node_ms", ms(migrate_node)},
+          {"budget_step_ms", ms(budget_step)},
+          {"budget", budget},
           {"formula",
-           "preflight + prepare + ceil(nodes / parallel) * (roll_node + priority_node + "
-           "migrate_node)"},
+           "preflight + prepare + sum over roll, priority, migrate of max(ceil(nodes / parallel) "
+           "* step_node, budget_step)"},
           {"by_parallelism_ms", std::move(by_parallelism)}};
 }
 
 MakespanBound makespan_lower_bound(const ClusterOptions& options, std::int64_t nodes,
-                                   std::int64_t source_max_unavailable) {
+                                   std::int64_t source_max_unavailable,
+                                   const std::vector<BudgetLimit>& budgets) {
   const auto S = scaled(options, options.pod_start_delay);
   const auto R = scaled(options, options.pod_ready_delay);
   const auto A = scaled(options, options.agent_ready_delay);
@@ -77,6 +89,16 @@ MakespanBound makespan_lower_bound(const ClusterOptions& options, std::int64_t n
   b.roll_node = T + T + S + R;
   b.priority_node = std::max<MakespanBound::Duration>(T, S + A) + T + S + R;
   b.migrate_node = T + S + A + T + S + R;
+  for (const auto& budget : budgets) {
+    if (budget.allowed <= 0 || budget.pods <= 0)
+      continue;  // allows no eviction at all: no migration ends, no bound
+    const auto rounds = (budget.pods + budget.allowed - 1) / budget.allowed;
+    const auto step = rounds * (budget.stateful ? T + S + R : S + R);
+    if (step > b.budget_step) {
+      b.budget_step = step;
+      b.budget = budget.name;
+    }
+  }
   return b;
 }
 

@@ -282,3 +282,20 @@ BOOST_AUTO_TEST_CASE(pdb_expected_pods_follow_scale_and_bare_pods) {
   BOOST_TEST_REQUIRE(h.settle());
   BOOST_TEST(expected() == 3);
 }
+
+// The report's makespan bound counts the budgets the cluster's applications
+// carry, as their synced status gives them: 20 application pods make web 8
+// pods with maxUnavailable 10% (one at a time: 8 rounds), worker 4 (one at a
+// time), api 6 with minAvailable 50% (three at a time), db 2 (one at a time,
+// a StatefulSet's replacement after the pod is gone).
+BOOST_AUTO_TEST_CASE(makespan_bound_counts_the_budgets) {
+  ClusterOptions o;
+  o.time_scale = 0.001;  // S = 1 ms, R = 2 ms, T = 1 ms
+  Harness h(o);
+  h.model.bootstrap(2, 10);
+  BOOST_TEST_REQUIRE(h.settle());
+  const auto report = h.model.report();
+  const auto& bound = report.at("makespan_lower_bound").as_object();
+  BOOST_TEST(bound.at("budget").as_string() == "apps/web");
+  BOOST_TEST(bound.at("budget_step_ms").to_number<double>() == 8 * 3.0);
+}
