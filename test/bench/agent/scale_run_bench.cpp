@@ -97,11 +97,11 @@ BOOST_AUTO_TEST_CASE(migration_at_5000_nodes) {
   figure("scale_parallel_nodes", parallel, "nodes");
   figure("scale_sim_settle_s",
          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), "s");
-  cluster.edit_config({{"  # sampleNodes: 20", "  sampleNodes: " + std::to_string(sample)}});
   // Installing knet-stress on thousands of nodes (preflight's first check
   // waits for 2 pods a node) takes longer than the default 5 minutes here,
   // as an operator of such a cluster would set it.
-  cluster.edit_config({{"  connectivity: 5m", "  connectivity: 30m"}});
+  cluster.edit_config({{"  # sampleNodes: 20", "  sampleNodes: " + std::to_string(sample)},
+                       {"  connectivity: 5m", "  connectivity: 30m"}});
 
   const auto before = cluster.try_report();
   BOOST_TEST_REQUIRE(before.has_value());
