@@ -46,16 +46,17 @@ class InternedString {
     return a.value_->compare(*b.value_) <=> 0;
   }
 
+  // Hidden friends, found only for an InternedString: `std::string_view +
+  // ...` elsewhere must not compile by interning its operand.
+  friend std::string operator+(const InternedString& a, std::string_view b) {
+    return a.str() + std::string(b);
+  }
+  friend std::ostream& operator<<(std::ostream& out, const InternedString& text) {
+    return out << text.str();
+  }
+
  private:
   const std::string* value_;
 };
-
-inline std::string operator+(const InternedString& a, std::string_view b) {
-  return a.str() + std::string(b);
-}
-
-inline std::ostream& operator<<(std::ostream& out, const InternedString& text) {
-  return out << text.str();
-}
 
 }  // namespace cnimig::migrate

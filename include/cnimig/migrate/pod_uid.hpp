@@ -40,6 +40,10 @@ class PodUid {
     return a == std::string_view(b);
   }
 
+  // Hidden friends, found only for a PodUid.
+  friend std::string operator+(const std::string& a, const PodUid& b) { return a + b.str(); }
+  friend std::ostream& operator<<(std::ostream& out, const PodUid& uid) { return out << uid.str(); }
+
  private:
   using Bytes = std::array<std::uint8_t, 16>;
   // A canonical UUID other than the nil one (all zero bytes and no text:
@@ -47,13 +51,5 @@ class PodUid {
   Bytes bytes_{};
   std::unique_ptr<const std::string> text_;
 };
-
-inline std::string operator+(const std::string& a, const PodUid& b) {
-  return a + b.str();
-}
-
-inline std::ostream& operator<<(std::ostream& out, const PodUid& uid) {
-  return out << uid.str();
-}
 
 }  // namespace cnimig::migrate
