@@ -81,10 +81,11 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
     }
     changes_.notify_event();
   });
-  pods_ = std::make_unique<kube::Informer<std::string>>(
+  pods_ = std::make_unique<kube::Informer<migrate::InternedString>>(
       client, kube::ResourcePath::core("pods"),
       [this](const boost::json::object& o) { return upsert_pod(o); });
-  pods_->on_change([this](const std::string& key, const std::string* old, const std::string* now) {
+  pods_->on_change([this](const std::string& key, const migrate::InternedString* old,
+                          const migrate::InternedString* now) {
     if (now == nullptr && old != nullptr)
       remove_pod(key, *old);
     changes_.notify_event();
@@ -263,7 +264,7 @@ bool ClusterCache::note_bundle_object(std::string_view kind, const boost::json::
 std::optional<std::string> ClusterCache::pod_node(const std::string& ns,
                                                   const std::string& name) const {
   if (const auto* node = pods_->find(wire::object_key(ns, name)))
-    return *node;
+    return node->str();
   return std::nullopt;
 }
 
@@ -295,7 +296,7 @@ char ClusterCache::upsert_node(const boost::json::object& object) {
 // Called with the new object before the informer stores it, so the informer
 // still holds the pod's previous node: a pod that got scheduled moves from
 // the unscheduled list to its node's.
-std::string ClusterCache::upsert_pod(const boost::json::object& object) {
+migrate::InternedString ClusterCache::upsert_pod(const boost::json::object& object) {
   auto state = project_pod(object);
   auto node = pod_node_name(object);
   const auto key = wire::object_key(state.ns, state.name);

@@ -29,6 +29,29 @@ BOOST_AUTO_TEST_CASE(pod_keeps_uid_owner_and_creation_second) {
   BOOST_TEST(pod_node_name(pod) == "node-1");
 }
 
+// The watch cache holds one PodState per pod: pods of one namespace and
+// owner share those strings instead of a copy each (interned_string.hpp).
+BOOST_AUTO_TEST_CASE(pods_share_their_namespace_and_owner) {
+  const auto pod = [](const char* name) {
+    auto o = boost::json::parse(R"({
+      "metadata": {"namespace": "apps", "uid": "u",
+                   "ownerReferences": [{"kind": "ReplicaSet", "name": "api-7d9f8c6b5d",
+                                        "controller": true}]},
+      "spec": {"nodeName": "node-1"}
+    })")
+                 .as_object();
+    o["metadata"].as_object()["name"] = name;
+    return project_pod(o);
+  };
+  const auto a = pod("api-7d9f8c6b5d-x2k9p");
+  const auto b = pod("api-7d9f8c6b5d-q8w4z");
+  BOOST_TEST(a.ns == "apps");
+  BOOST_TEST(b.owner_name == "api-7d9f8c6b5d");
+  BOOST_TEST(&a.ns.str() == &b.ns.str());
+  BOOST_TEST(&a.owner_kind.str() == &b.owner_kind.str());
+  BOOST_TEST(&a.owner_name.str() == &b.owner_name.str());
+}
+
 // cilium-native checks a re-created pod's address; a hostNetwork pod's is
 // its node's and is not kept.
 BOOST_AUTO_TEST_CASE(pod_keeps_its_address_unless_host_network) {

@@ -31,7 +31,7 @@ void check_end_state(const ClusterSnapshot& end, const MigrationSettings& s,
         cilium = true;
       BOOST_TEST(p.owner_name != s.source_cni.name, name);
       BOOST_TEST(p.owner_name != s.cilium_daemon_set, name);
-      BOOST_TEST(p.owner_name.find("multus") == std::string::npos, name);
+      BOOST_TEST(p.owner_name.str().find("multus") == std::string::npos, name);
     }
     BOOST_TEST(cilium, name << " runs cilium-migrated");
   }

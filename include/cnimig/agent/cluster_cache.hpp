@@ -80,7 +80,7 @@ class ClusterCache final : public ChangeSource {
   std::optional<std::string> pod_node(const std::string& ns, const std::string& name) const;
 
  private:
-  std::string upsert_pod(const boost::json::object& pod);
+  migrate::InternedString upsert_pod(const boost::json::object& pod);
   void remove_pod(const std::string& key, const std::string& node);
   // The snapshot's pod ns/name in `node`'s list ("": the unscheduled ones).
   const migrate::PodState* shown_pod(const std::string& node, std::string_view ns,
@@ -116,7 +116,8 @@ class ClusterCache final : public ChangeSource {
   std::unordered_map<std::string, std::uint64_t> workload_versions_;
   ChangeSignal changes_;
   std::unique_ptr<kube::Informer<char>> nodes_;
-  std::unique_ptr<kube::Informer<std::string>> pods_;  // value: the pod's node ("" unscheduled)
+  // value: the pod's node ("" unscheduled), interned: one pointer a pod.
+  std::unique_ptr<kube::Informer<migrate::InternedString>> pods_;
   std::unique_ptr<kube::Informer<char>> daemonsets_;
   std::unique_ptr<kube::Informer<char>> deployments_;
   std::unique_ptr<kube::Informer<char>> statefulsets_;

@@ -117,6 +117,14 @@ class Informer {
     T value;
     std::uint64_t list_generation;
   };
+  // noexcept and not std::hash<std::string> itself: libstdc++ then keeps no
+  // hash code in each map node (8 bytes a pod, a 64-byte node instead of
+  // 80 for the pod informer; equal keys are compared in full instead).
+  struct KeyHash {
+    std::size_t operator()(const std::string& key) const noexcept {
+      return std::hash<std::string_view>{}(key);
+    }
+  };
 
   void notify() {
     ++version_;
@@ -183,7 +191,7 @@ class Informer {
   WatchStream stream_;
   Projection projection_;
   boost::asio::steady_timer changed_;
-  std::unordered_map<std::string, Entry> items_;
+  std::unordered_map<std::string, Entry, KeyHash> items_;
   ChangeHandler on_change_;
   std::string event_version_;
   WatchEventType event_type_ = WatchEventType::listed;
