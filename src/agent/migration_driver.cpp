@@ -1,5 +1,8 @@
 #include "cnimig/agent/migration_driver.hpp"
 
+#include <algorithm>
+#include <limits>
+
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -296,8 +299,15 @@ void MigrationDriver::report(const migrate::Decision& d) {
   }
   step_states_ = d.steps;
   current_step_ = d.current_step;
-  // Node phases.
-  for (const auto& [node, phase] : nodes_.phases()) {
+  // Node phases: only those the index derived anew since the last report
+  // (at 5,000 nodes a walk of all of them on every watch event was most of
+  // what reporting cost).
+  const auto& phases = nodes_.phases();
+  for (const auto& node : nodes_.take_phase_changes()) {
+    auto now = phases.find(node);
+    if (now == phases.end())
+      continue;  // went again before this report
+    const auto phase = now->second;
     auto it = phases_.find(node);
     if (it != phases_.end() && it->second == phase)
       continue;
@@ -328,15 +338,36 @@ void MigrationDriver::report(const migrate::Decision& d) {
   const auto target = d.current_step && !settings_.selection.rollback
                           ? migrate::done_phase(*d.current_step)
                           : std::nullopt;
-  for (const auto& [node, phase] : nodes_.phases()) {
-    if (!settings_.selection.includes_node(node))
+  // Counted by phase from the index's sets, not node by node: the cost is
+  // the phases, the nodes in flight and the selected nodes, whatever the
+  // cluster's size.
+  const auto& selected = settings_.selection.nodes;
+  // No target: no node counts as done.
+  const int done_from = target ? static_cast<int>(*target) : std::numeric_limits<int>::max();
+  const auto done = [&](migrate::NodePhase phase) { return static_cast<int>(phase) >= done_from; };
+  for (const auto& [phase, names] : nodes_.by_phase()) {
+    if (selected.empty()) {
+      p.nodes_total += names.size();
+      if (done(phase))
+        p.nodes_done += names.size();
+    }
+    if (migrate::at_safe_point(phase))
+      continue;
+    for (const auto& node : names) {
+      if (settings_.selection.includes_node(node))
+        p.in_flight.emplace_back(node, migrate::to_string(phase));
+    }
+  }
+  for (const auto& node : selected) {
+    auto it = phases.find(node);
+    if (it == phases.end())
       continue;
     ++p.nodes_total;
-    if (target && static_cast<int>(phase) >= static_cast<int>(*target))
+    if (done(it->second))
       ++p.nodes_done;
-    if (!migrate::at_safe_point(phase))
-      p.in_flight.emplace_back(node, migrate::to_string(phase));
   }
+  // In name order, as a walk of the nodes listed them.
+  std::sort(p.in_flight.begin(), p.in_flight.end());
   if (hooks_.progress_line)
     hooks_.progress_line->update(p);
   // Off a terminal (or with --log-format json) there is no live line: the

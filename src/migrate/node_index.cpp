@@ -90,12 +90,15 @@ void NodeIndex::place(const std::string& name, const Facts& f) {
     if (it->second == f)
       return;
     if (it->second.phase != f.phase) {
+      phase_changes_.insert(name);
       auto& old = by_phase_[it->second.phase];
       old.erase(name);
       if (old.empty())
         by_phase_.erase(it->second.phase);
     }
     it->second = f;
+  } else {
+    phase_changes_.insert(name);
   }
   phases_[name] = f.phase;
   by_phase_[f.phase].insert(name);

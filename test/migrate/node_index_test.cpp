@@ -271,6 +271,9 @@ BOOST_AUTO_TEST_CASE(touched_nodes_index_matches_fresh_under_outside_edits) {
     const SimulatedEffects effects(sc.settings);
     auto state = sc.start;
     NodeIndex kept;
+    // The phases as a reader of take_phase_changes() alone sees them (the
+    // driver's node.phase events): they must be every node's phase.
+    std::map<std::string, NodePhase> mirrored;
     for (int round = 0; round < 400; ++round) {
       const auto where = "seed " + std::to_string(seed) + " round " + std::to_string(round);
       check_index(kept, state, sc.settings, where);
@@ -278,6 +281,12 @@ BOOST_AUTO_TEST_CASE(touched_nodes_index_matches_fresh_under_outside_edits) {
           next_actions(kept, state.cluster(), state.record(), sc.settings, sc.budget, sc.selection);
       check_same_decision(d, kept.phases(),
                           next_actions(state, sc.settings, sc.budget, sc.selection), where);
+      for (const auto& node : kept.take_phase_changes()) {
+        if (auto it = kept.phases().find(node); it != kept.phases().end())
+          mirrored[node] = it->second;
+      }
+      for (const auto& [node, phase] : kept.phases())
+        BOOST_TEST((mirrored.contains(node) && mirrored.at(node) == phase), where << " " << node);
       if (d.halted() || d.finished())
         break;
       const ClusterSnapshot before = state;

@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 
 #include "cnimig/migrate/cluster_snapshot.hpp"
 #include "cnimig/migrate/migration_settings.hpp"
@@ -63,6 +64,12 @@ class NodeIndex {
   void refresh(const ClusterSnapshot& snapshot, const MigrationSettings& settings);
 
   const std::map<std::string, NodePhase>& phases() const noexcept { return phases_; }
+  // The nodes whose phase was derived anew (added, or changed) since the
+  // last call, in name order: what a reader that mirrors the phases (the
+  // driver's node.phase events) must look at, rather than every node.
+  std::set<std::string> take_phase_changes() { return std::exchange(phase_changes_, {}); }
+  // Node names by phase (phases without nodes absent).
+  const std::map<NodePhase, std::set<std::string>>& by_phase() const noexcept { return by_phase_; }
   // The phases, moved out (the index is spent).
   std::map<std::string, NodePhase> release_phases() && { return std::move(phases_); }
   NodePhase phase(const std::string& node) const { return phases_.at(node); }
@@ -113,6 +120,7 @@ class NodeIndex {
   std::set<std::string> unclean_;
   std::set<std::string> unschedulable_;
   std::set<std::string> refusing_;
+  std::set<std::string> phase_changes_;  // pending for take_phase_changes(), not a derived fact
 };
 
 }  // namespace cnimig::migrate
