@@ -64,6 +64,8 @@ asio::awaitable<void> Run::body() {
   const DriverSettings settings = driver_settings();
   ClusterCache cache(*client, settings.migration.annotation_prefix,
                      workloads_of_interest(settings.migration, bundles));
+  // The connectivity check's targets, without a walk of every pod.
+  cache.index_namespace(options.config.connectivity.namespace_);
   // The bundles' objects decide whether a bundle counts as applied.
   cache.track_bundles(bundles);
   if (existing_node_config)

@@ -43,6 +43,7 @@ asio::awaitable<int> Run::apply(ClusterCache& cache, DriverSettings settings) {
   auto notifier = SystemdNotifier::from_environment();
   KubePodExecutor prober(*client);
   ActionExecutor executor(*client, cache.snapshot(), bundles, executor_settings(), events, prober);
+  executor.select_from(cache.namespace_pods());
   BudgetWatch budgets(*client);
   executor.wait_for_budgets(budgets);
   const auto hooks = progress_hooks(cache, notifier, keeper.identity());

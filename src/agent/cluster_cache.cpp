@@ -75,6 +75,7 @@ ClusterCache::ClusterCache(kube::Client& client, std::string annotation_prefix,
     if (now == nullptr) {
       touched_.touch(key);
       snapshot_.nodes.erase(key);
+      namespace_pods_.remove_node(key);
       node_uids_.erase(key);
       tombstone(node_versions_, key, parse_version(nodes_->event_version()));
       deleted_nodes_.insert(key);
@@ -327,6 +328,8 @@ migrate::InternedString ClusterCache::upsert_pod(const boost::json::object& obje
   auto it = std::find_if(list.begin(), list.end(), [&](const migrate::PodState& p) {
     return p.name == state.name && p.ns == state.ns;
   });
+  if (!node.empty())
+    namespace_pods_.upsert(node, state);
   if (it == list.end()) {
     append_pod(list, std::move(state));
   } else {
@@ -358,6 +361,7 @@ void ClusterCache::remove_pod(const std::string& key, const std::string& node) {
       return;
     touched_.touch(node);
     list = &n->second.pods;
+    namespace_pods_.remove(node, ns, name);
   }
   std::erase_if(*list, [&](const migrate::PodState& p) { return p.name == name && p.ns == ns; });
 }

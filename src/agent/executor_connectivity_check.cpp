@@ -26,42 +26,81 @@ const kube::RetryPolicy kCheckRetry{.base = std::chrono::milliseconds(1000),
 
 }  // namespace
 
+namespace {
+
+// The selection's parts, shared by the walk of every pod and the read of the
+// knet-stress namespace's index: the DaemonSets first (how many pods they
+// want, which are absent), then each node's pods in name order, then why the
+// targets fall short.
+class Selector {
+ public:
+  Selector(const migrate::ClusterSnapshot& snapshot, const migrate::RunRecord& run,
+           const std::string& knet_stress_namespace,
+           const std::vector<std::string>& knet_stress_daemonsets)
+      : run_(run), namespace_(knet_stress_namespace), daemonsets_(knet_stress_daemonsets) {
+    for (const auto& name : daemonsets_) {
+      const auto* w = snapshot.workload({migrate::kDaemonSet, namespace_, name});
+      if (w == nullptr || !w->exists) {
+        absent_.push_back(namespace_ + "/" + name);
+        continue;
+      }
+      out_.expected += w->desired;
+    }
+  }
+
+  void node(const std::string& name, const std::vector<migrate::PodState>& pods) {
+    out_.pods_examined += pods.size();
+    for (const auto& pod : pods) {
+      // A pod this run deleted is going even while the watch still shows it.
+      if (pod.ns != namespace_ || !pod.daemon_set_owned() || pod.terminating || !pod.ready ||
+          run_.removed_pods.contains(pod.uid)) {
+        continue;
+      }
+      if (std::find(daemonsets_.begin(), daemonsets_.end(), pod.owner_name) == daemonsets_.end())
+        continue;
+      out_.targets.push_back({pod.ns, pod.name, name});
+    }
+  }
+
+  ProbeSelection finish() && {
+    const auto present = static_cast<std::int64_t>(out_.targets.size());
+    if (present != out_.expected || out_.expected == 0) {
+      out_.missing = std::to_string(present) + "/" + std::to_string(out_.expected) +
+                     " knet-stress pods present and Ready";
+    }
+    for (const auto& ds : absent_)
+      out_.missing += (out_.missing.empty() ? "" : "; ") + ("DaemonSet " + ds + " absent");
+    return std::move(out_);
+  }
+
+ private:
+  const migrate::RunRecord& run_;
+  const std::string& namespace_;
+  const std::vector<std::string>& daemonsets_;
+  ProbeSelection out_;
+  std::vector<std::string> absent_;
+};
+
+}  // namespace
+
 ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const migrate::RunRecord& run,
                                     const std::string& knet_stress_namespace,
                                     const std::vector<std::string>& knet_stress_daemonsets) {
-  ProbeSelection out;
-  std::vector<std::string> absent;
-  for (const auto& name : knet_stress_daemonsets) {
-    const auto* w = snapshot.workload({migrate::kDaemonSet, knet_stress_namespace, name});
-    if (w == nullptr || !w->exists) {
-      absent.push_back(knet_stress_namespace + "/" + name);
-      continue;
-    }
-    out.expected += w->desired;
-  }
-  for (const auto& [name, node] : snapshot.nodes) {
-    for (const auto& pod : node.pods) {
-      // A pod this run deleted is going even while the watch still shows it.
-      if (pod.ns != knet_stress_namespace || !pod.daemon_set_owned() || pod.terminating ||
-          !pod.ready || run.removed_pods.contains(pod.uid)) {
-        continue;
-      }
-      if (std::find(knet_stress_daemonsets.begin(), knet_stress_daemonsets.end(), pod.owner_name) ==
-          knet_stress_daemonsets.end()) {
-        continue;
-      }
-      out.targets.push_back({pod.ns, pod.name, name});
-    }
-  }
-  const auto present = static_cast<std::int64_t>(out.targets.size());
-  if (present != out.expected || out.expected == 0) {
-    out.missing = std::to_string(present) + "/" + std::to_string(out.expected) +
-                  " knet-stress pods present and Ready";
-  }
-  for (const auto& ds : absent)
-    out.missing += (out.missing.empty() ? "" : "; ") + ("DaemonSet " + ds + " absent");
-  return out;
+  Selector select(snapshot, run, knet_stress_namespace, knet_stress_daemonsets);
+  for (const auto& [name, node] : snapshot.nodes)
+    select.node(name, node.pods);
+  return std::move(select).finish();
+}
+
+ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const NamespacePods& knet_stress_pods,
+                                    const migrate::RunRecord& run,
+                                    const std::vector<std::string>& knet_stress_daemonsets) {
+  Selector select(snapshot, run, knet_stress_pods.ns(), knet_stress_daemonsets);
+  for (const auto& [name, pods] : knet_stress_pods.by_node())
+    select.node(name, pods);
+  return std::move(select).finish();
 }
 
 std::vector<std::string> narrow_probe_targets(ProbeSelection& selection,
@@ -114,8 +153,14 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
   for (int round = 1;; ++round) {
     // What this round can vouch for: the writes issued and done by now.
     auto result = migrate::check_starting(run);
-    auto selection = select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
-                                          settings_.knet_stress_daemonsets);
+    // The index of the knet-stress pods when there is one: this runs again
+    // on every change while the check waits.
+    auto selection = knet_stress_pods_ != nullptr
+                         ? select_probe_targets(cluster_, *knet_stress_pods_, run,
+                                                settings_.knet_stress_daemonsets)
+                         : select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
+                                                settings_.knet_stress_daemonsets);
+    pods_examined_ += selection.pods_examined;
     if (!selection.missing.empty() && changes_ != nullptr && Clock::now() < deadline) {
       // Some knet-stress pods are being re-created (a node in flight beside
       // the one asking): the watch will show them, so wait for it rather

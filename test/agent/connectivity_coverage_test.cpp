@@ -14,6 +14,7 @@
 
 #include "cnimig/agent/action_executor.hpp"
 #include "cnimig/agent/change_signal.hpp"
+#include "cnimig/agent/namespace_pods.hpp"
 
 namespace asio = boost::asio;
 using namespace cnimig;
@@ -79,10 +80,48 @@ migrate::PodState& pod_of(migrate::ClusterSnapshot& snap, const std::string& nod
   throw std::logic_error("no pod of " + ds + " on " + node);
 }
 
+// Thirty pods of other namespaces on every node beside its knet-stress pods,
+// as in a real cluster, and pods in the knet-stress namespace the check
+// must not probe: one no DaemonSet owns, one of another DaemonSet.
+void add_other_pods(migrate::ClusterSnapshot& snap) {
+  for (auto& [name, node] : snap.nodes) {
+    for (int i = 0; i < 30; ++i) {
+      migrate::PodState p;
+      p.ns = "apps";
+      p.name = "app-" + name + "-" + std::to_string(i);
+      p.uid = "uid-" + p.name;
+      p.owner_kind = "ReplicaSet";
+      p.owner_name = "app";
+      node.pods.push_back(p);
+    }
+  }
+  auto bare = knet_pod("knet-stress", "node-0");
+  bare.name = "bare";
+  bare.owner_kind = "";
+  snap.nodes.at("node-0").pods.push_back(bare);
+  auto other = knet_pod("other", "node-1");
+  snap.nodes.at("node-1").pods.push_back(other);
+}
+
+std::size_t pod_count(const migrate::ClusterSnapshot& snap) {
+  std::size_t n = 0;
+  for (const auto& [name, node] : snap.nodes)
+    n += node.pods.size();
+  return n;
+}
+
+bool same_targets(const std::vector<probe::ProbeTarget>& a,
+                  const std::vector<probe::ProbeTarget>& b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](const auto& x, const auto& y) {
+    return x.namespace_ == y.namespace_ && x.pod == y.pod && x.node == y.node;
+  });
+}
+
 struct CheckRun {
   std::optional<migrate::CheckResult> result;
   std::size_t probes = 0;
   std::vector<std::string> events;  // names, in order
+  std::size_t pods_examined = 0;
 };
 
 class EventNames final : public events::EventSink {
@@ -98,8 +137,12 @@ class EventNames final : public events::EventSink {
 // (`retry_for` 0) the first round's outcome is the check's. `meanwhile`, if
 // set, runs on the same io_context once the check has had its first look,
 // then the snapshot's change signal fires: what a watch event does.
+// `indexed`: the executor selects from an index of the knet-stress pods
+// kept in step with the snapshot (as ClusterCache keeps it), rebuilt after
+// `meanwhile`.
 CheckRun run_check(migrate::ClusterSnapshot snap, std::chrono::milliseconds retry_for = 0ms,
-                   const std::function<void(migrate::ClusterSnapshot&)>& meanwhile = {}) {
+                   const std::function<void(migrate::ClusterSnapshot&)>& meanwhile = {},
+                   bool indexed = false) {
   asio::io_context io;
   kube::ClientConfig config;
   config.server = "https://127.0.0.1:1";  // never contacted: a check only execs
@@ -115,6 +158,9 @@ CheckRun run_check(migrate::ClusterSnapshot snap, std::chrono::milliseconds retr
   PassingProber prober;
   const std::map<std::string, agent::ManifestBundle> bundles;
   agent::ActionExecutor executor(**client, snap, bundles, settings, sink, prober);
+  auto index = agent::NamespacePods::of(snap, kNamespace);
+  if (indexed)
+    executor.select_from(index);
   agent::ChangeSignal changes(io.get_executor());
   executor.on_snapshot_changes(changes);
   migrate::RunRecord record;
@@ -132,6 +178,7 @@ CheckRun run_check(migrate::ClusterSnapshot snap, std::chrono::milliseconds retr
       BOOST_TEST(!done);
       BOOST_TEST(prober.calls == 0u);
       meanwhile(snap);
+      index = agent::NamespacePods::of(snap, kNamespace);
       changes.notify();
     });
   }
@@ -139,6 +186,7 @@ CheckRun run_check(migrate::ClusterSnapshot snap, std::chrono::milliseconds retr
   BOOST_TEST_REQUIRE(done);
   run.result = record.last_check;
   run.probes = prober.calls;
+  run.pods_examined = executor.pods_examined();
   return run;
 }
 
@@ -232,6 +280,92 @@ BOOST_AUTO_TEST_CASE(check_waits_for_a_pod_being_recreated) {
   BOOST_TEST(run.result->passed);
   BOOST_TEST(run.probes == 8u);
   BOOST_TEST(std::count(run.events.begin(), run.events.end(), "probe.failed") == 0);
+}
+
+// The index of the knet-stress namespace yields what the walk of every pod
+// (the first algorithm, kept as the reference) yields: the same targets in
+// the same order, the same count wanted, the same reason for falling short,
+// whole or not, having looked at the namespace's pods alone.
+BOOST_AUTO_TEST_CASE(index_selects_what_the_walk_of_every_pod_selects) {
+  auto snap = whole_cluster();
+  add_other_pods(snap);
+  migrate::RunRecord run;
+  const auto compare = [&](const std::string& label) {
+    BOOST_TEST_CONTEXT(label) {
+      const auto walked = agent::select_probe_targets(snap, run, kNamespace, kDaemonSets);
+      const auto index = agent::NamespacePods::of(snap, kNamespace);
+      const auto read = agent::select_probe_targets(snap, index, run, kDaemonSets);
+      BOOST_TEST(same_targets(read.targets, walked.targets));
+      BOOST_TEST(read.expected == walked.expected);
+      BOOST_TEST(read.missing == walked.missing);
+      BOOST_TEST(walked.pods_examined == pod_count(snap));
+      std::size_t namespace_pods = 0;
+      for (const auto& [node, pods] : index.by_node())
+        namespace_pods += pods.size();
+      BOOST_TEST(read.pods_examined == namespace_pods);
+      BOOST_TEST(read.pods_examined < walked.pods_examined / 10);
+    }
+  };
+  compare("whole");
+  drop_pod(snap, "node-3", "knet-stress-2");
+  pod_of(snap, "node-1", "knet-stress").ready = false;
+  pod_of(snap, "node-2", "knet-stress").terminating = true;
+  run.removed_pods.emplace(pod_of(snap, "node-0", "knet-stress-2").uid, "node-0");
+  compare("partial");
+  snap.workloads.erase({migrate::kDaemonSet, kNamespace, "knet-stress-2"});
+  compare("a DaemonSet absent");
+}
+
+// The cache's index: a pod that changes stays where it was in its node's
+// list, a new one goes last, a removed one leaves the others' order, and a
+// node that goes takes its pods along; other namespaces are not kept.
+BOOST_AUTO_TEST_CASE(namespace_pods_follow_the_pod_lists_edits) {
+  agent::NamespacePods index(kNamespace);
+  auto a = knet_pod("knet-stress", "node-0");
+  auto b = knet_pod("knet-stress-2", "node-0");
+  auto app = knet_pod("knet-stress", "node-0");
+  app.ns = "apps";
+  index.upsert("node-0", a);
+  index.upsert("node-0", app);
+  index.upsert("node-0", b);
+  a.ready = false;
+  index.upsert("node-0", a);
+  BOOST_TEST_REQUIRE(index.by_node().at("node-0").size() == 2u);
+  BOOST_TEST((index.by_node().at("node-0")[0] == a));
+  BOOST_TEST((index.by_node().at("node-0")[1] == b));
+  index.remove("node-0", "apps", a.name);  // another namespace: not this pod
+  BOOST_TEST(index.by_node().at("node-0").size() == 2u);
+  index.remove("node-0", kNamespace, a.name);
+  BOOST_TEST_REQUIRE(index.by_node().at("node-0").size() == 1u);
+  BOOST_TEST((index.by_node().at("node-0")[0] == b));
+  index.upsert("node-1", knet_pod("knet-stress", "node-1"));
+  index.remove_node("node-0");
+  BOOST_TEST(index.by_node().size() == 1u);
+  BOOST_TEST(index.by_node().contains("node-1"));
+}
+
+// While a check waits for a pod being re-created, each change it wakes on
+// re-selects its targets: from the index, that looks at the knet-stress
+// pods (7 at the first look, 8 once the pod is back), never at the thirty
+// other pods of each node.
+BOOST_AUTO_TEST_CASE(waiting_check_reads_the_index_not_every_pod) {
+  auto snap = whole_cluster();
+  add_other_pods(snap);
+  drop_pod(snap, "node-3", "knet-stress");
+  const auto recreate = [](migrate::ClusterSnapshot& s) {
+    s.nodes.at("node-3").pods.push_back(knet_pod("knet-stress", "node-3"));
+  };
+  const auto indexed = run_check(snap, 60s, recreate, true);
+  BOOST_TEST_REQUIRE(indexed.result.has_value());
+  BOOST_TEST(indexed.result->passed);
+  BOOST_TEST(indexed.probes == 8u);
+  // The knet-stress namespace also holds a bare pod and another DaemonSet's.
+  BOOST_TEST(indexed.pods_examined == (7u + 2u) + (8u + 2u));
+  // The walk of every pod, for contrast: the same outcome at the cost of
+  // the whole cluster on each look.
+  const auto walked = run_check(snap, 60s, recreate, false);
+  BOOST_TEST(walked.probes == 8u);
+  BOOST_TEST(walked.pods_examined == 2 * pod_count(snap) + 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

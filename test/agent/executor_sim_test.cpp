@@ -48,6 +48,11 @@ struct Outcome {
   bool first_touch_all = false;
   bool node_touched = false;
   bool index_current = false;
+  // The cache's index of namespace "apps" (where the simulator's workloads
+  // run) equals the snapshot's pods of it, after sync and after a deletion.
+  bool namespace_index_filled = false;
+  bool namespace_index_synced = false;
+  bool namespace_index_current = false;
 };
 
 const migrate::PodState* find_uid(const migrate::ClusterSnapshot& snap, const std::string& uid) {
@@ -75,6 +80,8 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
             .count();
   }
   const auto& snap = cache.snapshot();
+  out.namespace_index_filled = !cache.namespace_pods().by_node().empty();
+  out.namespace_index_synced = cache.namespace_pods() == agent::NamespacePods::of(snap, "apps");
   const auto settings = migrate::MigrationSettings::defaults();
   // Everything at first: nothing was derived yet.
   out.first_touch_all = cache.take_touched_nodes().all;
@@ -120,6 +127,7 @@ asio::awaitable<void> scenario(kube::Client& client, agent::ClusterCache& cache,
   migrate::NodeIndex fresh;
   fresh.refresh(snap, settings);
   out.index_current = kept == fresh;
+  out.namespace_index_current = cache.namespace_pods() == agent::NamespacePods::of(snap, "apps");
   agent::forget_gone_pods(record, snap);  // what the driver does before each decision
   out.uid_forgotten = !record.removed_pods.contains(target.uid);
   cache.stop();
@@ -334,6 +342,7 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
   asio::io_context io;
   test::SimulatorClient connected(simulator, io);
   agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
+  cache.index_namespace("apps");
   Outcome out;
   bool cache_ended = false;
   asio::co_spawn(io, cache.run(), [&](std::exception_ptr, Result<void>) { cache_ended = true; });
@@ -356,6 +365,9 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
   BOOST_TEST(out.first_touch_all);
   BOOST_TEST(out.node_touched);
   BOOST_TEST(out.index_current);
+  BOOST_TEST(out.namespace_index_filled);
+  BOOST_TEST(out.namespace_index_synced);
+  BOOST_TEST(out.namespace_index_current);
 }
 
 BOOST_AUTO_TEST_CASE(a_cutoff_is_placed_in_the_pods_order) {

@@ -20,6 +20,7 @@
 #include "cnimig/agent/action_runner.hpp"
 #include "cnimig/agent/budget_watch.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/namespace_pods.hpp"
 #include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/config/config.hpp"
 #include "cnimig/events/event_sink.hpp"
@@ -86,6 +87,19 @@ class ActionExecutor final : public ActionRunner {
   // snapshot to change (until its timeout) rather than failing a round.
   void on_snapshot_changes(ChangeSignal& signal) override { changes_ = &signal; }
 
+  // A check selects its targets from this index of the knet-stress
+  // namespace's pods (ClusterCache::namespace_pods, in step with `cluster`)
+  // rather than from every pod of `cluster`: the same targets, at the cost
+  // of the knet-stress pods on each change a waiting check sees. Ignored
+  // when it indexes another namespace than settings.knet_stress_namespace.
+  void select_from(const NamespacePods& knet_stress_pods) {
+    knet_stress_pods_ =
+        knet_stress_pods.ns() == settings_.knet_stress_namespace ? &knet_stress_pods : nullptr;
+  }
+  // The pods the connectivity checks have looked at so far, every selection
+  // (each wake of a waiting check) counted: what their waits cost.
+  std::size_t pods_examined() const noexcept { return pods_examined_; }
+
   // An eviction a watched PodDisruptionBudget refused (a 429 without
   // Retry-After) waits for that budget to allow a disruption (or its
   // fallback timer) instead of retrying on the backoff alone. Without it
@@ -140,6 +154,8 @@ class ActionExecutor final : public ActionRunner {
   OutcomeHandler outcome_;
   ChangeSignal* changes_ = nullptr;
   BudgetWatch* budgets_ = nullptr;
+  const NamespacePods* knet_stress_pods_ = nullptr;
+  std::size_t pods_examined_ = 0;
   std::mt19937_64 sample_rng_{std::random_device{}()};  // a sampled check's other nodes
   DryRunTally dry_run_;
 };
@@ -154,11 +170,20 @@ struct ProbeSelection {
   // Why `targets` is not the whole cluster ("3/4 knet-stress pods present and
   // Ready"); empty when it is.
   std::string missing;
+  std::size_t pods_examined = 0;  // the pods looked at to choose them
 };
 // Pods `run` removed are going even while the watch still shows them.
 ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const migrate::RunRecord& run,
                                     const std::string& knet_stress_namespace,
+                                    const std::vector<std::string>& knet_stress_daemonsets);
+
+// The same selection from the index of the knet-stress namespace's pods
+// (its namespace is the knet-stress one), which must show what `snapshot`'s
+// nodes hold of it: the workloads still come from `snapshot`.
+ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
+                                    const NamespacePods& knet_stress_pods,
+                                    const migrate::RunRecord& run,
                                     const std::vector<std::string>& knet_stress_daemonsets);
 
 // A sampled check (`check.nodes` not empty): keeps the targets on those

@@ -19,6 +19,7 @@
 #include "cnimig/agent/change_signal.hpp"
 #include "cnimig/agent/change_source.hpp"
 #include "cnimig/agent/manifest_bundle.hpp"
+#include "cnimig/agent/namespace_pods.hpp"
 #include "cnimig/kube/client.hpp"
 #include "cnimig/kube/informer.hpp"
 #include "cnimig/migrate/cluster_snapshot.hpp"
@@ -37,6 +38,13 @@ class ClusterCache final : public ChangeSource {
   // The bundles whose objects decide ClusterSnapshot::applied_bundles,
   // refreshed on every workload change. Must outlive the cache.
   void track_bundles(const std::map<std::string, ManifestBundle>& bundles);
+
+  // Keeps the pods of namespace `ns` (the knet-stress one) apart as well,
+  // for namespace_pods(). Call before run().
+  void index_namespace(std::string ns) { namespace_pods_ = NamespacePods(std::move(ns)); }
+  // The indexed namespace's pods, in step with snapshot(); empty (namespace
+  // "") without index_namespace().
+  const NamespacePods& namespace_pods() const noexcept { return namespace_pods_; }
 
   // Runs every informer until stop(); the first fatal watch error ends it.
   boost::asio::awaitable<Result<void>> run();
@@ -102,6 +110,7 @@ class ClusterCache final : public ChangeSource {
   // Bundles without workloads whose objects exist (note_bundle_object).
   std::set<std::string> present_;
   migrate::ClusterSnapshot snapshot_;
+  NamespacePods namespace_pods_{""};
   // Nodes changed since take_touched_nodes(): a node's own events and its
   // pods' (a pod that moves touches both nodes). Everything at first.
   migrate::TouchedNodes touched_ = migrate::TouchedNodes::everything();
