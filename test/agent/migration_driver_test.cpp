@@ -27,6 +27,7 @@
 #include "cnimig/agent/node_write_batch.hpp"
 #include "cnimig/kube/server_clock.hpp"
 #include "cnimig/migrate/decision.hpp"
+#include "cnimig/migrate/node_index.hpp"
 #include "cnimig/migrate/node_phase.hpp"
 #include "cnimig/migrate/simulated_effects.hpp"
 
@@ -353,6 +354,82 @@ BOOST_AUTO_TEST_CASE(a_second_stop_request_cancels_what_runs) {
   BOOST_TEST(h.driver->record().in_flight.empty());
   // Nothing started after the stop: the hanging eviction was the last action.
   BOOST_TEST(std::holds_alternative<migrate::EvictPod>(h.executor.executed.back().kind));
+}
+
+// What the driver reports, checked at every report against the first
+// algorithm (a fresh index of the cluster, walked node by node): the
+// node.phase events so far show every node's phase, and the progress line
+// counts the done and selected nodes and lists those in flight, in name
+// order. The driver reads only the phases that changed and the index's
+// sets by phase; this fails if either misses a node.
+void check_reports_against_a_walk(const std::set<std::string>& nodes) {
+  Harness h(4);
+  agent::DriverSettings d;
+  d.migration = h.settings;
+  d.max_parallel_nodes = 1;
+  d.selection.nodes = nodes;
+  std::map<std::string, std::string> mirrored;  // node -> phase, from node.phase events
+  h.sink.on_event = [&](const events::Event& e) {
+    if (e.name() == "node.phase")
+      mirrored[std::string(e.fields().at("node").as_string())] =
+          std::string(e.fields().at("phase").as_string());
+  };
+  std::size_t reports = 0;
+  std::size_t in_flight_seen = 0;
+  agent::ProgressHooks hooks;
+  hooks.status = [&](const std::string& status) {
+    ++reports;
+    migrate::NodeIndex fresh;
+    fresh.refresh(h.cluster.snapshot(), h.settings);
+    for (const auto& [node, phase] : fresh.phases()) {
+      BOOST_TEST((mirrored.contains(node) && mirrored.at(node) == migrate::to_string(phase)),
+                 node << " at report " << reports);
+    }
+    const auto close = status.find("] ");
+    BOOST_TEST_REQUIRE(close != std::string::npos, status);
+    const auto step = status.substr(1, close - 1);
+    std::optional<migrate::NodePhase> target;
+    for (auto s : migrate::kAllSteps) {
+      if (migrate::to_string(s) == step)
+        target = migrate::done_phase(s);
+    }
+    std::size_t done = 0;
+    std::size_t total = 0;
+    std::string flying;
+    for (const auto& [node, phase] : fresh.phases()) {
+      if (!d.selection.includes_node(node))
+        continue;
+      ++total;
+      if (target && static_cast<int>(phase) >= static_cast<int>(*target))
+        ++done;
+      if (!migrate::at_safe_point(phase)) {
+        flying += (flying.empty() ? "" : ", ") + node + " " + std::string(migrate::to_string(phase));
+        ++in_flight_seen;
+      }
+    }
+    const auto expected = std::to_string(done) + "/" + std::to_string(total) + " nodes" +
+                          (flying.empty() ? "" : " | " + flying) + " | ";
+    BOOST_TEST(status.compare(close + 2, expected.size(), expected) == 0,
+               status << " (expected " << expected << ")");
+  };
+  h.driver.emplace(h.cluster, h.executor, h.clock, d, h.sink, hooks);
+  h.run();
+  BOOST_TEST(reports > 10u);
+  BOOST_TEST(in_flight_seen > 0u);
+}
+
+BOOST_AUTO_TEST_CASE(phase_events_and_progress_match_a_walk_of_every_node) {
+  check_reports_against_a_walk({});
+}
+
+BOOST_AUTO_TEST_CASE(progress_of_a_node_selection_matches_a_walk_of_every_node) {
+  Harness probe(4);
+  std::set<std::string> two;
+  for (const auto& [name, node] : probe.cluster.snapshot().nodes) {
+    if (two.size() < 2)
+      two.insert(name);
+  }
+  check_reports_against_a_walk(two);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
