@@ -48,7 +48,9 @@ class Selector {
     }
   }
 
-  void node(const std::string& name, const std::vector<migrate::PodState>& pods) {
+  // `count_only`: the pods are counted, not listed (no strings copied).
+  void node(const std::string& name, const std::vector<migrate::PodState>& pods,
+            bool count_only = false) {
     out_.pods_examined += pods.size();
     for (const auto& pod : pods) {
       // A pod this run deleted is going even while the watch still shows it.
@@ -58,12 +60,14 @@ class Selector {
       }
       if (std::find(daemonsets_.begin(), daemonsets_.end(), pod.owner_name) == daemonsets_.end())
         continue;
-      out_.targets.push_back({pod.ns, pod.name, name});
+      ++present_;
+      if (!count_only)
+        out_.targets.push_back({pod.ns, pod.name, name});
     }
   }
 
   ProbeSelection finish() && {
-    const auto present = static_cast<std::int64_t>(out_.targets.size());
+    const auto present = present_;
     if (present != out_.expected || out_.expected == 0) {
       out_.missing = std::to_string(present) + "/" + std::to_string(out_.expected) +
                      " knet-stress pods present and Ready";
@@ -78,6 +82,7 @@ class Selector {
   const std::string& namespace_;
   const std::vector<std::string>& daemonsets_;
   ProbeSelection out_;
+  std::int64_t present_ = 0;
   std::vector<std::string> absent_;
 };
 
@@ -96,11 +101,26 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
 ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const NamespacePods& knet_stress_pods,
                                     const migrate::RunRecord& run,
-                                    const std::vector<std::string>& knet_stress_daemonsets) {
+                                    const std::vector<std::string>& knet_stress_daemonsets,
+                                    bool targets_when_partial) {
+  // Counted first: a check waiting for its pods re-selects on every change,
+  // and lists the targets (three strings a pod) only once they are whole.
+  std::size_t counted = 0;
+  if (!targets_when_partial) {
+    Selector count(snapshot, run, knet_stress_pods.ns(), knet_stress_daemonsets);
+    for (const auto& [name, pods] : knet_stress_pods.by_node())
+      count.node(name, pods, true);
+    auto partial = std::move(count).finish();
+    if (!partial.missing.empty())
+      return partial;
+    counted = partial.pods_examined;
+  }
   Selector select(snapshot, run, knet_stress_pods.ns(), knet_stress_daemonsets);
   for (const auto& [name, pods] : knet_stress_pods.by_node())
     select.node(name, pods);
-  return std::move(select).finish();
+  auto out = std::move(select).finish();
+  out.pods_examined += counted;
+  return out;
 }
 
 std::vector<std::string> narrow_probe_targets(ProbeSelection& selection,
@@ -157,7 +177,7 @@ asio::awaitable<Result<void>> ActionExecutor::connectivity_check(const migrate::
     // on every change while the check waits.
     auto selection = knet_stress_pods_ != nullptr
                          ? select_probe_targets(cluster_, *knet_stress_pods_, run,
-                                                settings_.knet_stress_daemonsets)
+                                                settings_.knet_stress_daemonsets, false)
                          : select_probe_targets(cluster_, run, settings_.knet_stress_namespace,
                                                 settings_.knet_stress_daemonsets);
     pods_examined_ += selection.pods_examined;

@@ -294,7 +294,7 @@ BOOST_AUTO_TEST_CASE(index_selects_what_the_walk_of_every_pod_selects) {
     BOOST_TEST_CONTEXT(label) {
       const auto walked = agent::select_probe_targets(snap, run, kNamespace, kDaemonSets);
       const auto index = agent::NamespacePods::of(snap, kNamespace);
-      const auto read = agent::select_probe_targets(snap, index, run, kDaemonSets);
+      const auto read = agent::select_probe_targets(snap, index, run, kDaemonSets, true);
       BOOST_TEST(same_targets(read.targets, walked.targets));
       BOOST_TEST(read.expected == walked.expected);
       BOOST_TEST(read.missing == walked.missing);
@@ -304,6 +304,17 @@ BOOST_AUTO_TEST_CASE(index_selects_what_the_walk_of_every_pod_selects) {
         namespace_pods += pods.size();
       BOOST_TEST(read.pods_examined == namespace_pods);
       BOOST_TEST(read.pods_examined < walked.pods_examined / 10);
+      // What a waiting check asks for: the targets only when whole.
+      const auto counted = agent::select_probe_targets(snap, index, run, kDaemonSets, false);
+      BOOST_TEST(counted.expected == walked.expected);
+      BOOST_TEST(counted.missing == walked.missing);
+      if (walked.missing.empty()) {
+        BOOST_TEST(same_targets(counted.targets, walked.targets));
+        BOOST_TEST(counted.pods_examined == 2 * namespace_pods);  // counted, then listed
+      } else {
+        BOOST_TEST(counted.targets.empty());
+        BOOST_TEST(counted.pods_examined == namespace_pods);
+      }
     }
   };
   compare("whole");
@@ -346,8 +357,8 @@ BOOST_AUTO_TEST_CASE(namespace_pods_follow_the_pod_lists_edits) {
 
 // While a check waits for a pod being re-created, each change it wakes on
 // re-selects its targets: from the index, that looks at the knet-stress
-// pods (7 at the first look, 8 once the pod is back), never at the thirty
-// other pods of each node.
+// namespace's pods (9 at the first look, counted; 10 once the pod is back,
+// counted and then listed), never at the thirty other pods of each node.
 BOOST_AUTO_TEST_CASE(waiting_check_reads_the_index_not_every_pod) {
   auto snap = whole_cluster();
   add_other_pods(snap);
@@ -360,7 +371,7 @@ BOOST_AUTO_TEST_CASE(waiting_check_reads_the_index_not_every_pod) {
   BOOST_TEST(indexed.result->passed);
   BOOST_TEST(indexed.probes == 8u);
   // The knet-stress namespace also holds a bare pod and another DaemonSet's.
-  BOOST_TEST(indexed.pods_examined == (7u + 2u) + (8u + 2u));
+  BOOST_TEST(indexed.pods_examined == (7u + 2u) + 2 * (8u + 2u));
   // The walk of every pod, for contrast: the same outcome at the cost of
   // the whole cluster on each look.
   const auto walked = run_check(snap, 60s, recreate, false);

@@ -180,11 +180,14 @@ ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
 
 // The same selection from the index of the knet-stress namespace's pods
 // (its namespace is the knet-stress one), which must show what `snapshot`'s
-// nodes hold of it: the workloads still come from `snapshot`.
+// nodes hold of it: the workloads still come from `snapshot`. Without
+// `targets_when_partial` a selection with `missing` lists no targets (what
+// a check does not probe), and costs no copies.
 ProbeSelection select_probe_targets(const migrate::ClusterSnapshot& snapshot,
                                     const NamespacePods& knet_stress_pods,
                                     const migrate::RunRecord& run,
-                                    const std::vector<std::string>& knet_stress_daemonsets);
+                                    const std::vector<std::string>& knet_stress_daemonsets,
+                                    bool targets_when_partial);
 
 // A sampled check (`check.nodes` not empty): keeps the targets on those
 // nodes and on `check.sample` other nodes drawn from `rng`, and returns the
