@@ -17,10 +17,6 @@ using namespace cnimig::test;
 
 namespace {
 
-bool is_event(const std::string& line, std::string_view name) {
-  return line.find("\"event\":\"" + std::string(name) + "\"") != std::string::npos;
-}
-
 // The attached simulator ran every pod and saw the agent's knet-stress execs
 // through the API server's WebSocket forwarding.
 void check_attached(const SimCluster& cluster) {
