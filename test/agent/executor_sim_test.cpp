@@ -304,28 +304,49 @@ asio::awaitable<void> cutoff_order(kube::Client& client, agent::ClusterCache& ca
   cache.stop();
 }
 
+// An in-process cnimig-sim of two nodes (`pods_per_node` application pods
+// each, --time-scale 0.05) and a watch cache on it; run() drives a scenario
+// beside the cache's watches for at most 60 s.
+struct CacheAgainstSimulator {
+  static sim::SimulatorOptions options(std::size_t pods_per_node) {
+    sim::SimulatorOptions o;
+    o.nodes = 2;
+    o.pods_per_node = pods_per_node;
+    o.time_scale = 0.05;
+    return o;
+  }
+  CacheAgainstSimulator(std::size_t pods_per_node, std::set<migrate::ObjectRef> workloads = {})
+      : simulator(options(pods_per_node), sim::cluster_model_factory()),
+        connected(simulator, io),
+        cache(*connected.client, "cnimig.io/", std::move(workloads)) {}
+
+  void run(asio::awaitable<void> scenario) {
+    asio::co_spawn(io, cache.run(),
+                   [this](std::exception_ptr, Result<void>) { cache_ended = true; });
+    asio::co_spawn(io, std::move(scenario), [](std::exception_ptr e) {
+      if (e)
+        std::rethrow_exception(e);
+    });
+    io.run_for(60s);
+    simulator.stop();
+  }
+
+  sim::Simulator simulator;
+  asio::io_context io;
+  test::SimulatorClient connected;
+  agent::ClusterCache cache;
+  bool cache_ended = false;
+};
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(executor_against_the_simulator)
 
 BOOST_AUTO_TEST_CASE(an_answer_older_than_a_deletion_does_not_bring_the_object_back) {
-  sim::SimulatorOptions options;
-  options.nodes = 2;
-  options.time_scale = 0.05;
-  sim::Simulator simulator(options, sim::cluster_model_factory());
-  asio::io_context io;
-  test::SimulatorClient connected(simulator, io);
-  agent::ClusterCache cache(*connected.client, "cnimig.io/",
-                            {migrate::ObjectRef{migrate::kDaemonSet, "kube-system", "kube-proxy"}});
+  CacheAgainstSimulator h(0,
+                          {migrate::ObjectRef{migrate::kDaemonSet, "kube-system", "kube-proxy"}});
   TombstoneOutcome out;
-  asio::co_spawn(io, cache.run(), [](std::exception_ptr, Result<void>) {});
-  asio::co_spawn(io, stale_answer_after_deletion(*connected.client, cache, out),
-                 [](std::exception_ptr e) {
-                   if (e)
-                     std::rethrow_exception(e);
-                 });
-  io.run_for(60s);
-  simulator.stop();
+  h.run(stale_answer_after_deletion(*h.connected.client, h.cache, out));
   BOOST_TEST_REQUIRE(out.seen);
   BOOST_TEST(out.gone);
   BOOST_TEST(out.stale_answer_ignored);
@@ -334,26 +355,12 @@ BOOST_AUTO_TEST_CASE(an_answer_older_than_a_deletion_does_not_bring_the_object_b
 }
 
 BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
-  sim::SimulatorOptions options;
-  options.nodes = 2;
-  options.pods_per_node = 2;
-  options.time_scale = 0.05;
-  sim::Simulator simulator(options, sim::cluster_model_factory());
-  asio::io_context io;
-  test::SimulatorClient connected(simulator, io);
-  agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
-  cache.index_namespace("apps");
+  CacheAgainstSimulator h(2);
+  h.cache.index_namespace("apps");
   Outcome out;
-  bool cache_ended = false;
-  asio::co_spawn(io, cache.run(), [&](std::exception_ptr, Result<void>) { cache_ended = true; });
-  asio::co_spawn(io, scenario(*connected.client, cache, out), [](std::exception_ptr e) {
-    if (e)
-      std::rethrow_exception(e);
-  });
-  io.run_for(60s);
-  simulator.stop();
+  h.run(scenario(*h.connected.client, h.cache, out));
 
-  BOOST_TEST(cache_ended);
+  BOOST_TEST(h.cache_ended);
   BOOST_TEST_REQUIRE(out.synced);
   BOOST_TEST(out.clock_known);
   BOOST_TEST(std::abs(out.clock_error_ms) < 2500, out.clock_error_ms);
@@ -371,22 +378,9 @@ BOOST_AUTO_TEST_CASE(server_clock_and_removed_pods) {
 }
 
 BOOST_AUTO_TEST_CASE(a_cutoff_is_placed_in_the_pods_order) {
-  sim::SimulatorOptions options;
-  options.nodes = 2;
-  options.pods_per_node = 2;
-  options.time_scale = 0.05;
-  sim::Simulator simulator(options, sim::cluster_model_factory());
-  asio::io_context io;
-  test::SimulatorClient connected(simulator, io);
-  agent::ClusterCache cache(*connected.client, "cnimig.io/", {});
+  CacheAgainstSimulator h(2);
   OrderOutcome out;
-  asio::co_spawn(io, cache.run(), [](std::exception_ptr, Result<void>) {});
-  asio::co_spawn(io, cutoff_order(*connected.client, cache, out), [](std::exception_ptr e) {
-    if (e)
-      std::rethrow_exception(e);
-  });
-  io.run_for(60s);
-  simulator.stop();
+  h.run(cutoff_order(*h.connected.client, h.cache, out));
   BOOST_TEST_REQUIRE(out.synced);
   BOOST_TEST(out.listed_unknown);
   BOOST_TEST(out.unordered_without_promise);
