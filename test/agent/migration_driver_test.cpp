@@ -403,7 +403,8 @@ void check_reports_against_a_walk(const std::set<std::string>& nodes) {
       if (target && static_cast<int>(phase) >= static_cast<int>(*target))
         ++done;
       if (!migrate::at_safe_point(phase)) {
-        flying += (flying.empty() ? "" : ", ") + node + " " + std::string(migrate::to_string(phase));
+        flying +=
+            (flying.empty() ? "" : ", ") + node + " " + std::string(migrate::to_string(phase));
         ++in_flight_seen;
       }
     }
