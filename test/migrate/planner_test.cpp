@@ -1199,6 +1199,18 @@ BOOST_AUTO_TEST_SUITE_END()
 // even when many generations would fit in one second.
 BOOST_AUTO_TEST_SUITE(pod_deletion_cutoff)
 
+// The fluent-bit DaemonSet's pod re-created on a node, created at `created`.
+PodState fluent_bit_replacement(const std::string& uid, std::int64_t created) {
+  PodState p;
+  p.ns = "logging";
+  p.name = "fluent-bit-new";
+  p.uid = uid;
+  p.owner_kind = kDaemonSet;
+  p.owner_name = "fluent-bit";
+  p.created = created;
+  return p;
+}
+
 std::int64_t recorded_cutoff(const ClusterSnapshot& snap, const std::string& node,
                              std::string_view key) {
   return std::stoll(snap.nodes.at(node).annotations.at(S.annotation(key)));
@@ -1264,13 +1276,7 @@ BOOST_AUTO_TEST_CASE(nothing_is_deleted_before_the_server_clock_reaches_the_cuto
   // Once it has: the pods created before the cut-off go, not a pod created in
   // the cut-off's own second (what a replacement's timestamp would read).
   snap.now = cut;
-  PodState fresh;
-  fresh.ns = "logging";
-  fresh.name = "fluent-bit-new";
-  fresh.uid = "uid-fresh";
-  fresh.owner_kind = kDaemonSet;
-  fresh.owner_name = "fluent-bit";
-  fresh.created = cut;
+  const auto fresh = fluent_bit_replacement("uid-fresh", cut);
   snap.nodes.at("node-0").pods.push_back(fresh);
   d = next_actions(snap, S, Budget{1, 1}, Selection{});
   auto deleted = all_of_kind<DeletePod>(d.actions());
@@ -1296,13 +1302,8 @@ BOOST_AUTO_TEST_CASE(a_cutoff_placed_in_the_pods_order_needs_no_wait) {
   node.cutoff_orders[key] = CutoffOrder{node.annotations.at(key), 1000};
   for (auto& p : node.pods)
     p.created_version = 900;  // shown being created before the cut-off
-  PodState replacement;
-  replacement.ns = "logging";
-  replacement.name = "fluent-bit-new";
-  replacement.uid = "uid-new";
-  replacement.owner_kind = kDaemonSet;
-  replacement.owner_name = "fluent-bit";
-  replacement.created = cut - 1;  // its timestamp alone would call it old
+  // Its timestamp alone would call it old.
+  auto replacement = fluent_bit_replacement("uid-new", cut - 1);
   replacement.created_version = 1001;
   node.pods.push_back(replacement);
   PodState listed = replacement;  // the same second, from a list: no proof
