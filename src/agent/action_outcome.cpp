@@ -6,7 +6,7 @@ namespace cnimig::agent {
 namespace {
 
 bool shows_pod(const migrate::ClusterSnapshot& cluster, const std::string& node,
-               const std::string& uid) {
+               const migrate::PodUid& uid) {
   const auto n = cluster.nodes.find(node);
   if (n == cluster.nodes.end())
     return false;

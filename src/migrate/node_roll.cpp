@@ -12,27 +12,17 @@
 namespace cnimig::migrate::detail {
 namespace {
 
-bool in_flight(const Context& ctx, const Action& action) {
-  return std::find(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), action) !=
-         ctx.run.in_flight.end();
-}
-
 // The write of the cut-off under `before_key` is still out: the driver
 // places it in the pods' order before the write counts as done.
 bool cutoff_in_flight(const Context& ctx, const NodeState& node, std::string_view before_key) {
-  return std::any_of(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), [&](const Action& a) {
-    const auto* annotate = std::get_if<AnnotateNode>(&a.kind);
+  const auto same = ctx.in_flight_by_node.find(node.name);
+  if (same == ctx.in_flight_by_node.end())
+    return false;
+  return std::any_of(same->second.begin(), same->second.end(), [&](const Action* a) {
+    const auto* annotate = std::get_if<AnnotateNode>(&a->kind);
     return annotate != nullptr && annotate->node == node.name &&
            ctx.settings.is_annotation(annotate->cutoff, before_key);
   });
-}
-
-const BlockedEviction* blocked(const Context& ctx, const PodState& pod) {
-  for (const auto& b : ctx.run.blocked_evictions) {
-    if (b.ns == pod.ns && b.name == pod.name)
-      return &b;
-  }
-  return nullptr;
 }
 
 // Annotation `name` as Unix seconds; nullopt when absent or malformed.
@@ -162,13 +152,13 @@ bool drain(const Context& ctx, StepId step, const NodeState& node, StepOutcome& 
     std::string id = p->ns + "/" + p->name;
     if (going(ctx, *p)) {
       gone.push_back(id);
-    } else if (const auto* b = blocked(ctx, *p)) {
+    } else if (const auto* b = ctx.blocked(*p)) {
       // The driver retries blocked evictions with backoff until its drain
       // timeout; issuing them again here would only add requests.
       pdb.push_back(id + " (PodDisruptionBudget " + b->pdb + ")");
     } else {
       Action a{step, node.name, EvictPod{p->ns, p->name, p->uid, p->empty_dir}};
-      if (in_flight(ctx, a)) {
+      if (ctx.in_flight(a)) {
         gone.push_back(id);
       } else {
         out.writes.push_back(std::move(a));
@@ -222,7 +212,7 @@ bool delete_pods_before(const Context& ctx, StepId step, const NodeState& node,
       continue;
     }
     Action a{step, node.name, DeletePod{p->ns, p->name, p->uid, p->empty_dir}};
-    if (in_flight(ctx, a)) {
+    if (ctx.in_flight(a)) {
       gone.push_back(p->ns + "/" + p->name);
     } else {
       out.writes.push_back(std::move(a));

@@ -117,10 +117,8 @@ void finish(Decision& d, const Context& ctx, StepId step, StepOutcome out, bool 
     return;
   }
   for (auto& w : out.writes) {
-    if (std::find(ctx.run.in_flight.begin(), ctx.run.in_flight.end(), w) ==
-        ctx.run.in_flight.end()) {
+    if (!ctx.in_flight(w))
       writes(d).push_back(std::move(w));
-    }
   }
   d.waits = std::move(out.waits);
   if (out.wants_node_check && !out.wants_check && !ctx.failed)

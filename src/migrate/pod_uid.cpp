@@ -90,6 +90,17 @@ bool operator==(const PodUid& a, const PodUid& b) noexcept {
   return a.bytes_ == b.bytes_;
 }
 
+// Canonical UUIDs (bytes) order before other texts; each kind in its own
+// order.
+bool operator<(const PodUid& a, const PodUid& b) noexcept {
+  if (a.text_ || b.text_) {
+    if (!a.text_ || !b.text_)
+      return !a.text_;
+    return std::string_view(*a.text_) < std::string_view(*b.text_);
+  }
+  return a.bytes_ < b.bytes_;
+}
+
 bool operator==(const PodUid& a, std::string_view b) noexcept {
   if (a.text_)
     return std::string_view(*a.text_) == b;

@@ -78,15 +78,31 @@ Context::Context(const ClusterSnapshot& snapshot, const RunRecord& record,
     }
     if (std::holds_alternative<RunConnectivityCheck>(a.kind))
       check_in_flight = true;
+    in_flight_by_node[a.node].push_back(&a);
   }
   watched_ready = true;
   for (const auto& ref : flatten(settings.watched_resources)) {
     if (!resource_ready(ref, &not_ready))
       watched_ready = false;
   }
+  for (const auto& b : run.blocked_evictions)
+    blocked_by_pod.try_emplace({b.ns, b.name}, &b);
   checked_this_run = run.last_check && run.last_check->passed;
   check_current = check_covers(run, "");
   gate_ok = !failed && watched_ready && check_current;
+}
+
+bool Context::in_flight(const Action& action) const {
+  const auto same = in_flight_by_node.find(action.node);
+  if (same == in_flight_by_node.end())
+    return false;
+  return std::any_of(same->second.begin(), same->second.end(),
+                     [&](const Action* a) { return *a == action; });
+}
+
+const BlockedEviction* Context::blocked(const PodState& pod) const {
+  const auto found = blocked_by_pod.find({pod.ns, pod.name});
+  return found == blocked_by_pod.end() ? nullptr : found->second;
 }
 
 bool Context::gate_ok_for(const std::string& node, StepId step) const {

@@ -5,6 +5,9 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "cnimig/migrate/budget.hpp"
@@ -70,6 +73,15 @@ struct Context {
 
   // Each node's derived facts (node_index.hpp): what the steps scan for.
   const NodeIndex& nodes;
+
+  // RunRecord::in_flight by node and RunRecord::blocked_evictions by pod,
+  // indexed once per call: a drain tests each of its pods against both, and
+  // with 250 nodes draining at once a scan of the whole lists per pod made
+  // the core quadratic (most of the agent's CPU in the 5,000-node run).
+  std::unordered_map<std::string_view, std::vector<const Action*>> in_flight_by_node;
+  std::map<std::pair<std::string_view, std::string_view>, const BlockedEviction*> blocked_by_pod;
+  bool in_flight(const Action& action) const;
+  const BlockedEviction* blocked(const PodState& pod) const;
 
   bool has_label(const NodeState& node, const std::string& key) const;
   std::optional<std::string> annotation(const NodeState& node, std::string_view name) const;

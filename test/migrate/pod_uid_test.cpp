@@ -3,7 +3,9 @@
 
 #include "cnimig/migrate/pod_uid.hpp"
 
+#include <map>
 #include <string>
+#include <vector>
 
 #include <boost/test/unit_test.hpp>
 
@@ -41,6 +43,33 @@ BOOST_AUTO_TEST_CASE(empty_is_the_default) {
   BOOST_TEST(none == "");
   BOOST_TEST(none.str().empty());
   BOOST_TEST(!(none == PodUid("00000000-0000-0000-0000-000000000000")));
+}
+
+// The order keys a map: every uid, UUID or other text, is found again and
+// no two distinct uids collide.
+BOOST_AUTO_TEST_CASE(uids_key_a_map) {
+  const std::vector<std::string> texts = {"76adbb0c-0ddc-4876-b31a-f306a9419935",
+                                          "76adbb0c-0ddc-4876-b31a-f306a9419936",
+                                          "00000000-0000-0000-0000-000000000001",
+                                          "uid-web-1",
+                                          "76ADBB0C-0DDC-4876-B31A-F306A9419935",
+                                          "00000000-0000-0000-0000-000000000000",
+                                          ""};
+  std::map<PodUid, std::size_t> keyed;
+  for (std::size_t i = 0; i < texts.size(); ++i)
+    keyed.emplace(PodUid(texts[i]), i);
+  BOOST_TEST(keyed.size() == texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    const auto found = keyed.find(PodUid(texts[i]));
+    BOOST_TEST_REQUIRE((found != keyed.end()));
+    BOOST_TEST(found->second == i);
+  }
+  for (const auto& a : texts) {
+    BOOST_TEST(!(PodUid(a) < PodUid(a)));
+    for (const auto& b : texts)
+      BOOST_TEST(!(PodUid(a) < PodUid(b) && PodUid(b) < PodUid(a)));
+  }
+  BOOST_TEST(!keyed.contains(PodUid("uid-web-2")));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

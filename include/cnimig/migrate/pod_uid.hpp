@@ -40,6 +40,11 @@ class PodUid {
     return a == std::string_view(b);
   }
 
+  // A strict weak order without spelling the uid out: a PodUid keys an
+  // ordered map (RunRecord::removed_pods) and a lookup costs 16 bytes'
+  // comparison, not a string built per probe.
+  friend bool operator<(const PodUid& a, const PodUid& b) noexcept;
+
   // Hidden friends, found only for a PodUid.
   friend std::string operator+(const std::string& a, const PodUid& b) { return a + b.str(); }
   friend std::ostream& operator<<(std::ostream& out, const PodUid& uid) { return out << uid.str(); }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "cnimig/migrate/action.hpp"
+#include "cnimig/migrate/pod_uid.hpp"
 
 namespace cnimig::migrate {
 
@@ -88,7 +89,10 @@ struct RunRecord {
   // accepted it) that the watch still shows: the core treats them as
   // terminating, so no pod is evicted or deleted twice while its removal is
   // on the way. The driver forgets a uid once its node no longer shows it.
-  std::map<std::string, std::string> removed_pods;
+  // Keyed by PodUid: the check selector tests every knet-stress pod against
+  // it on each re-selection, which at 5,000 nodes a string key made the
+  // agent's hottest path.
+  std::map<PodUid, std::string> removed_pods;
   // Actions issued and not yet finished; the core does not emit them again.
   std::vector<Action> in_flight;
 
