@@ -489,6 +489,41 @@ Clock::time_point MigrationDriver::wake_at(const migrate::Decision& decision) co
 }
 
 asio::awaitable<RunResult> MigrationDriver::run() {
+  // Cancelled from outside (apply() runs it `||` the Lease's renewal, which
+  // ends when the Lease is lost) or ended by an exception, the loop leaves
+  // groups running that refer to this driver and to its cancellation
+  // signals. They must end before it does: the caller destroys the driver
+  // next, and a group finishing after that resumed into freed memory (a
+  // SIGSEGV at shutdown after losing the Lease with the API server
+  // unreachable).
+  std::exception_ptr ended_by;
+  try {
+    co_return co_await drive();
+  } catch (...) {
+    ended_by = std::current_exception();
+  }
+  // The loop's cancellation is over: what follows must be able to wait
+  // (a cancelled coroutine throws at its next co_await, even of a coroutine).
+  co_await asio::this_coro::reset_cancellation_state();
+  co_await settle_groups();
+  std::rethrow_exception(ended_by);
+}
+
+asio::awaitable<void> MigrationDriver::settle_groups() {
+  if (running_ == 0)
+    co_return;
+  spdlog::info("cancelling {} action group(s) still running before the driver stops", running_);
+  for (auto& c : cancels_)
+    c.emit(asio::cancellation_type::terminal);
+  // A cancelled request ends within its own timeout at the latest; the
+  // deadline only bounds each wait between their completions.
+  while (running_ != 0) {
+    const auto seen = cache_.changes().version();
+    co_await cache_.changes().wait(seen, Clock::now() + std::chrono::seconds(1));
+  }
+}
+
+asio::awaitable<RunResult> MigrationDriver::drive() {
   begin();
   const auto& snap = cache_.snapshot();
   for (;;) {

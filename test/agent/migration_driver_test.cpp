@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -83,6 +85,12 @@ class FakeExecutor final : public agent::ActionRunner {
                                         const migrate::RunRecord& run) override {
     executed.push_back(action);
     if (hang && hang(action)) {
+      ++hangs_started;
+      // Counts the hang's end, however it ends.
+      struct Ended {
+        std::size_t& count;
+        ~Ended() { ++count; }
+      } ended{hangs_ended};
       // Never finishes by itself: only a cancellation ends it.
       asio::steady_timer forever(co_await asio::this_coro::executor,
                                  std::chrono::steady_clock::time_point::max());
@@ -124,6 +132,8 @@ class FakeExecutor final : public agent::ActionRunner {
   std::vector<std::vector<migrate::Action>> batches;  // execute_node_writes calls
   std::vector<migrate::Action> executed;
   std::size_t removals_recorded = 0;
+  std::size_t hangs_started = 0;
+  std::size_t hangs_ended = 0;
   bool check_fails = false;
   std::function<bool(const migrate::Action&)> fail;
   std::function<bool(const migrate::Action&)> hang;
@@ -354,6 +364,48 @@ BOOST_AUTO_TEST_CASE(a_second_stop_request_cancels_what_runs) {
   BOOST_TEST(h.driver->record().in_flight.empty());
   // Nothing started after the stop: the hanging eviction was the last action.
   BOOST_TEST(std::holds_alternative<migrate::EvictPod>(h.executor.executed.back().kind));
+}
+
+// apply() runs the driver `||` the Lease's renewal: a lost Lease cancels
+// run() from outside while actions run, and apply() destroys the driver as
+// soon as run() returns. run() must therefore return only once the groups it
+// started have ended; one finishing later resumed into the freed driver.
+BOOST_AUTO_TEST_CASE(cancelled_from_outside_it_returns_once_its_actions_ended) {
+  using namespace asio::experimental::awaitable_operators;
+  Harness h;
+  asio::steady_timer lease_lost(h.io, std::chrono::steady_clock::time_point::max());
+  h.executor.hang = [&](const migrate::Action& a) {
+    if (!std::holds_alternative<migrate::EvictPod>(a.kind))
+      return false;
+    // The "Lease" ends while this eviction runs. An expiry, not cancel():
+    // the fake runs actions inline, so this may come before the wait starts.
+    lease_lost.expires_at(std::chrono::steady_clock::now());
+    return true;
+  };
+  std::optional<std::size_t> index;
+  std::size_t started = 0;
+  std::size_t ended = 0;
+  std::size_t in_flight = 0;
+  auto apply = [&]() -> asio::awaitable<void> {
+    constexpr auto token = asio::as_tuple(asio::use_awaitable);
+    auto outcome = co_await (h.driver->run() || lease_lost.async_wait(token));
+    // What apply() sees before it destroys the driver.
+    index = outcome.index();
+    started = h.executor.hangs_started;
+    ended = h.executor.hangs_ended;
+    in_flight = h.driver->record().in_flight.size();
+  };
+  asio::co_spawn(h.io, apply, [&](std::exception_ptr e) {
+    if (e)
+      std::rethrow_exception(e);
+    h.io.stop();
+  });
+  h.io.run_for(60s);
+  BOOST_TEST_REQUIRE(index.has_value(), "the outside wait did not end the run");
+  BOOST_TEST(*index == 1u);
+  BOOST_TEST(started > 0u);
+  BOOST_TEST(ended == started);
+  BOOST_TEST(in_flight == 0u);
 }
 
 // What the driver reports, checked at every report against the first

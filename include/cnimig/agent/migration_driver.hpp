@@ -75,7 +75,9 @@ class MigrationDriver {
                   DriverSettings settings, events::EventSink& events, ProgressHooks hooks = {});
 
   // Runs until every selected step is done, the core halts, or a stop request
-  // is honoured. The cache must be synced.
+  // is honoured. The cache must be synced. Cancelled (or ended by an
+  // exception), it cancels the actions still running and returns only once
+  // they ended: the driver may be destroyed as soon as run() returns.
   boost::asio::awaitable<RunResult> run();
 
   // First call: start nothing new, let nodes in progress reach a safe point.
@@ -90,6 +92,9 @@ class MigrationDriver {
   // The watch event a group of writes reacts to; the first group to issue
   // a write records the reaction time and clears it.
   using Trigger = std::shared_ptr<std::optional<std::chrono::steady_clock::time_point>>;
+  boost::asio::awaitable<RunResult> drive();
+  // Cancels the groups still running and waits until they ended.
+  boost::asio::awaitable<void> settle_groups();
   void begin();
   // The run's result once the decision ends it (nothing running).
   std::optional<RunResult> ended(const migrate::Decision& decision);
